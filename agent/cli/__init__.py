@@ -1,0 +1,75 @@
+"""The ``lenswise`` command line: one entry point, one small module per command group.
+
+Each command module exposes ``register(subparsers)``, which adds its sub-command and sets
+``handler(args, settings) -> int`` on the parser. Heavy imports happen inside handlers so
+``lenswise --help`` stays instant.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from importlib import import_module
+
+from agent.config import Settings
+from corpus.errors import InputError, LenswiseError
+
+COMMAND_MODULES = (
+    "agent.cli.corpus_cmd",
+    "agent.cli.index_cmd",
+    "agent.cli.search_cmd",
+)
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser whose usage errors are one line and exit code 2."""
+
+    def error(self, message: str) -> None:  # noqa: D102
+        self.exit(2, f"lenswise: error: {message} (see '{self.prog} --help')\n")
+
+
+def add_common(parser: argparse.ArgumentParser) -> None:
+    """Add the options every command takes."""
+    parser.add_argument(
+        "--source",
+        help="corpus source: builtin (default), fetched, or a path to lens files "
+        "(env LENSWISE_CORPUS)",
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """Build the full parser with every command group registered."""
+    parser = _Parser(prog="lenswise", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    for name in COMMAND_MODULES:
+        import_module(name).register(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the CLI and return its exit code (0 ok, 2 bad input, 1 anything else)."""
+    args = build_parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(source=getattr(args, "source", None))
+        return int(args.handler(args, settings) or 0)
+    except InputError as exc:
+        print(f"lenswise: error: {exc}", file=sys.stderr)
+        return 2
+    except LenswiseError as exc:
+        print(f"lenswise: error: {exc}", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        print("lenswise: interrupted", file=sys.stderr)
+        return 130
+    except BrokenPipeError:
+        return 0
+    except Exception as exc:  # last resort: one line unless debugging is asked for
+        if os.environ.get("LENSWISE_DEBUG"):
+            raise
+        print(f"lenswise: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

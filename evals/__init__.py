@@ -1,0 +1,1 @@
+"""Offline eval harness: suites, metrics, reports and benchmarks."""

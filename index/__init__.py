@@ -1,0 +1,1 @@
+"""Embeddings, FAISS dense index, BM25 sparse index, hybrid search and the on-disk manifest."""

@@ -1,0 +1,1 @@
+"""Streamlit chat front-end: a thin shell over the Python API."""
