@@ -27,6 +27,8 @@ class Settings:
     """Lens slug used when a source holds several lenses and for ``corpus fetch``."""
     docs_base_url: str = "https://docs.aws.amazon.com/wellarchitected/latest"
     """Root of the official docs site (``LENSWISE_DOCS_BASE_URL``)."""
+    region: str | None = None
+    """AWS Region for Bedrock (``LENSWISE_REGION``; else the standard AWS chain decides)."""
     k: int = 8
     """Passages retrieved per query by the agent."""
     timeout_s: float = 60.0
@@ -48,6 +50,7 @@ class Settings:
             ("model", "LENSWISE_MODEL"),
             ("embedding_model", "LENSWISE_EMBEDDING_MODEL"),
             ("docs_base_url", "LENSWISE_DOCS_BASE_URL"),
+            ("region", "LENSWISE_REGION"),
         ):
             if env.get(name):
                 values[key] = env[name]
