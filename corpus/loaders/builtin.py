@@ -1,13 +1,18 @@
 """Load and check the built-in lens digest (``corpus/data/<lens>/``).
 
 Format (one folder per lens):
-- ``lens.yaml``: ``lens``, ``name``, ``edition``, ``edition_note``, ``url`` and ``pages``,
-  a list of general pages (design principles, preambles, scenarios), each with ``id``,
-  ``title``, ``url``, ``summary``, ``sections`` (``heading`` + ``text``) and ``related`` ids;
+- ``lens.yaml``: ``lens``, ``name``, ``edition``, ``edition_note``, ``docs_url`` (the
+  official docs folder of the lens), ``landing_page`` and ``pages``, a list of general pages
+  (design principles, preambles, scenarios), each with ``id``, ``title``, ``page`` (its
+  official page name, when it has its own; else the landing page), ``summary``, ``sections``
+  (``heading`` + ``text``) and ``related`` ids;
 - one YAML file per pillar: ``pillar`` and ``questions``, each with ``id``, ``title``,
-  ``question`` (may be null), ``url``, ``summary`` and ``best_practices``, each with ``id``,
-  ``title``, ``risk``, ``url``, ``summary``, ``desired_outcome``, ``steps`` (list),
+  ``question`` (may be null), ``summary`` and ``best_practices``, each with ``id``,
+  ``title``, ``risk``, ``summary``, ``desired_outcome``, ``steps`` (list),
   ``anti_patterns`` (list), ``services`` (service slugs) and ``related`` (practice ids).
+
+Official URLs are not stored per page: they follow one pattern, ``<docs_url><id>.html``
+with the id in lower case, so they are derived (and cannot drift).
 
 :func:`check` validates all of it and returns a list of problems; :func:`load` refuses a
 digest that has any.
@@ -29,7 +34,7 @@ URL_PATTERN = re.compile(
 )
 BP_ID = re.compile(r"^[A-Z]+\d{2}-BP\d{2}$")
 QUESTION_ID = re.compile(r"^[A-Z]+\d{2}$")
-_BP_KEYS = ("id", "title", "risk", "url", "summary", "desired_outcome", "steps", "anti_patterns")
+_BP_KEYS = ("id", "title", "risk", "summary", "desired_outcome", "steps", "anti_patterns")
 
 
 def sniff(path: Path) -> bool:
@@ -68,9 +73,11 @@ def read_digest(folder: Path) -> tuple[dict, list[dict]]:
 def check(front: dict, pillars: list[dict]) -> list[str]:
     """Return every schema problem of a digest (empty when it is valid)."""
     problems: list[str] = []
-    for key in ("lens", "name", "edition", "url"):
+    for key in ("lens", "name", "edition", "docs_url", "landing_page"):
         if not front.get(key):
             problems.append(f"lens.yaml: missing {key}")
+    if not URL_PATTERN.match(page_url(front, str(front.get("landing_page")))):
+        problems.append("lens.yaml: docs_url does not follow the official pattern")
     ids = {
         bp.get("id")
         for p in pillars
@@ -79,7 +86,7 @@ def check(front: dict, pillars: list[dict]) -> list[str]:
     }
     for page in front.get("pages") or []:
         where = f"page {page.get('id')}"
-        for key in ("id", "title", "url", "sections"):
+        for key in ("id", "title", "sections"):
             if not page.get(key):
                 problems.append(f"{where}: missing {key}")
         problems += [
@@ -89,8 +96,8 @@ def check(front: dict, pillars: list[dict]) -> list[str]:
         if pillar.get("pillar") not in PILLARS:
             problems.append(f"unknown pillar {pillar.get('pillar')!r}")
         for q in pillar.get("questions", []):
-            if not QUESTION_ID.match(str(q.get("id"))) or not URL_PATTERN.match(str(q.get("url"))):
-                problems.append(f"question {q.get('id')}: bad id or url")
+            if not QUESTION_ID.match(str(q.get("id"))):
+                problems.append(f"question {q.get('id')}: bad id")
             for bp in q.get("best_practices", []):
                 problems += _check_practice(bp, q, ids)
     return problems
@@ -105,10 +112,6 @@ def _check_practice(bp: dict, question: dict, ids: set) -> list[str]:
         problems.append(f"{where}: id does not belong to question {question.get('id')}")
     if bp.get("risk") not in RISKS:
         problems.append(f"{where}: risk must be one of {RISKS}")
-    if not URL_PATTERN.match(str(bp.get("url"))) or not str(bp.get("url")).endswith(
-        f"/{str(bp.get('id')).lower()}.html"
-    ):
-        problems.append(f"{where}: url does not follow the official pattern")
     problems += [
         f"{where}: unknown service slug {s}" for s in bp.get("services", []) if not is_known(s)
     ]
@@ -135,10 +138,15 @@ def load(path: Path) -> Corpus:
         edition, name = front["edition"], front["name"]
         documents += _front_documents(front)
         for pillar in pillars:
-            documents += _pillar_documents(front["lens"], pillar)
+            documents += _pillar_documents(front, pillar)
     if not documents:
         raise InputError(f"no digest found in {path}")
     return Corpus(source=str(path), documents=documents, edition=str(edition), name=name)
+
+
+def page_url(front: dict, page: str) -> str:
+    """Return the official URL of ``page`` (a page name or a question / practice id)."""
+    return f"{front.get('docs_url', '')}{page.lower()}.html"
 
 
 def _front_documents(front: dict) -> list[Document]:
@@ -151,7 +159,7 @@ def _front_documents(front: dict) -> list[Document]:
                 lens=front["lens"],
                 doc_id=page["id"],
                 title=page["title"],
-                url=page["url"],
+                url=page_url(front, page.get("page") or front["landing_page"]),
                 source="builtin",
                 sections=tuple(sections),
                 related=tuple(page.get("related", [])),
@@ -164,7 +172,8 @@ def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {item.strip()}" for item in items)
 
 
-def _pillar_documents(lens: str, pillar: dict) -> list[Document]:
+def _pillar_documents(front: dict, pillar: dict) -> list[Document]:
+    lens = front["lens"]
     docs = []
     for q in pillar["questions"]:
         q_sections = [Section("Question", q["question"])] if q.get("question") else []
@@ -178,7 +187,7 @@ def _pillar_documents(lens: str, pillar: dict) -> list[Document]:
                 lens=lens,
                 doc_id=q["id"],
                 title=q["title"],
-                url=q["url"],
+                url=page_url(front, q["id"]),
                 source="builtin",
                 sections=tuple(q_sections),
                 pillar=pillar["pillar"],
@@ -198,7 +207,7 @@ def _pillar_documents(lens: str, pillar: dict) -> list[Document]:
                     lens=lens,
                     doc_id=bp["id"],
                     title=bp["title"],
-                    url=bp["url"],
+                    url=page_url(front, bp["id"]),
                     source="builtin",
                     sections=sections,
                     pillar=pillar["pillar"],
