@@ -1,0 +1,227 @@
+"""Turn draw.io pages into an architecture graph: icons to services, boxes to groups, arrows to edges."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from agent.diagrams import catalog
+from agent.diagrams.drawio_cells import Cell, absolutize, icon_text, read_cells
+from agent.diagrams.drawio_decode import Page
+from agent.diagrams.limits import Budget
+from agent.diagrams.model import Architecture, Component, Edge, Group
+
+_MIN_BOX_AREA = 15_000.0
+
+
+@dataclass
+class _Icon:
+    slug: str | None
+    evidence: str
+    actor: bool = False
+
+
+def _icon(cell: Cell) -> _Icon | None:
+    """Return what a cell's icon says, or None when the cell is not an icon at all."""
+    candidates = [
+        ("resIcon", cell.style.get("resIcon", "")),
+        ("prIcon", cell.style.get("prIcon", "")),
+        ("shape", cell.shape if "aws" in cell.shape and "group" not in cell.shape else ""),
+        ("stencilType", cell.attrs.get("stencilType", "")),
+    ]
+    for kind, name in candidates:
+        if not name or name.endswith(("resourceIcon", "productIcon")):
+            continue
+        tail = name.rsplit(".", 1)[-1]
+        slug = catalog.from_shape(name) if "aws" in name or kind == "stencilType" else None
+        if slug or catalog.is_actor(catalog.shape_words(tail)):
+            return _Icon(slug, f"{kind} {name}", actor=slug is None)
+    image_words = icon_text(cell)
+    if image_words:
+        slug = catalog.from_shape(image_words)
+        return _Icon(slug, f"icon image '{image_words[:80]}'", actor=slug is None and catalog.is_actor(
+            catalog.shape_words(image_words)))
+    if cell.style.get("grIcon") or "group" in cell.shape:
+        return None
+    if "image" in cell.style_names or cell.shape == "image" or "aws" in cell.shape:
+        return _Icon(None, "unrecognised icon")
+    return None
+
+
+def _as_group(cell: Cell, has_children: bool) -> tuple[str, str | None] | None:
+    """Return (kind, service) when the cell is a boundary box, else None."""
+    group_icon = cell.style.get("grIcon", "")
+    if "group" in cell.shape or group_icon:
+        found = catalog.group_kind(catalog.shape_words(group_icon or cell.shape))
+        return found or catalog.group_kind(cell.label) or ("cluster", None)
+    if cell.is_text:
+        return None
+    containerish = (
+        cell.style.get("container") == "1"
+        or "swimlane" in cell.style_names
+        or cell.shape == "swimlane"
+        or has_children
+    )
+    if containerish or (cell.w * cell.h >= _MIN_BOX_AREA and cell.style.get("dashed") == "1"):
+        found = catalog.group_kind(cell.label)
+        if found:
+            return found
+        match = catalog.names_service(cell.label.split("\n")[0]) if cell.label else None
+        return ("cluster", match.slug if match else None)
+    return None
+
+
+def _decide(icon: _Icon | None, label: str) -> tuple[str | None, str, str | None]:
+    """Choose the service from icon and label evidence: (slug, source, disagreement note)."""
+    lines = label.split("\n") if label else []
+    head = " ".join(lines[:2])
+    said = catalog.names_service(head) if head else None
+    if said is None and lines:
+        said = catalog.names_service(lines[0])
+    icon_slug = icon.slug if icon else None
+    if icon_slug is None:
+        return (said.slug, "label", None) if said else (None, "", None)
+    if said is not None and said.slug != icon_slug:
+        confirmed = icon_slug in catalog.mentioned(label)
+        strong = catalog.names_service(head, strict=True) or catalog.names_service(
+            lines[0], strict=True)
+        if confirmed or strong is None or strong.slug != said.slug:
+            said = None
+    if said is None or said.slug == icon_slug:
+        refined = catalog.refine_by_phrase(icon_slug, head)
+        return (refined, "icon refined by label", None) if refined else (icon_slug, icon.evidence, None)
+    if catalog.refines(said.slug, icon_slug):
+        return icon_slug, icon.evidence, None
+    if catalog.refines(icon_slug, said.slug):
+        return said.slug, "label refines icon", None
+    note = f"icon says {icon_slug}, label '{head[:60]}' names {said.slug}: the label won"
+    return said.slug, "label over icon", note
+
+
+def _nearby_text(icon: Cell, texts: list[Cell], used: set[str]) -> Cell | None:
+    """Find the free text cell that names an unlabelled icon: just below it or to its right."""
+    cx, cy = icon.center
+    best, best_dist = None, float("inf")
+    for text in texts:
+        if text.id in used or not text.label:
+            continue
+        tx, ty = text.center
+        below = abs(tx - cx) <= max(icon.w, 80) and -10 <= ty - (icon.y + icon.h) <= 60
+        right = 0 <= text.x - (icon.x + icon.w) <= 60 and abs(ty - cy) <= max(icon.h / 2, 20)
+        if below or right:
+            dist = (tx - cx) ** 2 + (ty - cy) ** 2
+            if dist < best_dist:
+                best, best_dist = text, dist
+    return best
+
+
+def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -> None:
+    by_id = {c.id: c for c in cells}
+    edge_ids = {c.id for c in cells if c.edge}
+    has_children = {c.parent for c in cells if c.vertex and c.parent}
+    vertices = [c for c in cells if c.vertex and c.parent not in edge_ids]
+    icons = {c.id: icon for c in vertices if (icon := _icon(c)) is not None}
+    texts = [
+        c
+        for c in vertices
+        if c.id not in icons and c.label and (c.is_text or (not c.shape and c.id not in has_children))
+    ]
+    groups: dict[str, Group] = {}
+    group_cells: list[Cell] = []
+    comps: dict[str, Component] = {}
+    used: set[str] = set()
+    alias: dict[str, str] = {}
+
+    def add(cell: Cell, label: str, slug: str | None, kind: str, source: str) -> None:
+        comps[cell.id] = Component(f"{prefix}{cell.id}", label.replace("\n", " "), slug,
+                                   page=name, kind=kind, source=source)
+
+    for cell in vertices:
+        icon = icons.get(cell.id)
+        if icon is None:
+            continue
+        label = cell.label
+        if not label or icon.slug is None:
+            text = _nearby_text(cell, texts, used)
+            if text is not None and (not label or catalog.names_service(text.label)):
+                used.add(text.id)
+                alias[text.id] = cell.id
+                label = label or text.label
+        slug, source, note = _decide(icon, label)
+        if note:
+            arch.warnings.append(f"{prefix}{cell.id}: {note}")
+        actor = slug is None and (icon.actor or catalog.is_actor(label))
+        if slug is None and not actor and not label:
+            continue
+        add(cell, label, slug, "service" if slug else "actor" if actor else "box", source)
+    for cell in vertices:
+        if cell.id in icons or cell.id in used:
+            continue
+        grouped = _as_group(cell, cell.id in has_children)
+        if grouped:
+            kind, slug = grouped
+            groups[cell.id] = Group(f"{prefix}{cell.id}", cell.label.replace("\n", " "), kind,
+                                    page=name)
+            group_cells.append(cell)
+            if slug:
+                add(cell, cell.label, slug, "group", "group")
+        elif cell.label and cell.is_text:
+            add(cell, cell.label, None, "text", "text")
+        elif cell.label:
+            slug, source, _ = _decide(None, cell.label)
+            actor = slug is None and catalog.is_actor(cell.label)
+            add(cell, cell.label, slug, "service" if slug else "actor" if actor else "box", source)
+    _assign_groups(by_id, comps, groups, group_cells)
+    arch.groups.extend(groups.values())
+    arch.components.extend(comps.values())
+    _edges(cells, by_id, comps, alias, prefix, arch)
+
+
+def _assign_groups(by_id, comps, groups, group_cells) -> None:
+    boxes = sorted(group_cells, key=lambda c: c.w * c.h)
+    for raw_id, comp in comps.items():
+        cell = by_id[raw_id]
+        parent = by_id.get(cell.parent or "")
+        while parent is not None and parent.id not in groups:
+            parent = by_id.get(parent.parent or "")
+        if parent is None:
+            center = cell.center
+            parent = next((b for b in boxes if b.id != raw_id and b.contains(center)
+                           and b.w * b.h > cell.w * cell.h), None)
+        comp.group = groups[parent.id].id if parent is not None else None
+    for gid, group in groups.items():
+        cell = by_id[gid]
+        outer = next((b for b in boxes if b.id != gid and b.w * b.h > cell.w * cell.h
+                      and b.contains(cell.center)), None)
+        group.parent = groups[outer.id].id if outer is not None else None
+
+
+def _edges(cells, by_id, comps, alias, prefix: str, arch: Architecture) -> None:
+    labels: dict[str, list[str]] = {}
+    for cell in cells:
+        if cell.vertex and cell.parent in by_id and by_id[cell.parent].edge and cell.label:
+            labels.setdefault(cell.parent, []).append(cell.label)
+    boxes = sorted((by_id[k] for k in comps), key=lambda c: c.w * c.h)
+    for cell in cells:
+        if not cell.edge:
+            continue
+        ends = []
+        for ref, point in ((cell.source, "sourcePoint"), (cell.target, "targetPoint")):
+            ref = alias.get(ref or "", ref)
+            if ref not in comps and point in cell.points:
+                hit = next((b for b in boxes if b.contains(cell.points[point])), None)
+                ref = hit.id if hit else None
+            ends.append(ref if ref in comps else None)
+        if ends[0] and ends[1] and ends[0] != ends[1]:
+            text = " ".join([cell.label, *labels.get(cell.id, [])]).strip().replace("\n", " ")
+            arch.edges.append(Edge(f"{prefix}{ends[0]}", f"{prefix}{ends[1]}", text))
+
+
+def graph_from_pages(pages: list[Page], *, file: str, fmt: str, budget: Budget) -> Architecture:
+    """Build the :class:`Architecture` of a draw.io file from its decoded pages."""
+    arch = Architecture(file=file, format=fmt, pages=[name for name, _ in pages])
+    for number, (name, model) in enumerate(pages, start=1):
+        cells = read_cells(model)
+        budget.add_cells(len(cells))
+        absolutize(cells)
+        _page_graph(name, cells, f"{number}:" if len(pages) > 1 else "", arch)
+    return arch

@@ -1,0 +1,87 @@
+"""Caps that keep hostile uploads cheap: file size, pages, cells, decompressed bytes."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import zlib
+from dataclasses import dataclass
+
+from corpus.errors import InputError
+
+MIB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Upper bounds applied while parsing one untrusted file."""
+
+    max_bytes: int = 10 * MIB
+    """Largest file accepted as uploaded."""
+    max_pages: int = 50
+    """Most diagram pages read from one draw.io file."""
+    max_cells: int = 50_000
+    """Most cells (shapes plus edges) over all pages."""
+    max_decompressed: int = 50 * MIB
+    """Most bytes any one inflate may produce (a deflate bomb stops here)."""
+    max_total_decompressed: int = 100 * MIB
+    """Most bytes all inflates of one file may produce together."""
+
+
+class Budget:
+    """Running totals checked against :class:`Limits` while one file is parsed."""
+
+    def __init__(self, limits: Limits) -> None:
+        self.limits = limits
+        self.inflated = 0
+        self.cells = 0
+
+    def add_cells(self, count: int) -> None:
+        """Count ``count`` more cells; raise once the cell cap is passed."""
+        self.cells += count
+        if self.cells > self.limits.max_cells:
+            raise InputError(
+                f"diagram has more than {self.limits.max_cells} cells: too large to review"
+            )
+
+    def inflate(self, data: bytes, *, raw: bool = True) -> bytes:
+        """Decompress deflate ``data`` (raw, or zlib-wrapped), stopping at the size caps.
+
+        Raises:
+            InputError: the stream is not valid deflate, or inflates past the caps.
+        """
+        cap = min(
+            self.limits.max_decompressed,
+            self.limits.max_total_decompressed - self.inflated,
+        )
+        inflater = zlib.decompressobj(-15 if raw else 15)
+        try:
+            out = inflater.decompress(data, cap + 1)
+        except zlib.error as exc:
+            raise InputError(f"compressed diagram data is corrupt (bad deflate: {exc})") from None
+        if len(out) > cap:
+            raise InputError(
+                f"compressed diagram data inflates past {cap // MIB} MiB: refusing to read it"
+            )
+        self.inflated += len(out)
+        return out
+
+
+def check_size(size: int, max_bytes: int) -> None:
+    """Raise :class:`InputError` when a file of ``size`` bytes is empty or over ``max_bytes``."""
+    if size == 0:
+        raise InputError("file is empty: nothing to review")
+    if size > max_bytes:
+        raise InputError(
+            f"file is {size / MIB:.1f} MiB, over the {max_bytes / MIB:.1f} MiB limit "
+            "(set LENSWISE_MAX_UPLOAD_BYTES to raise it)"
+        )
+
+
+def b64decode(text: str, what: str = "diagram data") -> bytes:
+    """Decode standard base64 strictly, raising :class:`InputError` on junk."""
+    cleaned = "".join(text.split())
+    try:
+        return base64.b64decode(cleaned, validate=True)
+    except (binascii.Error, ValueError):
+        raise InputError(f"{what} is not valid base64") from None
