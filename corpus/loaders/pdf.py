@@ -10,6 +10,7 @@ split pages. Text before the first heading (cover, contents, introduction) is sk
 
 from __future__ import annotations
 
+import logging
 import re
 from collections import Counter
 from pathlib import Path
@@ -76,6 +77,10 @@ def _read_pdf(file: Path) -> tuple[str, list[str]]:
     from pypdf import PdfReader
     from pypdf.errors import PdfReadError
 
+    # pypdf logs repairs of damaged files; the one-line error below is what the user sees.
+    logger = logging.getLogger("pypdf")
+    level = logger.level
+    logger.setLevel(logging.ERROR)
     try:
         reader = PdfReader(file)
         if reader.is_encrypted:
@@ -84,6 +89,8 @@ def _read_pdf(file: Path) -> tuple[str, list[str]]:
         title = str((reader.metadata or {}).get("/Title") or "").strip()
     except (PdfReadError, ValueError, KeyError, OSError) as exc:
         raise InputError(f"{file}: not a readable PDF ({exc})") from exc
+    finally:
+        logger.setLevel(level)
     if not any(p.strip() for p in pages):
         raise InputError(f"{file}: the PDF has no extractable text (scanned images?)")
     return title or file.stem, pages
