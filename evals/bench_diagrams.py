@@ -47,8 +47,8 @@ def expected_services(folder: Path) -> dict[str, set[str]]:
         columns = [c.strip() for c in line.split("|")]
         slugs = set()
         for name in columns[-1].split(";"):
-            for part in name.split("/"):
-                match = match_text(part.split("(")[0].split(" - ")[0].replace("bedrock:", "bedrock "))
+            for part in name.split(" - ")[0].split("(")[0].split("/"):
+                match = match_text(part.replace("bedrock:", "bedrock "))
                 if match:
                     slugs.add(match.slug)
         expected[columns[0]] = slugs

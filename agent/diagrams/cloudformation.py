@@ -1,0 +1,203 @@
+"""Parse CloudFormation and SAM templates (YAML with short-form tags, or JSON) into a graph.
+
+Resources become components, ``Ref``/``GetAtt``/``Sub`` references become edges, SAM function
+events become edges from their sources, and properties become control facts.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+
+import yaml
+
+from agent.diagrams import catalog, iac_facts
+from agent.diagrams.cfn_facts import read_facts
+from agent.diagrams.model import Architecture, Component, Edge
+from corpus.errors import InputError
+
+_INTRINSICS = ("Ref", "Condition", "GetAtt", "Sub", "Join", "Select", "Split", "FindInMap",
+               "Base64", "Cidr", "ImportValue", "GetAZs", "If", "Equals", "And", "Or", "Not",
+               "Transform", "ToJsonString", "Length", "ForEach", "ValueOf", "Contains", "EachMemberIn",
+               "EachMemberEquals", "RefAll", "ValueOfAll")
+_SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+_EVENT_SOURCE_KEYS = ("Bucket", "Queue", "Topic", "Stream", "RestApiId", "ApiId", "Table")
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that turns CloudFormation short-form tags into their long-form dicts."""
+
+
+def _intrinsic(name: str):
+    key = name if name in ("Ref", "Condition") else f"Fn::{name}"
+
+    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict:
+        if isinstance(node, yaml.ScalarNode):
+            value: Any = loader.construct_scalar(node)
+            if name == "GetAtt":
+                value = str(value).split(".", 1)
+        elif isinstance(node, yaml.SequenceNode):
+            value = loader.construct_sequence(node, deep=True)
+        else:
+            value = loader.construct_mapping(node, deep=True)
+        return {key: value}
+
+    return construct
+
+
+for _name in _INTRINSICS:
+    _Loader.add_constructor(f"!{_name}", _intrinsic(_name))
+
+
+def load_template(text: str) -> dict:
+    """Load a template from YAML or JSON text.
+
+    Raises:
+        InputError: the text is not valid YAML/JSON, uses unknown tags, or has no Resources map.
+    """
+    try:
+        if text.lstrip().startswith("{"):
+            doc = json.loads(text)
+        else:
+            doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
+    except json.JSONDecodeError as exc:
+        raise InputError(f"template is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f" at line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or type(exc).__name__
+        raise InputError(f"template is not valid YAML{where}: {problem}") from None
+    except RecursionError:
+        raise InputError("template nests too deeply to read") from None
+    if not isinstance(doc, dict) or not isinstance(doc.get("Resources"), dict):
+        raise InputError("not a CloudFormation/SAM template: no 'Resources' section")
+    if not doc["Resources"]:
+        raise InputError("template has an empty 'Resources' section")
+    return doc
+
+
+def _refs(value: Any, known: dict, budget: list[int]) -> set[str]:
+    found: set[str] = set()
+    for node in iac_facts.walk(value, budget=budget):
+        if not isinstance(node, dict):
+            continue
+        if isinstance(node.get("Ref"), str):
+            found.add(node["Ref"])
+        att = node.get("Fn::GetAtt")
+        if isinstance(att, list) and att and isinstance(att[0], str):
+            found.add(att[0])
+        elif isinstance(att, str):
+            found.add(att.split(".", 1)[0])
+        sub = node.get("Fn::Sub")
+        template = sub[0] if isinstance(sub, list) and sub else sub
+        if isinstance(template, str):
+            found.update(_SUB_VAR.findall(template))
+    return {name for name in found if name in known}
+
+
+def _component(logical_id: str, resource: Any, globals_: dict) -> Component:
+    if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
+        raise InputError(f"resource '{logical_id[:60]}' has no Type")
+    rtype = resource["Type"]
+    slug = catalog.from_cloudformation_type(rtype)
+    comp = Component(logical_id, logical_id, slug, kind="service" if slug else "box",
+                     source=f"type {rtype}", resource_type=rtype)
+    comp.facts = read_facts(rtype, resource.get("Properties"), globals_)
+    return comp
+
+
+class _Template:
+    """Builds the graph of one loaded template."""
+
+    def __init__(self, doc: dict, arch: Architecture) -> None:
+        self.doc, self.arch = doc, arch
+        self.resources: dict = doc["Resources"]
+        self.globals = (doc.get("Globals") or {}) if isinstance(doc.get("Globals"), dict) else {}
+        self.comps: dict[str, Component] = {}
+        self.edges: dict[tuple[str, str], str] = {}
+        self.budget = [iac_facts.MAX_NODES]
+
+    def edge(self, source: str, target: str, label: str) -> None:
+        if source != target and source in self.comps and target in self.comps:
+            self.edges.setdefault((source, target), label)
+
+    def build(self) -> None:
+        function_globals = self.globals.get("Function") or {}
+        for logical_id, resource in self.resources.items():
+            is_function = isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Function"
+            self.comps[logical_id] = _component(str(logical_id), resource,
+                                                function_globals if is_function else {})
+        for logical_id, resource in self.resources.items():
+            props = resource.get("Properties")
+            if not isinstance(props, dict):
+                continue
+            for key, value in props.items():
+                if key == "Events" and resource["Type"].startswith("AWS::Serverless::"):
+                    continue
+                for target in _refs(value, self.resources, self.budget):
+                    self.edge(logical_id, target, str(key))
+            events = props.get("Events")
+            if isinstance(events, dict) and resource["Type"].startswith("AWS::Serverless::"):
+                self.sam_events(logical_id, events)
+        self.implicit_services()
+        self.arch.components.extend(self.comps.values())
+        self.arch.edges.extend(Edge(s, t, label) for (s, t), label in self.edges.items())
+
+    def sam_events(self, function_id: str, events: dict) -> None:
+        for name, event in events.items():
+            if not isinstance(event, dict):
+                continue
+            kind, props = str(event.get("Type", "")), event.get("Properties") or {}
+            if not isinstance(props, dict):
+                continue
+            sources = [_refs(props.get(k), self.resources, self.budget) for k in _EVENT_SOURCE_KEYS]
+            targets = set().union(*sources)
+            if kind in ("Api", "HttpApi") and not targets:
+                targets = {self.implicit_api(kind)}
+            if kind in ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"):
+                rule_id = f"{function_id}{name}"
+                self.comps[rule_id] = Component(rule_id, rule_id, "eventbridge",
+                                                source=f"SAM {kind} event", resource_type=kind)
+                targets = {rule_id}
+            label = " ".join(str(props.get(k, "")) for k in ("Method", "Path")).strip() or kind
+            for source in targets:
+                self.edge(source, function_id, label)
+                if kind in ("Api", "HttpApi"):
+                    self.api_event_auth(source, props)
+
+    def implicit_api(self, kind: str) -> str:
+        api_id = "ServerlessRestApi" if kind == "Api" else "ServerlessHttpApi"
+        if api_id not in self.comps:
+            auth = ((self.globals.get(kind) or {}).get("Auth") or {}) if kind in self.globals else {}
+            self.comps[api_id] = Component(api_id, api_id, "api-gateway", source="SAM implicit API",
+                                           resource_type=f"AWS::Serverless::{kind}",
+                                           facts={"authorizer": bool(auth.get("DefaultAuthorizer"))})
+        return api_id
+
+    def api_event_auth(self, api_id: str, props: dict) -> None:
+        api = self.comps[api_id]
+        chosen = (props.get("Auth") or {}).get("Authorizer") if isinstance(props.get("Auth"), dict) else None
+        if str(props.get("Method", "")).upper() == "OPTIONS":
+            return
+        if chosen == "NONE":
+            api.facts["authorizer"] = False
+            api.facts.setdefault("open_routes", []).append(str(props.get("Path", "/")))
+        elif chosen and not api.facts.get("open_routes"):
+            api.facts["authorizer"] = True
+
+    def implicit_services(self) -> None:
+        texts = iac_facts.strings([self.doc.get("Parameters"), self.resources], self.budget)
+        iac_facts.add_implicit_services(self.comps, self.edges, texts)
+
+
+def parse_cloudformation(text: str, filename: str) -> Architecture:
+    """Parse a CloudFormation or SAM template (YAML or JSON) into an :class:`Architecture`.
+
+    Raises:
+        InputError: malformed YAML/JSON, unknown tags, or no Resources section.
+    """
+    doc = load_template(text)
+    arch = Architecture(file=filename, format="cloudformation")
+    _Template(doc, arch).build()
+    return arch

@@ -1,0 +1,193 @@
+"""Facts shared by the IaC parsers: IAM policy breadth, implied services, model ids, walk budgets."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from typing import Any
+
+from corpus.errors import InputError
+
+# Services a template uses through IAM permissions alone: nothing to deploy, only an API to call.
+API_ONLY_SERVICES = {
+    "bedrock": "bedrock",
+    "bedrock-agentcore": "bedrock-agentcore",
+    "textract": "textract",
+    "comprehend": "comprehend",
+    "transcribe": "transcribe",
+    "translate": "translate",
+    "polly": "polly",
+    "rekognition": "rekognition",
+    "kendra": "kendra",
+    "aoss": "opensearch",
+    "sagemaker": "sagemaker",
+}
+_ACTION = re.compile(r"\b([a-z0-9-]+):([A-Za-z*]+)\b")
+_CROSS_REGION_MODEL = re.compile(
+    r"\b(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?:anthropic|amazon|meta|mistral|cohere|deepseek|"
+    r"writer|ai21|twelvelabs)\.", re.IGNORECASE
+)
+_BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "AmazonBedrockFullAccess")
+MAX_NODES = 200_000
+MAX_DEPTH = 100
+
+
+def walk(value: Any, *, budget: list[int] | None = None, depth: int = 0) -> Iterator[Any]:
+    """Yield every scalar, dict and list inside ``value``, within node and depth caps.
+
+    Shared YAML aliases are walked each time they appear, so the node cap is what stops an
+    alias bomb.
+
+    Raises:
+        InputError: the structure is nested deeper than ``MAX_DEPTH`` or has over ``MAX_NODES``.
+    """
+    budget = budget if budget is not None else [MAX_NODES]
+    budget[0] -= 1
+    if budget[0] < 0:
+        raise InputError(f"template is too large or self-referencing (over {MAX_NODES} values)")
+    if depth > MAX_DEPTH:
+        raise InputError(f"template nests deeper than {MAX_DEPTH} levels")
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from walk(item, budget=budget, depth=depth + 1)
+    elif isinstance(value, list):
+        for item in value:
+            yield from walk(item, budget=budget, depth=depth + 1)
+
+
+def strings(value: Any, budget: list[int] | None = None) -> Iterator[str]:
+    """Yield every string (dict keys excluded) inside ``value``."""
+    for node in walk(value, budget=budget):
+        if isinstance(node, str):
+            yield node
+
+
+def _as_list(value: Any) -> list[Any]:
+    if value is None:
+        return []
+    return value if isinstance(value, list) else [value]
+
+
+def statement_facts(statements: Iterable[Any]) -> dict[str, Any]:
+    """Summarise IAM policy statements (dicts with Effect/Action/Resource) into review facts."""
+    actions: set[str] = set()
+    broad: list[str] = []
+    scoped_bedrock = False
+    for statement in statements:
+        if not isinstance(statement, dict) or str(statement.get("Effect", "Allow")) != "Allow":
+            continue
+        acts = [a for a in _as_list(statement.get("Action")) if isinstance(a, str)]
+        resources = [r for r in _as_list(statement.get("Resource")) if isinstance(r, str)]
+        any_resource = "*" in resources or not resources and "Resource" in statement
+        actions.update(acts)
+        for action in acts:
+            if action == "*" or action.endswith(":*"):
+                broad.append(action)
+            elif action.lower().startswith("bedrock") and any_resource:
+                broad.append(f"{action} on any resource")
+            elif action.lower().startswith("bedrock") and resources:
+                scoped_bedrock = True
+    return _summary(actions, broad, scoped_bedrock)
+
+
+def text_policy_facts(text: str) -> dict[str, Any]:
+    """Summarise a policy given as text (Terraform ``jsonencode`` or JSON) by its action names."""
+    actions = {f"{svc}:{verb}" for svc, verb in _ACTION.findall(text)}
+    broad = sorted(a for a in actions if a.endswith(":*"))
+    if re.search(r'Action"?\s*[=:]\s*\[?\s*"\*"', text):
+        broad.append("*")
+    any_resource = re.search(r'Resource"?\s*[=:]\s*\[?\s*"\*"', text) is not None
+    bedrock = [a for a in actions if a.lower().startswith("bedrock")]
+    if bedrock and any_resource:
+        broad.extend(f"{a} on any resource" for a in sorted(bedrock) if not a.endswith(":*"))
+    return _summary(actions, broad, bool(bedrock) and not any_resource)
+
+
+def _summary(actions: set[str], broad: list[str], scoped_bedrock: bool) -> dict[str, Any]:
+    facts: dict[str, Any] = {}
+    if actions:
+        facts["actions"] = sorted(actions)
+        facts["broad_permissions"] = bool(broad)
+    if broad:
+        facts["broad_actions"] = sorted(set(broad))
+    prefixes = {a.split(":", 1)[0].lower() for a in actions if ":" in a}
+    if prefixes & {"bedrock", "bedrock-agentcore"}:
+        facts["bedrock_access"] = True
+        facts["scoped_bedrock"] = scoped_bedrock and not broad
+    if any(a.lower() == "bedrock:applyguardrail" for a in actions):
+        facts["applies_guardrail"] = True
+    return facts
+
+
+def managed_policy_facts(arns: Iterable[Any]) -> dict[str, Any]:
+    """Flag AWS managed policies that grant far more than a workload needs."""
+    broad = [str(a).rsplit("/", 1)[-1] for a in arns if any(b in str(a) for b in _BROAD_MANAGED)]
+    return {"broad_permissions": True, "broad_actions": broad} if broad else {}
+
+
+def merge(facts: dict[str, Any], more: dict[str, Any]) -> None:
+    """Merge ``more`` into ``facts``: lists union, booleans OR (a broad grant anywhere is broad)."""
+    for key, value in more.items():
+        if isinstance(value, list):
+            facts[key] = sorted(set(facts.get(key, [])) | set(value))
+        elif isinstance(value, bool) and key in facts and key != "scoped_bedrock":
+            facts[key] = bool(facts[key]) or value
+        else:
+            facts[key] = value
+
+
+def implied_services(actions: Iterable[str]) -> set[str]:
+    """Return slugs of API-only services an action list calls (``bedrock:InvokeModel`` -> bedrock)."""
+    found = set()
+    for action in actions:
+        prefix = action.split(":", 1)[0].lower()
+        if prefix in API_ONLY_SERVICES and ":" in action:
+            found.add(API_ONLY_SERVICES[prefix])
+    return found
+
+
+def uses_cross_region_inference(texts: Iterable[str]) -> bool:
+    """Return True when any text names a cross-Region inference profile (``us.anthropic...``)."""
+    return any(_CROSS_REGION_MODEL.search(text) for text in texts)
+
+
+def is_bedrock_endpoint(service_name: str) -> bool:
+    """Return True when a VPC endpoint service name reaches Amazon Bedrock."""
+    return "bedrock" in service_name.lower()
+
+
+_MODEL_USERS = ("bedrock-agents", "bedrock-knowledge-bases", "bedrock-flows")
+
+
+def add_implicit_services(comps: dict, edges: dict, texts: Iterable[str]) -> None:
+    """Add components for services the template uses without declaring them, in place.
+
+    A function allowed ``bedrock:InvokeModel`` calls Amazon Bedrock; an agent or knowledge base
+    runs on Bedrock foundation models. Each gets one implicit component, linked from its users.
+    ``texts`` (every string of the template) reveal cross-Region inference profiles.
+    """
+    from agent.diagrams.model import Component
+    from corpus.services import SERVICES
+
+    present = {c.service for c in comps.values()}
+
+    def implicit(slug: str, why: str) -> str:
+        comp_id = f"{slug}-api"
+        if slug not in present and comp_id not in comps:
+            comps[comp_id] = Component(comp_id, f"{SERVICES[slug]} ({why})", slug, source=why)
+        return comp_id
+
+    for comp in list(comps.values()):
+        for slug in sorted(implied_services(comp.facts.get("actions", []))):
+            target = implicit(slug, "called through IAM permissions")
+            if target in comps and target != comp.id:
+                edges.setdefault((comp.id, target), "IAM permission")
+        if comp.service in _MODEL_USERS:
+            target = implicit("bedrock", "foundation models behind agents and knowledge bases")
+            if target in comps:
+                edges.setdefault((comp.id, target), "invokes model")
+    if uses_cross_region_inference(texts):
+        for comp in comps.values():
+            if comp.service in ("bedrock", *_MODEL_USERS):
+                comp.facts["cross_region_inference"] = True
