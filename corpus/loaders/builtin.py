@@ -178,10 +178,6 @@ def _pillar_documents(front: dict, pillar: dict) -> list[Document]:
     for q in pillar["questions"]:
         q_sections = [Section("Question", q["question"])] if q.get("question") else []
         q_sections += [Section("Overview", q["summary"])] if q.get("summary") else []
-        practices = "\n".join(
-            f"- {bp['id']} {bp['title']} ({bp['risk']} risk)" for bp in q["best_practices"]
-        )
-        q_sections.append(Section("Best practices", practices))
         docs.append(
             Document(
                 lens=lens,

@@ -19,12 +19,11 @@ from corpus.markdown import BP_ID, QUESTION_OF_BP, clean_inline, parse_page_body
 from corpus.models import PILLARS, Corpus, Document, Section
 
 _PILLAR_LINE = re.compile(r"^\*\*Pillar\*\*:\s*(.+?)\s*$")
-_META_LINE = re.compile(r"^\*\*(Pillar|Best Practices)\*\*:")
+_META_LINE = re.compile(r"^\*\*(Pillar|Best Practices|Saga|Capability)\*\*:")
 _H1 = re.compile(r"^#\s+(.*?)\s*$")
 _BP_HEADING = re.compile(r"^([A-Z][A-Z_]*\d{1,2}-BP\d{1,2})\s+(.*)$")
-_QUESTION_HEADING = re.compile(r"^([A-Z][A-Z_]*\d{1,2})\s+[—-]\s+(.*)$")
+_QUESTION_HEADING = re.compile(r"^([A-Z][A-Z_]*\d{1,2})(?:\s+[—-]|:)\s+(.*)$")
 _FRAMEWORK_QUESTION = re.compile(r"^## Question ([A-Z]+\d{2})\s*$")
-_LENS_URL = re.compile(r"/latest/([a-z0-9-]+?)(?:-lens)?/")
 
 
 def _lens_dirs(path: Path) -> list[Path]:
@@ -37,10 +36,12 @@ def _lens_dirs(path: Path) -> list[Path]:
 
 def _looks_like_lens_file(path: Path) -> bool:
     try:
-        head = path.read_text(encoding="utf-8", errors="ignore")[:600]
+        head = path.read_text(encoding="utf-8", errors="ignore")[:6000]
     except OSError:
         return False
-    return bool(re.search(r"^\*\*Pillar\*\*:", head, re.M)) and head.lstrip().startswith("#")
+    return bool(re.search(r"^\*\*Pillar\*\*:", head[:800], re.M)) or bool(
+        re.search(r"^\*Source: https://docs\.aws\.amazon\.com/wellarchitected/", head, re.M)
+    )
 
 
 def sniff(path: Path) -> bool:
@@ -70,14 +71,9 @@ def load(path: Path) -> Corpus:
     return Corpus(source=str(path), documents=documents)
 
 
-def _lens_slug(file: Path, urls: list[str]) -> str:
-    if file.parent.name == "pillars":
-        return "framework"
-    for url in urls:
-        found = _LENS_URL.search(url)
-        if found:
-            return "framework" if found.group(1) == "framework" else found.group(1)
-    return file.parent.name
+def _lens_slug(file: Path) -> str:
+    """Name the lens after its folder (``lenses/<lens>/``); the pillars folder is the Framework."""
+    return "framework" if file.parent.name == "pillars" else file.parent.name
 
 
 def _load_file(file: Path) -> list[Document]:
@@ -85,22 +81,24 @@ def _load_file(file: Path) -> list[Document]:
         lines = file.read_text(encoding="utf-8").splitlines()
     except (OSError, UnicodeDecodeError) as exc:
         raise InputError(f"cannot read {file}: {exc}") from exc
-    pillar = next((m.group(1) for ln in lines[:12] if (m := _PILLAR_LINE.match(ln))), None)
-    pillar = pillar if pillar in PILLARS else None
-    blocks: list[tuple[str, list[str]]] = []
+    # Each block is (heading, body, pillar); a "**Pillar**:" line sets the pillar from there on.
+    blocks: list[tuple[str, list[str], str | None]] = []
     framework_q: dict[int, str] = {}
-    for number, line in enumerate(lines):
+    pillar: str | None = None
+    for line in lines:
+        if (found := _PILLAR_LINE.match(line)) and found.group(1) in PILLARS:
+            pillar = found.group(1)
         if fq := _FRAMEWORK_QUESTION.match(line):
             framework_q[len(blocks)] = fq.group(1)
         if h1 := _H1.match(line):
-            blocks.append((h1.group(1), []))
+            blocks.append((h1.group(1), [], pillar))
         elif blocks and not _META_LINE.match(line):
             blocks[-1][1].append(line)
-    urls = [u for _, body in blocks for ln in body if (u := _source_url(ln))]
-    lens = _lens_slug(file, urls)
+    blocks = [(h, body, p or pillar) for h, body, p in blocks]
+    lens = _lens_slug(file)
     questions: dict[str, str] = {}
     documents: list[Document] = []
-    for position, (heading, body) in enumerate(blocks):
+    for position, (heading, body, pillar) in enumerate(blocks):
         heading = clean_inline(heading)
         bp = _BP_HEADING.match(heading)
         if bp:
@@ -127,11 +125,6 @@ def _load_file(file: Path) -> list[Document]:
             slug = (url or "").rsplit("/", 1)[-1].removesuffix(".html") or _slug(heading)
             documents.append(_page(lens, pillar, slug, heading, sections, url, file, None))
     return documents
-
-
-def _source_url(line: str) -> str | None:
-    found = re.match(r"^\*Source:\s*(\S+?)\*\s*$", line.strip())
-    return found.group(1) if found else None
 
 
 def _slug(text: str) -> str:

@@ -1,0 +1,43 @@
+# lenswise: `make run` sets up everything and starts the UI; `make test` sets up and runs the tests.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+PORT ?= 8501
+
+.PHONY: run test install index browser bench eval clean
+
+run: index
+	$(BIN)/lenswise ui --port $(PORT)
+
+test: install browser
+	$(BIN)/python -m pytest
+
+install: $(STAMP)
+
+# Re-install only when the project definition changes; a second run reuses the venv.
+$(STAMP): pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 2; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $(STAMP)
+
+index: install
+	$(BIN)/lenswise index build
+
+# Headless Chromium for the end-to-end UI test (Debian package; skipped when unavailable).
+browser:
+	@command -v chromium >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
+	  || echo "chromium could not be installed: the browser test will be skipped"; }
+
+bench: install
+	$(BIN)/lenswise bench
+
+eval: install
+	$(BIN)/lenswise eval run evals/suites/retrieval.yaml
+
+clean:
+	rm -rf $(VENV) .pytest_cache

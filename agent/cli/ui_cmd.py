@@ -1,0 +1,49 @@
+"""``lenswise ui``: start the Streamlit app on 127.0.0.1 with usage statistics off."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+from agent.cli import add_common
+from agent.config import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``ui`` command."""
+    parser = sub.add_parser("ui", help="start the chat UI (Streamlit) on 127.0.0.1")
+    add_common(parser)
+    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.set_defaults(handler=run)
+
+
+def streamlit_command(port: int) -> list[str]:
+    """Return the command line that serves the app locally, headless, without telemetry."""
+    import ui
+
+    app = Path(ui.__file__).parent / "app.py"
+    return [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(app),
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+    ]
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run Streamlit in the foreground until interrupted."""
+    env = {**os.environ, "LENSWISE_CORPUS": settings.source, "LENSWISE_HOME": str(settings.home)}
+    print(f"lenswise UI on http://127.0.0.1:{args.port} (Ctrl+C to stop)", file=sys.stderr)
+    return subprocess.call(streamlit_command(args.port), env=env)

@@ -1,0 +1,216 @@
+"""Hybrid search over one loaded index: dense + BM25 with reciprocal rank fusion.
+
+Also: exact lookups of practice or question ids (``GENSEC02-BP01``, ``gensec02``), pillar /
+lens / risk filters, and per-document grouping so that one best practice cannot fill the
+whole top k with its own chunks.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from corpus.errors import InputError
+from corpus.models import PILLARS, Chunk
+
+MODES = ("hybrid", "dense", "bm25")
+RRF_K = 60
+ID_PATTERN = re.compile(r"\b([A-Za-z]{2,12}\d{1,2})(?:[\s_-]*bp[\s_-]*(\d{1,2}))?\b", re.I)
+_PILLAR_ALIASES = {
+    "ops": "Operational Excellence",
+    "sec": "Security",
+    "rel": "Reliability",
+    "perf": "Performance Efficiency",
+    "cost": "Cost Optimization",
+    "sus": "Sustainability",
+}
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One search result: a chunk, its rank and its fused score."""
+
+    rank: int
+    score: float
+    chunk: Chunk
+
+    def to_dict(self) -> dict:
+        """Return the DESIGN.md search-hit JSON."""
+        c = self.chunk
+        return {
+            "rank": self.rank,
+            "chunk_id": c.chunk_id,
+            "bp_id": c.bp_id,
+            "title": c.title,
+            "pillar": c.pillar,
+            "section": c.section,
+            "score": round(float(self.score), 6),
+            "url": c.url,
+            "text": c.text,
+        }
+
+
+def normalise_pillar(value: str | None) -> str | None:
+    """Map ``security``, ``SEC``, ``cost-optimization``... to a pillar name, else InputError."""
+    if not value:
+        return None
+    key = re.sub(r"[^a-z]", "", value.lower())
+    for pillar in PILLARS:
+        if key == re.sub(r"[^a-z]", "", pillar.lower()):
+            return pillar
+    for alias, pillar in _PILLAR_ALIASES.items():
+        if key in (alias, f"gen{alias}"):
+            return pillar
+    raise InputError(f"unknown pillar '{value}' (one of: {', '.join(PILLARS)})")
+
+
+def normalise_risk(value: str | None) -> str | None:
+    """Map ``high``/``medium``/``low`` to the lens spelling; InputError if unknown."""
+    if not value:
+        return None
+    if value.lower() not in ("high", "medium", "low"):
+        raise InputError(f"unknown risk '{value}' (high, medium or low)")
+    return value.capitalize()
+
+
+def find_ids(query: str, known: set[str]) -> list[str]:
+    """Return practice / question ids named in ``query`` that exist in the index, in order."""
+    found: list[str] = []
+    for match in ID_PATTERN.finditer(query):
+        base = match.group(1).upper()
+        ident = f"{base}-BP{int(match.group(2)):02d}" if match.group(2) else base
+        if ident not in known and not match.group(2):
+            ident = re.sub(r"(\D+)(\d)$", r"\g<1>0\2", ident)  # gensec2 -> GENSEC02
+        if ident in known and ident not in found:
+            found.append(ident)
+    return found
+
+
+def rrf(rankings: Sequence[np.ndarray], n: int, k: int = RRF_K) -> np.ndarray:
+    """Fuse ranked index lists with reciprocal rank fusion; return a score per item."""
+    scores = np.zeros(n, dtype="float64")
+    for ranking in rankings:
+        scores[ranking] += 1.0 / (k + np.arange(1, len(ranking) + 1))
+    return scores
+
+
+class HybridSearcher:
+    """Searches chunks with a dense scorer, a BM25 scorer and id lookups.
+
+    The scorers are injected: ``dense(query) -> cosine per chunk`` and
+    ``sparse(query) -> BM25 score per chunk``, both arrays aligned with ``chunks``.
+    """
+
+    def __init__(
+        self,
+        chunks: Sequence[Chunk],
+        dense: Callable[[str], np.ndarray],
+        sparse: Callable[[str], np.ndarray],
+    ) -> None:
+        """Keep the chunks and scorers; precompute id -> chunk positions."""
+        self.chunks = list(chunks)
+        self._dense = dense
+        self._sparse = sparse
+        self._not_question_page = np.array(
+            [not (c.question_id and not c.bp_id) for c in self.chunks], dtype=bool
+        )
+        self._by_id: dict[str, list[int]] = {}
+        for i, c in enumerate(self.chunks):
+            for ident in {c.bp_id, c.question_id} - {None}:
+                self._by_id.setdefault(ident, []).append(i)
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        pillar: str | None = None,
+        lens: str | None = None,
+        risk: str | None = None,
+        per_doc: int = 1,
+    ) -> list[Hit]:
+        """Return the top ``k`` hits for ``query``.
+
+        Args:
+            query: free text, or practice / question ids (exact lookup).
+            k: number of hits.
+            mode: ``hybrid`` (rank fusion), ``dense`` or ``bm25``.
+            pillar: keep only this pillar (name or alias such as ``security`` or ``sec``).
+            lens: keep only this lens slug.
+            risk: keep only practices of this risk level.
+            per_doc: at most this many chunks of one document (0 = no limit).
+        """
+        query = (query or "").strip()
+        if not query:
+            raise InputError("empty query: give a question or a best-practice id")
+        if mode not in MODES:
+            raise InputError(f"unknown search mode '{mode}' (one of: {', '.join(MODES)})")
+        if k < 1:
+            raise InputError("k must be at least 1")
+        mask = self._mask(normalise_pillar(pillar), lens, normalise_risk(risk))
+        ids = find_ids(query, set(self._by_id))
+        if not ids:
+            # Question overview pages only restate their practices: they answer id lookups,
+            # while free-text queries go to the practices and general pages themselves.
+            mask &= self._not_question_page
+        scores = self._scores(query, mode, ids)
+        scores = np.where(mask, scores, -np.inf)
+        order = np.argsort(-scores, kind="stable")
+        return self._group(order, scores, k, per_doc)
+
+    def _scores(self, query: str, mode: str, ids: list[str]) -> np.ndarray:
+        n = len(self.chunks)
+        rest = ID_PATTERN.sub(" ", query).strip() if ids else query
+        if ids and len(re.findall(r"\w+", rest)) == 0:
+            scores = np.full(n, -np.inf)  # a pure id lookup returns only the named pages
+            for ident in ids:
+                scores[self._by_id[ident]] = 0.0
+        elif mode == "dense":
+            scores = self._dense(query).astype("float64")
+        elif mode == "bm25":
+            scores = self._sparse(query).astype("float64")
+        else:
+            dense_order = np.argsort(-self._dense(query), kind="stable")
+            sparse = self._sparse(query)
+            sparse_order = np.argsort(-sparse, kind="stable")[: int((sparse > 0).sum())]
+            scores = rrf([dense_order, sparse_order], n)
+        if ids:
+            finite = scores[np.isfinite(scores)]
+            boost = (finite.max() - finite.min() + 1.0) if finite.size else 1.0
+            for position, ident in enumerate(ids):
+                # Earlier-named ids first; within a document, chunk order is kept.
+                for offset, i in enumerate(self._by_id[ident]):
+                    scores[i] += boost * (len(ids) - position) + 1e-6 * (
+                        len(self._by_id[ident]) - offset
+                    )
+        return scores
+
+    def _mask(self, pillar: str | None, lens: str | None, risk: str | None) -> np.ndarray:
+        return np.array(
+            [
+                (pillar is None or c.pillar == pillar)
+                and (lens is None or c.lens == lens)
+                and (risk is None or c.risk == risk)
+                for c in self.chunks
+            ],
+            dtype=bool,
+        )
+
+    def _group(self, order: np.ndarray, scores: np.ndarray, k: int, per_doc: int) -> list[Hit]:
+        hits: list[Hit] = []
+        taken: dict[tuple[str, str], int] = {}
+        for i in order:
+            if not np.isfinite(scores[i]):
+                break
+            chunk = self.chunks[i]
+            doc = (chunk.lens, chunk.chunk_id.split("#", 1)[0])
+            if per_doc and taken.get(doc, 0) >= per_doc:
+                continue
+            taken[doc] = taken.get(doc, 0) + 1
+            hits.append(Hit(rank=len(hits) + 1, score=float(scores[i]), chunk=chunk))
+            if len(hits) == k:
+                break
+        return hits

@@ -1,0 +1,59 @@
+"""BM25 over the chunk texts, via the maintained ``bm25s`` library with English stemming."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+
+def _stemmer():
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+class SparseIndex:
+    """A bm25s retriever plus the tokenisation settings it was built with."""
+
+    def __init__(self, retriever, size: int) -> None:
+        """Wrap a fitted ``bm25s.BM25`` over ``size`` documents."""
+        self._retriever = retriever
+        self._size = size
+        self._stem = _stemmer()
+
+    @classmethod
+    def build(cls, texts: list[str]) -> SparseIndex:
+        """Tokenise (lower case, English stop words, Snowball stems) and fit BM25."""
+        import bm25s
+
+        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        retriever = bm25s.BM25()
+        retriever.index(tokens, show_progress=False)
+        return cls(retriever, len(texts))
+
+    def save(self, folder: Path) -> None:
+        """Write the BM25 state into ``folder``."""
+        self._retriever.save(str(folder))
+
+    @classmethod
+    def load(cls, folder: Path) -> SparseIndex:
+        """Read BM25 state written by :meth:`save`."""
+        import bm25s
+
+        if not folder.is_dir():
+            raise ValueError(f"missing BM25 folder {folder}")
+        retriever = bm25s.BM25.load(str(folder))
+        return cls(retriever, int(retriever.scores["num_docs"]))
+
+    def scores(self, query: str) -> np.ndarray:
+        """Return the BM25 score of every document for ``query`` (zeros when no term matches)."""
+        import bm25s
+
+        tokens = bm25s.tokenize(
+            [query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
+        )[0]
+        known = [t for t in tokens if t in self._retriever.vocab_dict]
+        if not known:
+            return np.zeros(self._size, dtype="float32")
+        return np.asarray(self._retriever.get_scores(known), dtype="float32")
