@@ -2,12 +2,18 @@
 
 from agent.diagrams.model import Architecture, Component, Edge, Group
 from agent.diagrams.parse import parse_bytes, parse_file
+from agent.diagrams.report import render_markdown
+from agent.diagrams.review import Finding, Review, review_architecture
 
 __all__ = [
     "Architecture",
     "Component",
     "Edge",
+    "Finding",
     "Group",
+    "Review",
     "parse_bytes",
     "parse_file",
+    "render_markdown",
+    "review_architecture",
 ]

@@ -28,6 +28,7 @@ _CROSS_REGION_MODEL = re.compile(
     r"writer|ai21|twelvelabs)\.", re.IGNORECASE
 )
 _BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "AmazonBedrockFullAccess")
+_DATA_PREFIXES = {"s3", "dynamodb", "aoss", "es", "kendra", "rds", "rds-data", "s3vectors", "*"}
 MAX_NODES = 200_000
 MAX_DEPTH = 100
 
@@ -115,6 +116,10 @@ def _summary(actions: set[str], broad: list[str], scoped_bedrock: bool) -> dict[
     if prefixes & {"bedrock", "bedrock-agentcore"}:
         facts["bedrock_access"] = True
         facts["scoped_bedrock"] = scoped_bedrock and not broad
+    lowered = [b.lower() for b in broad]
+    if lowered:
+        facts["broad_bedrock"] = any(b == "*" or b.startswith("bedrock") for b in lowered)
+        facts["broad_data"] = any(b.split(":", 1)[0] in _DATA_PREFIXES for b in lowered)
     if any(a.lower() == "bedrock:applyguardrail" for a in actions):
         facts["applies_guardrail"] = True
     return facts

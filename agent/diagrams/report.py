@@ -1,0 +1,141 @@
+"""Render a review as markdown an architect can paste into a design document.
+
+Every label comes from a stranger's file, so every piece of diagram text is escaped: it can
+neither inject HTML nor break the markdown structure.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+
+from agent.diagrams.review import Finding, Review
+from corpus.models import RISKS
+
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_MAX_CELL = 120
+
+
+def escape(text: str, limit: int = _MAX_CELL) -> str:
+    """Make untrusted text inert in markdown and HTML: one line, escaped, length-capped."""
+    text = _CONTROL.sub(" ", str(text)).strip()
+    if len(text) > limit:
+        text = text[: limit - 1] + "…"
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+
+
+def _evidence(finding: Finding, review: Review) -> str:
+    parts = []
+    for comp_id in finding.evidence[:6]:
+        comp = review.architecture.component(comp_id)
+        label = comp.name if comp else comp_id
+        parts.append(escape(label, 60))
+    more = len(finding.evidence) - 6
+    return ", ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "-"
+
+
+def _summary(review: Review) -> list[str]:
+    arch, cov = review.architecture, review.coverage
+    services = ", ".join(escape(s) for s in arch.services) or "none recognised"
+    judged = cov["addressed"] + cov["gap"]
+    return [
+        f"# Generative AI Lens review: {escape(arch.file)}",
+        "",
+        f"> Automated review of a **{escape(arch.format)}** file against the AWS Well-Architected "
+        f"Generative AI Lens. Only what the design shows can be judged: **{judged} of "
+        f"{cov['total']}** best practices were, and **{cov['unknown']}** need answers from the "
+        "team (listed below). This is a partial review, not a full lens assessment.",
+        "",
+        "## Summary",
+        "",
+        f"- Components: {len(arch.components)} ({sum(1 for c in arch.components if c.service)} "
+        f"mapped to AWS services), connections: {len(arch.edges)}",
+        f"- Services: {services}",
+        f"- Addressed: **{cov['addressed']}**, gaps: **{cov['gap']}**, unknown: "
+        f"**{cov['unknown']}** (of {cov['total']})",
+        "",
+    ]
+
+
+def _coverage(review: Review) -> list[str]:
+    cov = review.coverage
+    lines = ["## Coverage by pillar", "", "| Pillar | Addressed | Gaps | Unknown | Total |",
+             "|---|---:|---:|---:|---:|"]
+    for pillar, counts in cov["by_pillar"].items():
+        lines.append(f"| {escape(pillar)} | {counts['addressed']} | {counts['gap']} | "
+                     f"{counts['unknown']} | {counts['total']} |")
+    lines += [f"| **Total** | **{cov['addressed']}** | **{cov['gap']}** | **{cov['unknown']}** | "
+              f"**{cov['total']}** |", ""]
+    return lines
+
+
+def _risk_order(finding: Finding) -> int:
+    return RISKS.index(finding.risk) if finding.risk in RISKS else len(RISKS)
+
+
+def _gaps(review: Review) -> list[str]:
+    gaps = sorted(review.by_status("gap"), key=_risk_order)
+    lines = ["## Gaps (highest risk first)", ""]
+    if not gaps:
+        return lines + ["No gaps were found in what the design shows.", ""]
+    for f in gaps:
+        lines += [
+            f"### {f.bp_id} {escape(f.title)}",
+            "",
+            f"*{escape(f.risk or 'Unrated')} risk, {escape(f.pillar)}* · [lens page]({f.url})",
+            "",
+            escape(f.explanation, 600),
+            "",
+            f"Evidence: {_evidence(f, review)}",
+            "",
+        ]
+    return lines
+
+
+def _addressed(review: Review) -> list[str]:
+    found = review.by_status("addressed")
+    lines = ["## Addressed", ""]
+    if not found:
+        return lines + ["Nothing in the design shows a best practice addressed.", ""]
+    lines += ["| Best practice | Pillar | Why | Evidence |", "|---|---|---|---|"]
+    for f in found:
+        lines.append(f"| [{f.bp_id}]({f.url}) {escape(f.title, 80)} | {escape(f.pillar)} | "
+                     f"{escape(f.explanation, 160)} | {_evidence(f, review)} |")
+    return lines + [""]
+
+
+def _unknown(review: Review) -> list[str]:
+    found = sorted(review.by_status("unknown"), key=_risk_order)
+    lines = ["## Not visible in the design: questions for the team", ""]
+    if not found:
+        return lines + ["None.", ""]
+    lines += ["| Best practice | Risk | Question |", "|---|---|---|"]
+    for f in found:
+        question = f.question or f.explanation
+        lines.append(f"| [{f.bp_id}]({f.url}) {escape(f.title, 80)} | {escape(f.risk)} | "
+                     f"{escape(question, 300)} |")
+    return lines + [""]
+
+
+def _inventory(review: Review) -> list[str]:
+    comps = [c for c in review.architecture.components if c.kind != "text"]
+    lines = ["## Component inventory", "", "| Id | Label | Service | Group | Page |",
+             "|---|---|---|---|---|"]
+    groups = {g.id: g.label for g in review.architecture.groups}
+    for c in comps:
+        group = groups.get(c.group or "", c.group or "")
+        lines.append(f"| {escape(c.id, 60)} | {escape(c.label, 80)} | {escape(c.service_name or '-')} "
+                     f"| {escape(group or '-', 60)} | {escape(c.page or '-', 40)} |")
+    if not comps:
+        lines.append("| - | - | - | - | - |")
+    return lines + [""]
+
+
+def render_markdown(review: Review) -> str:
+    """Render ``review`` as a markdown report: summary, coverage, gaps, addressed, questions."""
+    lines = (_summary(review) + _coverage(review) + _gaps(review) + _addressed(review)
+             + _unknown(review) + _inventory(review))
+    if review.warnings:
+        lines += ["## Parser notes", ""] + [f"- {escape(w, 300)}" for w in review.warnings] + [""]
+    return "\n".join(lines)

@@ -1,0 +1,220 @@
+"""Review an architecture graph against the lens: one finding per best practice, from the rule table."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from typing import Any
+
+from agent.diagrams.model import Architecture, Component
+from agent.diagrams.rules import Rule, RuleBook, load_rules
+from corpus.models import PILLARS, Document
+
+STATUSES = ("addressed", "gap", "unknown")
+_MAX_EVIDENCE = 20
+
+
+@dataclass
+class Finding:
+    """The review's verdict on one best practice."""
+
+    bp_id: str
+    title: str
+    pillar: str
+    risk: str
+    status: str
+    """``addressed``, ``gap`` or ``unknown``."""
+    evidence: list[str] = field(default_factory=list)
+    """Ids of the components that support the status."""
+    explanation: str = ""
+    """Why this status, in one or two plain sentences (unknown ones end with the question)."""
+    url: str = ""
+    question: str = ""
+    """What to ask the team (kept apart for the report; already part of unknown explanations)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``review --json`` shape of this finding."""
+        return {k: getattr(self, k) for k in
+                ("bp_id", "title", "pillar", "risk", "status", "evidence", "explanation", "url")}
+
+
+@dataclass
+class Review:
+    """Findings for every best practice plus coverage counts, for one architecture."""
+
+    architecture: Architecture
+    findings: list[Finding]
+    warnings: list[str] = field(default_factory=list)
+
+    def by_status(self, status: str) -> list[Finding]:
+        """Return the findings with ``status``, in lens order."""
+        return [f for f in self.findings if f.status == status]
+
+    @property
+    def coverage(self) -> dict[str, Any]:
+        """Return counts per status, overall and ``by_pillar``."""
+        def count(findings: list[Finding]) -> dict[str, int]:
+            totals = {s: sum(f.status == s for f in findings) for s in STATUSES}
+            return {**totals, "total": len(findings)}
+
+        pillars = [p for p in PILLARS if any(f.pillar == p for f in self.findings)]
+        pillars += sorted({f.pillar for f in self.findings} - set(pillars))
+        by_pillar = {p: count([f for f in self.findings if f.pillar == p]) for p in pillars}
+        return {**count(self.findings), "by_pillar": by_pillar}
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``review --json`` document (DESIGN.md contract)."""
+        graph = self.architecture.to_dict()
+        return {
+            "file": graph["file"],
+            "format": graph["format"],
+            "components": graph["components"],
+            "edges": graph["edges"],
+            "services": graph["services"],
+            "findings": [f.to_dict() for f in self.findings],
+            "coverage": self.coverage,
+            "warnings": list(self.warnings),
+        }
+
+
+@lru_cache(maxsize=512)
+def _stem(stem: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(stem))
+
+
+class _Index:
+    """Lookups over one architecture that the matchers share."""
+
+    def __init__(self, arch: Architecture) -> None:
+        self.arch = arch
+        self.comps = arch.components
+        self.texts: list[tuple[list[str], str]] = [
+            ([c.id], " ".join([c.label, *map(str, c.facts.get("hints", []))]).lower())
+            for c in arch.components
+        ]
+        self.texts += [([e.source, e.target], e.label.lower()) for e in arch.edges if e.label]
+        self.service = {c.id: c.service for c in arch.components}
+
+    def match(self, matcher: dict[str, Any]) -> list[str] | None:
+        """Return evidence ids when ``matcher`` hits (possibly empty), None when it misses."""
+        kind, value = next(iter(matcher.items()))
+        hits: list[str] = []
+        if kind == "services":
+            hits = [c.id for c in self.comps if c.service in value]
+        elif kind == "facts":
+            hits = [c.id for c in self.comps if _facts_match(c, value)]
+        elif kind == "labels":
+            hits = [i for ids, text in self.texts if any(_stem(s).search(text) for s in value)
+                    for i in ids]
+        elif kind == "edges":
+            for edge in self.arch.edges:
+                ends = (self.service.get(edge.source), self.service.get(edge.target))
+                if any(ends[0] in a and ends[1] in b or ends[1] in a and ends[0] in b
+                       for a, b in value):
+                    hits += [edge.source, edge.target]
+        elif kind == "groups":
+            return self._groups(value)
+        elif kind == "formats":
+            return [c.id for c in self.comps[:5]] if self.arch.format in value else None
+        return list(dict.fromkeys(hits)) or None
+
+    def _groups(self, minimums: dict[str, int]) -> list[str] | None:
+        chosen: set[str] = set()
+        for kind, minimum in minimums.items():
+            ids = {g.id for g in self.arch.groups if g.kind == kind}
+            if len(ids) < int(minimum):
+                return None
+            chosen |= ids
+        return [c.id for c in self.comps if c.group in chosen][:_MAX_EVIDENCE]
+
+
+def _facts_match(comp: Component, wanted: dict[str, Any]) -> bool:
+    return all(
+        key in comp.facts if value == "*" else comp.facts.get(key, None) == value
+        for key, value in wanted.items()
+    )
+
+
+def _names(ids: list[str], arch: Architecture) -> str:
+    names = []
+    for comp_id in ids:
+        comp = arch.component(comp_id)
+        name = (comp.name if comp else comp_id).strip()
+        names.append(name if len(name) <= 48 else name[:45] + "...")
+    unique = list(dict.fromkeys(names))
+    shown = ", ".join(unique[:4])
+    return shown + (f" and {len(unique) - 4} more" if len(unique) > 4 else "")
+
+
+def _hits(matchers: tuple[dict[str, Any], ...], index: _Index) -> tuple[bool, list[str]]:
+    hit, evidence = False, []
+    for matcher in matchers:
+        found = index.match(matcher)
+        if found is not None:
+            hit, evidence = True, evidence + found
+    return hit, list(dict.fromkeys(evidence))[:_MAX_EVIDENCE]
+
+
+def evaluate(rule: Rule, index: _Index) -> tuple[str, list[str], str]:
+    """Apply one rule: return (status, evidence ids, explanation)."""
+    arch = index.arch
+    ask = f" {rule.question}" if rule.question else ""
+    concerned = [c.id for c in arch.components if c.service in rule.concerns]
+    if rule.concerns and not concerned:
+        return "unknown", [], ("No component that this practice is about appears in the design, "
+                               f"so it cannot be judged from it.{ask}")
+    gap_hit, gap_ev = _hits(rule.gap, index)
+    ok_hit, ok_ev = _hits(rule.addressed, index)
+    if gap_hit:
+        text = rule.gap_text.format(names=_names(gap_ev, arch))
+        if ok_hit and ok_ev:
+            text += f" Partly covered by {_names(ok_ev, arch)}."
+        return "gap", gap_ev, text
+    if ok_hit:
+        return "addressed", ok_ev, rule.addressed_text.format(names=_names(ok_ev, arch) or arch.format)
+    required = [c.id for c in arch.components if c.service in rule.absent_requires]
+    counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and arch.is_iac
+    if counts and (not rule.absent_requires or required):
+        evidence = (required or concerned)[:_MAX_EVIDENCE]
+        return "gap", evidence, rule.gap_text.format(names=_names(evidence, arch))
+    return "unknown", [], (rule.unknown_text + ask).strip()
+
+
+def _order(doc: Document) -> tuple[int, str]:
+    pillar = doc.pillar or ""
+    return (PILLARS.index(pillar) if pillar in PILLARS else len(PILLARS), doc.bp_id or "")
+
+
+def review_architecture(
+    arch: Architecture, practices: Mapping[str, Document], rules: RuleBook | None = None
+) -> Review:
+    """Review ``arch`` against every best practice in ``practices``.
+
+    Args:
+        arch: the parsed diagram or template.
+        practices: best-practice documents keyed by bp id (title, pillar, risk, url).
+        rules: the rule table; defaults to the shipped ``rules.yaml``.
+
+    Returns:
+        A :class:`Review` with one :class:`Finding` per practice, in lens order.
+    """
+    rules = rules or load_rules()
+    index = _Index(arch)
+    findings: list[Finding] = []
+    warnings = list(arch.warnings)
+    for doc in sorted(practices.values(), key=_order):
+        bp_id = doc.bp_id or doc.doc_id
+        rule = rules.get(bp_id)
+        if rule is None:
+            warnings.append(f"no review rule for {bp_id}: reported as unknown")
+            status, evidence = "unknown", []
+            explanation = f"lenswise has no rule for this practice yet. How does the design address '{doc.title}'?"
+            question = f"How does the design address '{doc.title}'?"
+        else:
+            status, evidence, explanation = evaluate(rule, index)
+            question = rule.question
+        findings.append(Finding(bp_id, doc.title, doc.pillar or "", doc.risk or "", status,
+                                evidence, explanation, doc.url, question))
+    return Review(arch, findings, warnings)
