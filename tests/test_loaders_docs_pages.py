@@ -227,3 +227,14 @@ def test_shared_markdown_twins(shared_lens):
     assert all(d.url.endswith(f"/{d.bp_id.lower()}.html") for d in practices.values())
     headings = {s.heading for d in practices.values() for s in d.sections}
     assert {"Overview", "Desired outcome", "Implementation guidance", "Resources"} <= headings
+
+
+def test_a_question_row_deep_in_a_page_does_not_make_it_a_question(tmp_path):
+    (tmp_path / "scenario-tea-party.md").write_text(
+        "# Tea party scenario\n\nHosting twenty guests.\n\nMore about cups.\n\nEven more.\n\n"
+        "| GENREL08: How do you make sure the pot is ready? |\n"
+    )
+    doc = docs_pages.load(tmp_path).documents[0]
+    assert doc.doc_id == "scenario-tea-party"
+    assert doc.question_id is None and doc.bp_id is None
+    assert doc.source == str(tmp_path / "scenario-tea-party.md")

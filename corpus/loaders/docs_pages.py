@@ -104,7 +104,7 @@ def load(path: Path) -> Corpus:
     manifest = _read_json_quietly(folder / MANIFEST_FILE) if path.is_dir() else {}
     pages = [_parse_page(file, toc) for file in files]
     lens = manifest.get("lens") or _guess_lens(pages, folder)
-    documents = [_to_document(page, lens, str(path)) for page in pages]
+    documents = [_to_document(page, lens, str(page["file"])) for page in pages]
     documents = _fill_question_titles(documents, toc)
     name = f"{lens} lens (docs pages)"
     if manifest.get("fetched_at"):
@@ -154,7 +154,9 @@ def _classify(title: str, page: dict, entry: dict) -> dict:
         toc_bp = BP_HEADING.match(toc_title)
         bp_title = bp_title or (toc_bp.group(2) if toc_bp else toc_title) or bp_id
         return {"kind": "bp", "id": bp_id, "title": bp_title}
-    row = QUESTION_LINE.search(page["body"])
+    # The question row opens a question page; further down a page it is only a mention.
+    opening = "\n".join([ln for ln in page["body"].splitlines() if ln.strip()][:3])
+    row = QUESTION_LINE.search(opening)
     file_q = QUESTION_FILE.match(stem) and pillar_for_id(stem)
     if row and not pillar_for_id(row.group(1)):
         row = None
