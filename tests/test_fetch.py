@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import socket
 import threading
+import time
 from collections import Counter
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -59,17 +60,29 @@ class DocsSite:
         self.hits: Counter[str] = Counter()
         self.agents: set[str] = set()
         self.fail_first = {"/generative-ai-lens/genrel08-bp01.md": 1}
+        self.throttle_first = {"/generative-ai-lens/teapot-lens.md": 1}
         self.missing: set[str] = set()
+        self.delay_s = 0.0
+        self.in_flight = self.most_in_flight = 0
+        self.lock = threading.Lock()
         site = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:  # noqa: N802 - http.server's name
-                site.hits[self.path] += 1
-                site.agents.add(self.headers.get("User-Agent", ""))
+                with site.lock:
+                    site.hits[self.path] += 1
+                    site.agents.add(self.headers.get("User-Agent", ""))
+                    site.in_flight += 1
+                    site.most_in_flight = max(site.most_in_flight, site.in_flight)
+                time.sleep(site.delay_s)
                 status, kind, body = site.answer(self.path)
+                with site.lock:
+                    site.in_flight -= 1
                 data = body.encode()
                 self.send_response(status)
                 self.send_header("Content-Type", kind)
+                if status == 429:
+                    self.send_header("Retry-After", "0")
                 self.send_header("Content-Length", str(len(data)))
                 self.end_headers()
                 self.wfile.write(data)
@@ -91,6 +104,9 @@ class DocsSite:
         if self.fail_first.get(path, 0) > 0:
             self.fail_first[path] -= 1
             return 503, "text/plain", "busy"
+        if self.throttle_first.get(path, 0) > 0:
+            self.throttle_first[path] -= 1
+            return 429, "text/plain", "slow down"
         name = path[len(prefix) :]
         if name == "toc-contents.json":
             return 200, "application/json", json.dumps(TOC)
@@ -137,8 +153,9 @@ def test_fetch_downloads_toc_and_every_page(site, tmp_path):
         "teapot-lens.md",
     ]
     assert json.loads((cache / "toc-contents.json").read_text()) == TOC
-    # The 503 was retried; the HTML-only page was tried as .md first, then as .html.
+    # The 503 and the 429 were retried; the HTML-only page was tried as .md, then as .html.
     assert site.hits["/generative-ai-lens/genrel08-bp01.md"] == 2
+    assert site.hits["/generative-ai-lens/teapot-lens.md"] == 2
     assert site.hits["/generative-ai-lens/genrel08-bp02.md"] == 1
     assert site.hits["/generative-ai-lens/genrel08-bp02.html"] == 1
     assert site.agents == {fetch.USER_AGENT}
@@ -251,3 +268,11 @@ def test_cli_exit_codes_offline_and_bad_url(monkeypatch, capsys):
     with pytest.raises(SystemExit) as exit_info:
         main(["corpus", "fetch", "--concurrency", "0"])
     assert exit_info.value.code == 2
+
+
+def test_concurrency_limit_and_progress_bar(site, tmp_path, capsys):
+    site.delay_s = 0.05
+    fetch_lens(site.base, "generative-ai", tmp_path / "c", concurrency=2, progress=True)
+    assert site.most_in_flight == 2
+    err = capsys.readouterr().err
+    assert "fetching" in err and "4/4" in err
