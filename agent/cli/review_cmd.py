@@ -1,0 +1,108 @@
+"""``lenswise review``: lens review of an architecture diagram or IaC template."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import re
+import sys
+from pathlib import Path
+
+from agent.cli import add_common
+from agent.config import Settings
+from corpus.errors import InputError
+
+_UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+TOP_GAPS = 5
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``review`` command."""
+    parser = sub.add_parser(
+        "review", help="review a diagram (draw.io, Mermaid, image) or IaC template against the lens"
+    )
+    add_common(parser)
+    parser.add_argument("file", type=Path, help=".drawio/.xml/.drawio.png/.drawio.svg, .mmd/.md, "
+                        "CloudFormation/SAM .yaml/.json, Terraform .tf, or an image")
+    parser.add_argument("--model", help="multimodal chat model for plain images, e.g. "
+                        "bedrock_converse:<model-id> (env LENSWISE_MODEL)")
+    parser.add_argument("--json", action="store_true", help="print the review as JSON")
+    parser.add_argument("--report", type=Path, help="write a markdown report to this file")
+    parser.set_defaults(handler=run)
+
+
+def _practices(settings: Settings) -> dict:
+    from agent.diagrams.practices import digest_practices
+
+    try:
+        from corpus.sources import load_source
+
+        practices = load_source(settings.source, home=settings.home).best_practices()
+    except ImportError:  # the source's loader is not installed: fall back to the digest facts
+        practices = {}
+    if not practices and settings.source == "builtin":
+        practices = digest_practices()
+    if not practices:
+        raise InputError(f"corpus source '{settings.source}' holds no best practices to review against")
+    return practices
+
+
+def _vision_model(spec: str | None, settings: Settings):
+    if not spec or spec == "extractive":
+        return None
+    from agent.models import load_chat_model
+
+    return load_chat_model(spec, settings)
+
+
+def _clean(text: str) -> str:
+    return _UNSAFE.sub(" ", text)
+
+
+def summary(review) -> str:
+    """Return the short human summary printed without ``--json``."""
+    arch, cov = review.architecture, review.coverage
+    mapped = sum(1 for c in arch.components if c.service)
+    lines = [
+        _clean(f"{arch.file}: {arch.format}, {len(arch.components)} components "
+               f"({mapped} on AWS services), {len(arch.edges)} connections"),
+        "services: " + (", ".join(arch.services) or "none recognised"),
+        f"coverage: {cov['addressed']} addressed, {cov['gap']} gaps, {cov['unknown']} unknown "
+        f"of {cov['total']} best practices (unknown ones need answers from the team)",
+    ]
+    for pillar, counts in cov["by_pillar"].items():
+        lines.append(f"  {pillar:24} {counts['addressed']:2} addressed {counts['gap']:2} gaps "
+                     f"{counts['unknown']:2} unknown")
+    risk_rank = {"High": 0, "Medium": 1, "Low": 2}
+    gaps = sorted(review.by_status("gap"), key=lambda f: risk_rank.get(f.risk, 3))
+    if gaps:
+        lines.append("top gaps:")
+        for finding in gaps[:TOP_GAPS]:
+            lines.append(_clean(f"  [{finding.risk}] {finding.bp_id} {finding.title}: "
+                                f"{finding.explanation}"))
+        if len(gaps) > TOP_GAPS:
+            lines.append(f"  ... and {len(gaps) - TOP_GAPS} more (see --report or --json)")
+    lines += [_clean(f"warning: {w}") for w in review.warnings[:5]]
+    return "\n".join(lines)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Parse the file, review it, print the result and optionally write the report."""
+    from agent.diagrams import parse_file, render_markdown, review_architecture
+
+    vision = _vision_model(args.model, settings) if args.model else None
+    arch = parse_file(args.file, max_bytes=settings.max_upload_bytes, vision_model=vision)
+    review = review_architecture(arch, _practices(settings))
+    if args.report:
+        try:
+            args.report.write_text(render_markdown(review), encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write report {args.report}: {exc.strerror or exc}") from None
+    if args.json:
+        json.dump(review.to_dict(), sys.stdout, ensure_ascii=False)
+        sys.stdout.write("\n")
+    else:
+        print(summary(review))
+        if args.report:
+            print(f"report written to {args.report}")
+    return 0
