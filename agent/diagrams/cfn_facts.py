@@ -212,6 +212,7 @@ READERS: dict[str, Callable[[dict, dict], Facts]] = {
 def read_facts(resource_type: str, props: Any, globals_: dict) -> Facts:
     """Return the review facts of one resource (empty when the type has no reader)."""
     reader = READERS.get(resource_type)
+    props = {} if props is None else props
     if reader is None or not isinstance(props, dict):
         return {}
     facts = reader(props, globals_ if isinstance(globals_, dict) else {})

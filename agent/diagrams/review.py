@@ -137,12 +137,13 @@ def _facts_match(comp: Component, wanted: dict[str, Any]) -> bool:
     )
 
 
-def _names(ids: list[str], arch: Architecture) -> str:
+def _names(ids: list[str], arch: Architecture, why: dict[str, str] | None = None) -> str:
     names = []
     for comp_id in ids:
         comp = arch.component(comp_id)
         name = (comp.name if comp else comp_id).strip()
-        names.append(name if len(name) <= 48 else name[:45] + "...")
+        name = name if len(name) <= 48 else name[:45] + "..."
+        names.append(f"{name} ({why[comp_id]})" if why and comp_id in why else name)
     unique = list(dict.fromkeys(names))
     shown = ", ".join(unique[:4])
     return shown + (f" and {len(unique) - 4} more" if len(unique) > 4 else "")
@@ -157,7 +158,22 @@ def _hits(matchers: tuple[dict[str, Any], ...], index: _Index) -> tuple[bool, li
     return hit, list(dict.fromkeys(evidence))[:_MAX_EVIDENCE]
 
 
-def evaluate(rule: Rule, index: _Index) -> tuple[str, list[str], str]:
+def _reasons(rule: Rule, ids: list[str], arch: Architecture, words: dict) -> dict[str, str]:
+    reasons: dict[str, str] = {}
+    for comp_id in ids:
+        comp = arch.component(comp_id)
+        said = [
+            words[key][value]
+            for matcher in rule.gap if "facts" in matcher
+            for key, value in matcher["facts"].items()
+            if comp and comp.facts.get(key) == value and value in words.get(key, {})
+        ]
+        if said:
+            reasons[comp_id] = "; ".join(dict.fromkeys(said))
+    return reasons
+
+
+def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str, list[str], str]:
     """Apply one rule: return (status, evidence ids, explanation)."""
     arch = index.arch
     ask = f" {rule.question}" if rule.question else ""
@@ -168,7 +184,8 @@ def evaluate(rule: Rule, index: _Index) -> tuple[str, list[str], str]:
     gap_hit, gap_ev = _hits(rule.gap, index)
     ok_hit, ok_ev = _hits(rule.addressed, index)
     if gap_hit:
-        text = rule.gap_text.format(names=_names(gap_ev, arch))
+        why = _reasons(rule, gap_ev, arch, words or {})
+        text = rule.gap_text.format(names=_names(gap_ev, arch, why))
         if ok_hit and ok_ev:
             text += f" Partly covered by {_names(ok_ev, arch)}."
         return "gap", gap_ev, text
@@ -213,7 +230,7 @@ def review_architecture(
             explanation = f"lenswise has no rule for this practice yet. How does the design address '{doc.title}'?"
             question = f"How does the design address '{doc.title}'?"
         else:
-            status, evidence, explanation = evaluate(rule, index)
+            status, evidence, explanation = evaluate(rule, index, rules.fact_words)
             question = rule.question
         findings.append(Finding(bp_id, doc.title, doc.pillar or "", doc.risk or "", status,
                                 evidence, explanation, doc.url, question))

@@ -39,6 +39,8 @@ class RuleBook:
     """All rules, keyed by best-practice id."""
 
     rules: dict[str, Rule] = field(default_factory=dict)
+    fact_words: dict[str, dict[Any, str]] = field(default_factory=dict)
+    """Plain words for a fact value that makes a gap, e.g. ``authorizer: false``."""
 
     def get(self, bp_id: str) -> Rule | None:
         """Return the rule for ``bp_id``, or None."""
@@ -105,7 +107,7 @@ def parse_rules(data: dict) -> RuleBook:
             unknown_text=raw.get("unknown_text", ""),
             question=raw.get("question", ""),
         )
-    return RuleBook(rules)
+    return RuleBook(rules, dict(data.get("fact_words") or {}))
 
 
 @lru_cache(maxsize=1)

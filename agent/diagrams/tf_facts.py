@@ -166,6 +166,7 @@ READERS: dict[str, Callable[[dict], Facts]] = {
 def read_facts(resource_type: str, body: Any) -> Facts:
     """Return the review facts of one Terraform resource (empty when the type has no reader)."""
     reader = READERS.get(resource_type)
+    body = {} if body is None else body
     if reader is None or not isinstance(body, dict):
         return {}
     facts = reader(body)

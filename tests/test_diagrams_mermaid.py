@@ -1,0 +1,68 @@
+"""Mermaid flowcharts: node shapes, edge forms, subgraphs, fenced markdown."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.diagrams import parse_bytes
+from corpus.errors import InputError
+
+CHART = """flowchart LR
+    %% a comment
+    U["👤 Users"] -->|HTTPS| CF(Amazon CloudFront)
+    CF --> API{{API Gateway}} -- invokes --> FN[[Lambda<br/>orchestrator]]
+    subgraph vpc1 [Production VPC]
+        FN
+        subgraph AI["AI services"]
+            BR[(Amazon Bedrock)]
+            KB>Bedrock Knowledge Base]
+        end
+    end
+    FN -.-> BR & KB
+    FN ==> DB[(DynamoDB)]
+    KB --- OS((OpenSearch Serverless))
+    style FN fill:#f9f
+    classDef x fill:#fff
+    click FN "http://example.com"
+"""
+
+
+def test_flowchart_nodes_edges_and_subgraphs():
+    arch = parse_bytes(CHART.encode(), "arch.mmd")
+    assert arch.format == "mermaid"
+    assert arch.services == ["api-gateway", "bedrock", "bedrock-knowledge-bases", "cloudfront",
+                             "dynamodb", "lambda", "opensearch", "vpc"]
+    comps = {c.id: c for c in arch.components}
+    assert comps["U"].kind == "actor" and comps["U"].label == "Users"
+    assert comps["FN"].label == "Lambda orchestrator"
+    assert comps["FN"].group == "vpc1" and comps["BR"].group == "AI"
+    assert {g.id: g.parent for g in arch.groups}["AI"] == "vpc1"
+    edges = {(e.source, e.target, e.label) for e in arch.edges}
+    assert ("U", "CF", "HTTPS") in edges and ("API", "FN", "invokes") in edges
+    assert {("FN", "BR", ""), ("FN", "KB", ""), ("FN", "DB", ""), ("KB", "OS", "")} <= edges
+
+
+def test_markdown_with_several_fences_keeps_only_flowcharts():
+    text = ("# Design\n\n```mermaid\ngraph TD\n  A[S3 bucket] --> B[Lambda]\n```\n\n"
+            "```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n\n"
+            "~~~mermaid\nflowchart TB\n  C[Amazon SQS] --> D[Step Functions]\n~~~\n")
+    arch = parse_bytes(text.encode(), "README.md")
+    assert arch.pages == ["flowchart 1", "flowchart 2"]
+    assert arch.services == ["lambda", "s3", "sqs", "step-functions"]
+    assert {(e.source, e.target) for e in arch.edges} == {("1:A", "1:B"), ("2:C", "2:D")}
+
+
+def test_markdown_without_flowchart_is_input_error():
+    with pytest.raises(InputError, match="no Mermaid flowchart"):
+        parse_bytes(b"# Notes\n\n```mermaid\npie\n  \"a\" : 1\n```\n", "notes.md")
+
+
+def test_unclosed_node_is_input_error():
+    with pytest.raises(InputError, match="unclosed"):
+        parse_bytes(b"graph TD\n  A[Lambda --> B\n", "x.mmd")
+
+
+def test_node_ids_name_services_when_text_is_generic():
+    arch = parse_bytes(b"graph LR\n  BedrockKB[KB for docs] --> X[Some app]\n", "x.mmd")
+    assert {c.id: c.service for c in arch.components} == {
+        "BedrockKB": "bedrock-knowledge-bases", "X": None}
