@@ -1,0 +1,430 @@
+"""Run a suite through the public Python API and collect every case's output and metrics.
+
+Evals measure what users get, so cases go through ``LensAssistant`` (``search``, ``ask``,
+``review``), with a tqdm progress bar on stderr. The result is a plain JSON-ready dict
+(see :class:`SuiteResult`), which ``evals.report`` renders and ``evals.compare`` diffs.
+"""
+
+from __future__ import annotations
+
+import sys
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Protocol
+
+from tqdm import tqdm
+
+from agent.config import Settings
+from corpus.errors import InputError, LenswiseError
+from evals.metrics import (
+    CURVE_KS,
+    RETRIEVAL_METRICS,
+    AnswerSample,
+    ReviewSample,
+    answer_evaluators,
+    answer_totals,
+    expected_statuses,
+    means,
+    means_by,
+    percentile,
+    retrieval_scores,
+    review_evaluators,
+)
+from evals.suites import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, Threshold
+
+
+class Target(Protocol):
+    """What the runner drives: ``agent.LensAssistant`` or a test double."""
+
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", **kwargs: Any) -> list: ...  # noqa: D102
+
+    def ask(self, question: str, **kwargs: Any) -> Any: ...  # noqa: D102
+
+    def review(self, path: Any) -> Any: ...  # noqa: D102
+
+
+@dataclass
+class SuiteResult:
+    """Everything one run produced; :meth:`to_dict` is the ``results.json`` document."""
+
+    suite: dict
+    """Name, kind, path, description, case count and skipped-case notes."""
+    run: dict
+    """Source, model, embedding model, modes, start time, duration."""
+    metrics: dict[str, float | None]
+    """Flat metric name -> value; retrieval metrics are ``<mode>.<metric>``."""
+    cases: list[dict]
+    by_pillar: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
+    """Retrieval: mode -> pillar -> metric -> mean."""
+    curves: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Retrieval: mode -> k -> recall@k."""
+    thresholds: list[dict] = field(default_factory=list)
+    """One entry per suite threshold: metric, rule, value, passed (None = not measured)."""
+
+    @property
+    def kind(self) -> str:
+        """The suite kind (``retrieval``, ``answers`` or ``diagrams``)."""
+        return self.suite["kind"]
+
+    @property
+    def passed(self) -> bool:
+        """True when no measured threshold failed."""
+        return all(t["passed"] is not False for t in self.thresholds)
+
+    def failures(self) -> list[dict]:
+        """Return the thresholds that were measured and not met."""
+        return [t for t in self.thresholds if t["passed"] is False]
+
+    def to_dict(self) -> dict:
+        """Return the JSON-ready document written to ``results.json``."""
+        return {
+            "suite": self.suite,
+            "run": self.run,
+            "metrics": self.metrics,
+            "by_pillar": self.by_pillar,
+            "curves": self.curves,
+            "thresholds": self.thresholds,
+            "passed": self.passed,
+            "cases": self.cases,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict) -> SuiteResult:
+        """Rebuild a result from :meth:`to_dict` output."""
+        return cls(
+            suite=data["suite"],
+            run=data.get("run", {}),
+            metrics=data.get("metrics", {}),
+            cases=data.get("cases", []),
+            by_pillar=data.get("by_pillar", {}),
+            curves=data.get("curves", {}),
+            thresholds=data.get("thresholds", []),
+        )
+
+
+def open_target(settings: Settings) -> Target:
+    """Return the public API object for ``settings`` (``LensAssistant``)."""
+    from agent import LensAssistant
+
+    return LensAssistant(settings=settings)
+
+
+def run_suite(
+    suite: Suite,
+    settings: Settings,
+    *,
+    modes: Sequence[str] | None = None,
+    target: Target | None = None,
+    progress: bool = True,
+) -> SuiteResult:
+    """Run every case of ``suite`` and return the result with metrics and threshold checks.
+
+    Args:
+        suite: a loaded suite.
+        settings: source, model and home to run with.
+        modes: retrieval modes to run (default: the suite's ``modes``).
+        target: object to drive; default ``LensAssistant(settings=settings)``.
+        progress: show a progress bar on stderr.
+    """
+    started = time.perf_counter()
+    started_at = datetime.now(UTC).isoformat(timespec="seconds")
+    target = target if target is not None else open_target(settings)
+    bar = dict(disable=not progress, file=sys.stderr, unit="case", dynamic_ncols=True)
+    if suite.kind == "retrieval":
+        modes = tuple(modes or suite.modes)
+        for mode in modes:
+            if mode not in MODES:
+                raise InputError(f"unknown mode '{mode}' (one of: {', '.join(MODES)}, all)")
+        result = _run_retrieval(suite, target, modes, bar)
+    elif suite.kind == "answers":
+        result = _run_answers(suite, target, settings, bar)
+    else:
+        result = _run_diagrams(suite, target, bar)
+    result.suite = {
+        "name": suite.name,
+        "kind": suite.kind,
+        "path": str(suite.path),
+        "description": suite.description,
+        "cases": len(suite.cases),
+        "skipped": suite.skipped,
+    }
+    result.run = {
+        "source": settings.source,
+        "model": settings.model,
+        "embedding_model": settings.embedding_model,
+        "started": started_at,
+        "seconds": round(time.perf_counter() - started, 3),
+        **result.run,
+    }
+    primary = "hybrid" if "hybrid" in result.run.get("modes", ()) else None
+    primary = primary or next(iter(result.run.get("modes", ())), None)
+    result.thresholds = check_thresholds(suite.thresholds, result.metrics, primary)
+    return result
+
+
+def check_thresholds(
+    thresholds: Sequence[Threshold], metrics: dict[str, float | None], primary_mode: str | None
+) -> list[dict]:
+    """Check each threshold against ``metrics``.
+
+    A retrieval metric without a mode prefix (``recall@5``) refers to the primary mode
+    (hybrid when run). A metric that was not measured in this run (for example
+    ``dense.mrr`` under ``--mode bm25``) is reported with ``passed: None``.
+    """
+    out = []
+    for t in thresholds:
+        key = t.metric
+        if key not in metrics and primary_mode and f"{primary_mode}.{key}" in metrics:
+            key = f"{primary_mode}.{key}"
+        value = metrics.get(key)
+        out.append(
+            {
+                "metric": key,
+                "rule": t.describe(),
+                "value": value,
+                "passed": None if value is None else t.passes(value),
+            }
+        )
+    return out
+
+
+# --- retrieval ---------------------------------------------------------------------------
+
+
+def _hit_dict(hit: Any) -> dict:
+    return hit.to_dict() if hasattr(hit, "to_dict") else dict(hit)
+
+
+def doc_id(hit: dict) -> str:
+    """Return the document a hit belongs to: its best-practice id, else its page id."""
+    return hit.get("bp_id") or str(hit.get("chunk_id", "")).split("#")[0] or "?"
+
+
+def _run_retrieval(suite: Suite, target: Target, modes: Sequence[str], bar: dict) -> SuiteResult:
+    cases: list[RetrievalCase] = suite.cases
+    records = {
+        c.id: {
+            "id": c.id,
+            "question": c.question,
+            "expected": list(c.expected),
+            "pillar": c.pillar,
+            "modes": {},
+        }
+        for c in cases
+    }
+    metrics: dict[str, float | None] = {}
+    by_pillar: dict[str, dict[str, dict[str, float]]] = {}
+    curves: dict[str, dict[str, float]] = {}
+    curve_metrics = [f"recall@{k}" for k in CURVE_KS]
+    names = list(dict.fromkeys([*RETRIEVAL_METRICS, *curve_metrics]))
+    pillar_of = {c.id: c.pillar for c in cases}
+    with tqdm(total=len(cases) * len(modes), desc=f"{suite.name}", **bar) as progress:
+        for mode in modes:
+            target.search(cases[0].question, k=1, mode=mode)  # warm-up: load the encoder
+            rankings: dict[str, list[str]] = {}
+            for case in cases:
+                t0 = time.perf_counter()
+                hits = [_hit_dict(h) for h in target.search(case.question, k=suite.k, mode=mode)]
+                latency = (time.perf_counter() - t0) * 1000
+                rankings[case.id] = [doc_id(h) for h in hits]
+                records[case.id]["modes"][mode] = {
+                    "retrieved": rankings[case.id],
+                    "hits": [
+                        {
+                            key: h.get(key)
+                            for key in ("rank", "bp_id", "chunk_id", "title", "section", "score")
+                        }
+                        for h in hits
+                    ],
+                    "latency_ms": round(latency, 2),
+                }
+                progress.update()
+            scores = retrieval_scores(cases, rankings, names)
+            for case in cases:
+                record = records[case.id]["modes"][mode]
+                record["metrics"] = {m: scores[case.id][m] for m in RETRIEVAL_METRICS}
+                ranks = [i + 1 for i, d in enumerate(rankings[case.id]) if d in case.expected]
+                record["first_relevant_rank"] = ranks[0] if ranks else None
+            mean = means(scores)
+            metrics.update({f"{mode}.{m}": mean[m] for m in RETRIEVAL_METRICS})
+            curves[mode] = {str(k): mean[f"recall@{k}"] for k in CURVE_KS}
+            by_pillar[mode] = means_by(
+                {cid: {m: s[m] for m in RETRIEVAL_METRICS} for cid, s in scores.items()},
+                pillar_of.get,
+            )
+            latencies = [records[c.id]["modes"][mode]["latency_ms"] for c in cases]
+            metrics[f"{mode}.latency_p50_ms"] = percentile(latencies, 50)
+            metrics[f"{mode}.latency_p95_ms"] = percentile(latencies, 95)
+    return SuiteResult(
+        suite={},
+        run={"modes": list(modes), "k": suite.k},
+        metrics=metrics,
+        cases=list(records.values()),
+        by_pillar=by_pillar,
+        curves=curves,
+    )
+
+
+# --- answers -----------------------------------------------------------------------------
+
+
+def answer_sample(question: str, answer: Any, latency_ms: float, model: str) -> AnswerSample:
+    """Turn an ``Answer`` (object or its ``to_dict()``) into an :class:`AnswerSample`."""
+    data = answer if isinstance(answer, dict) else None
+
+    def get(name: str, default: Any = None) -> Any:
+        if data is not None:
+            return data.get("answer" if name == "text" else name, default)
+        return getattr(answer, name, default)
+
+    citations = [c if isinstance(c, dict) else vars(c) for c in get("citations", []) or []]
+    hits = [_hit_dict(h) for h in get("hits", []) or []]
+    contexts: dict[str, str] = {}
+    for hit in hits:
+        if hit.get("bp_id"):
+            contexts[hit["bp_id"]] = f"{contexts.get(hit['bp_id'], '')} {hit.get('text') or ''}"
+    for cite in citations:
+        if cite.get("bp_id") and cite.get("quote"):
+            contexts[cite["bp_id"]] = f"{contexts.get(cite['bp_id'], '')} {cite['quote']}"
+    return AnswerSample(
+        user_input=question,
+        response=get("text", "") or "",
+        cited_ids=[c["bp_id"] for c in citations if c.get("bp_id")],
+        retrieved_ids=[h["bp_id"] for h in hits if h.get("bp_id")],
+        retrieved_contexts=contexts,
+        declined=bool(get("declined", False)),
+        latency_ms=latency_ms,
+        usage=dict(get("usage", {}) or {}),
+        model=get("model", None) or model,
+    )
+
+
+def _known_ids(settings: Settings) -> set[str] | None:
+    try:
+        from corpus.sources import load_source
+
+        corpus = load_source(settings.source, home=settings.home, lens=settings.lens)
+    except LenswiseError:
+        return None
+    return set(corpus.best_practices())
+
+
+def _cost(model: str, usage: dict) -> float | None:
+    try:
+        from agent.models import estimate_cost
+    except ImportError:
+        return None
+    return estimate_cost(model, usage) if model and model != "extractive" else None
+
+
+def _run_answers(suite: Suite, target: Target, settings: Settings, bar: dict) -> SuiteResult:
+    cases: list[AnswerCase] = suite.cases
+    evaluators = answer_evaluators(_known_ids(settings))
+    per_case: dict[str, dict[str, float | None]] = {}
+    samples: list[AnswerSample] = []
+    records = []
+    for case in tqdm(cases, desc=suite.name, **bar):
+        t0 = time.perf_counter()
+        answer = target.ask(case.question)
+        sample = answer_sample(
+            case.question, answer, (time.perf_counter() - t0) * 1000, settings.model
+        )
+        samples.append(sample)
+        scores = {e.name: e(case, sample) for e in evaluators}
+        per_case[case.id] = scores
+        records.append(
+            {
+                "id": case.id,
+                "question": case.question,
+                "should_decline": case.should_decline,
+                "expected_citations": list(case.expected_citations),
+                "response": sample.response,
+                "declined": sample.declined,
+                "citations": sample.cited_ids,
+                "retrieved": sample.retrieved_ids,
+                "missing_facts": [
+                    str(f) for f in case.must_state if not f.found_in(sample.response)
+                ],
+                "forbidden_facts": [
+                    str(f) for f in case.must_not_state if f.found_in(sample.response)
+                ],
+                "latency_ms": round(sample.latency_ms, 2),
+                "usage": sample.usage,
+                "warnings": list(_field(answer, "warnings") or []),
+                "metrics": scores,
+            }
+        )
+    metrics: dict[str, float | None] = {e.name: None for e in evaluators}
+    metrics.update(means(per_case))
+    metrics.update(answer_totals(samples, _cost))
+    return SuiteResult(
+        suite={},
+        run={"model_used": samples[0].model if samples else None},
+        metrics=metrics,
+        cases=records,
+    )
+
+
+def _field(obj: Any, name: str) -> Any:
+    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+
+
+# --- diagrams ----------------------------------------------------------------------------
+
+
+def review_sample(review: Any, latency_ms: float) -> ReviewSample:
+    """Turn a ``Review`` (object or its ``to_dict()``) into a :class:`ReviewSample`."""
+    data = review if isinstance(review, dict) else review.to_dict()
+    services = {str(s).lower() for s in data.get("services", [])}
+    statuses = {
+        f["bp_id"]: f.get("status", "unknown") for f in data.get("findings", []) if f.get("bp_id")
+    }
+    return ReviewSample(services, statuses, latency_ms)
+
+
+def _run_diagrams(suite: Suite, target: Target, bar: dict) -> SuiteResult:
+    cases: list[DiagramCase] = suite.cases
+    evaluators = review_evaluators()
+    per_case: dict[str, dict[str, float | None]] = {}
+    records = []
+    for case in tqdm(cases, desc=suite.name, **bar):
+        t0 = time.perf_counter()
+        try:
+            sample = review_sample(target.review(case.path), (time.perf_counter() - t0) * 1000)
+            error = None
+        except InputError as exc:  # an unreadable diagram scores zero but does not stop the run
+            sample, error = ReviewSample(set(), {}, (time.perf_counter() - t0) * 1000), str(exc)
+        scores = {e.name: e(case, sample) for e in evaluators}
+        per_case[case.id] = scores
+        expected = expected_statuses(case)
+        judged = sorted(set(expected) | set(case.not_addressed))
+        records.append(
+            {
+                "id": case.id,
+                "file": case.file,
+                "services_found": sorted(sample.services),
+                "services_expected": list(case.services),
+                "missing_services": sorted(set(case.services) - sample.services),
+                "unexpected_services": sorted(
+                    sample.services - set(case.services) - set(case.optional_services)
+                ),
+                "findings": {
+                    bp: {
+                        "expected": expected.get(bp, "not addressed"),
+                        "reported": sample.statuses.get(bp, "none"),
+                    }
+                    for bp in judged
+                },
+                "latency_ms": round(sample.latency_ms, 2),
+                "error": error,
+                "metrics": scores,
+            }
+        )
+    metrics: dict[str, float | None] = {e.name: None for e in evaluators}
+    metrics.update(means(per_case))
+    latencies = [r["latency_ms"] for r in records]
+    metrics["latency_p50_ms"] = percentile(latencies, 50)
+    metrics["latency_p95_ms"] = percentile(latencies, 95)
+    return SuiteResult(suite={}, run={}, metrics=metrics, cases=records)
