@@ -285,8 +285,8 @@ def _diagram_chart(result: SuiteResult, out: Path, plt) -> list[Path]:
         ax.bar([x + i * width for x in range(len(ids))], values, width, label=name)
     ax.set_xticks([x + width * 1.5 for x in range(len(ids))])
     ax.set_xticklabels(ids, rotation=35, ha="right", fontsize=8)
-    ax.set(ylim=(0, 1.05), title=f"{result.suite['name']}: per-file review quality")
-    ax.legend(fontsize=8)
+    ax.set(ylim=(0, 1.2), title=f"{result.suite['name']}: per-file review quality")
+    ax.legend(fontsize=8, ncols=len(REVIEW_METRICS), loc="upper center")
     ax.grid(axis="y", alpha=0.3)
     fig.tight_layout()
     path = out / "diagrams.png"

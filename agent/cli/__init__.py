@@ -21,6 +21,8 @@ COMMAND_MODULES = (
     "agent.cli.search_cmd",
     "agent.cli.review_cmd",
     "agent.cli.ui_cmd",
+    "agent.cli.eval_cmd",
+    "agent.cli.bench_cmd",
 )
 
 

@@ -1,0 +1,33 @@
+"""``lenswise bench``: timings (index, search, ask, diagrams) and retrieval quality."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from agent.cli import add_common
+from agent.config import Settings
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``bench`` command."""
+    parser = sub.add_parser(
+        "bench", help="benchmark index build, search, ask and diagram parsing on this machine"
+    )
+    add_common(parser)
+    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Run the benchmark and print its figures."""
+    from evals.bench import render_text, run_bench, to_json
+
+    interactive = sys.stderr.isatty()
+
+    def log(step: str) -> None:
+        print(f"bench: {step}", file=sys.stderr, flush=True)
+
+    figures = run_bench(settings, progress=interactive, log=log)
+    print(to_json(figures) if args.json else render_text(figures))
+    return 0
