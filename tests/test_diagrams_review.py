@@ -1,0 +1,189 @@
+"""Review engine, rule table and markdown report."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from agent.diagrams import parse_bytes, render_markdown, review_architecture
+from agent.diagrams.model import Architecture, Component
+from agent.diagrams.practices import digest_practices
+from agent.diagrams.rules import load_rules, parse_rules
+from corpus.models import PILLARS
+
+BARE = """graph LR
+  U[Users] --> API[Amazon API Gateway] --> L[AWS Lambda] --> B[Amazon Bedrock]
+"""
+GUARDED = """graph LR
+  U[Users] --> W[AWS WAF] --> API[Amazon API Gateway] --> L[AWS Lambda]
+  C[Amazon Cognito] --> API
+  L --> VE[VPC endpoint] --> B[Amazon Bedrock]
+  B --> G[Bedrock Guardrails]
+  B --> CW[Amazon CloudWatch]
+  T[AWS CloudTrail]
+"""
+
+
+@pytest.fixture(scope="module")
+def practices():
+    return digest_practices()
+
+
+def _review(text: str, name: str, practices):
+    return review_architecture(parse_bytes(text.encode(), name), practices)
+
+
+def _status(review, bp_id):
+    return next(f for f in review.findings if f.bp_id == bp_id)
+
+
+def test_every_practice_has_exactly_one_rule(practices):
+    rules = load_rules()
+    assert len(practices) == 51
+    assert set(rules.rules) == set(practices)
+    for rule in rules.rules.values():
+        assert rule.question.endswith("?"), rule.bp_id
+        assert rule.addressed, rule.bp_id
+
+
+def test_rule_table_rejects_unknown_slugs_and_keys():
+    with pytest.raises(ValueError, match="unknown service"):
+        parse_rules({"rules": {"X": {"addressed": [{"services": ["not-a-service"]}]}}})
+    with pytest.raises(ValueError, match="unknown rule keys"):
+        parse_rules({"rules": {"X": {"adressed": []}}})
+    with pytest.raises(ValueError, match="matcher"):
+        parse_rules({"rules": {"X": {"addressed": [{"colour": "red"}]}}})
+
+
+def test_design_without_controls_has_gaps_on_the_model_path(practices):
+    review = _review(BARE, "bare.mmd", practices)
+    guard = _status(review, "GENSEC02-BP01")
+    assert guard.status == "gap" and guard.evidence == ["B"]
+    assert "Amazon Bedrock" in guard.explanation
+    inputs = _status(review, "GENSEC04-BP02")
+    assert inputs.status == "gap" and inputs.evidence == ["API"]
+    # a drawing that omits a VPC endpoint is not proof there is none
+    assert _status(review, "GENSEC01-BP02").status == "unknown"
+    unknown = _status(review, "GENOPS01-BP02")
+    assert unknown.status == "unknown" and unknown.explanation.endswith("?")
+
+
+def test_design_with_controls_is_addressed_with_evidence(practices):
+    review = _review(GUARDED, "guarded.mmd", practices)
+    expected = {
+        "GENSEC02-BP01": "G",
+        "GENSEC04-BP02": "W",
+        "GENSEC01-BP01": "C",
+        "GENSEC01-BP02": "VE",
+        "GENSEC03-BP01": "T",
+        "GENOPS02-BP01": "CW",
+        "GENOPS02-BP02": "CW",
+    }
+    for bp_id, component in expected.items():
+        finding = _status(review, bp_id)
+        assert finding.status == "addressed", (bp_id, finding.explanation)
+        assert component in finding.evidence, bp_id
+
+
+def test_iac_absence_counts_and_explicit_facts_win(practices):
+    template = """Transform: AWS::Serverless-2016-10-31
+Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties: {StageName: prod}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      Policies:
+        - Statement: [{Effect: Allow, Action: "bedrock:InvokeModel", Resource: "*"}]
+      Events:
+        Ask: {Type: Api, Properties: {RestApiId: !Ref Api, Path: /, Method: post}}
+  Pool:
+    Type: AWS::Cognito::UserPool
+"""
+    review = _review(template, "template.yaml", practices)
+    access = _status(review, "GENSEC01-BP01")
+    assert access.status == "gap" and {"Api", "Fn"} <= set(access.evidence)
+    assert "no authentication" in access.explanation and "Partly covered" in access.explanation
+    assert _status(review, "GENSEC01-BP02").status == "gap"  # IaC: no VPC endpoint declared
+    assert _status(review, "GENOPS04-BP01").status == "addressed"
+
+
+def test_secured_template_addresses_access_network_and_guardrails(practices):
+    template = """Resources:
+  Api:
+    Type: AWS::Serverless::Api
+    Properties:
+      Auth: {DefaultAuthorizer: Cognito, Authorizers: {Cognito: {UserPoolArn: x}}}
+  Fn:
+    Type: AWS::Serverless::Function
+    Properties:
+      VpcConfig: {SubnetIds: [a]}
+      Policies:
+        - Statement: [{Effect: Allow, Action: [bedrock:InvokeModel, bedrock:ApplyGuardrail],
+                       Resource: "arn:aws:bedrock:us-east-1::foundation-model/m"}]
+  Endpoint:
+    Type: AWS::EC2::VPCEndpoint
+    Properties: {ServiceName: com.amazonaws.us-east-1.bedrock-runtime}
+"""
+    review = _review(template, "template.yaml", practices)
+    for bp_id in ("GENSEC01-BP01", "GENSEC01-BP02", "GENSEC02-BP01"):
+        assert _status(review, bp_id).status == "addressed", bp_id
+
+
+def test_agent_without_guardrail_is_a_gap_even_if_a_guardrail_exists(practices):
+    tf = """
+resource "aws_bedrock_guardrail" "g" { name = "g" }
+resource "aws_bedrockagent_agent" "a" { agent_name = "a" }
+"""
+    review = _review(tf, "main.tf", practices)
+    finding = _status(review, "GENSEC02-BP01")
+    assert finding.status == "gap" and finding.evidence == ["aws_bedrockagent_agent.a"]
+    assert "no guardrail attached" in finding.explanation
+
+
+def test_practices_without_concerned_components_stay_unknown(practices):
+    arch = Architecture("x.drawio", "drawio", [Component("a", "Amazon S3", "s3")])
+    review = review_architecture(arch, practices)
+    assert _status(review, "GENSEC02-BP01").status == "unknown"
+    assert _status(review, "GENSUS01-BP01").status == "addressed"
+
+
+def test_coverage_and_json_shape(practices):
+    review = _review(GUARDED, "guarded.mmd", practices)
+    data = json.loads(json.dumps(review.to_dict()))
+    assert list(data) == ["file", "format", "components", "edges", "services", "findings",
+                          "coverage", "warnings"]
+    assert set(data["components"][0]) == {"id", "label", "service", "service_name", "group", "page"}
+    assert set(data["findings"][0]) == {"bp_id", "title", "pillar", "risk", "status", "evidence",
+                                        "explanation", "url"}
+    cov = data["coverage"]
+    assert cov["total"] == 51 == cov["addressed"] + cov["gap"] + cov["unknown"]
+    assert list(cov["by_pillar"]) == list(PILLARS)
+    assert sum(p["total"] for p in cov["by_pillar"].values()) == 51
+    assert [f["bp_id"] for f in data["findings"]][:2] == ["GENOPS01-BP01", "GENOPS01-BP02"]
+
+
+def test_report_escapes_labels_and_orders_sections(practices):
+    label = "<script>alert(1)</script> | **bold** [link](http://x)\n# heading"
+    arch = Architecture("evil.drawio", "drawio", [Component("x", label, "bedrock")])
+    report = render_markdown(review_architecture(arch, practices))
+    assert "<script>" not in report and "&lt;script&gt;" in report
+    assert "| **bold**" not in report and "[link](http" not in report
+    assert "\n# heading" not in report
+    order = [report.index(h) for h in ("## Summary", "## Coverage by pillar", "## Gaps",
+                                       "## Addressed", "## Not visible", "## Component inventory")]
+    assert order == sorted(order)
+    assert "| Security |" in report and "partial review" in report
+    assert "GENSEC02-BP01" in report.split("## Addressed")[0]  # the guardrail gap is listed first
+
+
+def test_review_speed_on_a_large_graph(practices):
+    import time
+
+    comps = [Component(f"c{i}", f"Lambda {i} calling Bedrock", "lambda") for i in range(2000)]
+    arch = Architecture("big.drawio", "drawio", comps)
+    start = time.perf_counter()
+    review_architecture(arch, practices)
+    assert time.perf_counter() - start < 5
