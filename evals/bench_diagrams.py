@@ -78,8 +78,14 @@ def bench_folder(folder: Path = DEFAULT_DIR) -> list[FileBench]:
         parsed = time.perf_counter()
         review_architecture(arch, practices)
         reviewed = time.perf_counter()
-        row = FileBench(path.name, arch.format, len(arch.components), len(arch.edges),
-                        (parsed - start) * 1000, (reviewed - parsed) * 1000)
+        row = FileBench(
+            path.name,
+            arch.format,
+            len(arch.components),
+            len(arch.edges),
+            (parsed - start) * 1000,
+            (reviewed - parsed) * 1000,
+        )
         if path.name in expected:
             row.precision, row.recall = score(set(arch.services), expected[path.name])
         rows.append(row)
@@ -88,14 +94,18 @@ def bench_folder(folder: Path = DEFAULT_DIR) -> list[FileBench]:
 
 def format_table(rows: list[FileBench]) -> str:
     """Render benchmark rows as a fixed-width text table."""
-    lines = [f"{'file':60} {'format':14} {'comp':>5} {'edges':>5} {'parse ms':>9} "
-             f"{'review ms':>9} {'prec':>5} {'recall':>6}"]
+    lines = [
+        f"{'file':60} {'format':14} {'comp':>5} {'edges':>5} {'parse ms':>9} "
+        f"{'review ms':>9} {'prec':>5} {'recall':>6}"
+    ]
     for r in rows:
         prec = f"{r.precision:.2f}" if r.precision is not None else "-"
         rec = f"{r.recall:.2f}" if r.recall is not None else "-"
         name = r.file if len(r.file) <= 60 else "..." + r.file[-57:]
-        lines.append(f"{name:60} {r.format:14} {r.components:5} {r.edges:5} {r.parse_ms:9.1f} "
-                     f"{r.review_ms:9.1f} {prec:>5} {rec:>6}" + (f"  ERROR {r.error}" if r.error else ""))
+        lines.append(
+            f"{name:60} {r.format:14} {r.components:5} {r.edges:5} {r.parse_ms:9.1f} "
+            f"{r.review_ms:9.1f} {prec:>5} {rec:>6}" + (f"  ERROR {r.error}" if r.error else "")
+        )
     return "\n".join(lines)
 
 

@@ -61,7 +61,11 @@ def test_subprocess_entry_point(tmp_path):
     import sys
 
     path = _write(tmp_path, "a.mmd", "graph LR\n  A[Amazon Bedrock] --> B[Amazon S3]\n")
-    done = subprocess.run([sys.executable, "-m", "agent.cli", "review", str(path), "--json"],
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-m", "agent.cli", "review", str(path), "--json"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["services"] == ["bedrock", "s3"]

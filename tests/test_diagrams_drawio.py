@@ -17,7 +17,6 @@ from tests.test_diagrams_samples import (
     png,
     png_chunk,
     rag_page,
-    svg_icon,
 )
 
 RAG_SERVICES = ["api-gateway", "bedrock", "lambda", "opensearch", "vpc"]
@@ -36,7 +35,9 @@ def test_plain_mxfile_gives_services_groups_edges():
     assert comps["fn"].label == "Chat handler"  # HTML stripped, lines joined
     assert comps["api"].group == "vpc"
     assert {(e.source, e.target, e.label) for e in arch.edges} >= {
-        ("user", "api", "HTTPS"), ("fn", "llm", "InvokeModel")}
+        ("user", "api", "HTTPS"),
+        ("fn", "llm", "InvokeModel"),
+    }
 
 
 def test_icon_without_label_takes_name_from_nearby_text_and_edges_follow():
@@ -49,8 +50,10 @@ def test_icon_without_label_takes_name_from_nearby_text_and_edges_follow():
 
 
 def test_compressed_pages_and_multi_page_files():
-    second = model(icon("q", "Queue", "shape=mxgraph.aws4.queue;"),
-                   icon("t", "", "shape=mxgraph.aws3.dynamo_db;", x=200))
+    second = model(
+        icon("q", "Queue", "shape=mxgraph.aws4.queue;"),
+        icon("t", "", "shape=mxgraph.aws3.dynamo_db;", x=200),
+    )
     xml = mxfile(compress(rag_page()), compress(second), names=("main", "async"))
     arch = parse_bytes(xml.encode(), "multi.drawio")
     assert arch.pages == ["main", "async"]
@@ -61,7 +64,11 @@ def test_compressed_pages_and_multi_page_files():
 
 def test_bare_mxgraphmodel_xml_with_aws20_shapes():
     xml = model(
-        icon("a", "Amazon Cloudfront", "shape=mxgraph.aws20.resourceIcon;resIcon=mxgraph.aws20.cloudfront;"),
+        icon(
+            "a",
+            "Amazon Cloudfront",
+            "shape=mxgraph.aws20.resourceIcon;resIcon=mxgraph.aws20.cloudfront;",
+        ),
         icon("b", "Traces", "shape=mxgraph.aws20.xray;", x=200),
     )
     arch = parse_bytes(('<?xml version="1.0"?>' + xml).encode(), "architecture.xml")
@@ -78,15 +85,22 @@ def test_drawio_png_with_text_and_ztxt_chunks():
 def test_drawio_svg_content_attribute():
     from xml.sax.saxutils import quoteattr
 
-    svg = (f'<svg xmlns="http://www.w3.org/2000/svg" content={quoteattr(mxfile(rag_page()))}>'
-           "<g/></svg>")
+    svg = (
+        f'<svg xmlns="http://www.w3.org/2000/svg" content={quoteattr(mxfile(rag_page()))}>'
+        "<g/></svg>"
+    )
     arch = parse_bytes(svg.encode(), "arch.drawio.svg")
     assert arch.format == "drawio.svg" and arch.services == RAG_SERVICES
 
 
 def test_label_naming_another_service_wins_over_icon_and_says_so():
-    xml = model(icon("x", "Amazon Bedrock<br>Claude 3 Sonnet",
-                     AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.sagemaker;"))
+    xml = model(
+        icon(
+            "x",
+            "Amazon Bedrock<br>Claude 3 Sonnet",
+            AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.sagemaker;",
+        )
+    )
     arch = parse_bytes(xml.encode(), "d.xml")
     assert arch.components[0].service == "bedrock"
     assert any("sagemaker" in w and "label won" in w for w in arch.warnings)
@@ -100,9 +114,17 @@ def test_label_that_only_mentions_a_service_does_not_override_icon():
 
 def test_family_label_refines_icon():
     xml = model(
-        icon("kb", "Knowledge Base", AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.bedrock;"),
-        icon("g", "Guardrails", AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.bedrock;",
-             x=200),
+        icon(
+            "kb",
+            "Knowledge Base",
+            AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.bedrock;",
+        ),
+        icon(
+            "g",
+            "Guardrails",
+            AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.bedrock;",
+            x=200,
+        ),
     )
     services = {c.id: c.service for c in parse_bytes(xml.encode(), "d.xml").components}
     assert services == {"kb": "bedrock-knowledge-bases", "g": "bedrock-guardrails"}
@@ -119,13 +141,34 @@ def test_png_image_icon_named_by_text_cell():
 
 def test_groups_region_subnet_and_legacy_shapes():
     xml = model(
-        box("r", "us-east-1", "shape=mxgraph.aws4.group;grIcon=mxgraph.aws4.group_region;",
-            0, 0, 800, 600),
-        box("s", "Private subnet", "shape=mxgraph.aws4.group;"
-            "grIcon=mxgraph.aws4.group_security_group;", 50, 50, 400, 300),
+        box(
+            "r",
+            "us-east-1",
+            "shape=mxgraph.aws4.group;grIcon=mxgraph.aws4.group_region;",
+            0,
+            0,
+            800,
+            600,
+        ),
+        box(
+            "s",
+            "Private subnet",
+            "shape=mxgraph.aws4.group;grIcon=mxgraph.aws4.group_security_group;",
+            50,
+            50,
+            400,
+            300,
+        ),
         icon("l", "fn", "shape=mxgraph.aws3.lambda_function;", 100, 100),
-        box("sf", "Workflow", "shape=mxgraph.aws4.group;"
-            "grIcon=mxgraph.aws4.group_aws_step_functions_workflow;", 500, 50, 200, 200),
+        box(
+            "sf",
+            "Workflow",
+            "shape=mxgraph.aws4.group;grIcon=mxgraph.aws4.group_aws_step_functions_workflow;",
+            500,
+            50,
+            200,
+            200,
+        ),
     )
     arch = parse_bytes(xml.encode(), "d.drawio")
     kinds = {g.id: g.kind for g in arch.groups}
@@ -136,10 +179,12 @@ def test_groups_region_subnet_and_legacy_shapes():
 
 
 def test_object_wrapped_cells_and_labels():
-    xml = ('<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>'
-           '<object label="Orders &lt;i&gt;table&lt;/i&gt;" id="o1" tooltip="x">'
-           '<mxCell style="shape=mxgraph.aws4.dynamodb;html=1;" vertex="1" parent="1">'
-           '<mxGeometry width="78" height="78" as="geometry"/></mxCell></object></root></mxGraphModel>')
+    xml = (
+        '<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>'
+        '<object label="Orders &lt;i&gt;table&lt;/i&gt;" id="o1" tooltip="x">'
+        '<mxCell style="shape=mxgraph.aws4.dynamodb;html=1;" vertex="1" parent="1">'
+        '<mxGeometry width="78" height="78" as="geometry"/></mxCell></object></root></mxGraphModel>'
+    )
     comp = parse_bytes(xml.encode(), "d.xml").components[0]
     assert (comp.id, comp.label, comp.service) == ("o1", "Orders table", "dynamodb")
 

@@ -77,12 +77,25 @@ def test_sam_yaml_resources_refs_events_and_facts():
     arch = parse_bytes(SAM.encode(), "template.yaml")
     comps = _by_id(arch)
     assert arch.format == "cloudformation"
-    assert arch.services == ["api-gateway", "bedrock", "bedrock-guardrails", "dynamodb",
-                             "eventbridge", "lambda", "s3"]
+    assert arch.services == [
+        "api-gateway",
+        "bedrock",
+        "bedrock-guardrails",
+        "dynamodb",
+        "eventbridge",
+        "lambda",
+        "s3",
+    ]
     edges = {(e.source, e.target) for e in arch.edges}
-    assert {("ChatFunction", "History"), ("ChatFunction", "Guard"), ("ChatFunction", "Docs"),
-            ("ChatApi", "ChatFunction"), ("ChatFunctionNightly", "ChatFunction"),
-            ("Custom", "ChatFunction"), ("ChatFunction", "bedrock-api")} <= edges
+    assert {
+        ("ChatFunction", "History"),
+        ("ChatFunction", "Guard"),
+        ("ChatFunction", "Docs"),
+        ("ChatApi", "ChatFunction"),
+        ("ChatFunctionNightly", "ChatFunction"),
+        ("Custom", "ChatFunction"),
+        ("ChatFunction", "bedrock-api"),
+    } <= edges
     fn = comps["ChatFunction"].facts
     assert fn["tracing"] is True and fn["broad_bedrock"] is True and fn["bedrock_access"] is True
     assert "GUARDRAIL_ID" in fn["hints"]
@@ -97,12 +110,28 @@ def test_sam_yaml_resources_refs_events_and_facts():
 def test_sam_api_with_default_authorizer_and_an_open_route():
     template = {
         "Resources": {
-            "Api": {"Type": "AWS::Serverless::Api", "Properties": {
-                "Auth": {"DefaultAuthorizer": "Cognito", "Authorizers": {"Cognito": {}}}}},
-            "Fn": {"Type": "AWS::Serverless::Function", "Properties": {"Events": {
-                "Open": {"Type": "Api", "Properties": {"RestApiId": {"Ref": "Api"}, "Path": "/health",
-                                                       "Method": "get", "Auth": {"Authorizer": "NONE"}}},
-            }}},
+            "Api": {
+                "Type": "AWS::Serverless::Api",
+                "Properties": {
+                    "Auth": {"DefaultAuthorizer": "Cognito", "Authorizers": {"Cognito": {}}}
+                },
+            },
+            "Fn": {
+                "Type": "AWS::Serverless::Function",
+                "Properties": {
+                    "Events": {
+                        "Open": {
+                            "Type": "Api",
+                            "Properties": {
+                                "RestApiId": {"Ref": "Api"},
+                                "Path": "/health",
+                                "Method": "get",
+                                "Auth": {"Authorizer": "NONE"},
+                            },
+                        },
+                    }
+                },
+            },
         }
     }
     comps = _by_id(parse_bytes(json.dumps(template).encode(), "stack.json"))
@@ -115,17 +144,47 @@ def test_cloudformation_json_methods_endpoints_agents():
         "AWSTemplateFormatVersion": "2010-09-09",
         "Resources": {
             "Rest": {"Type": "AWS::ApiGateway::RestApi"},
-            "Get": {"Type": "AWS::ApiGateway::Method", "Properties": {
-                "RestApiId": {"Ref": "Rest"}, "HttpMethod": "GET", "AuthorizationType": "NONE"}},
-            "Post": {"Type": "AWS::ApiGateway::Method", "Properties": {
-                "RestApiId": {"Ref": "Rest"}, "HttpMethod": "POST",
-                "AuthorizationType": "COGNITO_USER_POOLS"}},
-            "Endpoint": {"Type": "AWS::EC2::VPCEndpoint", "Properties": {
-                "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.bedrock-runtime"}}},
+            "Get": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Rest"},
+                    "HttpMethod": "GET",
+                    "AuthorizationType": "NONE",
+                },
+            },
+            "Post": {
+                "Type": "AWS::ApiGateway::Method",
+                "Properties": {
+                    "RestApiId": {"Ref": "Rest"},
+                    "HttpMethod": "POST",
+                    "AuthorizationType": "COGNITO_USER_POOLS",
+                },
+            },
+            "Endpoint": {
+                "Type": "AWS::EC2::VPCEndpoint",
+                "Properties": {
+                    "ServiceName": {"Fn::Sub": "com.amazonaws.${AWS::Region}.bedrock-runtime"}
+                },
+            },
             "Agent": {"Type": "AWS::Bedrock::Agent", "Properties": {"FoundationModel": "x"}},
-            "Role": {"Type": "AWS::IAM::Role", "Properties": {"Policies": [{"PolicyDocument": {
-                "Statement": [{"Effect": "Allow", "Action": ["bedrock:InvokeModel"],
-                               "Resource": "arn:aws:bedrock:us-east-1::foundation-model/x"}]}}]}},
+            "Role": {
+                "Type": "AWS::IAM::Role",
+                "Properties": {
+                    "Policies": [
+                        {
+                            "PolicyDocument": {
+                                "Statement": [
+                                    {
+                                        "Effect": "Allow",
+                                        "Action": ["bedrock:InvokeModel"],
+                                        "Resource": "arn:aws:bedrock:us-east-1::foundation-model/x",
+                                    }
+                                ]
+                            }
+                        }
+                    ]
+                },
+            },
         },
     }
     arch = parse_bytes(json.dumps(template).encode(), "stack.template")
@@ -204,8 +263,16 @@ def test_terraform_resources_modules_references_and_facts():
     arch = parse_bytes(TERRAFORM.encode(), "main.tf")
     comps = _by_id(arch)
     assert arch.format == "terraform"
-    assert arch.services == ["bedrock", "bedrock-agents", "bedrock-guardrails", "iam", "lambda",
-                             "s3", "vpc", "vpc-endpoint"]
+    assert arch.services == [
+        "bedrock",
+        "bedrock-agents",
+        "bedrock-guardrails",
+        "iam",
+        "lambda",
+        "s3",
+        "vpc",
+        "vpc-endpoint",
+    ]
     assert comps["module.vpc"].service == "vpc"
     assert comps["aws_bedrockagent_agent.helper"].facts["guardrail"] is True
     assert comps["aws_bedrockagent_agent.helper"].facts["cross_region_inference"] is True
@@ -220,19 +287,29 @@ def test_terraform_resources_modules_references_and_facts():
 
 
 def test_terraform_json_syntax():
-    doc = {"resource": {"aws_sqs_queue": {"jobs": {"name": "jobs"}},
-                        "aws_lambda_function": {"worker": {"environment": {
-                            "variables": {"QUEUE": "${aws_sqs_queue.jobs.url}"}}}}}}
+    doc = {
+        "resource": {
+            "aws_sqs_queue": {"jobs": {"name": "jobs"}},
+            "aws_lambda_function": {
+                "worker": {"environment": {"variables": {"QUEUE": "${aws_sqs_queue.jobs.url}"}}}
+            },
+        }
+    }
     arch = parse_bytes(json.dumps(doc).encode(), "main.tf.json")
     assert arch.format == "terraform" and arch.services == ["lambda", "sqs"]
     assert [(e.source, e.target) for e in arch.edges] == [
-        ("aws_lambda_function.worker", "aws_sqs_queue.jobs")]
+        ("aws_lambda_function.worker", "aws_sqs_queue.jobs")
+    ]
 
 
 @pytest.mark.parametrize(
     ("name", "text", "message"),
     [
-        ("t.yaml", "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    X: !Bogus y\n", "not valid YAML"),
+        (
+            "t.yaml",
+            "Resources:\n  A:\n    Type: AWS::S3::Bucket\n    X: !Bogus y\n",
+            "not valid YAML",
+        ),
         ("t.yaml", "Resources: [1, 2\n", "not valid YAML"),
         ("t.yaml", "Parameters: {}\n", "no 'Resources'"),
         ("t.json", '{"Resources": {"A": {"Properties": {}}}}', "has no Type"),

@@ -30,8 +30,16 @@ CHART = """flowchart LR
 def test_flowchart_nodes_edges_and_subgraphs():
     arch = parse_bytes(CHART.encode(), "arch.mmd")
     assert arch.format == "mermaid"
-    assert arch.services == ["api-gateway", "bedrock", "bedrock-knowledge-bases", "cloudfront",
-                             "dynamodb", "lambda", "opensearch", "vpc"]
+    assert arch.services == [
+        "api-gateway",
+        "bedrock",
+        "bedrock-knowledge-bases",
+        "cloudfront",
+        "dynamodb",
+        "lambda",
+        "opensearch",
+        "vpc",
+    ]
     comps = {c.id: c for c in arch.components}
     assert comps["U"].kind == "actor" and comps["U"].label == "Users"
     assert comps["FN"].label == "Lambda orchestrator"
@@ -43,9 +51,11 @@ def test_flowchart_nodes_edges_and_subgraphs():
 
 
 def test_markdown_with_several_fences_keeps_only_flowcharts():
-    text = ("# Design\n\n```mermaid\ngraph TD\n  A[S3 bucket] --> B[Lambda]\n```\n\n"
-            "```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n\n"
-            "~~~mermaid\nflowchart TB\n  C[Amazon SQS] --> D[Step Functions]\n~~~\n")
+    text = (
+        "# Design\n\n```mermaid\ngraph TD\n  A[S3 bucket] --> B[Lambda]\n```\n\n"
+        "```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n\n"
+        "~~~mermaid\nflowchart TB\n  C[Amazon SQS] --> D[Step Functions]\n~~~\n"
+    )
     arch = parse_bytes(text.encode(), "README.md")
     assert arch.pages == ["flowchart 1", "flowchart 2"]
     assert arch.services == ["lambda", "s3", "sqs", "step-functions"]
@@ -54,7 +64,7 @@ def test_markdown_with_several_fences_keeps_only_flowcharts():
 
 def test_markdown_without_flowchart_is_input_error():
     with pytest.raises(InputError, match="no Mermaid flowchart"):
-        parse_bytes(b"# Notes\n\n```mermaid\npie\n  \"a\" : 1\n```\n", "notes.md")
+        parse_bytes(b'# Notes\n\n```mermaid\npie\n  "a" : 1\n```\n', "notes.md")
 
 
 def test_unclosed_node_is_input_error():
@@ -65,4 +75,6 @@ def test_unclosed_node_is_input_error():
 def test_node_ids_name_services_when_text_is_generic():
     arch = parse_bytes(b"graph LR\n  BedrockKB[KB for docs] --> X[Some app]\n", "x.mmd")
     assert {c.id: c.service for c in arch.components} == {
-        "BedrockKB": "bedrock-knowledge-bases", "X": None}
+        "BedrockKB": "bedrock-knowledge-bases",
+        "X": None,
+    }

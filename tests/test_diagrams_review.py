@@ -153,11 +153,27 @@ def test_practices_without_concerned_components_stay_unknown(practices):
 def test_coverage_and_json_shape(practices):
     review = _review(GUARDED, "guarded.mmd", practices)
     data = json.loads(json.dumps(review.to_dict()))
-    assert list(data) == ["file", "format", "components", "edges", "services", "findings",
-                          "coverage", "warnings"]
+    assert list(data) == [
+        "file",
+        "format",
+        "components",
+        "edges",
+        "services",
+        "findings",
+        "coverage",
+        "warnings",
+    ]
     assert set(data["components"][0]) == {"id", "label", "service", "service_name", "group", "page"}
-    assert set(data["findings"][0]) == {"bp_id", "title", "pillar", "risk", "status", "evidence",
-                                        "explanation", "url"}
+    assert set(data["findings"][0]) == {
+        "bp_id",
+        "title",
+        "pillar",
+        "risk",
+        "status",
+        "evidence",
+        "explanation",
+        "url",
+    }
     cov = data["coverage"]
     assert cov["total"] == 51 == cov["addressed"] + cov["gap"] + cov["unknown"]
     assert list(cov["by_pillar"]) == list(PILLARS)
@@ -172,8 +188,17 @@ def test_report_escapes_labels_and_orders_sections(practices):
     assert "<script>" not in report and "&lt;script&gt;" in report
     assert "| **bold**" not in report and "[link](http" not in report
     assert "\n# heading" not in report
-    order = [report.index(h) for h in ("## Summary", "## Coverage by pillar", "## Gaps",
-                                       "## Addressed", "## Not visible", "## Component inventory")]
+    order = [
+        report.index(h)
+        for h in (
+            "## Summary",
+            "## Coverage by pillar",
+            "## Gaps",
+            "## Addressed",
+            "## Not visible",
+            "## Component inventory",
+        )
+    ]
     assert order == sorted(order)
     assert "| Security |" in report and "partial review" in report
     assert "GENSEC02-BP01" in report.split("## Addressed")[0]  # the guardrail gap is listed first

@@ -19,11 +19,12 @@ SEEDS = {
     "d.drawio": GOOD_XML.encode(),
     "c.drawio": mxfile(compress(rag_page())).encode(),
     "a.drawio.png": drawio_png(mxfile(compress(rag_page()))),
-    "a.mmd": b"graph LR\n  A[Users] -->|x| B(API Gateway) --> C[[Lambda]]\n  subgraph s [VPC]\n C\n end\n",
+    "a.mmd": b"graph LR\n  A[Users] -->|x| B(API Gateway) --> C[[Lambda]]\n"
+    b"  subgraph s [VPC]\n C\n end\n",
     "t.yaml": b"Resources:\n  F:\n    Type: AWS::Serverless::Function\n    Properties:\n"
-              b"      Role: !GetAtt R.Arn\n  R:\n    Type: AWS::IAM::Role\n",
+    b"      Role: !GetAtt R.Arn\n  R:\n    Type: AWS::IAM::Role\n",
     "main.tf": b'resource "aws_lambda_function" "f" {\n  role = aws_iam_role.r.arn\n}\n'
-               b'resource "aws_iam_role" "r" {}\n',
+    b'resource "aws_iam_role" "r" {}\n',
 }
 
 
@@ -39,8 +40,13 @@ def _bomb(size: int) -> str:
         ("d.drawio", b"", "empty"),
         ("d.drawio", GOOD_XML.encode()[:300], "not well-formed"),
         ("d.drawio", b'<mxfile><diagram name="p">%%%not base64%%%</diagram></mxfile>', "base64"),
-        ("d.drawio", b'<mxfile><diagram name="p">' + base64.b64encode(b"\xff\x00junk") + b"</diagram></mxfile>",
-         "deflate"),
+        (
+            "d.drawio",
+            b'<mxfile><diagram name="p">'
+            + base64.b64encode(b"\xff\x00junk")
+            + b"</diagram></mxfile>",
+            "deflate",
+        ),
         ("d.drawio", b"<html><body>hi</body></html>", "not a draw.io"),
         ("d.drawio", b'<!DOCTYPE x [<!ENTITY a "aaaa">]><mxfile>&a;</mxfile>', "forbidden"),
         ("d.drawio", b'<!DOCTYPE x SYSTEM "http://example.com/x.dtd"><mxfile/>', "forbidden"),
@@ -79,10 +85,17 @@ def test_file_size_page_and_cell_caps():
 
 def test_yaml_alias_bomb_is_refused():
     lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x]"]
-    lines += [f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
-              for i in range(1, 10)]
-    lines += ["Resources:", "  R:", "    Type: AWS::S3::Bucket", "    Properties:",
-              "      Tags: *a9"]
+    lines += [
+        f"a{i}: &a{i} [*a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}, *a{i - 1}]"
+        for i in range(1, 10)
+    ]
+    lines += [
+        "Resources:",
+        "  R:",
+        "    Type: AWS::S3::Bucket",
+        "    Properties:",
+        "      Tags: *a9",
+    ]
     with pytest.raises(InputError, match="too large"):
         parse_bytes("\n".join(lines).encode(), "bomb.yaml")
 
@@ -113,8 +126,9 @@ def _mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
 @settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(
     seed=st.sampled_from(sorted(SEEDS)),
-    ops=st.lists(st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.integers(0, 255)),
-                 max_size=6),
+    ops=st.lists(
+        st.tuples(st.integers(0, 3), st.integers(0, 1 << 20), st.integers(0, 255)), max_size=6
+    ),
 )
 def test_fuzz_mutated_inputs_raise_only_input_error(seed, ops):
     data = _mutate(SEEDS[seed], ops)

@@ -28,7 +28,10 @@ def test_real_file_services_match_sources(name):
 
 
 def test_large_ten_page_file_parses_fast():
-    path = SHARED_DIAGRAMS / "awslabs_generative-ai-cdk-constructs__docs_generative_ai_cdk_constructs.drawio"
+    path = (
+        SHARED_DIAGRAMS
+        / "awslabs_generative-ai-cdk-constructs__docs_generative_ai_cdk_constructs.drawio"
+    )
     if not path.exists():
         pytest.skip("10-page file absent")
     start = time.perf_counter()
@@ -43,8 +46,10 @@ def test_known_evidence_in_real_files():
     review = review_architecture(qna, digest_practices())
     guard = next(f for f in review.findings if f.bp_id == "GENSEC02-BP01")
     assert guard.status == "addressed"  # "LLM and Guardrails" on the Bedrock icon
-    summary = parse_file(SHARED_DIAGRAMS / "aws-samples_amazon-bedrock-architectures__Architectures_"
-                         "Summarization_Summarization_API_template.yaml")
+    summary = parse_file(
+        SHARED_DIAGRAMS / "aws-samples_amazon-bedrock-architectures__Architectures_"
+        "Summarization_Summarization_API_template.yaml"
+    )
     review = review_architecture(summary, digest_practices())
     statuses = {f.bp_id: f.status for f in review.findings}
     assert statuses["GENSEC01-BP01"] == "gap"  # no authorizer, bedrock on any resource

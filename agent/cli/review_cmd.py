@@ -22,10 +22,17 @@ def register(sub: argparse._SubParsersAction) -> None:
         "review", help="review a diagram (draw.io, Mermaid, image) or IaC template against the lens"
     )
     add_common(parser)
-    parser.add_argument("file", type=Path, help=".drawio/.xml/.drawio.png/.drawio.svg, .mmd/.md, "
-                        "CloudFormation/SAM .yaml/.json, Terraform .tf, or an image")
-    parser.add_argument("--model", help="multimodal chat model for plain images, e.g. "
-                        "bedrock_converse:<model-id> (env LENSWISE_MODEL)")
+    parser.add_argument(
+        "file",
+        type=Path,
+        help=".drawio/.xml/.drawio.png/.drawio.svg, .mmd/.md, "
+        "CloudFormation/SAM .yaml/.json, Terraform .tf, or an image",
+    )
+    parser.add_argument(
+        "--model",
+        help="multimodal chat model for plain images, e.g. "
+        "bedrock_converse:<model-id> (env LENSWISE_MODEL)",
+    )
     parser.add_argument("--json", action="store_true", help="print the review as JSON")
     parser.add_argument("--report", type=Path, help="write a markdown report to this file")
     parser.set_defaults(handler=run)
@@ -43,7 +50,9 @@ def _practices(settings: Settings) -> dict:
     if not practices and settings.source == "builtin":
         practices = digest_practices()
     if not practices:
-        raise InputError(f"corpus source '{settings.source}' holds no best practices to review against")
+        raise InputError(
+            f"corpus source '{settings.source}' holds no best practices to review against"
+        )
     return practices
 
 
@@ -64,22 +73,27 @@ def summary(review) -> str:
     arch, cov = review.architecture, review.coverage
     mapped = sum(1 for c in arch.components if c.service)
     lines = [
-        _clean(f"{arch.file}: {arch.format}, {len(arch.components)} components "
-               f"({mapped} on AWS services), {len(arch.edges)} connections"),
+        _clean(
+            f"{arch.file}: {arch.format}, {len(arch.components)} components "
+            f"({mapped} on AWS services), {len(arch.edges)} connections"
+        ),
         "services: " + (", ".join(arch.services) or "none recognised"),
         f"coverage: {cov['addressed']} addressed, {cov['gap']} gaps, {cov['unknown']} unknown "
         f"of {cov['total']} best practices (unknown ones need answers from the team)",
     ]
     for pillar, counts in cov["by_pillar"].items():
-        lines.append(f"  {pillar:24} {counts['addressed']:2} addressed {counts['gap']:2} gaps "
-                     f"{counts['unknown']:2} unknown")
+        lines.append(
+            f"  {pillar:24} {counts['addressed']:2} addressed {counts['gap']:2} gaps "
+            f"{counts['unknown']:2} unknown"
+        )
     risk_rank = {"High": 0, "Medium": 1, "Low": 2}
     gaps = sorted(review.by_status("gap"), key=lambda f: risk_rank.get(f.risk, 3))
     if gaps:
         lines.append("top gaps:")
         for finding in gaps[:TOP_GAPS]:
-            lines.append(_clean(f"  [{finding.risk}] {finding.bp_id} {finding.title}: "
-                                f"{finding.explanation}"))
+            lines.append(
+                _clean(f"  [{finding.risk}] {finding.bp_id} {finding.title}: {finding.explanation}")
+            )
         if len(gaps) > TOP_GAPS:
             lines.append(f"  ... and {len(gaps) - TOP_GAPS} more (see --report or --json)")
     lines += [_clean(f"warning: {w}") for w in review.warnings[:5]]

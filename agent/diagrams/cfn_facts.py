@@ -31,9 +31,13 @@ def _function(props: dict, globals_: dict) -> Facts:
     merged = {**globals_, **props}
     facts: Facts = {
         "in_vpc": bool(merged.get("VpcConfig")),
-        "tracing": _truthy(merged.get("Tracing")) or _get(merged, "TracingConfig", "Mode") == "Active",
-        "dlq": bool(merged.get("DeadLetterConfig") or merged.get("DeadLetterQueue")
-                    or _get(merged, "EventInvokeConfig", "DestinationConfig", "OnFailure")),
+        "tracing": _truthy(merged.get("Tracing"))
+        or _get(merged, "TracingConfig", "Mode") == "Active",
+        "dlq": bool(
+            merged.get("DeadLetterConfig")
+            or merged.get("DeadLetterQueue")
+            or _get(merged, "EventInvokeConfig", "DestinationConfig", "OnFailure")
+        ),
         "reserved_concurrency": merged.get("ReservedConcurrentExecutions") is not None,
         "hints": _env_hints(props) + _env_hints(globals_),
     }
@@ -61,7 +65,9 @@ def _role(props: dict, _globals: dict) -> Facts:
         statements.extend(iac_facts._as_list(_get(policy, "PolicyDocument", "Statement")))
     statements.extend(iac_facts._as_list(_get(props, "PolicyDocument", "Statement")))
     iac_facts.merge(facts, iac_facts.statement_facts(statements))
-    iac_facts.merge(facts, iac_facts.managed_policy_facts(iac_facts._as_list(props.get("ManagedPolicyArns"))))
+    iac_facts.merge(
+        facts, iac_facts.managed_policy_facts(iac_facts._as_list(props.get("ManagedPolicyArns")))
+    )
     return facts
 
 
@@ -72,7 +78,8 @@ def _bucket(props: dict, _globals: dict) -> Facts:
     return {
         "encryption": bool(rules),
         "kms_encryption": any("kms" in a for a in algorithms),
-        "public_access_block": isinstance(block, dict) and len(block) >= 4
+        "public_access_block": isinstance(block, dict)
+        and len(block) >= 4
         and all(_truthy(v) for v in block.values()),
         "versioning": _get(props, "VersioningConfiguration", "Status") == "Enabled",
         "replication": bool(props.get("ReplicationConfiguration")),
@@ -83,7 +90,9 @@ def _bucket(props: dict, _globals: dict) -> Facts:
 def _table(props: dict, _globals: dict) -> Facts:
     return {
         "encryption": _truthy(_get(props, "SSESpecification", "SSEEnabled")),
-        "pitr": _truthy(_get(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")),
+        "pitr": _truthy(
+            _get(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
+        ),
         "global_table": len(iac_facts._as_list(props.get("Replicas"))) > 1,
     }
 
@@ -91,7 +100,9 @@ def _table(props: dict, _globals: dict) -> Facts:
 def _queue(props: dict, _globals: dict) -> Facts:
     return {
         "dlq": bool(props.get("RedrivePolicy")),
-        "encryption": bool(props.get("KmsMasterKeyId") or _truthy(props.get("SqsManagedSseEnabled"))),
+        "encryption": bool(
+            props.get("KmsMasterKeyId") or _truthy(props.get("SqsManagedSseEnabled"))
+        ),
     }
 
 
@@ -116,9 +127,14 @@ def _guardrail(props: dict, _globals: dict) -> Facts:
 def _api(props: dict, _globals: dict) -> Facts:
     auth = props.get("Auth") or {}
     return {
-        "authorizer": bool(isinstance(auth, dict) and (auth.get("DefaultAuthorizer")
-                                                       or _truthy(auth.get("ApiKeyRequired"))
-                                                       or auth.get("ResourcePolicy"))),
+        "authorizer": bool(
+            isinstance(auth, dict)
+            and (
+                auth.get("DefaultAuthorizer")
+                or _truthy(auth.get("ApiKeyRequired"))
+                or auth.get("ResourcePolicy")
+            )
+        ),
         "tracing": _truthy(props.get("TracingEnabled")),
         "throttling": bool(_get(props, "MethodSettings") or props.get("DefaultRouteSettings")),
     }
@@ -144,8 +160,10 @@ def _stage(props: dict, _globals: dict) -> Facts:
 
 
 def _graphql(props: dict, _globals: dict) -> Facts:
-    return {"authorizer": props.get("AuthenticationType") not in (None, "API_KEY"),
-            "tracing": _truthy(props.get("XrayEnabled"))}
+    return {
+        "authorizer": props.get("AuthenticationType") not in (None, "API_KEY"),
+        "tracing": _truthy(props.get("XrayEnabled")),
+    }
 
 
 def _endpoint(props: dict, _globals: dict) -> Facts:
@@ -154,9 +172,15 @@ def _endpoint(props: dict, _globals: dict) -> Facts:
 
 
 def _state_machine(props: dict, _globals: dict) -> Facts:
-    definition = " ".join(iac_facts.strings([props.get("Definition"), props.get("DefinitionString")]))
-    keys = [str(key) for node in iac_facts.walk(props.get("Definition"))
-            if isinstance(node, dict) for key in node]
+    definition = " ".join(
+        iac_facts.strings([props.get("Definition"), props.get("DefinitionString")])
+    )
+    keys = [
+        str(key)
+        for node in iac_facts.walk(props.get("Definition"))
+        if isinstance(node, dict)
+        for key in node
+    ]
     definition += " " + " ".join(keys)
     return {
         "tracing": _truthy(_get(props, "TracingConfiguration", "Enabled"))
@@ -176,7 +200,10 @@ def _sagemaker_endpoint_config(props: dict, _globals: dict) -> Facts:
 
 
 def _log_group(props: dict, _globals: dict) -> Facts:
-    return {"retention": props.get("RetentionInDays") is not None, "encryption": bool(props.get("KmsKeyId"))}
+    return {
+        "retention": props.get("RetentionInDays") is not None,
+        "encryption": bool(props.get("KmsKeyId")),
+    }
 
 
 READERS: dict[str, Callable[[dict, dict], Facts]] = {
@@ -193,8 +220,10 @@ READERS: dict[str, Callable[[dict, dict], Facts]] = {
     "AWS::Bedrock::Agent": _agent,
     "AWS::Bedrock::Guardrail": _guardrail,
     "AWS::Serverless::Api": _api,
-    "AWS::Serverless::HttpApi": lambda p, g: {**_api(p, g), "authorizer": bool(
-        _get(p, "Auth", "DefaultAuthorizer"))},
+    "AWS::Serverless::HttpApi": lambda p, g: {
+        **_api(p, g),
+        "authorizer": bool(_get(p, "Auth", "DefaultAuthorizer")),
+    },
     "AWS::ApiGateway::Method": _method,
     "AWS::ApiGatewayV2::Route": _route,
     "AWS::ApiGateway::Stage": _stage,

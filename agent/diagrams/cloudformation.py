@@ -17,10 +17,35 @@ from agent.diagrams.cfn_facts import read_facts
 from agent.diagrams.model import Architecture, Component, Edge
 from corpus.errors import InputError
 
-_INTRINSICS = ("Ref", "Condition", "GetAtt", "Sub", "Join", "Select", "Split", "FindInMap",
-               "Base64", "Cidr", "ImportValue", "GetAZs", "If", "Equals", "And", "Or", "Not",
-               "Transform", "ToJsonString", "Length", "ForEach", "ValueOf", "Contains", "EachMemberIn",
-               "EachMemberEquals", "RefAll", "ValueOfAll")
+_INTRINSICS = (
+    "Ref",
+    "Condition",
+    "GetAtt",
+    "Sub",
+    "Join",
+    "Select",
+    "Split",
+    "FindInMap",
+    "Base64",
+    "Cidr",
+    "ImportValue",
+    "GetAZs",
+    "If",
+    "Equals",
+    "And",
+    "Or",
+    "Not",
+    "Transform",
+    "ToJsonString",
+    "Length",
+    "ForEach",
+    "ValueOf",
+    "Contains",
+    "EachMemberIn",
+    "EachMemberEquals",
+    "RefAll",
+    "ValueOfAll",
+)
 _SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 _EVENT_SOURCE_KEYS = ("Bucket", "Queue", "Topic", "Stream", "RestApiId", "ApiId", "Table")
 
@@ -101,8 +126,14 @@ def _component(logical_id: str, resource: Any, globals_: dict) -> Component:
         raise InputError(f"resource '{logical_id[:60]}' has no Type")
     rtype = resource["Type"]
     slug = catalog.from_cloudformation_type(rtype)
-    comp = Component(logical_id, logical_id, slug, kind="service" if slug else "box",
-                     source=f"type {rtype}", resource_type=rtype)
+    comp = Component(
+        logical_id,
+        logical_id,
+        slug,
+        kind="service" if slug else "box",
+        source=f"type {rtype}",
+        resource_type=rtype,
+    )
     comp.facts = read_facts(rtype, resource.get("Properties"), globals_)
     return comp
 
@@ -125,9 +156,12 @@ class _Template:
     def build(self) -> None:
         function_globals = self.globals.get("Function") or {}
         for logical_id, resource in self.resources.items():
-            is_function = isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Function"
-            self.comps[logical_id] = _component(str(logical_id), resource,
-                                                function_globals if is_function else {})
+            is_function = (
+                isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Function"
+            )
+            self.comps[logical_id] = _component(
+                str(logical_id), resource, function_globals if is_function else {}
+            )
         for logical_id, resource in self.resources.items():
             props = resource.get("Properties")
             if not isinstance(props, dict):
@@ -157,8 +191,9 @@ class _Template:
                 targets = {self.implicit_api(kind)}
             if kind in ("Schedule", "ScheduleV2", "EventBridgeRule", "CloudWatchEvent"):
                 rule_id = f"{function_id}{name}"
-                self.comps[rule_id] = Component(rule_id, rule_id, "eventbridge",
-                                                source=f"SAM {kind} event", resource_type=kind)
+                self.comps[rule_id] = Component(
+                    rule_id, rule_id, "eventbridge", source=f"SAM {kind} event", resource_type=kind
+                )
                 targets = {rule_id}
             label = " ".join(str(props.get(k, "")) for k in ("Method", "Path")).strip() or kind
             for source in targets:
@@ -169,15 +204,26 @@ class _Template:
     def implicit_api(self, kind: str) -> str:
         api_id = "ServerlessRestApi" if kind == "Api" else "ServerlessHttpApi"
         if api_id not in self.comps:
-            auth = ((self.globals.get(kind) or {}).get("Auth") or {}) if kind in self.globals else {}
-            self.comps[api_id] = Component(api_id, api_id, "api-gateway", source="SAM implicit API",
-                                           resource_type=f"AWS::Serverless::{kind}",
-                                           facts={"authorizer": bool(auth.get("DefaultAuthorizer"))})
+            auth = (
+                ((self.globals.get(kind) or {}).get("Auth") or {}) if kind in self.globals else {}
+            )
+            self.comps[api_id] = Component(
+                api_id,
+                api_id,
+                "api-gateway",
+                source="SAM implicit API",
+                resource_type=f"AWS::Serverless::{kind}",
+                facts={"authorizer": bool(auth.get("DefaultAuthorizer"))},
+            )
         return api_id
 
     def api_event_auth(self, api_id: str, props: dict) -> None:
         api = self.comps[api_id]
-        chosen = (props.get("Auth") or {}).get("Authorizer") if isinstance(props.get("Auth"), dict) else None
+        chosen = (
+            (props.get("Auth") or {}).get("Authorizer")
+            if isinstance(props.get("Auth"), dict)
+            else None
+        )
         if str(props.get("Method", "")).upper() == "OPTIONS":
             return
         if chosen == "NONE":

@@ -1,4 +1,4 @@
-"""Turn draw.io pages into an architecture graph: icons to services, boxes to groups, arrows to edges."""
+"""Turn draw.io pages into a graph: icons to services, boxes to groups, arrows to edges."""
 
 from __future__ import annotations
 
@@ -38,8 +38,11 @@ def _icon(cell: Cell) -> _Icon | None:
     image_words = icon_text(cell)
     if image_words:
         slug = catalog.from_shape(image_words)
-        return _Icon(slug, f"icon image '{image_words[:80]}'", actor=slug is None and catalog.is_actor(
-            catalog.shape_words(image_words)))
+        return _Icon(
+            slug,
+            f"icon image '{image_words[:80]}'",
+            actor=slug is None and catalog.is_actor(catalog.shape_words(image_words)),
+        )
     if cell.style.get("grIcon") or "group" in cell.shape:
         return None
     if "image" in cell.style_names or cell.shape == "image" or "aws" in cell.shape:
@@ -83,12 +86,17 @@ def _decide(icon: _Icon | None, label: str) -> tuple[str | None, str, str | None
     if said is not None and said.slug != icon_slug:
         confirmed = icon_slug in catalog.mentioned(label)
         strong = catalog.names_service(head, strict=True) or catalog.names_service(
-            lines[0], strict=True)
+            lines[0], strict=True
+        )
         if confirmed or strong is None or strong.slug != said.slug:
             said = None
     if said is None or said.slug == icon_slug:
         refined = catalog.refine_by_phrase(icon_slug, head)
-        return (refined, "icon refined by label", None) if refined else (icon_slug, icon.evidence, None)
+        return (
+            (refined, "icon refined by label", None)
+            if refined
+            else (icon_slug, icon.evidence, None)
+        )
     if catalog.refines(said.slug, icon_slug):
         return icon_slug, icon.evidence, None
     if catalog.refines(icon_slug, said.slug):
@@ -123,7 +131,9 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
     texts = [
         c
         for c in vertices
-        if c.id not in icons and c.label and (c.is_text or (not c.shape and c.id not in has_children))
+        if c.id not in icons
+        and c.label
+        and (c.is_text or (not c.shape and c.id not in has_children))
     ]
     groups: dict[str, Group] = {}
     group_cells: list[Cell] = []
@@ -132,8 +142,14 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
     alias: dict[str, str] = {}
 
     def add(cell: Cell, label: str, slug: str | None, kind: str, source: str) -> None:
-        comps[cell.id] = Component(f"{prefix}{cell.id}", label.replace("\n", " "), slug,
-                                   page=name, kind=kind, source=source)
+        comps[cell.id] = Component(
+            f"{prefix}{cell.id}",
+            label.replace("\n", " "),
+            slug,
+            page=name,
+            kind=kind,
+            source=source,
+        )
 
     for cell in vertices:
         icon = icons.get(cell.id)
@@ -159,8 +175,9 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         grouped = _as_group(cell, cell.id in has_children)
         if grouped:
             kind, slug = grouped
-            groups[cell.id] = Group(f"{prefix}{cell.id}", cell.label.replace("\n", " "), kind,
-                                    page=name)
+            groups[cell.id] = Group(
+                f"{prefix}{cell.id}", cell.label.replace("\n", " "), kind, page=name
+            )
             group_cells.append(cell)
             if slug:
                 add(cell, cell.label, slug, "group", "group")
@@ -185,13 +202,25 @@ def _assign_groups(by_id, comps, groups, group_cells) -> None:
             parent = by_id.get(parent.parent or "")
         if parent is None:
             center = cell.center
-            parent = next((b for b in boxes if b.id != raw_id and b.contains(center)
-                           and b.w * b.h > cell.w * cell.h), None)
+            parent = next(
+                (
+                    b
+                    for b in boxes
+                    if b.id != raw_id and b.contains(center) and b.w * b.h > cell.w * cell.h
+                ),
+                None,
+            )
         comp.group = groups[parent.id].id if parent is not None else None
     for gid, group in groups.items():
         cell = by_id[gid]
-        outer = next((b for b in boxes if b.id != gid and b.w * b.h > cell.w * cell.h
-                      and b.contains(cell.center)), None)
+        outer = next(
+            (
+                b
+                for b in boxes
+                if b.id != gid and b.w * b.h > cell.w * cell.h and b.contains(cell.center)
+            ),
+            None,
+        )
         group.parent = groups[outer.id].id if outer is not None else None
 
 

@@ -19,7 +19,7 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 
 @dataclass
 class Cell:
-    """One ``mxCell`` (possibly wrapped in ``<object>``/``<UserObject>``) with what we need of it."""
+    """One ``mxCell`` (maybe wrapped in ``<object>``/``<UserObject>``), as the parser needs it."""
 
     id: str
     label: str

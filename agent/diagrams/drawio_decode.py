@@ -1,4 +1,4 @@
-"""Unwrap draw.io containers into page models: .drawio/.xml, compressed pages, .drawio.png, .drawio.svg.
+"""Unwrap draw.io containers into page models: .drawio, compressed pages, .drawio.png, .svg.
 
 Every XML parse goes through ``defusedxml`` (no DTDs, entities or external references) and every
 inflate through :class:`~agent.diagrams.limits.Budget`, so hostile files fail fast and cheaply.
@@ -64,7 +64,9 @@ def pages_from_root(root: Element, budget: Budget) -> list[Page]:
     pages: list[Page] = []
     diagrams = [child for child in root if _local(child.tag) == "diagram"]
     if len(diagrams) > budget.limits.max_pages:
-        raise InputError(f"diagram has {len(diagrams)} pages, over the {budget.limits.max_pages} cap")
+        raise InputError(
+            f"diagram has {len(diagrams)} pages, over the {budget.limits.max_pages} cap"
+        )
     for number, diagram in enumerate(diagrams, start=1):
         name = diagram.get("name") or f"Page-{number}"
         model = next((c for c in diagram if _local(c.tag) == "mxGraphModel"), None)

@@ -1,4 +1,4 @@
-"""Facts shared by the IaC parsers: IAM policy breadth, implied services, model ids, walk budgets."""
+"""Facts shared by the IaC parsers: IAM policy breadth, implied services, walk budgets."""
 
 from __future__ import annotations
 
@@ -25,7 +25,8 @@ API_ONLY_SERVICES = {
 _ACTION = re.compile(r"\b([a-z0-9-]+):([A-Za-z*]+)\b")
 _CROSS_REGION_MODEL = re.compile(
     r"\b(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?:anthropic|amazon|meta|mistral|cohere|deepseek|"
-    r"writer|ai21|twelvelabs)\.", re.IGNORECASE
+    r"writer|ai21|twelvelabs)\.",
+    re.IGNORECASE,
 )
 _BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "AmazonBedrockFullAccess")
 _DATA_PREFIXES = {"s3", "dynamodb", "aoss", "es", "kendra", "rds", "rds-data", "s3vectors", "*"}
@@ -143,7 +144,7 @@ def merge(facts: dict[str, Any], more: dict[str, Any]) -> None:
 
 
 def implied_services(actions: Iterable[str]) -> set[str]:
-    """Return slugs of API-only services an action list calls (``bedrock:InvokeModel`` -> bedrock)."""
+    """Return slugs of API-only services that actions call (``bedrock:InvokeModel`` -> bedrock)."""
     found = set()
     for action in actions:
         prefix = action.split(":", 1)[0].lower()

@@ -10,12 +10,26 @@ from agent.diagrams import catalog
 from agent.diagrams.model import Architecture, Component, Edge, Group
 from corpus.errors import InputError
 
-_FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*mermaid[^\n]*\n(.*?)^[ \t]*\1", re.DOTALL | re.MULTILINE)
+_FENCE = re.compile(
+    r"^[ \t]*(```|~~~)[ \t]*mermaid[^\n]*\n(.*?)^[ \t]*\1", re.DOTALL | re.MULTILINE
+)
 _HEADER = re.compile(r"^\s*(graph|flowchart)\b", re.IGNORECASE)
 _SKIP = re.compile(r"^\s*(style|classDef|class|click|linkStyle|direction|accTitle|accDescr)\b")
 _ID = re.compile(r"[A-Za-z0-9_$\u00c0-\uffff](?:[A-Za-z0-9_$.\u00c0-\uffff]|-(?![-.>=]))*")
-_OPENERS = (("(((", ")))"), ("[[", "]]"), ("[(", ")]"), ("((", "))"), ("([", "])"), ("{{", "}}"),
-            ("[/", "/]"), ("[\\", "\\]"), ("[", "]"), ("(", ")"), ("{", "}"), (">", "]"))
+_OPENERS = (
+    ("(((", ")))"),
+    ("[[", "]]"),
+    ("[(", ")]"),
+    ("((", "))"),
+    ("([", "])"),
+    ("{{", "}}"),
+    ("[/", "/]"),
+    ("[\\", "\\]"),
+    ("[", "]"),
+    ("(", ")"),
+    ("{", "}"),
+    (">", "]"),
+)
 _EDGE = re.compile(
     r"\s*(?:"
     r"(?P<lab>[<ox]?(?:--|==|-\.)(?![->.=])\s*(?P<text>[^|]*?)\s*(?:-{2,}|={2,}|\.-)[>ox]?)"
@@ -33,7 +47,9 @@ def _clean(text: str) -> str:
         text = text[1:-1]
     text = re.sub(r"<\s*br\s*/?\s*>", "\n", text, flags=re.IGNORECASE)
     text = html.unescape(_TAGS.sub("", _ICON.sub("", text)).replace("#quot;", '"'))
-    text = "".join(ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Cs", "Mn", "Cf"))
+    text = "".join(
+        ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Cs", "Mn", "Cf")
+    )
     text = text.replace("**", "").replace("`", "")
     return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
@@ -104,8 +120,13 @@ class _Flowchart:
         sub_id = sub_id or f"subgraph{len(self.groups) + 1}"
         parent = self.stack[-1] if self.stack else None
         kind = (catalog.group_kind(title) or ("cluster", None))[0]
-        self.groups[sub_id] = Group(self.prefix + sub_id, title.replace("\n", " "), kind,
-                                    self.prefix + parent if parent else None, self.page)
+        self.groups[sub_id] = Group(
+            self.prefix + sub_id,
+            title.replace("\n", " "),
+            kind,
+            self.prefix + parent if parent else None,
+            self.page,
+        )
         self.stack.append(sub_id)
 
     def build(self, arch: Architecture) -> None:
@@ -115,8 +136,15 @@ class _Flowchart:
             match = catalog.names_service(group.label)
             slug = found[1] if found and found[1] else match.slug if match and not found else None
             if slug:
-                comps[sub_id] = Component(group.id, group.label, slug, group.parent, self.page,
-                                          kind="group", source="subgraph title")
+                comps[sub_id] = Component(
+                    group.id,
+                    group.label,
+                    slug,
+                    group.parent,
+                    self.page,
+                    kind="group",
+                    source="subgraph title",
+                )
         for node_id, label in self.labels.items():
             if node_id in self.groups:
                 continue
@@ -126,8 +154,11 @@ class _Flowchart:
             actor = match is None and catalog.is_actor(text.split("\n")[0])
             group = self.node_group.get(node_id)
             comps[node_id] = Component(
-                self.prefix + node_id, text.replace("\n", " "), match.slug if match else None,
-                self.prefix + group if group else None, self.page,
+                self.prefix + node_id,
+                text.replace("\n", " "),
+                match.slug if match else None,
+                self.prefix + group if group else None,
+                self.page,
                 kind="service" if match else "actor" if actor else "box",
                 source="label" if match else "",
             )

@@ -50,7 +50,7 @@ class Component:
     source: str = ""
     """Which evidence named the service: e.g. ``shape mxgraph.aws4.lambda`` or ``label``."""
     resource_type: str | None = None
-    """IaC resource type (``AWS::Lambda::Function``, ``aws_lambda_function``), when parsed from IaC."""
+    """IaC resource type (``AWS::Lambda::Function``, ``aws_lambda_function``), for IaC input."""
     facts: dict[str, Any] = field(default_factory=dict)
     """Control facts read from IaC properties (``authorizer``, ``encryption``, ``guardrail``...)."""
 
@@ -126,7 +126,7 @@ class Architecture:
 
     @property
     def is_iac(self) -> bool:
-        """Return True for infrastructure-as-code input, whose absences mean more than a drawing's."""
+        """Return True for IaC input, where a missing resource means more than in a drawing."""
         return self.format in ("cloudformation", "terraform")
 
     def to_dict(self) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""Detect a file's format and parse it into an :class:`Architecture`: the one entry point for input."""
+"""Detect a file's format and parse it into an :class:`Architecture` (the entry point)."""
 
 from __future__ import annotations
 
@@ -23,7 +23,9 @@ IMAGE_SIGNATURES = {
 _XML_START = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<", re.DOTALL)
 _MERMAID_START = re.compile(r"^\s*(%%.*\n\s*)*(graph|flowchart)\b", re.IGNORECASE)
 _MERMAID_FENCE = re.compile(r"^\s*(```|~~~)\s*mermaid\b", re.IGNORECASE | re.MULTILINE)
-_TF_HINT = re.compile(r'^\s*(resource|module|provider|data|variable|terraform)\s+("|\{)', re.MULTILINE)
+_TF_HINT = re.compile(
+    r'^\s*(resource|module|provider|data|variable|terraform)\s+("|\{)', re.MULTILINE
+)
 _CFN_HINT = re.compile(r"AWSTemplateFormatVersion|^Resources\s*:|\"Resources\"\s*:", re.MULTILINE)
 WHAT_TO_UPLOAD = (
     "upload the .drawio / .drawio.png / .drawio.svg file, a Mermaid flowchart (.mmd or .md), "
@@ -71,7 +73,9 @@ def _parse_xml(text: str, filename: str, budget: Budget) -> Architecture:
                 "draw.io with 'Include a copy of my diagram', or " + WHAT_TO_UPLOAD
             )
         return graph_from_pages(pages, file=filename, fmt="drawio.svg", budget=budget)
-    return graph_from_pages(pages_from_root(root, budget), file=filename, fmt="drawio", budget=budget)
+    return graph_from_pages(
+        pages_from_root(root, budget), file=filename, fmt="drawio", budget=budget
+    )
 
 
 def _kind_of_text(text: str, suffix: str) -> str:

@@ -23,12 +23,21 @@ def _load(folder: Path) -> tuple[Document, ...]:
         data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
         for question in data.get("questions") or []:
             for bp in question.get("best_practices") or []:
-                docs.append(Document(
-                    lens="generative-ai", doc_id=bp["id"], title=bp["title"], url=bp.get("url", ""),
-                    source="builtin", sections=(Section("", bp.get("title", "")),),
-                    pillar=data.get("pillar"), question_id=question.get("id"),
-                    question_title=question.get("title"), bp_id=bp["id"], risk=bp.get("risk"),
-                ))
+                docs.append(
+                    Document(
+                        lens="generative-ai",
+                        doc_id=bp["id"],
+                        title=bp["title"],
+                        url=bp.get("url", ""),
+                        source="builtin",
+                        sections=(Section("", bp.get("title", "")),),
+                        pillar=data.get("pillar"),
+                        question_id=question.get("id"),
+                        question_title=question.get("title"),
+                        bp_id=bp["id"],
+                        risk=bp.get("risk"),
+                    )
+                )
     return tuple(docs)
 
 

@@ -60,13 +60,22 @@ def _summary(review: Review) -> list[str]:
 
 def _coverage(review: Review) -> list[str]:
     cov = review.coverage
-    lines = ["## Coverage by pillar", "", "| Pillar | Addressed | Gaps | Unknown | Total |",
-             "|---|---:|---:|---:|---:|"]
+    lines = [
+        "## Coverage by pillar",
+        "",
+        "| Pillar | Addressed | Gaps | Unknown | Total |",
+        "|---|---:|---:|---:|---:|",
+    ]
     for pillar, counts in cov["by_pillar"].items():
-        lines.append(f"| {escape(pillar)} | {counts['addressed']} | {counts['gap']} | "
-                     f"{counts['unknown']} | {counts['total']} |")
-    lines += [f"| **Total** | **{cov['addressed']}** | **{cov['gap']}** | **{cov['unknown']}** | "
-              f"**{cov['total']}** |", ""]
+        lines.append(
+            f"| {escape(pillar)} | {counts['addressed']} | {counts['gap']} | "
+            f"{counts['unknown']} | {counts['total']} |"
+        )
+    lines += [
+        f"| **Total** | **{cov['addressed']}** | **{cov['gap']}** | **{cov['unknown']}** | "
+        f"**{cov['total']}** |",
+        "",
+    ]
     return lines
 
 
@@ -100,8 +109,10 @@ def _addressed(review: Review) -> list[str]:
         return lines + ["Nothing in the design shows a best practice addressed.", ""]
     lines += ["| Best practice | Pillar | Why | Evidence |", "|---|---|---|---|"]
     for f in found:
-        lines.append(f"| [{f.bp_id}]({f.url}) {escape(f.title, 80)} | {escape(f.pillar)} | "
-                     f"{escape(f.explanation, 160)} | {_evidence(f, review)} |")
+        lines.append(
+            f"| [{f.bp_id}]({f.url}) {escape(f.title, 80)} | {escape(f.pillar)} | "
+            f"{escape(f.explanation, 160)} | {_evidence(f, review)} |"
+        )
     return lines + [""]
 
 
@@ -113,20 +124,28 @@ def _unknown(review: Review) -> list[str]:
     lines += ["| Best practice | Risk | Question |", "|---|---|---|"]
     for f in found:
         question = f.question or f.explanation
-        lines.append(f"| [{f.bp_id}]({f.url}) {escape(f.title, 80)} | {escape(f.risk)} | "
-                     f"{escape(question, 300)} |")
+        lines.append(
+            f"| [{f.bp_id}]({f.url}) {escape(f.title, 80)} | {escape(f.risk)} | "
+            f"{escape(question, 300)} |"
+        )
     return lines + [""]
 
 
 def _inventory(review: Review) -> list[str]:
     comps = [c for c in review.architecture.components if c.kind != "text"]
-    lines = ["## Component inventory", "", "| Id | Label | Service | Group | Page |",
-             "|---|---|---|---|---|"]
+    lines = [
+        "## Component inventory",
+        "",
+        "| Id | Label | Service | Group | Page |",
+        "|---|---|---|---|---|",
+    ]
     groups = {g.id: g.label for g in review.architecture.groups}
     for c in comps:
         group = groups.get(c.group or "", c.group or "")
-        lines.append(f"| {escape(c.id, 60)} | {escape(c.label, 80)} | {escape(c.service_name or '-')} "
-                     f"| {escape(group or '-', 60)} | {escape(c.page or '-', 40)} |")
+        lines.append(
+            f"| {escape(c.id, 60)} | {escape(c.label, 80)} | {escape(c.service_name or '-')} "
+            f"| {escape(group or '-', 60)} | {escape(c.page or '-', 40)} |"
+        )
     if not comps:
         lines.append("| - | - | - | - | - |")
     return lines + [""]
@@ -134,8 +153,14 @@ def _inventory(review: Review) -> list[str]:
 
 def render_markdown(review: Review) -> str:
     """Render ``review`` as a markdown report: summary, coverage, gaps, addressed, questions."""
-    lines = (_summary(review) + _coverage(review) + _gaps(review) + _addressed(review)
-             + _unknown(review) + _inventory(review))
+    lines = (
+        _summary(review)
+        + _coverage(review)
+        + _gaps(review)
+        + _addressed(review)
+        + _unknown(review)
+        + _inventory(review)
+    )
     if review.warnings:
         lines += ["## Parser notes", ""] + [f"- {escape(w, 300)}" for w in review.warnings] + [""]
     return "\n".join(lines)

@@ -1,4 +1,4 @@
-"""Review an architecture graph against the lens: one finding per best practice, from the rule table."""
+"""Review an architecture graph against the lens: one finding per best practice, by rule table."""
 
 from __future__ import annotations
 
@@ -36,8 +36,19 @@ class Finding:
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``review --json`` shape of this finding."""
-        return {k: getattr(self, k) for k in
-                ("bp_id", "title", "pillar", "risk", "status", "evidence", "explanation", "url")}
+        return {
+            k: getattr(self, k)
+            for k in (
+                "bp_id",
+                "title",
+                "pillar",
+                "risk",
+                "status",
+                "evidence",
+                "explanation",
+                "url",
+            )
+        }
 
 
 @dataclass
@@ -55,6 +66,7 @@ class Review:
     @property
     def coverage(self) -> dict[str, Any]:
         """Return counts per status, overall and ``by_pillar``."""
+
         def count(findings: list[Finding]) -> dict[str, int]:
             totals = {s: sum(f.status == s for f in findings) for s in STATUSES}
             return {**totals, "total": len(findings)}
@@ -106,13 +118,18 @@ class _Index:
         elif kind == "facts":
             hits = [c.id for c in self.comps if _facts_match(c, value)]
         elif kind == "labels":
-            hits = [i for ids, text in self.texts if any(_stem(s).search(text) for s in value)
-                    for i in ids]
+            hits = [
+                i
+                for ids, text in self.texts
+                if any(_stem(s).search(text) for s in value)
+                for i in ids
+            ]
         elif kind == "edges":
             for edge in self.arch.edges:
                 ends = (self.service.get(edge.source), self.service.get(edge.target))
-                if any(ends[0] in a and ends[1] in b or ends[1] in a and ends[0] in b
-                       for a, b in value):
+                if any(
+                    ends[0] in a and ends[1] in b or ends[1] in a and ends[0] in b for a, b in value
+                ):
                     hits += [edge.source, edge.target]
         elif kind == "groups":
             return self._groups(value)
@@ -164,7 +181,8 @@ def _reasons(rule: Rule, ids: list[str], arch: Architecture, words: dict) -> dic
         comp = arch.component(comp_id)
         said = [
             words[key][value]
-            for matcher in rule.gap if "facts" in matcher
+            for matcher in rule.gap
+            if "facts" in matcher
             for key, value in matcher["facts"].items()
             if comp and comp.facts.get(key) == value and value in words.get(key, {})
         ]
@@ -179,8 +197,14 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
     ask = f" {rule.question}" if rule.question else ""
     concerned = [c.id for c in arch.components if c.service in rule.concerns]
     if rule.concerns and not concerned:
-        return "unknown", [], ("No component that this practice is about appears in the design, "
-                               f"so it cannot be judged from it.{ask}")
+        return (
+            "unknown",
+            [],
+            (
+                "No component that this practice is about appears in the design, "
+                f"so it cannot be judged from it.{ask}"
+            ),
+        )
     gap_hit, gap_ev = _hits(rule.gap, index)
     ok_hit, ok_ev = _hits(rule.addressed, index)
     if gap_hit:
@@ -190,7 +214,11 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
             text += f" Partly covered by {_names(ok_ev, arch)}."
         return "gap", gap_ev, text
     if ok_hit:
-        return "addressed", ok_ev, rule.addressed_text.format(names=_names(ok_ev, arch) or arch.format)
+        return (
+            "addressed",
+            ok_ev,
+            rule.addressed_text.format(names=_names(ok_ev, arch) or arch.format),
+        )
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and arch.is_iac
     if counts and (not rule.absent_requires or required):
@@ -227,11 +255,22 @@ def review_architecture(
         if rule is None:
             warnings.append(f"no review rule for {bp_id}: reported as unknown")
             status, evidence = "unknown", []
-            explanation = f"lenswise has no rule for this practice yet. How does the design address '{doc.title}'?"
             question = f"How does the design address '{doc.title}'?"
+            explanation = f"lenswise has no rule for this practice yet. {question}"
         else:
             status, evidence, explanation = evaluate(rule, index, rules.fact_words)
             question = rule.question
-        findings.append(Finding(bp_id, doc.title, doc.pillar or "", doc.risk or "", status,
-                                evidence, explanation, doc.url, question))
+        findings.append(
+            Finding(
+                bp_id,
+                doc.title,
+                doc.pillar or "",
+                doc.risk or "",
+                status,
+                evidence,
+                explanation,
+                doc.url,
+                question,
+            )
+        )
     return Review(arch, findings, warnings)

@@ -17,7 +17,9 @@ from agent.diagrams.model import Architecture, Component, Edge
 from agent.diagrams.tf_facts import ATTACHMENTS, read_facts
 from corpus.errors import InputError
 
-_REF = re.compile(r"\b(?:(data)\.)?(aws_[a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)|\bmodule\.([A-Za-z_][\w-]*)")
+_REF = re.compile(
+    r"\b(?:(data)\.)?(aws_[a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)|\bmodule\.([A-Za-z_][\w-]*)"
+)
 _META = ("__is_block__", "__comments__", "__start_line__", "__end_line__")
 
 
@@ -75,8 +77,15 @@ class _Config:
         self.budget = [iac_facts.MAX_NODES]
 
     def add(self, comp_id: str, label: str, slug: str | None, rtype: str, body: Any, source: str):
-        comp = Component(comp_id, label, slug, kind="service" if slug else "box", source=source,
-                         resource_type=rtype, facts=read_facts(rtype, body))
+        comp = Component(
+            comp_id,
+            label,
+            slug,
+            kind="service" if slug else "box",
+            source=source,
+            resource_type=rtype,
+            facts=read_facts(rtype, body),
+        )
         self.comps[comp_id], self.bodies[comp_id] = comp, body
 
     def build(self) -> None:
@@ -105,7 +114,9 @@ class _Config:
         found = set()
         for text in iac_facts.strings(value, self.budget):
             for data, rtype, name, module in _REF.findall(text):
-                target = f"module.{module}" if module else f"{'data.' if data else ''}{rtype}.{name}"
+                target = (
+                    f"module.{module}" if module else f"{'data.' if data else ''}{rtype}.{name}"
+                )
                 if target in self.comps:
                     found.add(target)
         return found
@@ -118,14 +129,20 @@ class _Config:
         fact = ATTACHMENTS.get(holder.resource_type or "")
         if fact:
             other.facts[fact] = True
-            if fact == "encryption" and holder.resource_type and "kms" in json.dumps(self.bodies[source]):
+            if (
+                fact == "encryption"
+                and holder.resource_type
+                and "kms" in json.dumps(self.bodies[source])
+            ):
                 other.facts["kms_encryption"] = True
         if other.resource_type == "aws_iam_policy_document":
             iac_facts.merge(holder.facts, other.facts)
 
     def implicit_services(self) -> None:
-        texts = iac_facts.strings([self.doc.get("variable"), self.doc.get("resource"),
-                                   self.doc.get("locals")], self.budget)
+        texts = iac_facts.strings(
+            [self.doc.get("variable"), self.doc.get("resource"), self.doc.get("locals")],
+            self.budget,
+        )
         iac_facts.add_implicit_services(self.comps, self.edges, texts)
 
 

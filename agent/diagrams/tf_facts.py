@@ -63,8 +63,10 @@ def _lambda(body: dict) -> Facts:
 def _method(body: dict) -> Facts:
     if str(body.get("http_method", "")).upper() == "OPTIONS":
         return {}
-    return {"authorizer": body.get("authorization") not in (None, "NONE")
-            or _on(body.get("api_key_required"))}
+    return {
+        "authorizer": body.get("authorization") not in (None, "NONE")
+        or _on(body.get("api_key_required"))
+    }
 
 
 def _bucket(body: dict) -> Facts:
@@ -109,8 +111,11 @@ def _state_machine(body: dict) -> Facts:
 
 def _policy_document(body: dict) -> Facts:
     statements = [
-        {"Effect": s.get("effect", "Allow"), "Action": s.get("actions", []),
-         "Resource": s.get("resources", [])}
+        {
+            "Effect": s.get("effect", "Allow"),
+            "Action": s.get("actions", []),
+            "Resource": s.get("resources", []),
+        }
         for s in _blocks(body, "statement")
     ]
     return iac_facts.statement_facts(statements)
@@ -119,42 +124,62 @@ def _policy_document(body: dict) -> Facts:
 def _role(body: dict) -> Facts:
     facts = iac_facts.text_policy_facts(_text([body.get("policy"), body.get("inline_policy")]))
     arns = body.get("managed_policy_arns") or body.get("policy_arn") or []
-    iac_facts.merge(facts, iac_facts.managed_policy_facts(arns if isinstance(arns, list) else [arns]))
+    iac_facts.merge(
+        facts, iac_facts.managed_policy_facts(arns if isinstance(arns, list) else [arns])
+    )
     return facts
 
 
 READERS: dict[str, Callable[[dict], Facts]] = {
     "aws_lambda_function": _lambda,
-    "aws_lambda_function_url": lambda b: {"authorizer": b.get("authorization_type") not in (None, "NONE")},
+    "aws_lambda_function_url": lambda b: {
+        "authorizer": b.get("authorization_type") not in (None, "NONE")
+    },
     "aws_api_gateway_method": _method,
-    "aws_apigatewayv2_route": lambda b: {"authorizer": b.get("authorization_type") not in (None, "NONE")},
-    "aws_api_gateway_stage": lambda b: {"tracing": _on(b.get("xray_tracing_enabled")),
-                                        "logging": bool(block(b, "access_log_settings"))},
-    "aws_apigatewayv2_stage": lambda b: {"logging": bool(block(b, "access_log_settings")),
-                                         "throttling": bool(block(b, "default_route_settings"))},
+    "aws_apigatewayv2_route": lambda b: {
+        "authorizer": b.get("authorization_type") not in (None, "NONE")
+    },
+    "aws_api_gateway_stage": lambda b: {
+        "tracing": _on(b.get("xray_tracing_enabled")),
+        "logging": bool(block(b, "access_log_settings")),
+    },
+    "aws_apigatewayv2_stage": lambda b: {
+        "logging": bool(block(b, "access_log_settings")),
+        "throttling": bool(block(b, "default_route_settings")),
+    },
     "aws_api_gateway_method_settings": lambda b: {"throttling": True},
-    "aws_appsync_graphql_api": lambda b: {"authorizer": b.get("authentication_type") != "API_KEY",
-                                          "tracing": _on(b.get("xray_enabled"))},
+    "aws_appsync_graphql_api": lambda b: {
+        "authorizer": b.get("authentication_type") != "API_KEY",
+        "tracing": _on(b.get("xray_enabled")),
+    },
     "aws_s3_bucket": _bucket,
     "aws_dynamodb_table": _table,
-    "aws_sqs_queue": lambda b: {"dlq": bool(b.get("redrive_policy")), "encryption": bool(
-        b.get("kms_master_key_id") or _on(b.get("sqs_managed_sse_enabled")))},
-    "aws_bedrockagent_agent": lambda b: {"guardrail": bool(block(b, "guardrail_configuration")),
-                                         "session_timeout": b.get("idle_session_ttl_in_seconds")
-                                         is not None, "hints": [_text(b.get("foundation_model"))]},
+    "aws_sqs_queue": lambda b: {
+        "dlq": bool(b.get("redrive_policy")),
+        "encryption": bool(b.get("kms_master_key_id") or _on(b.get("sqs_managed_sse_enabled"))),
+    },
+    "aws_bedrockagent_agent": lambda b: {
+        "guardrail": bool(block(b, "guardrail_configuration")),
+        "session_timeout": b.get("idle_session_ttl_in_seconds") is not None,
+        "hints": [_text(b.get("foundation_model"))],
+    },
     "aws_bedrock_guardrail": _guardrail,
-    "aws_vpc_endpoint": lambda b: {"bedrock_endpoint": iac_facts.is_bedrock_endpoint(
-        _text(b.get("service_name")))},
+    "aws_vpc_endpoint": lambda b: {
+        "bedrock_endpoint": iac_facts.is_bedrock_endpoint(_text(b.get("service_name")))
+    },
     "aws_sfn_state_machine": _state_machine,
     "aws_bedrock_model_invocation_logging_configuration": lambda b: {"invocation_logging": True},
     "aws_bedrock_provisioned_model_throughput": lambda b: {"provisioned_throughput": True},
     "aws_bedrock_inference_profile": lambda b: {"cross_region_inference": True},
     "aws_sagemaker_endpoint_configuration": lambda b: {
-        "serverless": "serverless_config" in _text(list(b)) or any(
-            block(v, "serverless_config") for v in _blocks(b, "production_variants")),
-        "async_inference": bool(block(b, "async_inference_config"))},
-    "aws_cloudwatch_log_group": lambda b: {"retention": b.get("retention_in_days") is not None,
-                                           "encryption": bool(b.get("kms_key_id"))},
+        "serverless": "serverless_config" in _text(list(b))
+        or any(block(v, "serverless_config") for v in _blocks(b, "production_variants")),
+        "async_inference": bool(block(b, "async_inference_config")),
+    },
+    "aws_cloudwatch_log_group": lambda b: {
+        "retention": b.get("retention_in_days") is not None,
+        "encryption": bool(b.get("kms_key_id")),
+    },
     "aws_iam_role": _role,
     "aws_iam_policy": _role,
     "aws_iam_role_policy": _role,
