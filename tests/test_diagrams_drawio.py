@@ -126,8 +126,10 @@ def test_family_label_refines_icon():
             x=200,
         ),
     )
-    services = {c.id: c.service for c in parse_bytes(xml.encode(), "d.xml").components}
+    arch = parse_bytes(xml.encode(), "d.xml")
+    services = {c.id: c.service for c in arch.components}
     assert services == {"kb": "bedrock-knowledge-bases", "g": "bedrock-guardrails"}
+    assert arch.services == ["bedrock", "bedrock-guardrails", "bedrock-knowledge-bases"]
 
 
 def test_png_image_icon_named_by_text_cell():
@@ -172,7 +174,7 @@ def test_groups_region_subnet_and_legacy_shapes():
     )
     arch = parse_bytes(xml.encode(), "d.drawio")
     kinds = {g.id: g.kind for g in arch.groups}
-    assert kinds["r"] == "region" and kinds["s"] == "security-group"
+    assert kinds["r"] == "region" and kinds["s"] == "subnet"  # the label says what the box is
     assert _by_id(arch)["l"].group == "s"  # innermost box by geometry
     assert {g.id: g.parent for g in arch.groups}["s"] == "r"
     assert set(arch.services) == {"lambda", "step-functions"}

@@ -54,8 +54,11 @@ def _as_group(cell: Cell, has_children: bool) -> tuple[str, str | None] | None:
     """Return (kind, service) when the cell is a boundary box, else None."""
     group_icon = cell.style.get("grIcon", "")
     if "group" in cell.shape or group_icon:
-        found = catalog.group_kind(catalog.shape_words(group_icon or cell.shape))
-        return found or catalog.group_kind(cell.label) or ("cluster", None)
+        by_label = catalog.group_kind(cell.label)
+        by_icon = catalog.group_kind(catalog.shape_words(group_icon or cell.shape))
+        if by_label and by_icon and by_icon[1] and not by_label[1]:
+            return by_label[0], by_icon[1]  # a subnet drawn inside a VPC-icon box is a subnet
+        return by_label or by_icon or ("cluster", None)
     if cell.is_text:
         return None
     containerish = (
@@ -169,6 +172,8 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         if slug is None and not actor and not label:
             continue
         add(cell, label, slug, "service" if slug else "actor" if actor else "box", source)
+        if icon.slug and slug and slug != icon.slug and catalog.refines(icon.slug, slug):
+            comps[cell.id].facts["icon_service"] = icon.slug  # a Bedrock icon is Bedrock too
     for cell in vertices:
         if cell.id in icons or cell.id in used:
             continue

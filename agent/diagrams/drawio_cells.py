@@ -13,6 +13,7 @@ from xml.etree.ElementTree import Element
 _TAG = re.compile(r"<[^>]*>")
 _BREAK = re.compile(r"<\s*/?\s*(br|div|p|li|tr|h\d)\b[^>]*>", re.IGNORECASE)
 _TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
+_ICON_ID = re.compile(rb'id="((?:Icon-|Arch_|Res_)[^"]{1,160})"')
 _MAX_ICON_BYTES = 2 * 1024 * 1024
 _SPACES = re.compile(r"[ \t\u00a0]+")
 
@@ -169,7 +170,7 @@ def icon_text(cell: Cell) -> str:
     if image.startswith("data:image/svg+xml,"):
         payload = image.split(",", 1)[1]
         raw = _svg_bytes(payload)
-        found = _TITLE.search(raw) if raw else None
+        found = (_TITLE.search(raw) or _ICON_ID.search(raw)) if raw else None
         return html.unescape(found.group(1).decode("utf-8", errors="replace")) if found else ""
     if image.startswith("data:"):
         return ""

@@ -114,8 +114,14 @@ class Architecture:
 
     @property
     def services(self) -> list[str]:
-        """Return the distinct service slugs present, sorted."""
-        return sorted({c.service for c in self.components if c.service})
+        """Return the distinct service slugs present, sorted.
+
+        A family icon refined by its label (a Bedrock icon labelled "Knowledge Base") counts
+        for both the specific service and the family's own.
+        """
+        found = {c.service for c in self.components if c.service}
+        found |= {c.facts["icon_service"] for c in self.components if c.facts.get("icon_service")}
+        return sorted(found)
 
     def component(self, component_id: str) -> Component | None:
         """Return the component with ``component_id``, or None."""
