@@ -12,7 +12,7 @@ import re
 from agent.diagrams.review import Finding, Review
 from corpus.models import RISKS
 
-_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+!|~>-])")
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|~])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_CELL = 120
 
@@ -22,7 +22,7 @@ def escape(text: str, limit: int = _MAX_CELL) -> str:
     text = _CONTROL.sub(" ", str(text)).strip()
     if len(text) > limit:
         text = text[: limit - 1] + "…"
-    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=True))
+    return _MD_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
 
 
 def _evidence(finding: Finding, review: Review) -> str:
@@ -31,6 +31,7 @@ def _evidence(finding: Finding, review: Review) -> str:
         comp = review.architecture.component(comp_id)
         label = comp.name if comp else comp_id
         parts.append(escape(label, 60))
+    parts = list(dict.fromkeys(parts))
     more = len(finding.evidence) - 6
     return ", ".join(parts) + (f" and {more} more" if more > 0 else "") if parts else "-"
 
