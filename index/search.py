@@ -122,6 +122,11 @@ class HybridSearcher:
             for ident in {c.bp_id, c.question_id} - {None}:
                 self._by_id.setdefault(ident, []).append(i)
 
+    @property
+    def ids(self) -> list[str]:
+        """Practice and question ids that exact lookups recognise."""
+        return list(self._by_id)
+
     def search(
         self,
         query: str,

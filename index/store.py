@@ -16,12 +16,14 @@ import fcntl
 import hashlib
 import json
 import shutil
+import threading
 import time
 import uuid
 from collections.abc import Callable
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import cached_property
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 from typing import Protocol
@@ -103,6 +105,8 @@ class LensIndex:
         self._embedder_factory = embedder
         self._embedder: Embedder | None = None
         self._searcher = HybridSearcher(chunks, self._dense_scores, sparse.scores)
+        self._query_cache: dict[str, np.ndarray] = {}
+        self._cache_lock = threading.Lock()
         self.corpus: Corpus | None = None
         """The corpus the index was built from, when opened through :func:`open_index`."""
 
@@ -118,8 +122,31 @@ class LensIndex:
                 )
         return self._embedder
 
+    @property
+    def known_ids(self) -> set[str]:
+        """Practice and question ids present in the index."""
+        return set(self._searcher.ids)
+
+    @cached_property
+    def page_ids(self) -> set[str]:
+        """Every citable page id: practice ids, question ids and general page ids."""
+        return {page_id(c) for c in self.chunks}
+
+    def encode_query(self, text: str) -> np.ndarray:
+        """Embed one query, remembering recent ones (sub-queries often repeat a question)."""
+        with self._cache_lock:
+            cached = self._query_cache.get(text)
+        if cached is not None:
+            return cached
+        vector = self.embedder.encode([text])
+        with self._cache_lock:
+            if len(self._query_cache) >= 256:
+                self._query_cache.pop(next(iter(self._query_cache)))
+            self._query_cache[text] = vector
+        return vector
+
     def _dense_scores(self, query: str) -> np.ndarray:
-        vector = self.embedder.encode([query])
+        vector = self.encode_query(query)
         scores, ids = self._dense.search(vector, len(self.chunks))
         out = np.full(len(self.chunks), -1.0, dtype="float32")
         valid = ids[0] >= 0
@@ -142,9 +169,15 @@ class LensIndex:
         )
 
     def chunks_of(self, ident: str) -> list[Chunk]:
-        """Return the chunks of one practice or question id, in document order."""
-        ident = ident.upper()
-        return [c for c in self.chunks if ident in (c.bp_id, c.question_id)]
+        """Return the chunks of a practice id, a question id (with its practices) or a page id."""
+        upper = ident.upper()
+        found = [c for c in self.chunks if upper in (c.bp_id, c.question_id)]
+        return found or [c for c in self.chunks if page_id(c) == ident]
+
+
+def page_id(chunk: Chunk) -> str:
+    """Return the citable id of the page a chunk belongs to (bp id, question id or page slug)."""
+    return chunk.bp_id or chunk.chunk_id.split("#", 1)[0].split("/", 1)[-1]
 
 
 def index_root(home: Path) -> Path:
@@ -203,9 +236,7 @@ def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> Lens
         dense = faiss.read_index(str(path / "dense.faiss"))
         sparse = SparseIndex.load(path / "bm25")
     except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(
-            f"index {path} is damaged ({type(exc).__name__}): {_REBUILD}"
-        ) from exc
+        raise InputError(f"index {path} is damaged ({type(exc).__name__}): {_REBUILD}") from exc
     if (
         dense.ntotal != len(chunks)
         or dense.d != manifest.get("dim")

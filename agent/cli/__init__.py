@@ -19,6 +19,7 @@ COMMAND_MODULES = (
     "agent.cli.corpus_cmd",
     "agent.cli.index_cmd",
     "agent.cli.search_cmd",
+    "agent.cli.ask_cmd",
     "agent.cli.review_cmd",
     "agent.cli.ui_cmd",
     "agent.cli.eval_cmd",

@@ -1,0 +1,434 @@
+"""The Python API: ``LensAssistant`` answers, streams, searches and reviews (sync and async).
+
+    from agent import LensAssistant
+    lens = LensAssistant()                                 # builtin corpus, extractive mode
+    answer = lens.ask("How do I stop prompt injection?", thread_id="t1")
+    for event in lens.stream("..."): ...
+    review = lens.review("architecture.drawio")
+    hits = lens.search("vector store latency", k=5)
+
+The index, chat model and graph are created on first use; dependencies can be injected
+(``index=``, ``chat_model=``) for tests and embedding in other applications.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+import yaml
+from langchain_core.messages import AIMessage, HumanMessage
+from langgraph.errors import GraphRecursionError
+
+from agent.config import Settings
+from agent.context import LensContext
+from agent.graph import ModelError, build_graph
+from agent.results import Answer, Citation, Event
+from agent.threads import Feedback, ThreadInfo, ThreadStore
+from corpus.errors import InputError, LenswiseError
+from corpus.models import Chunk, Corpus
+from index.search import Hit
+
+MAX_QUESTION_CHARS = 4000
+
+
+class LensAssistant:
+    """Grounded answers and architecture reviews over the Well-Architected Generative AI Lens."""
+
+    def __init__(
+        self,
+        settings: Settings | None = None,
+        *,
+        model: str | None = None,
+        source: str | None = None,
+        k: int | None = None,
+        index: Any = None,
+        chat_model: Any = None,
+    ) -> None:
+        """Configure the assistant; nothing heavy is loaded until first use.
+
+        Args:
+            settings: base settings (default: read from the environment).
+            model: ``extractive`` or a chat model spec such as ``bedrock_converse:<model-id>``.
+            source: corpus source (``builtin``, ``fetched`` or a path).
+            k: passages retrieved per search.
+            index: an already opened ``index.store.LensIndex`` (skips opening one).
+            chat_model: a LangChain chat model to use instead of building one from ``model``.
+        """
+        self.settings = (settings or Settings.from_env()).with_(model=model, source=source, k=k)
+        self._index = index
+        self._chat_model = chat_model
+        self._store: ThreadStore | None = None
+        self._graph = None
+
+    # --- lazily built dependencies --------------------------------------------------------
+
+    @property
+    def index(self):
+        """The opened lens index (built on first use if needed)."""
+        if self._index is None:
+            from index.store import open_index
+
+            self._index, _ = open_index(self.settings)
+        return self._index
+
+    @property
+    def chat_model(self):
+        """The chat model, or None in extractive mode."""
+        if self._chat_model is None and self.settings.model != "extractive":
+            from agent.models import load_chat_model
+
+            self._chat_model = load_chat_model(self.settings.model, self.settings)
+        return self._chat_model
+
+    @property
+    def store(self) -> ThreadStore:
+        """Thread and feedback storage (SQLite under LENSWISE_HOME)."""
+        if self._store is None:
+            self._store = ThreadStore(self.settings.state_db)
+        return self._store
+
+    @property
+    def graph(self):
+        """The compiled LangGraph agent, checkpointed to the thread store."""
+        if self._graph is None:
+            self._graph = build_graph(checkpointer=self.store.checkpointer)
+        return self._graph
+
+    def _context(self) -> LensContext:
+        return LensContext(self.settings, self.index, self.chat_model, reviewer=self._review_path)
+
+    # --- answering ------------------------------------------------------------------------
+
+    def ask(
+        self,
+        question: str,
+        thread_id: str | None = None,
+        diagram: str | Path | None = None,
+        pillar: str | None = None,
+    ) -> Answer:
+        """Answer ``question`` (optionally about an attached diagram) in a thread."""
+        final = None
+        for event in self.stream(question, thread_id=thread_id, diagram=diagram, pillar=pillar):
+            if event.type == "final":
+                final = event.data
+        assert final is not None
+        return final
+
+    def stream(
+        self,
+        question: str,
+        thread_id: str | None = None,
+        diagram: str | Path | None = None,
+        pillar: str | None = None,
+    ) -> Iterator[Event]:
+        """Answer like :meth:`ask`, yielding status, retrieval, token, citation, final events."""
+        question = self._check_question(question)
+        diagram_path = self._check_diagram(diagram)
+        thread_id = thread_id or uuid.uuid4().hex[:12]
+        started = time.perf_counter()
+        index, chat_model = self.index, self.chat_model  # load before timing the graph
+        loaded = time.perf_counter()
+        self.store.touch(thread_id, question)
+        config = {
+            "configurable": {"thread_id": thread_id},
+            "recursion_limit": self.settings.recursion_limit,
+        }
+        inputs = {"question": question, "diagram_path": diagram_path, "pillar": pillar}
+        streamed = False
+        try:
+            for mode, chunk in self.graph.stream(
+                inputs,
+                config,
+                context=self._context(),
+                stream_mode=["updates", "messages", "custom"],
+            ):
+                if mode == "custom" and chunk.get("type") == "token":
+                    streamed = True
+                    yield Event("token", chunk["text"])
+                elif mode == "messages":
+                    message, meta = chunk
+                    text = _chunk_text(message)
+                    if meta.get("langgraph_node") == "plan" and text:
+                        streamed = True
+                        yield Event("token", text)
+                elif mode == "updates":
+                    yield from _status_events(chunk)
+        except GraphRecursionError as exc:
+            raise LenswiseError(
+                f"stopped: the agent reached its step limit ({self.settings.recursion_limit}) "
+                "without an answer; try a narrower question"
+            ) from exc
+        except ModelError:
+            raise
+        values = self.graph.get_state(config).values
+        total = (time.perf_counter() - started) * 1000
+        answer = self._answer(values, question, thread_id)
+        answer.timings_ms = {
+            "load": (loaded - started) * 1000,
+            "graph": (time.perf_counter() - loaded) * 1000,
+            "total": total,
+        }
+        del index, chat_model
+        yield Event("retrieval", answer.hits)
+        if not streamed:
+            yield Event("token", answer.text)
+        for citation in answer.citations:
+            yield Event("citation", citation)
+        yield Event("final", answer)
+
+    async def aask(
+        self,
+        question: str,
+        thread_id: str | None = None,
+        diagram: str | Path | None = None,
+        pillar: str | None = None,
+    ) -> Answer:
+        """Async :meth:`ask` (runs the graph in a worker thread)."""
+        return await asyncio.to_thread(self.ask, question, thread_id, diagram, pillar)
+
+    async def astream(
+        self,
+        question: str,
+        thread_id: str | None = None,
+        diagram: str | Path | None = None,
+        pillar: str | None = None,
+    ) -> AsyncIterator[Event]:
+        """Async :meth:`stream`: events arrive as the worker thread produces them."""
+        loop = asyncio.get_running_loop()
+        queue: asyncio.Queue = asyncio.Queue()
+        done = object()
+
+        def work() -> None:
+            try:
+                for event in self.stream(question, thread_id, diagram, pillar):
+                    loop.call_soon_threadsafe(queue.put_nowait, event)
+            except BaseException as exc:  # re-raised in the consumer
+                loop.call_soon_threadsafe(queue.put_nowait, exc)
+            finally:
+                loop.call_soon_threadsafe(queue.put_nowait, done)
+
+        worker = loop.run_in_executor(None, work)
+        while (item := await queue.get()) is not done:
+            if isinstance(item, BaseException):
+                raise item
+            yield item
+        await worker
+
+    def _check_question(self, question: str) -> str:
+        if not isinstance(question, str) or not question.strip():
+            raise InputError("empty question: ask something about the lens")
+        if len(question) > MAX_QUESTION_CHARS:
+            raise InputError(
+                f"question too long ({len(question)} characters; the limit is {MAX_QUESTION_CHARS})"
+            )
+        return question.strip()
+
+    def _check_diagram(self, diagram: str | Path | None) -> str | None:
+        if diagram is None:
+            return None
+        path = Path(diagram)
+        if not path.is_file():
+            raise InputError(f"diagram not found: {diagram}")
+        return str(path)
+
+    def _answer(self, values: dict, question: str, thread_id: str) -> Answer:
+        data = values.get("answer") or {}
+        passages = sorted(values.get("passages", {}).values(), key=lambda p: -p["score"])
+        hits = [
+            Hit(rank=i + 1, score=p["score"], chunk=Chunk.from_dict(p))
+            for i, p in enumerate(passages)
+        ]
+        corpus = self.index.corpus
+        return Answer(
+            question=question,
+            text=data.get("text", ""),
+            citations=[_citation(c) for c in data.get("citations", [])],
+            hits=hits,
+            warnings=list(data.get("warnings", [])),
+            model=self.settings.model,
+            edition=corpus.edition if corpus else None,
+            source=corpus.source if corpus else self.settings.source,
+            usage=dict(data.get("usage", {})),
+            declined=bool(data.get("declined")),
+            thread_id=thread_id,
+        )
+
+    # --- retrieval and review -------------------------------------------------------------
+
+    def search(
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        pillar: str | None = None,
+        per_doc: int = 1,
+    ) -> list[Hit]:
+        """Search the lens without composing an answer."""
+        return self.index.search(query, k=k, mode=mode, pillar=pillar, per_doc=per_doc)
+
+    def review(self, diagram: str | Path | bytes, filename: str | None = None):
+        """Parse a diagram or IaC file (path or bytes) and review it against every practice."""
+        from agent.diagrams import parse_bytes, parse_file
+
+        limit = self.settings.max_upload_bytes
+        vision = self.chat_model
+        if isinstance(diagram, bytes | bytearray):
+            arch = parse_bytes(
+                bytes(diagram), filename or "upload", max_bytes=limit, vision_model=vision
+            )
+        else:
+            arch = parse_file(diagram, max_bytes=limit, vision_model=vision)
+        return self._review_arch(arch)
+
+    def _review_path(self, path: str):
+        from agent.diagrams import parse_file
+
+        return self._review_arch(parse_file(path, max_bytes=self.settings.max_upload_bytes))
+
+    def _review_arch(self, arch):
+        from agent.diagrams import review_architecture
+
+        review = review_architecture(arch, self.catalog().best_practices())
+        if self.chat_model is not None:
+            from agent.explain import explain_gaps
+
+            explain_gaps(review, self.index, self.chat_model, self.settings)
+        return review
+
+    def catalog(self) -> Corpus:
+        """The corpus behind the index: pillars, questions, practices and general pages."""
+        corpus = self.index.corpus
+        if corpus is None:
+            raise LenswiseError("the index was opened without its corpus")
+        return corpus
+
+    # --- threads and feedback -------------------------------------------------------------
+
+    def threads(self) -> list[ThreadInfo]:
+        """Every conversation, most recently used first."""
+        return self.store.threads()
+
+    def new_thread(self, title: str | None = None) -> str:
+        """Create an empty thread and return its id."""
+        thread_id = uuid.uuid4().hex[:12]
+        self.store.touch(thread_id, title or "New conversation")
+        return thread_id
+
+    def rename_thread(self, thread_id: str, title: str) -> None:
+        """Rename a thread (InputError if it does not exist or the title is empty)."""
+        if not title.strip():
+            raise InputError("a thread title cannot be empty")
+        if not self.store.rename(thread_id, title):
+            raise InputError(f"no thread {thread_id}")
+
+    def delete_thread(self, thread_id: str) -> None:
+        """Delete a thread with its history and feedback."""
+        self.store.delete(thread_id)
+
+    def transcript(self, thread_id: str) -> list[Answer]:
+        """Every answered turn of a thread, in order."""
+        config = {"configurable": {"thread_id": thread_id}}
+        messages = self.graph.get_state(config).values.get("messages", [])
+        answers: list[Answer] = []
+        question = ""
+        for message in messages:
+            if isinstance(message, HumanMessage) and message.name is None:
+                question = str(message.content)
+            elif isinstance(message, AIMessage) and "lenswise" in message.additional_kwargs:
+                data = message.additional_kwargs["lenswise"]
+                answers.append(
+                    Answer(
+                        question=question,
+                        text=data["text"],
+                        citations=[_citation(c) for c in data.get("citations", [])],
+                        warnings=list(data.get("warnings", [])),
+                        model=self.settings.model,
+                        usage=dict(data.get("usage", {})),
+                        declined=bool(data.get("declined")),
+                        thread_id=thread_id,
+                    )
+                )
+        return answers
+
+    def export_thread(self, thread_id: str) -> str:
+        """A thread as one markdown document, citations and links kept."""
+        title = next((t.title for t in self.threads() if t.id == thread_id), thread_id)
+        parts = [f"# {title}", ""]
+        parts += [a.to_markdown() for a in self.transcript(thread_id)]
+        return "\n".join(parts)
+
+    def feedback(self, thread_id: str, turn: int, score: int, comment: str = "") -> None:
+        """Record a thumbs up (+1) or down (-1) on answer number ``turn`` of a thread."""
+        if score not in (1, -1):
+            raise InputError("feedback score must be +1 or -1")
+        answers = self.transcript(thread_id)
+        if not 0 <= turn < len(answers):
+            raise InputError(f"thread {thread_id} has no answer number {turn}")
+        answer = answers[turn]
+        self.store.add_feedback(
+            Feedback(
+                thread_id,
+                turn,
+                score,
+                comment.strip(),
+                answer.question,
+                answer.text,
+                [c.page_id for c in answer.citations],
+                time.time(),
+            )
+        )
+
+    def export_feedback_suite(self) -> str:
+        """Stored feedback as an answers eval suite (YAML): liked answers become regression cases."""
+        cases = []
+        for fb in self.store.feedback():
+            case: dict[str, Any] = {
+                "id": f"feedback-{fb.thread_id}-{fb.turn}",
+                "question": fb.question,
+            }
+            if fb.score > 0:
+                case["expected_citations"] = fb.cited
+            else:
+                case["note"] = "answer marked unhelpful" + (f": {fb.comment}" if fb.comment else "")
+                case["must_not_state"] = []
+            if fb.comment:
+                case["comment"] = fb.comment
+            cases.append(case)
+        return yaml.safe_dump(
+            {"suite": "feedback", "kind": "answers", "cases": cases},
+            sort_keys=False,
+            allow_unicode=True,
+        )
+
+
+def _citation(data: dict) -> Citation:
+    fields = {k: data.get(k) for k in Citation.__dataclass_fields__ if k in data}
+    fields["chunk_ids"] = tuple(fields.get("chunk_ids") or ())
+    return replace(Citation(None, "", "", (), ""), **fields)
+
+
+def _chunk_text(message: Any) -> str:
+    if getattr(message, "tool_call_chunks", None) or getattr(message, "tool_calls", None):
+        return ""
+    content = getattr(message, "content", "")
+    if isinstance(content, str):
+        return content
+    return "".join(block.get("text", "") for block in content if isinstance(block, dict))
+
+
+def _status_events(update: dict) -> Iterator[Event]:
+    for node, values in update.items():
+        if node == "route" and isinstance(values, dict):
+            yield Event("status", f"routing: {values.get('route')}")
+        elif node == "tools":
+            yield Event("status", "searching the lens")
+        elif node == "diagram":
+            yield Event("status", "reviewing the attached diagram")
+        elif node == "verify":
+            yield Event("status", "checking citations")

@@ -1,0 +1,189 @@
+"""Check every citation of an answer before it is shown, whatever model wrote it.
+
+Rules:
+1. A cited id must name a page that exists in the corpus and that was among the passages the
+   answer was built from; any other citation is removed from the text and reported.
+2. Each sentence carrying a citation must be supported by the cited passages: enough of its
+   content words occur in them (lexical containment), or, failing that, it is semantically
+   close to one of their sentences (embedding cosine). Unsupported sentences are reported.
+3. Each surviving citation gets a short supporting quote from its passages and its URL.
+
+Thresholds were calibrated on the digest: sentences copied or lightly reworded from a passage
+score above them, sentences taken from a different practice score below.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from agent.extractive import page_key
+from agent.results import Citation
+from agent.text import containment, sentences
+
+LEXICAL_SUPPORT = 0.6
+SEMANTIC_SUPPORT = 0.6
+MARKER = re.compile(r"\s?\[([^\[\]\n]{2,80})\]")
+PRACTICE_ID = re.compile(r"\b(GEN[A-Z]{2,4}\d{2}-BP\d{2}|[A-Z]{2,10}\d{2}-BP\d{2})\b")
+ID_TOKEN = re.compile(r"^(?:[A-Z][A-Z_]*\d{1,2}(?:-BP\d{1,2})?|[a-z0-9]+(?:-[a-z0-9]+)+)$")
+
+
+@dataclass
+class Verification:
+    """Outcome of checking one answer."""
+
+    text: str
+    """The answer with invalid citation markers removed."""
+    citations: list[Citation] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    removed: list[str] = field(default_factory=list)
+    """Ids whose citations were removed (non-existent or not retrieved)."""
+    unsupported: list[str] = field(default_factory=list)
+    """Cited sentences that their passages do not support."""
+
+    @property
+    def ok(self) -> bool:
+        """True when nothing had to be removed and every cited sentence is supported."""
+        return not self.removed and not self.unsupported
+
+
+def _ids_in_marker(content: str) -> list[str] | None:
+    parts = [p.strip() for p in re.split(r"[,;]|\band\b", content) if p.strip()]
+    return parts if parts and all(ID_TOKEN.match(p) for p in parts) else None
+
+
+def verify(
+    text: str,
+    passages: dict[str, dict],
+    known_ids: set[str],
+    urls: dict[str, str],
+    embed: Callable[[list[str]], np.ndarray] | None = None,
+) -> Verification:
+    """Check ``text`` against ``passages`` (chunk id -> passage) and return the verification.
+
+    Args:
+        text: the answer, with ``[ID]`` citation markers.
+        passages: the retrieved passages the answer was built from.
+        known_ids: every page id of the corpus (practices, questions, general pages).
+        urls: official URL of each page id.
+        embed: optional sentence encoder for the semantic support test.
+    """
+    by_page: dict[str, list[dict]] = {}
+    for p in passages.values():
+        by_page.setdefault(page_key(p), []).append(p)
+    result = Verification(text=text)
+
+    def check_id(ident: str) -> bool:
+        if ident not in known_ids:
+            _remove(result, ident, f"removed citation {ident}: no such page in the lens")
+            return False
+        if ident not in by_page:
+            _remove(
+                result, ident, f"removed citation {ident}: it was not among the retrieved passages"
+            )
+            return False
+        return True
+
+    def replace(match: re.Match) -> str:
+        ids = _ids_in_marker(match.group(1))
+        if ids is None:
+            return match.group(0)
+        kept = [i for i in ids if check_id(i)]
+        return f" [{', '.join(kept)}]" if kept else ""
+
+    cleaned = MARKER.sub(replace, text)
+    for ident in dict.fromkeys(PRACTICE_ID.findall(MARKER.sub(" ", cleaned))):
+        if not check_id(ident):  # a bare mention of a practice that does not hold
+            cleaned = re.sub(
+                rf"\*{{0,2}}{re.escape(ident)}\*{{0,2}}", "(removed citation)", cleaned
+            )
+    result.text = cleaned
+    quotes = _check_support(result, cleaned, by_page, embed)
+    cited = [i for i in dict.fromkeys(_all_marker_ids(cleaned))]
+    for ident in cited:
+        pages = by_page[ident]
+        first = pages[0]
+        result.citations.append(
+            Citation(
+                bp_id=first.get("bp_id"),
+                title=first["title"]
+                if first.get("bp_id") or not first.get("question_id")
+                else (first.get("question_title") or first["title"]),
+                url=urls.get(ident) or first.get("url", ""),
+                chunk_ids=tuple(p["chunk_id"] for p in pages),
+                quote=quotes.get(ident) or sentences(first["text"])[0][:300],
+                risk=first.get("risk"),
+                pillar=first.get("pillar"),
+                page_id=ident,
+            )
+        )
+    return result
+
+
+def _remove(result: Verification, ident: str, warning: str) -> None:
+    if ident not in result.removed:
+        result.removed.append(ident)
+        result.warnings.append(warning)
+
+
+def _all_marker_ids(text: str) -> list[str]:
+    out: list[str] = []
+    for match in MARKER.finditer(text):
+        out += _ids_in_marker(match.group(1)) or []
+    return out
+
+
+def _claims(text: str) -> list[tuple[str, list[str]]]:
+    """Return (sentence without markers, cited ids) for each sentence that cites something."""
+    claims = []
+    for sentence in sentences(text):
+        ids = [i for m in MARKER.finditer(sentence) for i in (_ids_in_marker(m.group(1)) or [])]
+        if ids:
+            claims.append((MARKER.sub("", sentence).strip(" *"), ids))
+    return claims
+
+
+def _check_support(
+    result: Verification,
+    text: str,
+    by_page: dict[str, list[dict]],
+    embed: Callable[[list[str]], np.ndarray] | None,
+) -> dict[str, str]:
+    """Flag unsupported cited sentences; return the best supporting quote per cited id."""
+    quotes: dict[str, tuple[float, str]] = {}
+    pending: list[tuple[str, list[str]]] = []
+    for claim, ids in _claims(text):
+        evidence = [s for i in ids for p in by_page.get(i, []) for s in sentences(p["text"])]
+        if not evidence:
+            continue
+        scores = [containment(claim, s) for s in evidence]
+        best = int(np.argmax(scores))
+        if containment(claim, " ".join(evidence)) >= LEXICAL_SUPPORT:
+            _keep_quote(quotes, ids, scores[best], evidence[best])
+        else:
+            pending.append((claim, ids))
+    if pending and embed is not None:
+        for claim, ids in pending[:]:
+            evidence = [s for i in ids for p in by_page.get(i, []) for s in sentences(p["text"])]
+            vectors = embed([claim, *evidence])
+            sims = vectors[1:] @ vectors[0]
+            best = int(np.argmax(sims))
+            if float(sims[best]) >= SEMANTIC_SUPPORT:
+                _keep_quote(quotes, ids, float(sims[best]), evidence[best])
+                pending.remove((claim, ids))
+    for claim, ids in pending:
+        result.unsupported.append(claim)
+        short = claim if len(claim) <= 90 else claim[:87] + "..."
+        result.warnings.append(f'unsupported claim (not backed by {", ".join(ids)}): "{short}"')
+    return {ident: quote for ident, (_, quote) in quotes.items()}
+
+
+def _keep_quote(
+    quotes: dict[str, tuple[float, str]], ids: list[str], score: float, quote: str
+) -> None:
+    for ident in ids:
+        if ident not in quotes or score > quotes[ident][0]:
+            quotes[ident] = (score, quote[:300])

@@ -1,0 +1,70 @@
+"""Graph state: a narrow input state and the fuller per-turn state the nodes share."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+from langchain_core.messages import AnyMessage
+from langgraph.graph import add_messages
+
+
+def merge_passages(
+    existing: dict[str, dict] | None, new: dict[str, dict] | None
+) -> dict[str, dict]:
+    """Merge retrieved passages by chunk id; ``None`` clears them (a new turn starts)."""
+    if new is None:
+        return {}
+    merged = dict(existing or {})
+    for chunk_id, passage in new.items():
+        if chunk_id not in merged or passage["score"] > merged[chunk_id]["score"]:
+            merged[chunk_id] = passage
+    return merged
+
+
+@dataclass(kw_only=True)
+class InputState:
+    """What a caller gives the graph for one turn."""
+
+    question: str = ""
+    """The user's question for this turn (untrusted text)."""
+    diagram_path: str | None = None
+    """A diagram or IaC file attached to this turn, if any."""
+    pillar: str | None = None
+    """Restrict retrieval to one pillar, if set."""
+
+
+@dataclass(kw_only=True)
+class State(InputState):
+    """Everything the nodes read and write. Per-turn fields are reset by ``route``."""
+
+    messages: Annotated[list[AnyMessage], add_messages] = field(default_factory=list)
+    """The thread's conversation: questions, tool calls and results, verified answers."""
+    turn_start: int = 0
+    """Index in ``messages`` where the current turn begins."""
+    route: str = ""
+    """``lens``, ``followup``, ``lookup``, ``diagram`` or ``out_of_scope``."""
+    ids: list[str] = field(default_factory=list)
+    """Practice / question ids named in the question."""
+    queries: list[str] = field(default_factory=list)
+    """Retrieval queries planned for this turn (sub-queries, reformulations)."""
+    passages: Annotated[dict[str, dict], merge_passages] = field(default_factory=dict)
+    """Retrieved chunks of this turn by chunk id (chunk dict plus ``score`` and ``query``)."""
+    diagram: dict[str, Any] | None = None
+    """Summary of the attached diagram's review (services, gaps), when one was attached."""
+    tool_rounds: int = 0
+    """How many times tools ran this turn (a stopping condition)."""
+    draft: str = ""
+    """The answer text before verification."""
+    answer: dict[str, Any] | None = None
+    """The verified answer of this turn (``Answer`` fields as plain data)."""
+    attempts: int = 0
+    """Verification retries used this turn."""
+    verdict: str = ""
+    """``ok``, ``weak`` (thin retrieval) or ``failed`` (citations did not hold)."""
+    warnings: list[str] = field(default_factory=list)
+    """Problems found this turn, shown to the user (nodes write the whole list)."""
+    usage: dict[str, int] = field(default_factory=dict)
+    """Token usage of model calls this turn."""
+    deadline: float = 0.0
+    """Wall-clock (epoch seconds) after which the turn must stop and answer."""
