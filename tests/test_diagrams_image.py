@@ -56,7 +56,8 @@ def test_image_read_by_vision_model():
     message = fake.seen[0][0]
     blocks = message.content
     assert blocks[0]["text"] == VISION_PROMPT and "untrusted" in VISION_PROMPT
-    assert blocks[1]["type"] == "image" and blocks[1]["mime_type"] == "image/png"
+    assert blocks[1]["type"] == "image_url"
+    assert blocks[1]["image_url"]["url"].startswith("data:image/png;base64,iVBORw0KGgo")
 
 
 def test_content_block_replies_are_accepted():
@@ -101,3 +102,31 @@ def test_drawio_png_never_calls_the_model():
     fake = _model("should not be used")
     arch = parse_bytes(drawio_png(mxfile(rag_page())), "a.drawio.png", vision_model=fake)
     assert arch.format == "drawio.png" and fake.seen == []
+
+
+def test_cli_model_reads_image_through_the_real_bedrock_client(tmp_path, capsys, monkeypatch):
+    """``review --model bedrock_converse:...`` sends a Converse image block over HTTP."""
+    from agent.cli import main
+    from tests.fake_bedrock import FakeBedrock, text_reply, use_fake_aws_env
+
+    image = tmp_path / "whiteboard.png"
+    image.write_bytes(png())
+    with FakeBedrock() as server:
+        use_fake_aws_env(monkeypatch, server.url)
+        server.enqueue(text_reply(json.dumps(GOOD)))
+        code = main(
+            [
+                "review",
+                str(image),
+                "--json",
+                "--model",
+                "bedrock_converse:anthropic.claude-3-haiku-20240307-v1:0",
+            ]
+        )
+        request = server.last
+    assert code == 0, capsys.readouterr().err
+    data = json.loads(capsys.readouterr().out)
+    assert data["format"] == "image" and "bedrock" in data["services"]
+    blocks = request.body["messages"][0]["content"]
+    assert blocks[0]["text"] == VISION_PROMPT
+    assert blocks[1]["image"]["format"] == "png" and blocks[1]["image"]["source"]["bytes"]

@@ -136,12 +136,10 @@ def parse_image(data: bytes, kind: str, *, filename: str, vision_model: BaseChat
         raise InputError(NO_MODEL.format(name=filename))
     from langchain_core.messages import HumanMessage
 
-    image = {
-        "type": "image",
-        "source_type": "base64",
-        "mime_type": f"image/{kind}",
-        "data": base64.b64encode(data).decode("ascii"),
-    }
+    # the OpenAI-style data-URL block is the one every LangChain provider, Bedrock Converse
+    # included, turns into its native image block
+    encoded = base64.b64encode(data).decode("ascii")
+    image = {"type": "image_url", "image_url": {"url": f"data:image/{kind};base64,{encoded}"}}
     message = HumanMessage(content=[{"type": "text", "text": VISION_PROMPT}, image])
     try:
         reply = vision_model.invoke([message])
