@@ -322,3 +322,16 @@ def test_malformed_templates_are_one_line_input_errors(name, text, message):
     with pytest.raises(InputError, match=message) as info:
         parse_bytes(text.encode(), name)
     assert "\n" not in str(info.value)
+
+
+def test_cdk_templates_use_construct_paths_as_labels():
+    template = {
+        "Resources": {
+            "ChatFn1A2B3C": {
+                "Type": "AWS::Lambda::Function",
+                "Metadata": {"aws:cdk:path": "ChatStack/ChatFn/Resource"},
+            }
+        }
+    }
+    comp = parse_bytes(json.dumps(template).encode(), "ChatStack.template.json").components[0]
+    assert (comp.id, comp.label, comp.service) == ("ChatFn1A2B3C", "ChatFn", "lambda")

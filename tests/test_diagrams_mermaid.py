@@ -78,3 +78,18 @@ def test_node_ids_name_services_when_text_is_generic():
         "BedrockKB": "bedrock-knowledge-bases",
         "X": None,
     }
+
+
+def test_class_suffixes_and_shape_data_syntax():
+    text = (
+        "flowchart LR\n"
+        '  A[Users]:::actor --> B@{ shape: rect, label: "Amazon Bedrock" }\n'
+        "  B:::hot --> C[(DynamoDB)]\n"
+    )
+    arch = parse_bytes(text.encode(), "x.mmd")
+    assert {c.id: c.service for c in arch.components} == {
+        "A": None,
+        "B": "bedrock",
+        "C": "dynamodb",
+    }
+    assert {(e.source, e.target) for e in arch.edges} == {("A", "B"), ("B", "C")}

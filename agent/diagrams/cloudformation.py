@@ -121,6 +121,16 @@ def _refs(value: Any, known: dict, budget: list[int]) -> set[str]:
     return {name for name in found if name in known}
 
 
+def _label(logical_id: str, resource: dict) -> str:
+    """Prefer the CDK construct path (``Stack/ChatFunction/Resource`` -> ``ChatFunction``)."""
+    metadata = resource.get("Metadata")
+    path = metadata.get("aws:cdk:path") if isinstance(metadata, dict) else None
+    if not isinstance(path, str):
+        return logical_id
+    parts = [p for p in path.split("/")[1:] if p not in ("Resource", "Default")]
+    return "/".join(parts[-2:]) or logical_id
+
+
 def _component(logical_id: str, resource: Any, globals_: dict) -> Component:
     if not isinstance(resource, dict) or not isinstance(resource.get("Type"), str):
         raise InputError(f"resource '{logical_id[:60]}' has no Type")
@@ -128,7 +138,7 @@ def _component(logical_id: str, resource: Any, globals_: dict) -> Component:
     slug = catalog.from_cloudformation_type(rtype)
     comp = Component(
         logical_id,
-        logical_id,
+        _label(logical_id, resource),
         slug,
         kind="service" if slug else "box",
         source=f"type {rtype}",

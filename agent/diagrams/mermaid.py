@@ -37,6 +37,8 @@ _EDGE = re.compile(
     r")\s*"
 )
 _TAGS = re.compile(r"<[^>]*>")
+_SHAPE_DATA = re.compile(r"@\{([^}]*)\}")
+_CLASS = re.compile(r":::[\w-]+")
 _ICON = re.compile(r"\bfa[bsr]?:fa-[\w-]+")
 _MAX_STATEMENTS = 20_000
 
@@ -83,6 +85,14 @@ class _Flowchart:
                 self.labels[node_id] = _clean(line[start:end])
                 pos = end + len(closer)
                 break
+        shaped = _SHAPE_DATA.match(line, pos)
+        if shaped:
+            label = re.search(r'label\s*:\s*"([^"]*)"', shaped.group(1))
+            if label:
+                self.labels[node_id] = _clean(label.group(1))
+            pos = shaped.end()
+        styled = _CLASS.match(line, pos)
+        pos = styled.end() if styled else pos
         self.labels.setdefault(node_id, "")
         if node_id not in self.groups and (self.stack or node_id not in self.node_group):
             self.node_group[node_id] = self.stack[-1] if self.stack else None
