@@ -1,0 +1,172 @@
+"""Suite files: the development suites are complete, and malformed suites fail clearly."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+
+import pytest
+
+from corpus.errors import InputError
+from evals.suites import AnswerCase, load_suite, pillar_of, resolve_suite_path
+from tests.evals_fakes import write_suite
+from tests.helpers import LENS, REPO, SHARED
+
+DIAGRAMS = SHARED / "diagrams"
+
+
+def _lens_ids() -> set[str]:
+    index = LENS / "genai_lens_index.json"
+    if not index.is_file():
+        pytest.skip("../shared/lens is not present")
+    data = json.loads(index.read_text())
+    return {bp["id"] for q in data["questions"] for bp in q["best_practices"]}
+
+
+def test_retrieval_suite_covers_every_practice_and_pillar():
+    suite = load_suite("retrieval")
+    assert suite.kind == "retrieval" and len(suite.cases) >= 60
+    ids = _lens_ids()
+    expected = {bp for c in suite.cases for bp in c.expected}
+    assert expected <= ids, expected - ids
+    assert {c.expected[0] for c in suite.cases} == ids  # every practice is a primary answer
+    assert {c.pillar for c in suite.cases} == {pillar_of(bp) for bp in ids}
+    assert all(1 <= len(c.expected) <= 3 for c in suite.cases)
+    assert (
+        sum(bool(re.search(r"(?i)gen[a-z]+\d\d", c.question)) for c in suite.cases) >= 3
+    )  # a few questions name an id
+    assert {t.metric for t in suite.thresholds} >= {"hybrid.recall@5", "hybrid.mrr"}
+
+
+def test_answer_suite_has_lens_questions_and_declines():
+    suite = load_suite("answers")
+    cases: list[AnswerCase] = suite.cases
+    assert len([c for c in cases if not c.should_decline]) >= 25
+    declines = [c for c in cases if c.should_decline]
+    assert len(declines) >= 3 and all(not c.expected_citations for c in declines)
+    cited = {bp for c in cases for bp in c.expected_citations}
+    assert cited <= _lens_ids()
+
+
+def test_diagram_suite_has_one_case_per_shared_file():
+    if not DIAGRAMS.is_dir():
+        pytest.skip("../shared/diagrams is not present")
+    suite = load_suite("diagrams")
+    files = {p.name for p in DIAGRAMS.iterdir() if p.name != "SOURCES.txt"}
+    assert {c.file for c in suite.cases} == files
+    assert all(c.path.is_file() for c in suite.cases)
+    assert not suite.skipped
+
+
+def test_suites_are_in_our_own_words():
+    tool = SHARED / "tools" / "copycheck.py"
+    if not tool.is_file():
+        pytest.skip("../shared/tools/copycheck.py is not present")
+    suites = sorted(str(p) for p in (REPO / "evals" / "suites").glob("*.yaml"))
+    out = subprocess.run(
+        [sys.executable, str(tool), "--words", "9", *suites],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    assert out.strip().splitlines()[-1] == "total 0", out
+
+
+def test_diagram_base_dir_override_and_missing_files(tmp_path):
+    (tmp_path / "a.drawio").write_text("<mxfile/>")
+    path = write_suite(
+        tmp_path,
+        {
+            "kind": "diagrams",
+            "base_dir": "/nowhere",
+            "cases": [
+                {"id": "a", "file": "a.drawio", "services": ["s3"]},
+                {"id": "b", "file": "b.drawio", "services": ["s3"]},
+            ],
+        },
+    )
+    suite = load_suite(path, diagrams_dir=tmp_path)
+    assert [c.id for c in suite.cases] == ["a"]
+    assert suite.skipped and "b: file not found" in suite.skipped[0]
+    with pytest.raises(InputError, match="no runnable cases"):
+        load_suite(path)  # /nowhere holds neither file
+
+
+def test_builtin_names_resolve_and_unknown_names_list_them():
+    assert resolve_suite_path("retrieval").name == "retrieval.yaml"
+    with pytest.raises(InputError, match="built-in suites: answers, diagrams, retrieval"):
+        resolve_suite_path("nope")
+
+
+def test_thresholds_accept_minimums_and_ranges(tmp_path):
+    path = write_suite(
+        tmp_path,
+        {
+            "kind": "retrieval",
+            "thresholds": {"mrr": 0.5, "hybrid.latency_p95_ms": {"max": 50}},
+            "cases": [{"question": "q", "expected": ["GENSEC01-BP01"]}],
+        },
+    )
+    mrr, latency = load_suite(path).thresholds
+    assert (mrr.minimum, mrr.maximum) == (0.5, None)
+    assert mrr.passes(0.5) and not mrr.passes(0.49)
+    assert latency.passes(49) and not latency.passes(51) and latency.describe() == "<= 50"
+
+
+BAD = [
+    ("[1, 2]", "expected a mapping"),
+    ("kind: retrieval\ncases: [", "not valid YAML"),
+    ("kind: chat\ncases: [{question: q}]", "'kind' must be one of"),
+    ("kind: retrieval\ncases: []", "'cases' must be a non-empty list"),
+    ("kind: retrieval\ncases: [{question: q}]", "'expected' must be a non-empty list"),
+    ("kind: retrieval\ncases: [{question: q, expected: [sec01]}]", "not a best-practice id"),
+    ("kind: retrieval\ncases: [{question: '', expected: [GENSEC01-BP01]}]", "'question'"),
+    (
+        "kind: retrieval\ncases: [{id: a, question: q, expected: [GENSEC01-BP01]},"
+        " {id: a, question: r, expected: [GENSEC01-BP01]}]",
+        "duplicate id",
+    ),
+    (
+        "kind: retrieval\nmodes: [fuzzy]\ncases: [{question: q, expected: [GENSEC01-BP01]}]",
+        "'modes'",
+    ),
+    ("kind: retrieval\nk: 0\ncases: [{question: q, expected: [GENSEC01-BP01]}]", "'k'"),
+    (
+        "kind: retrieval\nthresholds: {mrr: high}\n"
+        "cases: [{question: q, expected: [GENSEC01-BP01]}]",
+        "threshold 'mrr'",
+    ),
+    ("kind: answers\ncases: [{question: q, must_state: [{regex: '(('}]}]", "bad regex"),
+    ("kind: answers\ncases: [{question: q, must_state: [{pattern: x}]}]", "{regex: PATTERN}"),
+    ("kind: answers\ncases: [{question: q}]", "give 'expected_citations' or 'must_state'"),
+    ("kind: answers\ncases: [{question: q, should_decline: yes please}]", "'should_decline'"),
+    (
+        "kind: answers\ncases: [{question: q, should_decline: true,"
+        " expected_citations: [GENSEC01-BP01]}]",
+        "cannot expect citations",
+    ),
+    ("kind: diagrams\ncases: [{id: d, services: [s3]}]", "'file' must be a path"),
+    (
+        "kind: diagrams\ncases: [{file: x.tf, addressed: [GENSEC01-BP01], gaps: [GENSEC01-BP01]}]",
+        "two statuses",
+    ),
+    ("kind: diagrams\ncases: [{file: x.tf, services: bedrock}]", "'services' must be a list"),
+]
+
+
+@pytest.mark.parametrize(("text", "message"), BAD)
+def test_bad_suites_raise_input_error_naming_the_problem(tmp_path, text, message):
+    path = tmp_path / "bad.yaml"
+    path.write_text(text)
+    with pytest.raises(InputError, match=re.escape(message)) as info:
+        load_suite(path)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_unreadable_suite_is_input_error(tmp_path):
+    path = tmp_path / "binary.yaml"
+    path.write_bytes(b"\xff\xfe\x00bad")
+    with pytest.raises(InputError, match="cannot read suite"):
+        load_suite(path)
