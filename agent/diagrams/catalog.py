@@ -57,7 +57,8 @@ class Match:
 
 @lru_cache(maxsize=1)
 def _data() -> dict:
-    data = yaml.safe_load(CATALOG_FILE.read_text(encoding="utf-8"))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)  # libyaml when present: 10x faster
+    data = yaml.load(CATALOG_FILE.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
     for table in ("aliases", "shape_aliases", "refine", "refine_phrases"):
         unknown = set(data[table]) - set(SERVICES)
         if unknown:
@@ -179,6 +180,7 @@ def shape_words(name: str) -> str:
     return re.sub(r"\b\d+\b", " ", normalize(name)).strip()
 
 
+@lru_cache(maxsize=4096)
 def from_shape(name: str) -> str | None:
     """Return the slug named by a draw.io shape or icon name, or None."""
     match = match_text(shape_words(name), shape=True)

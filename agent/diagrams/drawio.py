@@ -108,11 +108,36 @@ def _decide(icon: _Icon | None, label: str) -> tuple[str | None, str, str | None
     return said.slug, "label over icon", note
 
 
-def _nearby_text(icon: Cell, texts: list[Cell], used: set[str]) -> Cell | None:
+class _TextGrid:
+    """Text cells bucketed by position, so naming icons stays fast on very large pages."""
+
+    SIZE = 200.0
+
+    def __init__(self, texts: list[Cell]) -> None:
+        self.buckets: dict[tuple[int, int], list[Cell]] = {}
+        for text in texts:
+            x, y = text.center
+            self.buckets.setdefault((int(x // self.SIZE), int(y // self.SIZE)), []).append(text)
+
+    def near(self, icon: Cell) -> list[Cell]:
+        """Return the text cells whose centre lies in the area around and below ``icon``."""
+        x0, x1 = int((icon.x - 200) // self.SIZE), int((icon.x + icon.w + 400) // self.SIZE)
+        y0, y1 = int((icon.y - 100) // self.SIZE), int((icon.y + icon.h + 100) // self.SIZE)
+        if (x1 - x0) * (y1 - y0) > 400:  # a huge icon: fall back to every bucket
+            return [t for bucket in self.buckets.values() for t in bucket]
+        return [
+            t
+            for bx in range(x0, x1 + 1)
+            for by in range(y0, y1 + 1)
+            for t in self.buckets.get((bx, by), ())
+        ]
+
+
+def _nearby_text(icon: Cell, grid: _TextGrid, used: set[str]) -> Cell | None:
     """Find the free text cell that names an unlabelled icon: just below it or to its right."""
     cx, cy = icon.center
     best, best_dist = None, float("inf")
-    for text in texts:
+    for text in grid.near(icon):
         if text.id in used or not text.label:
             continue
         tx, ty = text.center
@@ -138,6 +163,7 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         and c.label
         and (c.is_text or (not c.shape and c.id not in has_children))
     ]
+    grid = _TextGrid(texts)
     groups: dict[str, Group] = {}
     group_cells: list[Cell] = []
     comps: dict[str, Component] = {}
@@ -160,7 +186,7 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
             continue
         label = cell.label
         if not label or icon.slug is None:
-            text = _nearby_text(cell, texts, used)
+            text = _nearby_text(cell, grid, used)
             if text is not None and (not label or catalog.names_service(text.label)):
                 used.add(text.id)
                 alias[text.id] = cell.id

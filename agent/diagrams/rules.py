@@ -113,4 +113,5 @@ def parse_rules(data: dict) -> RuleBook:
 @lru_cache(maxsize=1)
 def load_rules(path: Path = RULES_FILE) -> RuleBook:
     """Load the rule table shipped with lenswise (cached)."""
-    return parse_rules(yaml.safe_load(path.read_text(encoding="utf-8")))
+    loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+    return parse_rules(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))  # noqa: S506
