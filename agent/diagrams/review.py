@@ -223,7 +223,8 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
     counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and arch.is_iac
     if counts and (not rule.absent_requires or required):
         evidence = (required or concerned)[:_MAX_EVIDENCE]
-        return "gap", evidence, rule.gap_text.format(names=_names(evidence, arch))
+        text = rule.absent_text or rule.gap_text
+        return "gap", evidence, text.format(names=_names(evidence, arch))
     return "unknown", [], (rule.unknown_text + ask).strip()
 
 

@@ -30,6 +30,8 @@ class Rule:
     absent_requires: frozenset[str] = frozenset()
     addressed_text: str = ""
     gap_text: str = ""
+    absent_text: str = ""
+    """Why it is a gap when the control is simply missing (defaults to ``gap_text``)."""
     unknown_text: str = ""
     question: str = ""
 
@@ -104,6 +106,7 @@ def parse_rules(data: dict) -> RuleBook:
             absent_requires=_expand(raw.get("absent_requires", []), sets, bp_id),
             addressed_text=raw.get("addressed_text", ""),
             gap_text=raw.get("gap_text", ""),
+            absent_text=raw.get("absent_text", ""),
             unknown_text=raw.get("unknown_text", ""),
             question=raw.get("question", ""),
         )
