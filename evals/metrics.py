@@ -23,6 +23,10 @@ CURVE_KS = tuple(range(1, 11))
 PRIMARY_GAIN, SECONDARY_GAIN = 2, 1
 """Relevance of the first expected id and of the others (nDCG uses the difference)."""
 ID_IN_TEXT = re.compile(r"\b[A-Z]{3,12}\d{2}-BP\d{2}\b")
+CITATION_MARKER = re.compile(
+    r"\[\s*([A-Z]{3,12}\d{2}-BP\d{2}(?:\s*[,;]\s*[A-Z]{3,12}\d{2}-BP\d{2})*)\s*\]"
+)
+"""An inline citation such as ``[GENSEC04-BP02]`` or ``[GENSEC04-BP02, GENSEC02-BP01]``."""
 
 
 # --- retrieval (ranx) --------------------------------------------------------------------
@@ -198,15 +202,16 @@ def content_words(text: str) -> set[str]:
 
 
 def cited_sentences(response: str) -> list[tuple[str, list[str]]]:
-    """Split ``response`` into sentences and return those that cite ids, with their ids.
+    """Split ``response`` into sentences and return those carrying citation markers, with ids.
 
-    A citation standing alone after a sentence (``... outputs. [GENSEC02-BP01]``) belongs to
-    the sentence before it.
+    Only bracketed markers count (an id named in a heading is not a citation). A marker
+    standing alone after a sentence (``... outputs. [GENSEC02-BP01]``) belongs to the
+    sentence before it.
     """
     pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", response or "") if p.strip()]
     out: list[tuple[str, list[str]]] = []
     for piece in pieces:
-        ids = ID_IN_TEXT.findall(piece)
+        ids = [i for marker in CITATION_MARKER.findall(piece) for i in ID_IN_TEXT.findall(marker)]
         if ids and not content_words(piece) and out:
             out[-1] = (out[-1][0], out[-1][1] + ids)
             continue
@@ -266,12 +271,14 @@ class MustNotState:
 
 @dataclass
 class CorrectDecline:
-    """1 when a question outside the lens was declined, 0 when it was answered."""
+    """1 when a question outside the lens was declined without citing any practice, else 0."""
 
     name: str = "correct_declines"
 
     def __call__(self, case: AnswerCase, sample: AnswerSample) -> float | None:  # noqa: D102
-        return float(sample.declined) if case.should_decline else None
+        if not case.should_decline:
+            return None
+        return float(sample.declined and not sample.cited_ids)
 
 
 @dataclass

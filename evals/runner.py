@@ -279,7 +279,10 @@ def answer_sample(question: str, answer: Any, latency_ms: float, model: str) -> 
             return data.get("answer" if name == "text" else name, default)
         return getattr(answer, name, default)
 
-    citations = [c if isinstance(c, dict) else vars(c) for c in get("citations", []) or []]
+    citations = [
+        c if isinstance(c, dict) else c.to_dict() if hasattr(c, "to_dict") else vars(c)
+        for c in get("citations", []) or []
+    ]
     hits = [_hit_dict(h) for h in get("hits", []) or []]
     contexts: dict[str, str] = {}
     for hit in hits:

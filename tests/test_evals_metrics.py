@@ -101,6 +101,7 @@ def test_citation_metrics():
 
 def test_grounding_rate_counts_supported_cited_sentences():
     response = (
+        "**GENSEC02-BP01 Implement guardrails** (Security, High risk)\n"
         "Put a guardrail between the model and users to filter harmful output. [GENSEC02-BP01]\n"
         "Quantum llamas negotiate interplanetary tariffs [GENSEC04-BP02]. "
         "This sentence cites nothing."
@@ -133,6 +134,7 @@ def test_fact_and_decline_evaluators():
     decline_case = AnswerCase("d", "pasta?", should_decline=True)
     assert CorrectDecline()(decline_case, _sample(declined=True)) == 1.0
     assert CorrectDecline()(decline_case, _sample(declined=False)) == 0.0
+    assert CorrectDecline()(decline_case, _sample(cited=["GENSEC04-BP02"], declined=True)) == 0
     assert CorrectDecline()(case, _sample()) is None
     assert AnsweredInScope()(case, _sample(declined=True)) == 0.0
     assert AnsweredInScope()(decline_case, _sample()) is None
