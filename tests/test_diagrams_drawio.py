@@ -217,3 +217,23 @@ def test_dangling_edge_end_found_by_point():
     )
     arch = parse_bytes(xml.encode(), "d.xml")
     assert [(e.source, e.target) for e in arch.edges] == [("a", "b")]
+
+
+def test_arrows_to_a_card_box_land_on_the_icon_inside_it():
+    xml = model(
+        box("card1", "", "rounded=1;whiteSpace=wrap;", 0, 0, 200, 120),
+        icon("card1-i", "", AWS4 + "shape=mxgraph.aws4.lambda;", 10, 10),
+        box("card1-t", "Router", "text;html=1;", 100, 10, 90, 20),
+        box("card2", "", "rounded=1;whiteSpace=wrap;", 400, 0, 200, 120),
+        icon(
+            "card2-i",
+            "",
+            AWS4 + "shape=mxgraph.aws4.resourceIcon;resIcon=mxgraph.aws4.bedrock;",
+            410,
+            10,
+        ),
+        edge("e", "card1", "card2", "invoke"),
+    )
+    arch = parse_bytes(xml.encode(), "cards.drawio")
+    assert [(e.source, e.target, e.label) for e in arch.edges] == [("card1-i", "card2-i", "invoke")]
+    assert _by_id(arch)["card1-i"].label == "Router"

@@ -255,6 +255,17 @@ def _assign_groups(by_id, comps, groups, group_cells) -> None:
         group.parent = groups[outer.id].id if outer is not None else None
 
 
+def _inside(card: Cell, boxes: list[Cell], comps: dict[str, Component]) -> str | None:
+    """Return the main component drawn inside a plain box that an arrow points at."""
+    inside = [
+        b
+        for b in boxes
+        if b.id != card.id and card.contains(b.center) and b.w * b.h <= card.w * card.h
+    ]
+    services = [b for b in inside if comps[b.id].service] or inside
+    return max(services, key=lambda b: b.w * b.h).id if services else None
+
+
 def _edges(cells, by_id, comps, alias, prefix: str, arch: Architecture) -> None:
     labels: dict[str, list[str]] = {}
     for cell in cells:
@@ -267,6 +278,8 @@ def _edges(cells, by_id, comps, alias, prefix: str, arch: Architecture) -> None:
         ends = []
         for ref, point in ((cell.source, "sourcePoint"), (cell.target, "targetPoint")):
             ref = alias.get(ref or "", ref)
+            if ref not in comps and ref in by_id and by_id[ref].vertex:
+                ref = _inside(by_id[ref], boxes, comps)
             if ref not in comps and point in cell.points:
                 hit = next((b for b in boxes if b.contains(cell.points[point])), None)
                 ref = hit.id if hit else None
