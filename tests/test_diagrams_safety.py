@@ -123,7 +123,9 @@ def _mutate(data: bytes, ops: list[tuple[int, int, int]]) -> bytes:
     return bytes(buf)
 
 
-@settings(max_examples=1500, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@settings(
+    max_examples=1500, deadline=None, database=None, suppress_health_check=[HealthCheck.too_slow]
+)
 @given(
     seed=st.sampled_from(sorted(SEEDS)),
     ops=st.lists(
@@ -139,7 +141,7 @@ def test_fuzz_mutated_inputs_raise_only_input_error(seed, ops):
     assert arch.format in ("drawio", "drawio.png", "mermaid", "cloudformation", "terraform")
 
 
-@settings(max_examples=500, deadline=None)
+@settings(max_examples=500, deadline=None, database=None)
 @given(st.binary(max_size=400), st.sampled_from(sorted(SEEDS)))
 def test_fuzz_random_bytes_raise_only_input_error(data, name):
     try:
