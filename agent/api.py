@@ -385,7 +385,7 @@ class LensAssistant:
         )
 
     def export_feedback_suite(self) -> str:
-        """Stored feedback as an answers eval suite (YAML): liked answers become regression cases."""
+        """Return stored feedback as an answers eval suite (YAML); liked answers become cases."""
         cases = []
         for fb in self.store.feedback():
             case: dict[str, Any] = {

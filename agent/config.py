@@ -33,7 +33,7 @@ class Settings:
     """Passages retrieved per query by the agent."""
     timeout_s: float = 60.0
     """Wall-clock limit of one agent run (``LENSWISE_TIMEOUT``)."""
-    recursion_limit: int = 12
+    recursion_limit: int = 25
     """LangGraph super-step limit of one agent run."""
     max_upload_bytes: int = 10 * 1024 * 1024
     """Largest diagram or IaC file accepted (``LENSWISE_MAX_UPLOAD_BYTES``)."""

@@ -26,7 +26,7 @@ from langgraph.runtime import Runtime
 
 from agent import extractive
 from agent.citations import verify as verify_citations
-from agent.context import LensContext
+from agent.context import LensContext, resolve
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import in_scope, is_follow_up, plan_queries, strip_injection
 from agent.state import InputState, State
@@ -68,7 +68,7 @@ def _edition_line(ctx: LensContext) -> str:
 
 def route(state: State, runtime: Runtime[LensContext]) -> dict:
     """Start the turn: record the question, classify it and plan the retrieval queries."""
-    ctx = runtime.context
+    ctx = resolve(runtime)
     question, injected = strip_injection(state.question)
     previous = _last_question(state)
     follow_up = is_follow_up(question, previous)
@@ -128,7 +128,7 @@ def decline(state: State, runtime: Runtime[LensContext]) -> dict:
 
 def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
     """Review the attached diagram and keep a summary (the gaps drive retrieval)."""
-    ctx = runtime.context
+    ctx = resolve(runtime)
     if ctx.reviewer is None:
         return {"warnings": [*state.warnings, "diagram review is not available in this setup"]}
     review = ctx.reviewer(state.diagram_path)
@@ -212,7 +212,7 @@ def _model_messages(state: State, ctx: LensContext) -> list:
 
 def plan(state: State, runtime: Runtime[LensContext]) -> dict:
     """Decide the next tool calls: the chat model's choice, or the extractive policy."""
-    ctx = runtime.context
+    ctx = resolve(runtime)
     rounds = _tool_rounds(state)
     if time.time() > state.deadline:
         return {
@@ -243,7 +243,7 @@ def plan(state: State, runtime: Runtime[LensContext]) -> dict:
 
 def compose(state: State, runtime: Runtime[LensContext]) -> dict:
     """Write the draft: the model's final message, or the extractive composition."""
-    ctx = runtime.context
+    ctx = resolve(runtime)
     last = state.messages[-1] if state.messages else None
     if ctx.chat_model is not None and isinstance(last, AIMessage) and not last.tool_calls:
         if last.text.strip():
@@ -297,7 +297,7 @@ def _pieces(text: str, size: int = 24) -> list[str]:
 
 def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     """Check the draft's citations and claims; decide whether to retry once."""
-    ctx = runtime.context
+    ctx = resolve(runtime)
     if state.verdict == "declined":
         return {}
     urls = {

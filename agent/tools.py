@@ -14,6 +14,7 @@ from langchain.tools import ToolRuntime, tool
 from langchain_core.messages import ToolMessage
 from langgraph.types import Command
 
+from agent.context import resolve
 from agent.prompts import render_passages
 from corpus.errors import InputError
 
@@ -49,7 +50,7 @@ def search_lens(query: str, runtime: ToolRuntime, pillar: str | None = None) -> 
             Reliability, Performance Efficiency, Cost Optimization or Sustainability.
         runtime: Supplied by lenswise (the lens index and settings); not set by the model.
     """
-    ctx = runtime.context
+    ctx = resolve(runtime)
     try:
         hits = ctx.index.search(query, k=ctx.settings.k, pillar=pillar, per_doc=2)
     except InputError as exc:
@@ -66,7 +67,7 @@ def get_best_practice(practice_id: str, runtime: ToolRuntime) -> Command:
             "GENSEC04" (all of the question's practices are returned).
         runtime: Supplied by lenswise (the lens index and settings); not set by the model.
     """
-    chunks = runtime.context.index.chunks_of(practice_id.strip())
+    chunks = resolve(runtime).index.chunks_of(practice_id.strip())
     if not chunks:
         return _reply(runtime, {}, f"No lens page has the id {practice_id!r}.")
     found = {c.chunk_id: passage(c, 1.0, practice_id) for c in chunks}

@@ -41,3 +41,29 @@ def real_index(real_home):
 
     index, _ = open_index(Settings(home=real_home))
     return index
+
+
+@pytest.fixture
+def real_lens(real_index, tmp_path):
+    """An extractive LensAssistant over the real index, with its own thread store."""
+    from agent import LensAssistant
+
+    return LensAssistant(Settings(home=tmp_path / "lens"), index=real_index)
+
+
+@pytest.fixture(scope="session")
+def hash_index(tmp_path_factory):
+    """The builtin digest indexed with the tiny hash embedder (instant, no model files)."""
+    from corpus.chunking import chunk_documents
+    from corpus.sources import load_source
+    from index.store import ensure_index, load_index
+    from tests.helpers import HashEmbedder
+
+    home = tmp_path_factory.mktemp("hash")
+    corpus = load_source("builtin", home=home)
+    emb = HashEmbedder()
+    report = ensure_index(chunk_documents(corpus.documents), home=home, model="hash-test",
+                          embedder=lambda: emb, source="builtin", edition=corpus.edition)
+    index = load_index(report.path, "hash-test", lambda: emb)
+    index.corpus = corpus
+    return index

@@ -39,3 +39,44 @@ class HashEmbedder:
                 out[row, slot] += 1.0
         norms = np.linalg.norm(out, axis=1, keepdims=True)
         return out / np.where(norms == 0, 1, norms)
+
+
+def scripted_model(replies):
+    """A chat model that returns ``replies`` in order and records every prompt it was sent.
+
+    Replies are AIMessages (with ``tool_calls`` to drive the tool loop) or plain strings.
+    ``bind_tools`` returns the model itself, so the graph's tool-calling path runs unchanged.
+    """
+    from langchain_core.language_models import BaseChatModel
+    from langchain_core.messages import AIMessage
+    from langchain_core.outputs import ChatGeneration, ChatResult
+
+    class ScriptedChatModel(BaseChatModel):
+        replies: list = []
+        calls: list = []
+
+        @property
+        def _llm_type(self) -> str:
+            return "scripted"
+
+        def bind_tools(self, tools, **kwargs):
+            return self
+
+        def _generate(self, messages, stop=None, run_manager=None, **kwargs):
+            self.calls.append(list(messages))
+            if not self.replies:
+                raise AssertionError("the scripted model ran out of replies")
+            reply = self.replies.pop(0)
+            if isinstance(reply, Exception):
+                raise reply
+            message = reply if isinstance(reply, AIMessage) else AIMessage(content=reply)
+            return ChatResult(generations=[ChatGeneration(message=message)])
+
+    return ScriptedChatModel(replies=list(replies), calls=[])
+
+
+def tool_call(name: str, call_id: str = "c1", **args):
+    """An AIMessage asking for one tool call."""
+    from langchain_core.messages import AIMessage
+
+    return AIMessage(content="", tool_calls=[{"name": name, "args": args, "id": call_id}])

@@ -15,6 +15,10 @@ from importlib import import_module
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
 
+DESCRIPTION = (
+    "lenswise: answers and architecture reviews grounded in the AWS Well-Architected "
+    "Generative AI Lens."
+)
 COMMAND_MODULES = (
     "agent.cli.corpus_cmd",
     "agent.cli.index_cmd",
@@ -45,7 +49,7 @@ def add_common(parser: argparse.ArgumentParser) -> None:
 
 def build_parser() -> argparse.ArgumentParser:
     """Build the full parser with every command group registered."""
-    parser = _Parser(prog="lenswise", description=__doc__.splitlines()[0])
+    parser = _Parser(prog="lenswise", description=DESCRIPTION)
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMAND_MODULES:
         import_module(name).register(sub)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import math
 import os
 import subprocess
 import sys
@@ -20,11 +21,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def streamlit_command(port: int) -> list[str]:
-    """Return the command line that serves the app locally, headless, without telemetry."""
+def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[str]:
+    """Return the command line that serves the app locally, headless, without telemetry.
+
+    Args:
+        port: TCP port on 127.0.0.1.
+        max_upload_bytes: largest upload Streamlit accepts (rounded up to whole MB); the app
+            enforces the exact limit again in code. Defaults to the settings' limit.
+    """
     import ui
 
     app = Path(ui.__file__).parent / "app.py"
+    limit = max_upload_bytes or Settings().max_upload_bytes
     return [
         sys.executable,
         "-m",
@@ -39,6 +47,14 @@ def streamlit_command(port: int) -> list[str]:
         "true",
         "--browser.gatherUsageStats",
         "false",
+        "--server.maxUploadSize",
+        str(max(1, math.ceil(limit / 2**20))),
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--theme.primaryColor",
+        "#1f5fa8",
     ]
 
 
@@ -46,4 +62,4 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run Streamlit in the foreground until interrupted."""
     env = {**os.environ, "LENSWISE_CORPUS": settings.source, "LENSWISE_HOME": str(settings.home)}
     print(f"lenswise UI on http://127.0.0.1:{args.port} (Ctrl+C to stop)", file=sys.stderr)
-    return subprocess.call(streamlit_command(args.port), env=env)
+    return subprocess.call(streamlit_command(args.port, settings.max_upload_bytes), env=env)

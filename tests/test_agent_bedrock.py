@@ -1,0 +1,51 @@
+"""The agent over the real Bedrock client stack: ChatBedrockConverse -> boto3 -> 127.0.0.1."""
+
+import pytest
+
+from agent import LensAssistant
+from agent.config import Settings
+from agent.graph import ModelError
+from tests.fake_bedrock import access_denied_error, fake_bedrock_fixture, text_reply, tool_reply
+
+fake_bedrock = fake_bedrock_fixture
+MODEL = "bedrock_converse:anthropic.claude-3-haiku-20240307-v1:0"
+GOOD = ("Check and sanitise user input before the model sees it, and test your guardrail "
+        "against a curated set of prompt injection attempts [GENSEC04-BP02].")
+
+
+def test_ask_streams_through_bedrock_with_a_tool_round_trip(fake_bedrock, hash_index, tmp_path):
+    fake_bedrock.enqueue(
+        tool_reply(("get_best_practice", {"practice_id": "GENSEC04-BP02"})),
+        text_reply(GOOD, usage=(900, 60)),
+    )
+    lens = LensAssistant(Settings(home=tmp_path, model=MODEL), index=hash_index)
+    events = list(lens.stream("How do I stop prompt injection?"))
+    kinds = [e.type for e in events]
+    tokens = [e.data for e in events if e.type == "token"]
+    assert len(tokens) > 3 and "".join(tokens).strip() == GOOD
+    assert kinds.index("token") < kinds.index("final") and kinds[-1] == "final"
+    answer = events[-1].data
+    assert [c.bp_id for c in answer.citations] == ["GENSEC04-BP02"] and not answer.warnings
+    assert answer.usage["input_tokens"] >= 900 and answer.usage["output_tokens"] >= 60
+    first, second = fake_bedrock.requests[0], fake_bedrock.requests[-1]
+    assert first.operation == "converse-stream"
+    assert "untrusted_question" in first.body["messages"][0]["content"][0]["text"]
+    assert "square brackets" in first.body["system"][0]["text"]
+    results = [block["toolResult"] for m in second.body["messages"] for block in m["content"]
+               if "toolResult" in block]
+    assert results and 'id="GENSEC04-BP02"' in results[0]["content"][0]["text"]
+
+
+def test_bedrock_error_is_one_clear_line_and_the_thread_survives(fake_bedrock, hash_index, tmp_path):
+    fake_bedrock.enqueue(
+        tool_reply(("get_best_practice", {"practice_id": "GENSEC04-BP02"})),
+        text_reply(GOOD),
+        access_denied_error(),
+    )
+    lens = LensAssistant(Settings(home=tmp_path, model=MODEL), index=hash_index)
+    lens.ask("How do I stop prompt injection?", thread_id="t")
+    with pytest.raises(ModelError) as caught:
+        lens.ask("what about cost?", thread_id="t")
+    message = str(caught.value)
+    assert "\n" not in message and "access" in message.lower()
+    assert len(lens.transcript("t")) == 1
