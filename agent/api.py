@@ -64,6 +64,7 @@ class LensAssistant:
         self._index = index
         self._chat_model = chat_model
         self._store: ThreadStore | None = None
+        self._corpus: Corpus | None = None
         self._graph = None
 
     # --- lazily built dependencies --------------------------------------------------------
@@ -302,11 +303,15 @@ class LensAssistant:
         return review
 
     def catalog(self) -> Corpus:
-        """The corpus behind the index: pillars, questions, practices and general pages."""
-        corpus = self.index.corpus
-        if corpus is None:
-            raise LenswiseError("the index was opened without its corpus")
-        return corpus
+        """The corpus: pillars, questions, practices and general pages (no index needed)."""
+        if self._index is not None and self._index.corpus is not None:
+            return self._index.corpus
+        if self._corpus is None:
+            from corpus.sources import load_source
+
+            self._corpus = load_source(self.settings.source, home=self.settings.home,
+                                       lens=self.settings.lens)
+        return self._corpus
 
     # --- threads and feedback -------------------------------------------------------------
 

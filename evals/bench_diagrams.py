@@ -14,8 +14,8 @@ from pathlib import Path
 
 from agent.diagrams import parse_file, review_architecture
 from agent.diagrams.catalog import match_text
-from agent.diagrams.practices import digest_practices
 from corpus.errors import InputError
+from corpus.loaders.builtin import digest_practices
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "diagrams"
 

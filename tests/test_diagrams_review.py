@@ -8,8 +8,8 @@ import pytest
 
 from agent.diagrams import parse_bytes, render_markdown, review_architecture
 from agent.diagrams.model import Architecture, Component
-from agent.diagrams.practices import digest_practices
 from agent.diagrams.rules import load_rules, parse_rules
+from corpus.loaders.builtin import digest_practices
 from corpus.models import PILLARS
 
 BARE = """graph LR

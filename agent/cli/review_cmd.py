@@ -38,32 +38,6 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _practices(settings: Settings) -> dict:
-    from agent.diagrams.practices import digest_practices
-
-    try:
-        from corpus.sources import load_source
-
-        practices = load_source(settings.source, home=settings.home).best_practices()
-    except ImportError:  # the source's loader is not installed: fall back to the digest facts
-        practices = {}
-    if not practices and settings.source == "builtin":
-        practices = digest_practices()
-    if not practices:
-        raise InputError(
-            f"corpus source '{settings.source}' holds no best practices to review against"
-        )
-    return practices
-
-
-def _vision_model(spec: str | None, settings: Settings):
-    if not spec or spec == "extractive":
-        return None
-    from agent.models import load_chat_model
-
-    return load_chat_model(spec, settings)
-
-
 def _clean(text: str) -> str:
     return _UNSAFE.sub(" ", text)
 
@@ -102,11 +76,10 @@ def summary(review) -> str:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Parse the file, review it, print the result and optionally write the report."""
-    from agent.diagrams import parse_file, render_markdown, review_architecture
+    from agent import LensAssistant
+    from agent.diagrams import render_markdown
 
-    vision = _vision_model(args.model, settings) if args.model else None
-    arch = parse_file(args.file, max_bytes=settings.max_upload_bytes, vision_model=vision)
-    review = review_architecture(arch, _practices(settings))
+    review = LensAssistant(settings, model=args.model).review(args.file)
     if args.report:
         try:
             args.report.write_text(render_markdown(review), encoding="utf-8")

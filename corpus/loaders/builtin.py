@@ -216,3 +216,10 @@ def _pillar_documents(front: dict, pillar: dict) -> list[Document]:
                 )
             )
     return docs
+
+
+def digest_practices() -> dict[str, Document]:
+    """Return the built-in digest's best practices keyed by id (for reviews and benchmarks)."""
+    from corpus.sources import BUILTIN_DIR
+
+    return load(BUILTIN_DIR).best_practices()
