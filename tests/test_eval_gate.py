@@ -1,0 +1,43 @@
+"""CI gate: the development retrieval suite must meet its thresholds, and hybrid must beat both
+bm25 and dense on recall@5 and MRR, on the built-in digest and on the full lens text."""
+
+from __future__ import annotations
+
+import pytest
+
+from agent.config import Settings
+from evals.runner import run_suite
+from evals.suites import load_suite
+from tests.helpers import GENAI_MARKDOWN
+
+pytestmark = pytest.mark.slow  # loads the real embedding model
+
+
+def _check(result) -> None:
+    failures = [f"{t['metric']} = {t['value']:.3f} (needs {t['rule']})" for t in result.failures()]
+    assert not failures, f"{result.run['source']}: thresholds not met: {failures}"
+    m = result.metrics
+    for metric in ("recall@5", "mrr"):
+        hybrid = m[f"hybrid.{metric}"]
+        for other in ("bm25", "dense"):
+            assert hybrid >= m[f"{other}.{metric}"], (
+                f"{result.run['source']}: hybrid {metric} {hybrid:.3f} is below "
+                f"{other} {m[f'{other}.{metric}']:.3f}"
+            )
+
+
+def _run(settings: Settings):
+    from agent import LensAssistant
+
+    suite = load_suite("retrieval")
+    return run_suite(suite, settings, target=LensAssistant(settings=settings), progress=False)
+
+
+def test_builtin_digest_retrieval_gate(real_home):
+    _check(_run(Settings(home=real_home)))
+
+
+def test_full_lens_text_retrieval_gate(tmp_path):
+    if not GENAI_MARKDOWN.is_dir():
+        pytest.skip("../shared/lens is not present")
+    _check(_run(Settings(home=tmp_path / "home", source=str(GENAI_MARKDOWN))))
