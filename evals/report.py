@@ -107,7 +107,14 @@ def _retrieval_md(result: SuiteResult) -> list[str]:
         for m in (*RETRIEVAL_METRICS, "latency_p50_ms", "latency_p95_ms")
     ]
     lines += _table(["metric", *modes], rows)
-    lines += ["## By pillar (recall@5 / MRR)", ""]
+    lines += [
+        "Latencies are per search call in this run; modes run one after another and may reuse "
+        "query embeddings cached by an earlier mode, so take latency figures from "
+        "`lenswise bench`.",
+        "",
+        "## By pillar (recall@5 / MRR)",
+        "",
+    ]
     pillars = sorted({p for by in result.by_pillar.values() for p in by})
     counts = {p: sum(c["pillar"] == p for c in result.cases) for p in pillars}
     rows = [
