@@ -1,0 +1,434 @@
+"""Streamlit AppTest flows of the UI over the real extractive LensAssistant.
+
+One LENSWISE_HOME per module shares the builtin index built once per session; each test
+makes its own threads, so tests do not depend on each other.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from streamlit.runtime.media_file_manager import MediaFileManager
+from streamlit.testing.v1 import AppTest
+
+from agent.config import Settings
+from agent.results import Answer, Citation, Event
+from tests.fake_bedrock import (  # noqa: F401  (fake_bedrock fixture)
+    access_denied_error,
+    fake_bedrock_fixture,
+)
+from tests.helpers import SHARED
+
+APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
+DIAGRAMS = SHARED / "diagrams"
+SAM = DIAGRAMS / "aws-samples_serverless-pdf-chat__backend_template.yaml"
+QUESTION = "How do I protect a chatbot against prompt injection?"
+GENSEC04_BP02 = (
+    "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/gensec04-bp02.html"
+)
+
+
+@pytest.fixture(scope="module")
+def ui_home(real_home, tmp_path_factory):
+    """A home of its own (threads, feedback) that reuses the session's built index."""
+    home = tmp_path_factory.mktemp("ui-home")
+    (home / "indexes").symlink_to(real_home / "indexes", target_is_directory=True)
+    return home
+
+
+@pytest.fixture(autouse=True)
+def _home(ui_home, monkeypatch):
+    monkeypatch.setenv("LENSWISE_HOME", str(ui_home))
+
+
+@pytest.fixture(scope="module")
+def lens(ui_home):
+    """A second assistant on the same home: what a restarted app would see."""
+    from agent import LensAssistant
+
+    return LensAssistant(Settings(home=ui_home))
+
+
+@pytest.fixture
+def downloads(monkeypatch):
+    """Record what each download button offers, by file name."""
+    files: dict[str, str] = {}
+    original = MediaFileManager.add
+
+    def add(self, path_or_data, mimetype, coordinates, file_name=None, **kwargs):
+        data = path_or_data.decode() if isinstance(path_or_data, bytes) else path_or_data
+        files[file_name or coordinates] = data
+        return original(self, path_or_data, mimetype, coordinates, file_name, **kwargs)
+
+    monkeypatch.setattr(MediaFileManager, "add", add)
+    return files
+
+
+def start(**query) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.query_params.update(query)
+    at.run()
+    assert not at.exception, at.exception
+    return at
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def markdown_of(block) -> str:
+    return "\n".join(m.value for m in block.markdown)
+
+
+def texts_of(block) -> list[str]:
+    return [t.value for t in block.text]
+
+
+def thread_buttons(at: AppTest) -> dict[str, str]:
+    """Return thread id -> label of the sidebar's conversation buttons."""
+    controls = ("thread-rename", "thread-delete")
+    return {
+        b.key[len("thread-") :]: b.label
+        for b in at.sidebar.button
+        if (b.key or "").startswith("thread-") and b.key not in controls
+    }
+
+
+def unescape(markdown: str) -> str:
+    """Undo :func:`ui.render.escape_markdown`."""
+    return re.sub(r"\\(.)", r"\1", markdown)
+
+
+def current_thread(at: AppTest) -> str:
+    return at.session_state["thread_id"]
+
+
+# --- chat -------------------------------------------------------------------------------
+
+
+def test_empty_chat_offers_examples_and_asking_one_answers_it():
+    at = start()
+    assert "Generative AI Lens" in at.markdown[0].value
+    example = next(b for b in at.button if (b.key or "").startswith("example-"))
+    example.click().run()
+    assert not at.exception
+    user, assistant = at.chat_message[0], at.chat_message[1]
+    assert texts_of(user) == [example.label]
+    assert "[" in markdown_of(assistant)
+
+
+def test_answer_shows_linked_citations_chips_and_sources(lens):
+    at = ask(start(), QUESTION)
+    user, assistant = at.chat_message[0], at.chat_message[1]
+    assert user.name == "user" and texts_of(user) == [QUESTION]
+    answer = assistant.markdown[0].value
+    # The citation markers in the text link to the official page.
+    assert f"[GENSEC04-BP02]({GENSEC04_BP02})" in answer
+    chips = assistant.get("link_button")
+    assert chips, "citations are shown as chips"
+    chip = next(c for c in chips if c.proto.url == GENSEC04_BP02)
+    assert "GENSEC04\\-BP02" in chip.value and "High risk" in chip.value
+    assert all(c.proto.url.startswith("https://docs.aws.amazon.com/") for c in chips)
+    sources = next(e for e in assistant.expander if e.label.startswith("Sources"))
+    quotes = texts_of(sources)
+    saved = lens.transcript(current_thread(at))[-1]
+    assert [c.quote for c in saved.citations if c.quote][0] in quotes
+    assert "passages" in sources.label and len(quotes) > len(saved.citations)
+
+
+def test_thread_is_saved_and_survives_a_restart(lens):
+    at = ask(start(), "How should I version prompts?")
+    thread_id = current_thread(at)
+    assert at.query_params["thread"] in (thread_id, [thread_id])
+    assert thread_id in {t.id for t in lens.threads()}
+    assert "How should I version prompts?" in thread_buttons(at)[thread_id]
+
+    import streamlit as st
+
+    st.cache_resource.clear()  # a restart: nothing shared but the home
+    fresh = start()
+    assert not fresh.chat_message, "a new session opens on an empty chat"
+    next(b for b in fresh.sidebar.button if b.key == f"thread-{thread_id}").click().run()
+    assert texts_of(fresh.chat_message[0]) == ["How should I version prompts?"]
+    assert "](https://docs.aws.amazon.com/" in fresh.chat_message[1].markdown[0].value
+
+    # A reload of the page keeps the thread open through the URL.
+    reloaded = start(thread=thread_id)
+    assert texts_of(reloaded.chat_message[0]) == ["How should I version prompts?"]
+    second = ask(reloaded, "And how do I roll a prompt back?")
+    assert current_thread(second) == thread_id
+    assert [a.question for a in lens.transcript(thread_id)] == [
+        "How should I version prompts?",
+        "And how do I roll a prompt back?",
+    ]
+
+
+def test_new_rename_and_delete_thread(lens):
+    at = ask(start(), "What should I log for a RAG application?")
+    thread_id = current_thread(at)
+    at.text_input(key="thread-title").set_value("RAG logging").run()
+    at.button(key="thread-rename").click().run()
+    assert {t.id: t.title for t in lens.threads()}[thread_id] == "RAG logging"
+    assert thread_buttons(at)[thread_id] == "RAG logging"
+
+    assert at.button(key="thread-delete").disabled
+    at.checkbox(key=f"thread-sure-{thread_id}").check().run()
+    at.button(key="thread-delete").click().run()
+    assert thread_id not in {t.id for t in lens.threads()}
+    assert thread_id not in thread_buttons(at)
+    assert current_thread(at) is None and not at.chat_message
+
+    ask(at, "How do I cache model responses?")
+    other = current_thread(at)
+    at.sidebar.button[0].click().run()  # New conversation
+    assert current_thread(at) is None and not at.chat_message
+    assert other in thread_buttons(at)
+
+
+def test_feedback_is_stored_and_exported_as_eval_suite(lens, downloads):
+    at = ask(start(), "How do I reduce token costs?")
+    thread_id = current_thread(at)
+    at.get("feedback")[0].set_value(1).run()
+    stored = {(f.thread_id, f.turn): f for f in lens.store.feedback()}
+    assert stored[(thread_id, 0)].score == 1
+    assert "Feedback saved" in at.toast[0].value
+
+    at.text_area(key=f"fbc-{thread_id}-0").set_value("Cited the right practice").run()
+    at.button(key=f"fbs-{thread_id}-0").click().run()
+    stored = {(f.thread_id, f.turn): f for f in lens.store.feedback()}
+    assert stored[(thread_id, 0)].comment == "Cited the right practice"
+
+    at.get("feedback")[0].set_value(0).run()  # thumbs down keeps the comment
+    fb = {(f.thread_id, f.turn): f for f in lens.store.feedback()}[(thread_id, 0)]
+    assert (fb.score, fb.comment) == (-1, "Cited the right practice")
+
+    at.run()
+    suite = yaml.safe_load(downloads["lenswise-feedback-suite.yaml"])
+    case = next(c for c in suite["cases"] if c["id"] == f"feedback-{thread_id}-0")
+    assert case["question"] == "How do I reduce token costs?"
+
+
+def test_answer_and_thread_export_keep_citations_and_links(downloads):
+    at = ask(start(), "How do I evaluate a RAG system?")
+    ask(at, "Which evaluation metrics should I track for a RAG application?")
+    thread_md = downloads[next(n for n in downloads if n.startswith("lenswise-thread-"))]
+    assert "How do I evaluate a RAG system?" in thread_md
+    assert "Which evaluation metrics should I track for a RAG application?" in thread_md
+    assert "](https://docs.aws.amazon.com/wellarchitected/" in thread_md
+    answer_md = downloads[next(n for n in downloads if n.startswith("lenswise-answer-which-"))]
+    assert answer_md.startswith("### Which evaluation metrics should I track")
+    assert "**Sources**" in answer_md
+
+
+def test_pillar_filter_and_passages_setting_reach_the_api(lens):
+    at = start()
+    at.selectbox(key="set_pillar").set_value("Cost Optimization").run()
+    at.slider(key="set_k").set_value(3).run()
+    ask(at, "How do I keep my vector store fast?")
+    saved = lens.transcript(current_thread(at))[-1]
+    assert saved.citations
+    assert {c.pillar for c in saved.citations if c.bp_id} == {"Cost Optimization"}
+
+
+class ScriptedLens:
+    """The real assistant, except that answers are scripted (text, warnings, errors)."""
+
+    def __init__(self, real, text: str, warnings=(), error: Exception | None = None):
+        self._real, self.text, self.warnings, self.error = real, text, list(warnings), error
+        self._answers: dict[str, list[Answer]] = {}
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
+    def stream(self, question, thread_id=None, diagram=None, pillar=None):
+        yield Event("status", "routing: lens")
+        if self.error:
+            raise self.error
+        citation = Citation(
+            "GENSEC04-BP02", "Sanitize inputs", GENSEC04_BP02, ("c#1",), "Screen every prompt.",
+            risk="High", pillar="Security", page_id="GENSEC04-BP02",
+        )
+        answer = Answer(question, self.text, [citation], warnings=self.warnings,
+                        thread_id=thread_id)
+        yield Event("token", self.text)
+        yield Event("citation", citation)
+        self._answers.setdefault(thread_id, []).append(answer)
+        yield Event("final", answer)
+
+    def transcript(self, thread_id):
+        return list(self._answers.get(thread_id, []))
+
+
+@pytest.fixture
+def scripted(lens, monkeypatch):
+    """Make the app use a :class:`ScriptedLens` built by the returned function."""
+    import ui.state
+
+    def use(**kwargs) -> ScriptedLens:
+        fake = ScriptedLens(lens, **kwargs)
+        monkeypatch.setattr(ui.state, "assistant", lambda settings: fake)
+        return fake
+
+    return use
+
+
+def test_citation_warnings_are_visible(scripted):
+    scripted(
+        text="Screen prompts [GENSEC04-BP02] and log them [GENOPS09-BP09].",
+        warnings=["dropped citation GENOPS09-BP09: it is not in the retrieved passages"],
+    )
+    at = ask(start(), "How do I screen prompts?")
+    warnings = [w.value for w in at.chat_message[1].warning]
+    assert warnings == ["dropped citation GENOPS09\\-BP09\\: it is not in the retrieved passages"]
+    answer = at.chat_message[1].markdown[0].value
+    assert f"[GENSEC04-BP02]({GENSEC04_BP02})" in answer
+    assert "[GENOPS09-BP09]" in answer and "GENOPS09-BP09](" not in answer
+
+
+def test_untrusted_text_renders_as_text(scripted):
+    scripted(text="See ![x](http://evil.example/x.png) and [here](http://evil.example) <b>hi</b>")
+    question = "**bold** <img src=x onerror=alert(1)> [link](http://evil.example)"
+    at = ask(start(), question)
+    assert texts_of(at.chat_message[0]) == [question]
+    answer = at.chat_message[1].markdown[0].value
+    assert "![" not in answer and "http://evil.example" not in answer
+    assert "\\<b\\>" in answer
+    assert not at.get("html")
+    titles = thread_buttons(at).values()
+    assert any(t.startswith("\\*\\*bold\\*\\*") for t in titles)
+
+
+def test_api_errors_show_as_a_message_not_a_traceback(scripted, lens):
+    from corpus.errors import LenswiseError
+
+    scripted(text="", error=LenswiseError("the model is not available in this Region"))
+    at = ask(start(), "Anything?")
+    assert not at.exception
+    assert [e.value for e in at.error] == ["the model is not available in this Region"]
+    # The failed first question leaves no empty conversation behind.
+    assert current_thread(at) is None
+    assert "Anything?" not in [t.title for t in lens.threads()]
+
+
+def test_bedrock_errors_are_shown_clearly(fake_bedrock):
+    for _ in range(4):
+        fake_bedrock.enqueue(access_denied_error())
+    at = start()
+    at.radio(key="set_model_kind").set_value("Amazon Bedrock").run()
+    at.text_input(key="set_model_id").set_value("anthropic.claude-3-haiku-20240307-v1:0").run()
+    ask(at, "How do I protect against prompt injection?")
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and "\n" not in errors[0]
+    assert "access" in errors[0].lower()
+    assert not at.exception
+
+
+def test_bad_corpus_path_is_an_error_in_the_page(tmp_path):
+    at = start()
+    at.selectbox(key="set_source_kind").set_value("path").run()
+    at.text_input(key="set_source_path").set_value(str(tmp_path / "missing")).run()
+    assert not at.exception
+    assert at.error and "missing" in at.error[0].value
+    assert any("Change the settings" in i.value for i in at.info)
+
+
+# --- diagram review -----------------------------------------------------------------------
+
+
+def open_review(at: AppTest) -> AppTest:
+    at.radio(key="view").set_value("Diagram review").run()
+    assert not at.exception
+    return at
+
+
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    at.file_uploader(key="upload").set_value((name, data, "application/octet-stream")).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_review_screen_starts_empty():
+    at = open_review(start())
+    assert any("Upload a diagram" in i.value for i in at.info)
+    assert not at.get("graphviz_chart") and not at.dataframe
+
+
+def test_uploaded_template_is_reviewed_drawn_and_filterable(downloads):
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    metrics = {m.label: m.value for m in at.metric}
+    assert int(metrics["Components"]) > 5 and int(metrics["Services"]) > 3
+    dot = at.get("graphviz_chart")[0].proto.spec
+    assert dot.startswith("digraph") and "Amazon Bedrock" in dot and "->" in dot
+    assert at.get("vega_lite_chart"), "coverage chart"
+    table = at.dataframe[0].value
+    assert len(table) == 51 and set(table["Status"]) <= {"Addressed", "Gap", "Unknown"}
+    gaps = int(metrics["Gaps"])
+    at.multiselect(key="f-status").set_value(["Gap"]).run()
+    assert len(at.dataframe[0].value) == gaps
+    assert set(at.dataframe[0].value["Status"]) == {"Gap"}
+    at.multiselect(key="f-pillar").set_value(["Security"]).run()
+    assert set(at.dataframe[0].value["Pillar"]) == {"Security"}
+    report = downloads[next(n for n in downloads if n.startswith("lenswise-review-"))]
+    assert report.startswith("# Generative AI Lens review") and "gensec" in report
+
+
+def test_follow_up_question_about_the_reviewed_design(lens):
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    next(b for b in at.button if b.label == "Ask about this design in chat").click().run()
+    assert not at.exception
+    assert at.session_state["view"] == "Chat"
+    assert any(SAM.name in unescape(i.value) for i in at.info)
+    saved = lens.transcript(current_thread(at))
+    assert saved and "gaps" in saved[-1].question
+    assert at.chat_message[1].markdown[0].value
+
+
+def test_pasted_mermaid_is_reviewed_and_its_labels_escaped_for_dot():
+    at = open_review(start())
+    at.text_area(key="paste").set_value(
+        'flowchart LR\n  u["<b>Users</b> say \\"hi\\" C:\\\\temp"] --> b[Amazon Bedrock]\n'
+    ).run()
+    next(b for b in at.button if b.label == "Review pasted Mermaid").click().run()
+    assert not at.exception
+    assert unescape(at.subheader[0].value) == "pasted.mmd"
+    dot = at.get("graphviz_chart")[0].proto.spec
+    labels = re.findall(r'label="((?:[^"\\]|\\.)*)"', dot)
+    assert len(labels) == dot.count("label=")  # every label is one well-formed DOT string
+    assert any("Users" in label and "hi" in label for label in labels)
+    assert not at.get("html")
+
+
+def test_oversized_and_broken_uploads_are_refused(monkeypatch):
+    monkeypatch.setenv("LENSWISE_MAX_UPLOAD_BYTES", "1000")
+    at = upload(open_review(start()), "big.drawio", b"<mxfile>" + b" " * 2000 + b"</mxfile>")
+    assert "limit" in at.error[0].value and not at.dataframe
+    at = upload(open_review(start()), "broken.yaml", b"\x00\x01\x02 not a template")
+    assert at.error and not at.dataframe and not at.exception
+
+
+# --- lens browser -------------------------------------------------------------------------
+
+
+def test_lens_browser_lists_pillars_questions_and_practices():
+    at = start()
+    at.radio(key="view").set_value("Lens browser").run()
+    assert not at.exception
+    subheaders = [s.value for s in at.subheader]
+    assert subheaders[:6] == [
+        "Operational Excellence", "Security", "Reliability", "Performance Efficiency",
+        "Cost Optimization", "Sustainability",
+    ]
+    practices = [m.value for m in at.markdown if m.value.startswith("##### ")]
+    assert len([p for p in practices if "-BP" in p]) == 51
+    at.text_input(key="browse-query").set_value("GENSEC04").run()
+    shown = [m.value for m in at.markdown if m.value.startswith("##### ")]
+    assert shown and all("GENSEC04" in s for s in shown)
+    assert f"]({GENSEC04_BP02})" in "\n".join(shown)
+    assert all(e.proto.expanded for e in at.expander if e.label.startswith("GENSEC04"))
+    at.text_input(key="browse-query").set_value("zzqxv nothing").run()
+    assert any("Nothing in the lens matches" in i.value for i in at.info)

@@ -1,0 +1,294 @@
+"""The chat screen: the open thread's transcript, streamed answers, citations, feedback, export."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import streamlit as st
+
+from ui import state
+from ui.render import (
+    citation_label,
+    escape_markdown,
+    hit_heading,
+    is_trusted_url,
+    one_line,
+    safe_answer_markdown,
+    slugify,
+)
+from ui.state import UiSettings
+
+EXAMPLES = (
+    "How do I protect a Bedrock chatbot against prompt injection?",
+    "How should I evaluate model responses before going to production?",
+    "How can I keep vector store latency low as the corpus grows?",
+    "What should I log to trace a generative AI workload?",
+)
+CURSOR = " ▌"
+
+
+def _detach() -> None:
+    st.session_state[state.ATTACHED] = False
+
+
+def _ask_example(question: str) -> None:
+    st.session_state[state.PENDING] = question
+
+
+def empty_state() -> None:
+    """Show what the assistant does and offer example questions."""
+    st.markdown(
+        "Ask a design question about a generative AI workload on AWS. Answers are built from "
+        "the **Well-Architected Generative AI Lens**, and every claim cites a best practice "
+        "with a link to the official page."
+    )
+    st.caption("Try one of these:")
+    for i, question in enumerate(EXAMPLES):
+        st.button(
+            escape_markdown(question),
+            key=f"example-{i}",
+            icon=":material/chat:",
+            on_click=_ask_example,
+            args=(question,),
+        )
+
+
+def citation_chips(citations: list[Any]) -> None:
+    """Show each citation as a chip (id, title, risk) linking to the official page."""
+    if not citations:
+        return
+    with st.container(horizontal=True, gap="small"):
+        for c in citations:
+            label = citation_label(c)
+            if is_trusted_url(c.url):
+                st.link_button(
+                    label, c.url, icon=":material/menu_book:", help=one_line(c.quote, 200) or None
+                )
+            else:
+                st.badge(label, icon=":material/menu_book:", color="gray")
+
+
+def _cited_passages(lens: Any, citations: list[Any]) -> list[dict[str, Any]]:
+    """Look up the passages the citations name (saved turns keep citations, not hits)."""
+    passages: list[dict[str, Any]] = []
+    for c in citations:
+        if not c.bp_id or not c.chunk_ids:
+            continue
+        try:
+            hits = lens.search(c.bp_id, k=20, per_doc=0)
+        except Exception:  # noqa: BLE001 - the quotes are still shown
+            continue
+        passages += [
+            {**h.to_dict(), "score": None} for h in hits if h.chunk.chunk_id in c.chunk_ids
+        ]
+    return [{**p, "rank": i + 1} for i, p in enumerate(passages)]
+
+
+def passages_for(lens: Any, answer: Any, thread_id: str | None, turn: int) -> list[dict[str, Any]]:
+    """Return the answer's supporting passages: its hits, else those kept or looked up."""
+    if answer.hits:
+        return [h.to_dict() for h in answer.hits]
+    kept = st.session_state.setdefault(state.PASSAGES, {})
+    key = (thread_id, turn)
+    if key not in kept:
+        kept[key] = _cited_passages(lens, answer.citations)
+    return kept[key]
+
+
+def sources_panel(answer: Any, passages: list[dict[str, Any]]) -> None:
+    """Show the supporting quotes and passages in an expander."""
+    quotes = [c for c in answer.citations if c.quote]
+    if not passages and not quotes:
+        return
+    label = f"Sources · {len(quotes)} quotes" + (f", {len(passages)} passages" if passages else "")
+    with st.expander(label, icon=":material/format_quote:"):
+        for c in quotes:
+            heading = escape_markdown(" · ".join(x for x in (c.bp_id, one_line(c.title, 70)) if x))
+            st.markdown(f"**[{heading}]({c.url})**" if is_trusted_url(c.url) else f"**{heading}**")
+            st.text(c.quote)
+        if quotes and passages:
+            st.divider()
+            st.markdown("**Passages**")
+        for hit in passages:
+            heading = hit_heading(hit)
+            url = hit.get("url")
+            title = f"[{heading}]({url})" if is_trusted_url(url) else heading
+            score = hit.get("score")
+            scored = f"  \n:gray[score {score:.3f}]" if score is not None else ""
+            st.markdown(f"{hit['rank']}\\. {title}{scored}")
+            st.text(hit.get("text") or "")
+
+
+def _meta(answer: Any) -> str:
+    bits = [f"{answer.model} answer"]
+    if answer.citations:
+        n = len(answer.citations)
+        bits.append(f"{n} cited page{'s' if n != 1 else ''}")
+    if answer.edition:
+        bits.append(f"lens edition {answer.edition}")
+    total = answer.timings_ms.get("total") if answer.timings_ms else None
+    if total:
+        bits.append(f"{total / 1000:.1f} s")
+    tokens = sum(answer.usage.get(k, 0) for k in ("input_tokens", "output_tokens"))
+    if tokens:
+        bits.append(f"{tokens} tokens")
+    return escape_markdown(" · ".join(bits))
+
+
+def _store_feedback(lens: Any, thread_id: str, turn: int, from_comment: bool) -> None:
+    score = st.session_state.get(f"fb-{thread_id}-{turn}")
+    if score is None:
+        if from_comment:
+            st.toast("Choose thumbs up or down first.", icon=":material/info:")
+        return
+    comment = (st.session_state.get(f"fbc-{thread_id}-{turn}") or "").strip()
+    try:
+        lens.feedback(thread_id, turn, 1 if score == 1 else -1, comment)
+    except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
+        st.toast(escape_markdown(state.error_message(exc)), icon=":material/error:")
+        return
+    st.toast("Feedback saved. Thank you!", icon=":material/check:")
+
+
+def answer_actions(lens: Any, answer: Any, thread_id: str | None, turn: int) -> None:
+    """Show thumbs up/down, an optional comment, and the answer's markdown download."""
+    with st.container(horizontal=True, gap="small", vertical_alignment="center"):
+        if thread_id is not None:
+            st.feedback(
+                "thumbs",
+                key=f"fb-{thread_id}-{turn}",
+                on_change=_store_feedback,
+                args=(lens, thread_id, turn, False),
+            )
+            with st.popover("Comment", icon=":material/rate_review:", type="tertiary"):
+                st.text_area("What was right or wrong?", key=f"fbc-{thread_id}-{turn}")
+                st.button(
+                    "Send feedback",
+                    key=f"fbs-{thread_id}-{turn}",
+                    on_click=_store_feedback,
+                    args=(lens, thread_id, turn, True),
+                )
+        st.download_button(
+            "Markdown",
+            data=answer.to_markdown(),
+            file_name=f"lenswise-answer-{slugify(answer.question)}.md",
+            mime="text/markdown",
+            key=f"dl-{thread_id}-{turn}",
+            icon=":material/download:",
+            type="tertiary",
+            on_click="ignore",
+        )
+
+
+def render_answer(lens: Any, answer: Any, thread_id: str | None, turn: int) -> None:
+    """Render one answer: text, citation chips, warnings, sources, meta line and actions."""
+    st.markdown(safe_answer_markdown(answer.text, answer.citations))
+    citation_chips(answer.citations)
+    for warning in answer.warnings:
+        st.warning(escape_markdown(warning), icon=":material/warning:")
+    sources_panel(answer, passages_for(lens, answer, thread_id, turn))
+    st.caption(_meta(answer))
+    answer_actions(lens, answer, thread_id, turn)
+
+
+def render_transcript(lens: Any, thread_id: str) -> int:
+    """Render every turn of ``thread_id``; return how many turns there are."""
+    answers = lens.transcript(thread_id)
+    for turn, answer in enumerate(answers):
+        with st.chat_message("user"):
+            st.text(answer.question)
+        with st.chat_message("assistant"):
+            render_answer(lens, answer, thread_id, turn)
+    return len(answers)
+
+
+def stream_answer(lens: Any, ui: UiSettings, question: str, thread_id: str, diagram: Any) -> Any:
+    """Ask ``question``, showing status, text as it is written, then the full answer.
+
+    Returns:
+        The final ``Answer``, or None when the API raised (the error is shown in the page).
+    """
+    status = st.status("Searching the lens…", expanded=False)
+    body = st.empty()
+    text, answer = "", None
+    try:
+        events = lens.stream(question, thread_id=thread_id, diagram=diagram, pillar=ui.pillar)
+        for event in events:
+            if event.type == "status":
+                status.update(label=escape_markdown(one_line(event.data, 100)))
+            elif event.type == "retrieval":
+                status.write(escape_markdown(f"{len(event.data)} lens passages retrieved"))
+            elif event.type == "token":
+                text += event.data
+                body.markdown(safe_answer_markdown(text) + CURSOR)
+            elif event.type == "final":
+                answer = event.data
+    except Exception as exc:  # noqa: BLE001 - Bedrock and input errors become a message
+        status.update(label="Could not answer", state="error")
+        body.empty()
+        state.show_error(exc)
+        return None
+    status.update(label="Answered from the lens", state="complete")
+    body.empty()
+    return answer
+
+
+def chat_view(lens: Any, ui: UiSettings) -> None:
+    """Draw the chat screen: transcript, input, and the streamed answer of a new question."""
+    thread_id = state.current_thread()
+    review = st.session_state.get(state.REVIEW)
+    attached = review is not None and st.session_state.get(state.ATTACHED, False)
+
+    question = st.chat_input("Ask about the Generative AI Lens…", max_chars=4000)
+    question = (question or st.session_state.pop(state.PENDING, None) or "").strip() or None
+
+    header, export = st.columns([4, 1], vertical_alignment="center")
+    turns = 0
+    if thread_id:
+        titles = {t.id: t.title for t in lens.threads()}
+        header.subheader(escape_markdown(one_line(titles.get(thread_id, "Conversation"), 70)))
+        turns = render_transcript(lens, thread_id)
+        if turns:
+            export.download_button(
+                "Export thread",
+                data=lens.export_thread(thread_id),
+                file_name=f"lenswise-thread-{slugify(titles.get(thread_id, thread_id))}.md",
+                mime="text/markdown",
+                icon=":material/download:",
+                key="dl-thread",
+                on_click="ignore",
+            )
+    if attached:
+        note, detach = st.columns([4, 1], vertical_alignment="center")
+        note.info(
+            escape_markdown(f"Questions are asked about the reviewed design: {review.filename}"),
+            icon=":material/schema:",
+        )
+        detach.button("Detach design", on_click=_detach)
+    if not turns and not question:
+        empty_state()
+    if not question:
+        return
+
+    created = not thread_id
+    if created:
+        thread_id = lens.new_thread(title=one_line(question, 60))
+    with st.chat_message("user"):
+        st.text(question)
+    with st.chat_message("assistant"):
+        diagram = _diagram_arg(review) if attached else None
+        answer = stream_answer(lens, ui, question, thread_id, diagram)
+    if answer is None:
+        if created:  # nothing was said in it: do not leave an empty conversation behind
+            lens.delete_thread(thread_id)
+        return
+    state.open_thread(thread_id)
+    kept = st.session_state.setdefault(state.PASSAGES, {})
+    kept[(thread_id, turns)] = [h.to_dict() for h in answer.hits]
+    # Rerun so the sidebar, the title and the transcript all show the saved turn.
+    st.rerun()
+
+
+def _diagram_arg(review: state.ReviewState) -> str:
+    """Return what ``LensAssistant.stream(diagram=...)`` takes: a path to the design file."""
+    return str(state.design_file(review))

@@ -1,0 +1,143 @@
+"""Draw a parsed architecture as Graphviz DOT text for ``st.graphviz_chart``.
+
+Groups (accounts, VPCs, subnets...) become nested ``cluster`` subgraphs; components become
+nodes labelled with what the diagram says plus the recognised AWS service. Every label is
+untrusted text from the file's author, so it is escaped for DOT and nothing is HTML.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from typing import Any
+
+MAX_NODES = 250
+"""Larger designs are cut to this many nodes (the chart says so) to keep the page usable."""
+MAX_EDGE_LABELS = 16
+"""Edge labels are drawn only for designs with at most this many edges (else they clutter)."""
+
+_GROUP_STYLE = {
+    "cloud": ("#f5f7fa", "dashed"),
+    "account": ("#fdf6ec", "dashed"),
+    "region": ("#eef6fc", "dashed"),
+    "availability-zone": ("#f3f9f1", "dashed"),
+    "vpc": ("#eef8f0", "solid"),
+    "subnet": ("#f6fbf6", "solid"),
+    "security-group": ("#fdf1f1", "dotted"),
+}
+
+
+def _get(obj: Any, name: str, default: Any = None) -> Any:
+    if isinstance(obj, dict):
+        return obj.get(name, default)
+    return getattr(obj, name, default)
+
+
+def dot_escape(text: Any, limit: int = 60) -> str:
+    """Return ``text`` as the inside of a DOT double-quoted string, shortened to ``limit``."""
+    flat = " ".join(str(text or "").split())
+    if len(flat) > limit:
+        flat = flat[: limit - 1].rstrip() + "…"
+    return flat.replace("\\", "\\\\").replace('"', '\\"')
+
+
+def _node_label(comp: Any) -> str:
+    label = dot_escape(_get(comp, "label"))
+    service = dot_escape(_get(comp, "service_name"), 40)
+    if label and service and service.lower() not in label.lower():
+        return f"{label}\\n({service})"
+    return label or service or dot_escape(_get(comp, "id"))
+
+
+def _node_attrs(comp: Any) -> str:
+    kind = _get(comp, "kind", "service")
+    if kind == "actor":
+        return 'shape=ellipse, style="filled", fillcolor="#fff4e0"'
+    if kind == "text":
+        return 'shape=note, style="filled", fillcolor="#fafafa", fontcolor="#555555"'
+    if _get(comp, "service"):
+        return 'shape=box, style="rounded,filled", fillcolor="#e8f1fb", color="#3b6ea8"'
+    return 'shape=box, style="rounded", color="#888888"'
+
+
+def architecture_dot(
+    architecture: Any, max_nodes: int = MAX_NODES, rankdir: str | None = None
+) -> str:
+    """Return DOT text drawing ``architecture`` (an ``Architecture`` or its dict form).
+
+    Args:
+        architecture: object or dict with ``components``, ``edges`` and optional ``groups``.
+        max_nodes: draw at most this many components (connected ones first).
+        rankdir: Graphviz layout direction; default left-to-right for small designs and
+            top-to-bottom for larger ones, which then fit the page width better.
+    """
+    comps = list(_get(architecture, "components", []) or [])
+    edges = list(_get(architecture, "edges", []) or [])
+    groups = {_get(g, "id"): g for g in _get(architecture, "groups", []) or []}
+
+    linked = {_get(e, "source") for e in edges} | {_get(e, "target") for e in edges}
+    # Free-text notes clutter the drawing unless something points at them.
+    comps = [c for c in comps if _get(c, "kind", "service") != "text" or _get(c, "id") in linked]
+    comps.sort(key=lambda c: _get(c, "id") not in linked)
+    dropped = max(0, len(comps) - max_nodes)
+    comps = comps[:max_nodes]
+    node_ids = {_get(c, "id"): f"n{i}" for i, c in enumerate(comps)}
+
+    members: dict[str | None, list[Any]] = defaultdict(list)
+    for comp in comps:
+        group = _get(comp, "group")
+        members[group if group in groups else None].append(comp)
+    children: dict[str | None, list[str]] = defaultdict(list)
+    for gid, group in groups.items():
+        parent = _get(group, "parent")
+        children[parent if parent in groups else None].append(gid)
+
+    rankdir = rankdir or ("LR" if len(comps) <= 8 else "TB")
+    edge_labels = len(edges) <= MAX_EDGE_LABELS
+    lines = [
+        "digraph architecture {",
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=12, nodesep=0.25, '
+        'ranksep=0.45];',
+        '  node [fontname="Helvetica", fontsize=12, margin="0.12,0.06"];',
+        '  edge [fontname="Helvetica", fontsize=10, color="#666666", arrowsize=0.7];',
+    ]
+
+    def has_nodes(gid: str) -> bool:
+        return bool(members.get(gid)) or any(has_nodes(c) for c in children.get(gid, []))
+
+    def emit_group(gid: str, depth: int, seen: set[str]) -> None:
+        if gid in seen or not has_nodes(gid):
+            return
+        seen.add(gid)
+        group = groups[gid]
+        fill, style = _GROUP_STYLE.get(_get(group, "kind", "cluster"), ("#f7f7f7", "rounded"))
+        pad = "  " * depth
+        lines.append(f"{pad}subgraph cluster_{len(seen)} {{")
+        lines.append(
+            f'{pad}  label="{dot_escape(_get(group, "label") or _get(group, "kind"))}"; '
+            f'style="{style},filled"; fillcolor="{fill}"; color="#999999";'
+        )
+        for comp in members.get(gid, []):
+            emit_node(comp, depth + 1)
+        for child in children.get(gid, []):
+            emit_group(child, depth + 1, seen)
+        lines.append(f"{pad}}}")
+
+    def emit_node(comp: Any, depth: int) -> None:
+        pad = "  " * depth
+        ident = node_ids[_get(comp, "id")]
+        lines.append(f'{pad}{ident} [label="{_node_label(comp)}", {_node_attrs(comp)}];')
+
+    seen: set[str] = set()
+    for gid in children.get(None, []):
+        emit_group(gid, 1, seen)
+    for comp in members.get(None, []):
+        emit_node(comp, 1)
+    for edge in edges:
+        src, dst = node_ids.get(_get(edge, "source")), node_ids.get(_get(edge, "target"))
+        if src and dst:
+            label = dot_escape(_get(edge, "label"), 30) if edge_labels else ""
+            lines.append(f'  {src} -> {dst}' + (f' [label="{label}"];' if label else ";"))
+    if dropped:
+        lines.append(f'  more [shape=plaintext, label="… {dropped} more components not drawn"];')
+    lines.append("}")
+    return "\n".join(lines)

@@ -1,0 +1,294 @@
+"""The diagram review screen: upload or paste a design, see its graph, findings and coverage."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import altair as alt
+import pandas as pd
+import streamlit as st
+
+from ui import state
+from ui.graph import architecture_dot
+from ui.render import STATUS_LABELS, escape_markdown, is_trusted_url, one_line, slugify
+
+UPLOAD_TYPES = ("drawio", "xml", "png", "svg", "mmd", "mermaid", "md", "yaml", "yml", "json",
+                "template", "tf")
+FORMATS_HELP = (
+    "draw.io (.drawio, .xml, .drawio.png, .drawio.svg), Mermaid flowcharts (.mmd, .md), "
+    "CloudFormation / SAM templates (.yaml, .json) and Terraform (.tf)."
+)
+STATUS_COLORS = {"Addressed": "#2e7d32", "Gap": "#c62828", "Unknown": "#9e9e9e"}
+RISK_ORDER = {"High": 0, "Medium": 1, "Low": 2}
+PASTE_EXAMPLE = """flowchart LR
+  user[Users] --> api[Amazon API Gateway]
+  api --> fn[AWS Lambda]
+  fn --> br[Amazon Bedrock]
+  fn --> kb[Bedrock Knowledge Bases]
+"""
+
+
+def _run_review(lens: Any, data: bytes, filename: str, origin: str, limit: int) -> None:
+    """Review ``data`` and keep the result in the session, or show why it failed."""
+    if len(data) > limit:
+        st.error(
+            escape_markdown(
+                f"{filename} is {len(data) / 2**20:.1f} MiB; the limit is "
+                f"{limit / 2**20:.0f} MiB. Upload a smaller file."
+            ),
+            icon=":material/error:",
+        )
+        return
+    if not data.strip():
+        message = escape_markdown(f"{filename} is empty: nothing to review.")
+        st.error(message, icon=":material/error:")
+        return
+    try:
+        with st.spinner("Parsing the design and reviewing it against the lens…"):
+            review = lens.review(data, filename=filename)
+    except Exception as exc:  # noqa: BLE001 - input and parser errors become a message
+        state.show_error(exc)
+        return
+    st.session_state[state.REVIEW] = state.ReviewState(filename=filename, data=data, review=review)
+    st.session_state["review-origin"] = origin
+
+
+def _inputs(lens: Any, limit: int) -> None:
+    upload_tab, paste_tab = st.tabs(["Upload a file", "Paste Mermaid"])
+    with upload_tab:
+        uploaded = st.file_uploader(
+            "Diagram or IaC template",
+            type=list(UPLOAD_TYPES),
+            key="upload",
+            help=FORMATS_HELP,
+            max_upload_size=max(1, math.ceil(limit / 2**20)),
+        )
+        if uploaded is not None and st.session_state.get("review-file-id") != uploaded.file_id:
+            st.session_state["review-file-id"] = uploaded.file_id
+            _run_review(lens, uploaded.getvalue(), uploaded.name, "upload", limit)
+        elif uploaded is None and st.session_state.get("review-file-id"):
+            # The file was removed from the uploader: its review goes with it.
+            st.session_state["review-file-id"] = None
+            if st.session_state.get("review-origin") == "upload":
+                st.session_state.pop(state.REVIEW, None)
+    with paste_tab:
+        text = st.text_area(
+            "Mermaid flowchart", key="paste", height=160, placeholder=PASTE_EXAMPLE
+        )
+        clicked = st.button(
+            "Review pasted Mermaid", icon=":material/play_arrow:", disabled=not text.strip()
+        )
+        if clicked:
+            _run_review(lens, text.encode("utf-8"), "pasted.mmd", "paste", limit)
+
+
+def _ask_in_chat(question: str | None = None) -> None:
+    st.session_state[state.ATTACHED] = True
+    st.session_state[state.VIEW] = "Chat"
+    if question:
+        st.session_state[state.PENDING] = question
+
+
+def findings_frame(review: Any) -> pd.DataFrame:
+    """Return the findings as a table: status, risk, id, title, pillar, evidence, why, link."""
+    arch = review.architecture
+    rows = []
+    for f in review.findings:
+        names = []
+        for comp_id in f.evidence[:6]:
+            comp = arch.component(comp_id)
+            names.append(one_line(comp.name if comp else comp_id, 40))
+        if len(f.evidence) > 6:
+            names.append(f"+{len(f.evidence) - 6} more")
+        rows.append(
+            {
+                "Status": STATUS_LABELS.get(f.status, f.status),
+                "Risk": f.risk or "",
+                "Best practice": f.bp_id,
+                "Title": f.title,
+                "Pillar": f.pillar,
+                "Evidence": ", ".join(names),
+                "Why": f.explanation,
+                "Link": f.url,
+            }
+        )
+    columns = ["Status", "Risk", "Best practice", "Title", "Pillar", "Evidence", "Why", "Link"]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def coverage_frame(coverage: dict[str, Any]) -> pd.DataFrame:
+    """Return per-pillar counts in long form (pillar, status, count) for the chart."""
+    rows = [
+        {"Pillar": pillar, "Status": STATUS_LABELS[s], "Best practices": counts.get(s, 0)}
+        for pillar, counts in coverage.get("by_pillar", {}).items()
+        for s in ("addressed", "gap", "unknown")
+    ]
+    return pd.DataFrame(rows, columns=["Pillar", "Status", "Best practices"])
+
+
+def coverage_chart(coverage: dict[str, Any]) -> alt.Chart:
+    """Return a stacked horizontal bar chart of the best practices per pillar by status."""
+    frame = coverage_frame(coverage)
+    order = list(STATUS_COLORS)
+    return (
+        alt.Chart(frame)
+        .mark_bar()
+        .encode(
+            y=alt.Y(
+                "Pillar:N",
+                sort=list(coverage.get("by_pillar", {})),
+                title=None,
+                axis=alt.Axis(labelLimit=220, labelOverlap=False),
+            ),
+            x=alt.X("sum(Best practices):Q", title="Best practices"),
+            color=alt.Color(
+                "Status:N",
+                scale=alt.Scale(domain=order, range=[STATUS_COLORS[s] for s in order]),
+                legend=alt.Legend(orient="bottom", title=None),
+            ),
+            order=alt.Order("status_rank:Q"),
+            tooltip=["Pillar", "Status", "Best practices"],
+        )
+        .transform_calculate(
+            status_rank="indexof(['Addressed', 'Gap', 'Unknown'], datum.Status)"
+        )
+        .properties(height=46 * max(1, len(coverage.get("by_pillar", {}))))
+    )
+
+
+def _summary(rs: state.ReviewState) -> None:
+    review = rs.review
+    arch, cov = review.architecture, review.coverage
+    st.subheader(escape_markdown(rs.filename))
+    st.caption(
+        escape_markdown(
+            f"{arch.format} · services: {', '.join(arch.services) or 'none recognised'}"
+        )
+    )
+    cols = st.columns(6)
+    cols[0].metric("Components", len(arch.components))
+    cols[1].metric("Connections", len(arch.edges))
+    cols[2].metric("Services", len(arch.services))
+    cols[3].metric("Addressed", cov["addressed"])
+    cols[4].metric("Gaps", cov["gap"])
+    cols[5].metric("Unknown", cov["unknown"])
+    warnings = list(review.warnings)
+    if warnings:
+        with st.expander(f"Parser notes ({len(warnings)})", expanded=len(warnings) <= 3,
+                         icon=":material/warning:"):
+            for warning in warnings:
+                st.warning(escape_markdown(warning))
+
+
+def _findings_table(review: Any) -> None:
+    frame = findings_frame(review)
+    st.markdown("#### Findings")
+    c1, c2, c3 = st.columns(3)
+    pillars = c1.multiselect("Pillar", sorted(frame["Pillar"].unique()), key="f-pillar",
+                             placeholder="All pillars")
+    statuses = c2.multiselect("Status", list(STATUS_COLORS), key="f-status",
+                              placeholder="All statuses")
+    risks = c3.multiselect("Risk", list(RISK_ORDER), key="f-risk", placeholder="All risks")
+    shown = frame
+    if pillars:
+        shown = shown[shown["Pillar"].isin(pillars)]
+    if statuses:
+        shown = shown[shown["Status"].isin(statuses)]
+    if risks:
+        shown = shown[shown["Risk"].isin(risks)]
+    st.caption(f"{len(shown)} of {len(frame)} best practices")
+    if shown.empty:
+        st.info("No finding matches these filters.")
+        return
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="findings",
+        column_config={
+            "Status": st.column_config.TextColumn("Status", width="small"),
+            "Risk": st.column_config.TextColumn("Risk", width="small"),
+            "Best practice": st.column_config.TextColumn("Best practice", width=125),
+            "Title": st.column_config.TextColumn("Title", width="large"),
+            "Pillar": st.column_config.TextColumn("Pillar", width="medium"),
+            "Evidence": st.column_config.TextColumn("Evidence", width="medium"),
+            "Why": st.column_config.TextColumn("Why", width="large"),
+            "Link": st.column_config.LinkColumn("Link", display_text="Open page", width="small"),
+        },
+    )
+
+
+def _top_gaps(review: Any, limit: int = 5) -> None:
+    gaps = sorted(
+        (f for f in review.findings if f.status == "gap"),
+        key=lambda f: RISK_ORDER.get(f.risk, len(RISK_ORDER)),
+    )
+    st.markdown("#### Top gaps")
+    if not gaps:
+        st.success("No gaps found in what the design shows.", icon=":material/check_circle:")
+        return
+    for f in gaps[:limit]:
+        title = escape_markdown(f"{f.bp_id} · {one_line(f.title, 60)}")
+        link = f"[{title}]({f.url})" if is_trusted_url(f.url) else title
+        st.markdown(f"**{link}** :red-badge[{escape_markdown(f.risk or 'Unrated')} risk]")
+        st.caption(escape_markdown(one_line(f.explanation, 220)))
+    if len(gaps) > limit:
+        st.caption(f"… and {len(gaps) - limit} more in the findings table.")
+
+
+def render_review(rs: state.ReviewState) -> None:
+    """Show one review: summary, graph, coverage chart, findings table, export, follow-ups."""
+    review = rs.review
+    _summary(rs)
+    st.markdown("#### Architecture")
+    if review.architecture.components:
+        st.graphviz_chart(architecture_dot(review.architecture), width="stretch")
+    else:
+        st.info("No components were recognised in this file.", icon=":material/info:")
+    chart_col, gaps_col = st.columns([3, 2], gap="large")
+    with chart_col:
+        st.markdown("#### Coverage by pillar")
+        st.altair_chart(coverage_chart(review.coverage), width="stretch")
+        st.caption(
+            "Addressed: the design shows the practice. Gap: it shows the opposite or lacks a "
+            "control it needs. Unknown: the picture cannot tell; ask the team."
+        )
+    with gaps_col:
+        _top_gaps(review)
+    _findings_table(review)
+    from agent.diagrams import render_markdown
+
+    with st.container(horizontal=True, gap="small"):
+        st.download_button(
+            "Download review (Markdown)",
+            data=render_markdown(review),
+            file_name=f"lenswise-review-{slugify(rs.filename)}.md",
+            mime="text/markdown",
+            icon=":material/download:",
+            key="dl-review",
+            on_click="ignore",
+        )
+        st.button(
+            "Ask about this design in chat",
+            icon=":material/forum:",
+            type="primary",
+            on_click=_ask_in_chat,
+            args=("What are the most important gaps in this design, and how do I close them?",),
+        )
+
+
+def review_view(lens: Any, max_upload_bytes: int) -> None:
+    """Draw the diagram review screen."""
+    st.header("Diagram review")
+    st.caption(escape_markdown(f"Supported: {FORMATS_HELP}"))
+    _inputs(lens, max_upload_bytes)
+    rs = st.session_state.get(state.REVIEW)
+    if rs is None:
+        st.info(
+            "Upload a diagram or template, or paste a Mermaid flowchart, to see the parsed "
+            "architecture, the findings for each of the lens's best practices, and coverage "
+            "by pillar.",
+            icon=":material/upload_file:",
+        )
+        return
+    render_review(rs)

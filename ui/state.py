@@ -1,0 +1,138 @@
+"""Session state of the app: the chosen settings, the cached assistant, the open thread.
+
+Streamlit reruns the script on every interaction; what must survive a rerun lives in
+``st.session_state`` under the keys below, what must survive a restart lives in the API's
+SQLite store (threads, feedback), and the open thread is also mirrored in the page URL
+(``?thread=<id>``) so a reload reopens it.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import streamlit as st
+
+from agent.config import Settings
+from corpus.errors import LenswiseError
+from ui.render import escape_markdown, one_line
+
+if TYPE_CHECKING:
+    from agent import LensAssistant
+
+log = logging.getLogger("lenswise.ui")
+
+THREAD = "thread_id"
+"""Id of the open conversation, or None for a new one not yet saved."""
+VIEW = "view"
+"""Which screen is shown: one of :data:`VIEWS`."""
+REVIEW = "review"
+"""The last diagram review: a :class:`ReviewState`."""
+ATTACHED = "attached_design"
+"""When True, chat questions are asked about the reviewed design."""
+PASSAGES = "passages"
+"""Supporting passages of answers, by (thread id, turn): saved turns do not keep them."""
+PENDING = "pending_question"
+"""A question chosen from the examples, asked on the next run."""
+
+VIEWS = ("Chat", "Diagram review", "Lens browser")
+
+
+@dataclass(frozen=True)
+class UiSettings:
+    """What the sidebar settings resolve to; the cache key of the assistant."""
+
+    model: str = "extractive"
+    """``extractive`` or ``bedrock_converse:<model-id>``."""
+    region: str | None = None
+    """AWS Region for Bedrock; None lets the AWS chain decide."""
+    source: str = "builtin"
+    """Corpus source: ``builtin``, ``fetched`` or a local path."""
+    k: int = 8
+    """Passages retrieved per question."""
+    pillar: str | None = None
+    """Restrict retrieval to one pillar; None means every pillar."""
+
+
+@dataclass
+class ReviewState:
+    """A finished diagram review kept for the page and for follow-up questions."""
+
+    filename: str
+    data: bytes
+    review: Any
+    """The API's ``Review`` (``agent.diagrams.Review``)."""
+
+
+def design_file(rs: ReviewState) -> Path:
+    """Return a file holding the reviewed design, for questions asked about it.
+
+    The API takes diagrams by path; the upload is written once under ``LENSWISE_HOME``,
+    named by its content hash and a sanitised copy of its file name (whose extension
+    tells the parser the format).
+    """
+    digest = hashlib.sha256(rs.data).hexdigest()[:16]
+    name = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(rs.filename).name).lstrip(".") or "design"
+    path = base_settings().home / "uploads" / digest / name[-100:]
+    if not path.is_file():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_bytes(rs.data)
+        tmp.replace(path)
+    return path
+
+
+def base_settings() -> Settings:
+    """Return the settings read from the environment (``LENSWISE_*``)."""
+    return Settings.from_env()
+
+
+@st.cache_resource(show_spinner=False, max_entries=4)
+def _load_assistant(
+    home: str, model: str, source: str, k: int, region: str | None
+) -> LensAssistant:
+    from agent import LensAssistant
+
+    settings = Settings.from_env().with_(region=region)
+    lens = LensAssistant(settings, model=model, source=source, k=k)
+    lens.catalog()  # open the corpus and index now, under the spinner, not mid-answer
+    return lens
+
+
+def assistant(ui: UiSettings) -> LensAssistant:
+    """Return the assistant for ``ui``, built once per (home, model, source, k, region)."""
+    home = str(base_settings().home)
+    return _load_assistant(home, ui.model, ui.source, ui.k, ui.region)
+
+
+def current_thread() -> str | None:
+    """Return the open thread id (from the session, else from the page URL)."""
+    if THREAD not in st.session_state:
+        st.session_state[THREAD] = st.query_params.get("thread") or None
+    return st.session_state[THREAD]
+
+
+def open_thread(thread_id: str | None) -> None:
+    """Make ``thread_id`` the open conversation (None starts a new one) and mirror it in the URL."""
+    st.session_state[THREAD] = thread_id
+    if thread_id:
+        st.query_params["thread"] = thread_id
+    elif "thread" in st.query_params:
+        del st.query_params["thread"]
+
+
+def error_message(exc: BaseException) -> str:
+    """Return the one-line message shown for ``exc``: the API's own words, never a traceback."""
+    if isinstance(exc, LenswiseError):
+        return one_line(str(exc), 400) or type(exc).__name__
+    log.exception("unexpected error in the UI", exc_info=exc)
+    return one_line(f"Unexpected error ({type(exc).__name__}): {exc}", 400)
+
+
+def show_error(exc: BaseException, where: Any = None) -> None:
+    """Show ``exc`` as a clear error box in the page (``where`` defaults to the main area)."""
+    (where or st).error(escape_markdown(error_message(exc)), icon=":material/error:")
