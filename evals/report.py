@@ -25,6 +25,8 @@ RATIO_METRICS_ANSWERS = (
     "must_not_state",
     "correct_declines",
     "answered_in_scope",
+    "judge_faithfulness",
+    "judge_relevance",
 )
 REVIEW_METRICS = ("service_precision", "service_recall", "finding_precision", "finding_recall")
 
@@ -149,7 +151,7 @@ def _rank(case: dict, mode: str, within: int = 5) -> int | None:
 def _answers_md(result: SuiteResult) -> list[str]:
     m = result.metrics
     lines = ["## Answer quality", ""]
-    rows = [[name, fmt(m.get(name))] for name in RATIO_METRICS_ANSWERS]
+    rows = [[name, fmt(m.get(name))] for name in RATIO_METRICS_ANSWERS if name in m]
     rows += [
         [
             "latency p50 / p95 (ms)",

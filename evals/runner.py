@@ -118,6 +118,7 @@ def run_suite(
     modes: Sequence[str] | None = None,
     target: Target | None = None,
     progress: bool = True,
+    judge: Any = None,
 ) -> SuiteResult:
     """Run every case of ``suite`` and return the result with metrics and threshold checks.
 
@@ -127,6 +128,7 @@ def run_suite(
         modes: retrieval modes to run (default: the suite's ``modes``).
         target: object to drive; default ``LensAssistant(settings=settings)``.
         progress: show a progress bar on stderr.
+        judge: an ``evals.judge.LLMJudge`` adding faithfulness and relevance (answer suites).
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
@@ -139,7 +141,7 @@ def run_suite(
                 raise InputError(f"unknown mode '{mode}' (one of: {', '.join(MODES)}, all)")
         result = _run_retrieval(suite, target, modes, bar)
     elif suite.kind == "answers":
-        result = _run_answers(suite, target, settings, bar)
+        result = _run_answers(suite, target, settings, bar, judge)
     else:
         result = _run_diagrams(suite, target, bar)
     result.suite = {
@@ -322,9 +324,15 @@ def _cost(model: str, usage: dict) -> float | None:
     return estimate_cost(model, usage) if model and model != "extractive" else None
 
 
-def _run_answers(suite: Suite, target: Target, settings: Settings, bar: dict) -> SuiteResult:
+def _run_answers(
+    suite: Suite, target: Target, settings: Settings, bar: dict, judge: Any = None
+) -> SuiteResult:
     cases: list[AnswerCase] = suite.cases
     evaluators = answer_evaluators(_known_ids(settings))
+    if judge is not None:
+        from evals.judge import judge_evaluators
+
+        evaluators += judge_evaluators(judge)
     per_case: dict[str, dict[str, float | None]] = {}
     samples: list[AnswerSample] = []
     records = []
@@ -362,6 +370,16 @@ def _run_answers(suite: Suite, target: Target, settings: Settings, bar: dict) ->
     metrics: dict[str, float | None] = {e.name: None for e in evaluators}
     metrics.update(means(per_case))
     metrics.update(answer_totals(samples, _cost))
+    if judge is not None:
+        for record in records:
+            record["judge"] = {
+                e.name: e.reasons[record["id"]]
+                for e in evaluators
+                if record["id"] in getattr(e, "reasons", {})
+            }
+        metrics["judge_input_tokens"] = float(judge.usage["input_tokens"])
+        metrics["judge_output_tokens"] = float(judge.usage["output_tokens"])
+        metrics["judge_estimated_cost_usd"] = _cost(judge.model_name, judge.usage)
     return SuiteResult(
         suite={},
         run={"model_used": samples[0].model if samples else None},

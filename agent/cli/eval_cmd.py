@@ -38,6 +38,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         help="retrieval suites: search mode to evaluate (default all, side by side)",
     )
     run.add_argument("--model", help="answer model, e.g. extractive or bedrock_converse:<id>")
+    run.add_argument(
+        "--judge",
+        metavar="MODEL",
+        help="answer suites: also score faithfulness and relevance with this chat model, "
+        "e.g. bedrock_converse:<model-id>",
+    )
     run.add_argument("--json", action="store_true", help="print the full results as JSON")
     run.add_argument(
         "--out", type=Path, help="report folder (default eval-reports/<suite>-<timestamp>)"
@@ -60,12 +66,19 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     suite = load_suite(args.suite, diagrams_dir=os.environ.get("LENSWISE_DIAGRAMS_DIR"))
     if suite.kind != "retrieval" and args.mode != "all":
         raise InputError("--mode applies to retrieval suites only")
+    if args.judge and suite.kind != "answers":
+        raise InputError("--judge applies to answer suites only")
     modes = None if args.mode == "all" else [args.mode]
     settings = settings.with_(model=args.model)
+    judge = None
+    if args.judge:
+        from evals.judge import load_judge
+
+        judge = load_judge(args.judge, settings)
     show_progress = not args.no_progress and sys.stderr.isatty()
     for note in suite.skipped:
         print(f"lenswise: note: {note}", file=sys.stderr)
-    result = run_suite(suite, settings, modes=modes, progress=show_progress)
+    result = run_suite(suite, settings, modes=modes, progress=show_progress, judge=judge)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("eval-reports") / f"{suite.name}-{stamp}"
     write_report(result, out)
