@@ -39,7 +39,7 @@ RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
 MAX_TOOL_ROUNDS = 4
 MAX_RETRIES = 1
-WEAK_SCORE = 0.012
+WEAK_SCORE = 0.05
 """Best fused score under which retrieval counts as weak (no query term and poor dense rank)."""
 
 

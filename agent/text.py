@@ -5,35 +5,11 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
-from bm25s.stopwords import STOPWORDS_EN_PLUS
+from index.sparse import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])")
-_STOP = frozenset(STOPWORDS_EN_PLUS) | {
-    "how",
-    "what",
-    "which",
-    "do",
-    "does",
-    "should",
-    "can",
-    "we",
-    "our",
-    "us",
-    "i",
-    "my",
-    "you",
-    "your",
-    "best",
-    "practice",
-    "practices",
-    "lens",
-    "aws",
-    "amazon",
-    "use",
-    "using",
-    "way",
-}
+_STOP = frozenset(STOPWORDS) | {"best", "practice", "practices", "lens", "aws", "amazon"}
 
 
 @lru_cache(maxsize=1)

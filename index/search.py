@@ -17,7 +17,8 @@ from corpus.errors import InputError
 from corpus.models import PILLARS, Chunk
 
 MODES = ("hybrid", "dense", "bm25")
-RRF_K = 60
+RRF_K = 5
+"""Rank-fusion constant; small because the corpus is small and top ranks matter most (dev suite)."""
 ID_PATTERN = re.compile(r"\b([A-Za-z]{2,12}\d{1,2})(?:[\s_-]*bp[\s_-]*(\d{1,2}))?\b", re.I)
 _PILLAR_ALIASES = {
     "ops": "Operational Excellence",

