@@ -26,15 +26,16 @@ def _check(result) -> None:
             )
 
 
-def _run(settings: Settings):
+def _run(settings: Settings, index=None):
     from agent import LensAssistant
 
     suite = load_suite("retrieval")
-    return run_suite(suite, settings, target=LensAssistant(settings=settings), progress=False)
+    target = LensAssistant(settings=settings, index=index)
+    return run_suite(suite, settings, target=target, progress=False)
 
 
-def test_builtin_digest_retrieval_gate(real_home):
-    _check(_run(Settings(home=real_home)))
+def test_builtin_digest_retrieval_gate(real_home, real_index):
+    _check(_run(Settings(home=real_home), real_index))
 
 
 def test_full_lens_text_retrieval_gate(tmp_path):
