@@ -116,18 +116,21 @@ def browser_page(width: int = 1440, height: int = 1000):
             browser.close()
 
 
-def wait_idle(page, timeout: float = 60_000) -> None:
-    """Wait until Streamlit has finished running the script (no running indicator)."""
+def wait_idle(page, timeout: float = 90_000) -> None:
+    """Wait until Streamlit has finished running the script after the last interaction."""
+    page.wait_for_timeout(300)  # let a rerun triggered by the last action start
     page.wait_for_function(
-        "() => !document.querySelector('[data-testid=\"stStatusWidget\"]')", timeout=timeout
+        "() => document.querySelector('[data-testid=\"stApp\"]')"
+        "?.getAttribute('data-test-script-state') === 'notRunning'",
+        timeout=timeout,
     )
-    page.wait_for_timeout(300)
+    page.wait_for_timeout(200)
 
 
 def open_app(page, url: str) -> None:
-    """Open the app and wait for its first full render."""
+    """Open the app and wait for its first full render (index loaded, chat box shown)."""
     page.goto(url)
-    page.get_by_text("Conversations").first.wait_for()
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
     wait_idle(page)
 
 
