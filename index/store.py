@@ -115,11 +115,6 @@ class LensIndex:
         """The query encoder (loaded on first use)."""
         if self._embedder is None:
             self._embedder = self._embedder_factory()
-            if self._embedder.dim != self.manifest["dim"]:
-                raise InputError(
-                    f"index {self.path} has dimension {self.manifest['dim']} but the embedding "
-                    f"model gives {self._embedder.dim}: rebuild with 'lenswise index build'"
-                )
         return self._embedder
 
     @property
@@ -139,6 +134,11 @@ class LensIndex:
         if cached is not None:
             return cached
         vector = self.embedder.encode([text])
+        if vector.shape[1] != self.manifest["dim"]:
+            raise InputError(
+                f"index {self.path} has dimension {self.manifest['dim']} but the embedding "
+                f"model gives {vector.shape[1]}: rebuild with 'lenswise index build --force'"
+            )
         with self._cache_lock:
             if len(self._query_cache) >= 256:
                 self._query_cache.pop(next(iter(self._query_cache)))
@@ -435,3 +435,10 @@ def open_index(config: IndexConfig, *, force: bool = False) -> tuple[LensIndex, 
     index = load_index(report.path, model, embedder)
     index.corpus = corpus
     return index, report
+
+
+def open_index_dir(path: Path, model: str) -> LensIndex:
+    """Open a specific index directory, refusing one built for another embedding model."""
+    if not path.is_dir():
+        raise InputError(f"index directory not found: {path}")
+    return load_index(path, model, lambda: load_embedder(model))

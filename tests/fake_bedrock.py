@@ -9,6 +9,7 @@ fixture does) and the real ``ChatBedrockConverse`` -> boto3 -> HTTP stack runs u
 
 from __future__ import annotations
 
+import hashlib
 import json
 import struct
 import sys
@@ -209,6 +210,17 @@ def _halves(text: str) -> list[str]:
     return [piece for piece in (text[:middle], text[middle:]) if piece]
 
 
+EMBED_DIM = 32
+
+
+def embed_text(text: str) -> list[float]:
+    """Deterministic bag-of-words vector standing in for a Titan embedding."""
+    vector = [0.0] * EMBED_DIM
+    for word in text.lower().split():
+        vector[int(hashlib.md5(word.encode()).hexdigest(), 16) % EMBED_DIM] += 1.0
+    return vector
+
+
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server: _Server
@@ -221,13 +233,19 @@ class _Handler(BaseHTTPRequestHandler):
         if (
             len(parts) != 3
             or parts[0] != "model"
-            or parts[2] not in ("converse", "converse-stream")
+            or parts[2] not in ("converse", "converse-stream", "invoke")
         ):
             self._send_error(ErrorReply(404, "UnknownOperationException", f"no route {self.path}"))
             return
         raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
         headers = {name.lower(): value for name, value in self.headers.items()}
         record = Recorded(parts[2], unquote(parts[1]), json.loads(raw or b"{}"), headers)
+        if record.operation == "invoke":  # Titan-style embeddings: InvokeModel with inputText
+            self.server.fake.requests.append(record)
+            body = {"embedding": embed_text(record.body.get("inputText", "")),
+                    "inputTextTokenCount": len(record.body.get("inputText", "").split())}
+            self._send(200, "application/json", json.dumps(body).encode())
+            return
         reply = self.server.fake.take(record)
         if isinstance(reply, ErrorReply):
             self._send_error(reply)

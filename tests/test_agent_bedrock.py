@@ -49,3 +49,16 @@ def test_bedrock_error_is_one_clear_line_and_the_thread_survives(fake_bedrock, h
     message = str(caught.value)
     assert "\n" not in message and "access" in message.lower()
     assert len(lens.transcript("t")) == 1
+
+
+def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path):
+    from index.store import open_index
+
+    settings = Settings(home=tmp_path, embedding_model="bedrock:amazon.titan-embed-text-v2:0")
+    index, report = open_index(settings)
+    assert index.manifest["model"] == "bedrock:amazon.titan-embed-text-v2:0"
+    assert index.manifest["dim"] == 32 and report.embedded == report.chunks
+    calls = len(fake_bedrock.requests)
+    hits = index.search("guardrails for harmful responses", k=3, mode="dense")
+    assert hits and len(fake_bedrock.requests) == calls + 1
+    assert fake_bedrock.requests[-1].model_id == "amazon.titan-embed-text-v2:0"

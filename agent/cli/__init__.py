@@ -58,7 +58,10 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Run the CLI and return its exit code (0 ok, 2 bad input, 1 anything else)."""
-    args = build_parser().parse_args(argv)
+    try:
+        args = build_parser().parse_args(argv)
+    except SystemExit as exc:  # --help, or a usage error already printed on one line
+        return int(exc.code or 0)
     try:
         settings = Settings.from_env(source=getattr(args, "source", None))
         return int(args.handler(args, settings) or 0)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 
 from agent.cli import add_common
 from agent.config import Settings
@@ -21,6 +22,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     build.set_defaults(handler=run_build)
     info = group.add_parser("info", help="show the manifest of the index for a source")
     add_common(info)
+    info.add_argument("--index", type=Path, help="show this index directory instead")
     info.add_argument("--json", action="store_true", help="print the manifest as JSON")
     info.set_defaults(handler=run_info)
 
@@ -54,10 +56,13 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_info(args: argparse.Namespace, settings: Settings) -> int:
     """Print the manifest of the index for the source (building it first if needed)."""
-    from index.store import open_index
+    from index.store import open_index, open_index_dir
 
-    index, report = open_index(settings)
-    manifest = {**index.manifest, "path": str(report.path)}
+    if args.index:
+        index = open_index_dir(args.index, settings.embedding_model)
+    else:
+        index, _ = open_index(settings)
+    manifest = {**index.manifest, "path": str(index.path)}
     if args.json:
         print(json.dumps(manifest, indent=2))
         return 0

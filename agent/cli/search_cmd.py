@@ -29,6 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         default=1,
         help="at most this many passages of one best practice (0 = no limit)",
     )
+    parser.add_argument("--index", type=Path, help="search this index directory instead")
     parser.add_argument("--json", action="store_true", help="print JSON (one line per query)")
     parser.set_defaults(handler=run)
 
@@ -55,9 +56,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     queries = _queries(args)
     if args.k < 1:
         raise InputError("--k must be at least 1")
-    from index.store import open_index
+    from index.store import open_index, open_index_dir
 
-    index, _ = open_index(settings)
+    if args.index:
+        index = open_index_dir(args.index, settings.embedding_model)
+    else:
+        index, _ = open_index(settings)
     for query in queries:
         hits = index.search(
             query,
