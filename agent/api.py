@@ -28,6 +28,7 @@ from langgraph.errors import GraphRecursionError
 from agent.config import Settings
 from agent.context import LensContext
 from agent.graph import ModelError, build_graph
+from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
 from agent.threads import Feedback, ThreadInfo, ThreadStore
 from corpus.errors import InputError, LenswiseError
@@ -258,6 +259,7 @@ class LensAssistant:
             usage=dict(data.get("usage", {})),
             declined=bool(data.get("declined")),
             thread_id=thread_id,
+            prompt_version=PROMPT_VERSION,
         )
 
     # --- retrieval and review -------------------------------------------------------------
@@ -285,18 +287,20 @@ class LensAssistant:
             )
         else:
             arch = parse_file(diagram, max_bytes=limit, vision_model=vision)
-        return self._review_arch(arch)
+        return self._review_arch(arch, explain=True)
 
     def _review_path(self, path: str):
+        """Review a diagram attached to a question (the answer itself explains the gaps)."""
         from agent.diagrams import parse_file
 
-        return self._review_arch(parse_file(path, max_bytes=self.settings.max_upload_bytes))
+        arch = parse_file(path, max_bytes=self.settings.max_upload_bytes)
+        return self._review_arch(arch, explain=False)
 
-    def _review_arch(self, arch):
+    def _review_arch(self, arch, explain: bool):
         from agent.diagrams import review_architecture
 
         review = review_architecture(arch, self.catalog().best_practices())
-        if self.chat_model is not None:
+        if explain and self.chat_model is not None:
             from agent.explain import explain_gaps
 
             explain_gaps(review, self.index, self.chat_model, self.settings)
@@ -309,8 +313,9 @@ class LensAssistant:
         if self._corpus is None:
             from corpus.sources import load_source
 
-            self._corpus = load_source(self.settings.source, home=self.settings.home,
-                                       lens=self.settings.lens)
+            self._corpus = load_source(
+                self.settings.source, home=self.settings.home, lens=self.settings.lens
+            )
         return self._corpus
 
     # --- threads and feedback -------------------------------------------------------------

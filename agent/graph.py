@@ -141,6 +141,9 @@ def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
         "format": arch.format,
         "component_count": len(arch.components),
         "services": sorted({c.service for c in arch.components if c.service}),
+        "components": [
+            f"{c.name} ({c.service or 'not an AWS service'})" for c in arch.components[:40]
+        ],
         "coverage": {k: review.coverage[k] for k in ("addressed", "gap", "unknown", "total")},
         "gaps": [
             {
@@ -166,6 +169,7 @@ def diagram_text(summary: dict | None) -> str | None:
         return None
     lines = [
         f"format: {summary['format']}; components: {summary['component_count']}",
+        f"component labels: {'; '.join(summary.get('components', []))}",
         f"services: {', '.join(summary['services'])}",
         f"coverage: {summary['coverage']}",
     ]

@@ -53,6 +53,8 @@ class Answer:
     declined: bool = False
     """True when the question is outside the lens and the assistant said so."""
     thread_id: str | None = None
+    prompt_version: str = ""
+    """Version of the prompt catalog that produced the answer (``agent.prompts``)."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the DESIGN.md ``ask --json`` shape (plus usage, edition and declined)."""
@@ -69,6 +71,7 @@ class Answer:
             "source": self.source,
             "declined": self.declined,
             "thread_id": self.thread_id,
+            "prompt_version": self.prompt_version,
         }
 
     def to_markdown(self) -> str:
