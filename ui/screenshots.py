@@ -130,7 +130,7 @@ def wait_idle(page, timeout: float = 90_000) -> None:
 def open_app(page, url: str) -> None:
     """Open the app and wait for its first full render (index loaded, chat box shown)."""
     page.goto(url)
-    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=180_000)
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
     wait_idle(page)
 
 

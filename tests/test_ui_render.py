@@ -1,0 +1,128 @@
+"""The UI's pure helpers: markdown escaping, safe answer markdown, DOT drawing, tables."""
+
+from __future__ import annotations
+
+import re
+
+from agent.diagrams import Architecture, Component, Edge, Group
+from agent.results import Citation
+from ui.graph import architecture_dot, dot_escape
+from ui.render import (
+    citation_label,
+    escape_markdown,
+    is_trusted_url,
+    safe_answer_markdown,
+    slugify,
+)
+
+URL = "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/gensec04-bp02.html"
+CITATION = Citation(
+    "GENSEC04-BP02", "Sanitize and validate user inputs to foundation models", URL, ("c#1",),
+    "Screen every prompt.", risk="High", pillar="Security", page_id="GENSEC04-BP02",
+)
+PAGE = Citation(
+    None, "Responsible AI", "https://docs.aws.amazon.com/wellarchitected/latest/x.html", (), "",
+    page_id="responsible-ai",
+)
+DOT_STRING = re.compile(r'label="((?:[^"\\]|\\.)*)"')
+
+
+def test_escape_markdown_neutralises_every_construct():
+    raw = "**b** _i_ [l](http://x) ![i](y) <b> `c` # h :red[x] $x$ | ~s~ 1. - \\"
+    escaped = escape_markdown(raw)
+    assert re.sub(r"\\(.)", r"\1", escaped) == raw
+    for construct in ("**", "[l]", "](", "![", "<b>", "`c`", ":red[", "$x$", "~s~"):
+        assert construct not in escaped
+    assert escape_markdown(None) == ""
+
+
+def test_safe_answer_links_markers_and_drops_foreign_links_and_images():
+    text = (
+        "Use guardrails [GENSEC04-BP02] and care [responsible-ai]. Unknown [GENOPS09-BP09]. "
+        "![img](http://evil.example/i.png) [click](http://evil.example) "
+        f"[official]({URL}) <script>x</script> costs $5 :red[alarm]"
+    )
+    out = safe_answer_markdown(text, [CITATION, PAGE])
+    assert f"\\[[GENSEC04-BP02]({URL})\\]" in out
+    assert "[responsible-ai](https://docs.aws.amazon.com/wellarchitected/latest/x.html)" in out
+    assert "[GENOPS09-BP09]" in out and "GENOPS09-BP09](" not in out
+    assert "evil.example" not in out and "![" not in out
+    assert "img" in out and "click" in out
+    assert f"[official]({URL})" in out
+    assert "<script>" not in out and "\\<script\\>" in out
+    assert "\\$5" in out and "\\:red[" in out
+
+
+def test_safe_answer_links_lists_of_markers():
+    out = safe_answer_markdown("Both [GENSEC04-BP02, responsible-ai].", [CITATION, PAGE])
+    assert out.count("](https://docs.aws.amazon.com/") == 2
+
+
+def test_trusted_urls_are_https_docs_only():
+    assert is_trusted_url(URL)
+    assert not is_trusted_url(URL.replace("https", "http"))
+    assert not is_trusted_url("https://docs.aws.amazon.com.evil.example/x")
+    assert not is_trusted_url("javascript:alert(1)")
+    assert not is_trusted_url(None)
+
+
+def test_citation_label_has_id_title_and_risk():
+    label = citation_label(CITATION)
+    assert label.startswith("GENSEC04\\-BP02 · Sanitize") and label.endswith("High risk")
+    assert citation_label(PAGE) == "Responsible AI"
+
+
+def test_slugify():
+    assert slugify("How do I stop *prompt* injection?") == "how-do-i-stop-prompt-injection"
+    assert slugify("???") == "lenswise"
+
+
+def test_dot_escape_keeps_strings_closed():
+    for text in ['a "quoted" label', "back\\slash\\", 'end \\"', "multi\nline\r\ttext"]:
+        escaped = dot_escape(text)
+        assert "\n" not in escaped
+        assert DOT_STRING.fullmatch(f'label="{escaped}"'), escaped
+    assert dot_escape("x" * 100, limit=10) == "x" * 9 + "…"
+
+
+def _arch() -> Architecture:
+    return Architecture(
+        file="t.drawio",
+        format="drawio",
+        components=[
+            Component("u", "Users", kind="actor"),
+            Component("api", 'API "edge"', service="api-gateway", group="vpc1"),
+            Component("fn", "Handler", service="lambda", group="sub1"),
+            Component("br", "", service="bedrock"),
+            Component("note", "a free note", kind="text"),
+        ],
+        edges=[Edge("u", "api", "HTTPS"), Edge("api", "fn"), Edge("fn", "br", 'say "hi"')],
+        groups=[Group("vpc1", "Prod VPC", kind="vpc"), Group("sub1", "Private", "subnet", "vpc1")],
+    )
+
+
+def test_architecture_dot_draws_nested_groups_nodes_and_edges():
+    dot = architecture_dot(_arch())
+    assert dot.startswith("digraph architecture {") and dot.rstrip().endswith("}")
+    labels = DOT_STRING.findall(dot)
+    assert len(labels) == dot.count("label=")
+    assert "Prod VPC" in labels and "Private" in labels
+    assert 'API \\"edge\\"\\n(Amazon API Gateway)' in labels
+    assert "Amazon Bedrock" in labels  # no label: the service name
+    assert "a free note" not in labels  # unconnected notes are left out
+    # the subnet cluster sits inside the VPC cluster
+    vpc, subnet = dot.index('label="Prod VPC"'), dot.index('label="Private"')
+    assert vpc < subnet < dot.index("Handler")
+    assert dot.count("subgraph cluster_") == 2
+    assert dot.count("->") == 3 and 'label="say \\"hi\\""' in dot
+
+
+def test_architecture_dot_caps_large_designs_and_accepts_dicts():
+    arch = {
+        "components": [{"id": f"c{i}", "label": f"box {i}"} for i in range(30)],
+        "edges": [{"source": "c0", "target": "c1", "label": ""}],
+    }
+    dot = architecture_dot(arch, max_nodes=10)
+    assert dot.count("[label=\"box") == 10
+    assert "20 more components not drawn" in dot
+    assert "rankdir=TB" in dot and "n0 -> n1;" in dot
