@@ -126,3 +126,17 @@ def test_architecture_dot_caps_large_designs_and_accepts_dicts():
     assert dot.count("[label=\"box") == 10
     assert "20 more components not drawn" in dot
     assert "rankdir=TB" in dot and "n0 -> n1;" in dot
+
+
+def test_unconnected_boxes_are_stacked_in_rows_and_unnamed_groups_unlabelled():
+    arch = Architecture(
+        file="t.drawio",
+        format="drawio",
+        components=[Component(f"c{i}", f"box {i}", group="g") for i in range(18)],
+        groups=[Group("g", "", kind="cluster")],
+    )
+    dot = architecture_dot(arch)
+    invisible = re.findall(r"(n\d+) -> (n\d+) \[style=invis\];", dot)
+    width = int(invisible[0][1][1:]) - int(invisible[0][0][1:])
+    assert 4 <= width < 18 and len(invisible) == 18 - width
+    assert 'label=""' in dot and "cluster" not in DOT_STRING.findall(dot)

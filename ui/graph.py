@@ -7,11 +7,14 @@ untrusted text from the file's author, so it is escaped for DOT and nothing is H
 
 from __future__ import annotations
 
+import math
 from collections import defaultdict
 from typing import Any
 
 MAX_NODES = 250
 """Larger designs are cut to this many nodes (the chart says so) to keep the page usable."""
+GRID_MIN = 4
+"""More unconnected boxes than this in one group are laid out as a grid, not one row."""
 MAX_EDGE_LABELS = 16
 """Edge labels are drawn only for designs with at most this many edges (else they clutter)."""
 
@@ -67,8 +70,10 @@ def architecture_dot(
     Args:
         architecture: object or dict with ``components``, ``edges`` and optional ``groups``.
         max_nodes: draw at most this many components (connected ones first).
-        rankdir: Graphviz layout direction; default left-to-right for small designs and
-            top-to-bottom for larger ones, which then fit the page width better.
+        rankdir: Graphviz layout direction. Default: top-to-bottom for mid-sized designs,
+            which then fit the page width; left-to-right for small ones, and for large
+            ones, whose many separate groups then stack down the page instead of running
+            off its side.
     """
     comps = list(_get(architecture, "components", []) or [])
     edges = list(_get(architecture, "edges", []) or [])
@@ -91,7 +96,7 @@ def architecture_dot(
         parent = _get(group, "parent")
         children[parent if parent in groups else None].append(gid)
 
-    rankdir = rankdir or ("LR" if len(comps) <= 8 else "TB")
+    rankdir = rankdir or ("TB" if 8 < len(comps) <= 40 else "LR")
     edge_labels = len(edges) <= MAX_EDGE_LABELS
     lines = [
         "digraph architecture {",
@@ -112,12 +117,15 @@ def architecture_dot(
         fill, style = _GROUP_STYLE.get(_get(group, "kind", "cluster"), ("#f7f7f7", "rounded"))
         pad = "  " * depth
         lines.append(f"{pad}subgraph cluster_{len(seen)} {{")
+        kind = _get(group, "kind", "cluster")
+        title = _get(group, "label") or ("" if kind == "cluster" else kind.replace("-", " "))
         lines.append(
-            f'{pad}  label="{dot_escape(_get(group, "label") or _get(group, "kind"))}"; '
+            f'{pad}  label="{dot_escape(title)}"; '
             f'style="{style},filled"; fillcolor="{fill}"; color="#999999";'
         )
         for comp in members.get(gid, []):
             emit_node(comp, depth + 1)
+        grid(members.get(gid, []), depth + 1)
         for child in children.get(gid, []):
             emit_group(child, depth + 1, seen)
         lines.append(f"{pad}}}")
@@ -127,11 +135,23 @@ def architecture_dot(
         ident = node_ids[_get(comp, "id")]
         lines.append(f'{pad}{ident} [label="{_node_label(comp)}", {_node_attrs(comp)}];')
 
+    def grid(comps_here: list[Any], depth: int) -> None:
+        # Unconnected boxes would all share one rank: one endless row. Invisible edges
+        # stack them into rows of a few instead.
+        loose = [node_ids[_get(c, "id")] for c in comps_here if _get(c, "id") not in linked]
+        if len(loose) <= GRID_MIN:
+            return
+        width = max(GRID_MIN, math.ceil(math.sqrt(len(loose) * 2)))
+        pad = "  " * depth
+        for i in range(len(loose) - width):
+            lines.append(f"{pad}{loose[i]} -> {loose[i + width]} [style=invis];")
+
     seen: set[str] = set()
     for gid in children.get(None, []):
         emit_group(gid, 1, seen)
     for comp in members.get(None, []):
         emit_node(comp, 1)
+    grid(members.get(None, []), 1)
     for edge in edges:
         src, dst = node_ids.get(_get(edge, "source")), node_ids.get(_get(edge, "target"))
         if src and dst:
