@@ -11,7 +11,10 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from agent.text import sentences, stems
 
@@ -27,6 +30,8 @@ WARNING_WORDS = re.compile(
     r"\b(sign|signs|anti-?patterns?|mistakes?|wrong|missing|avoid|smell)\b", re.I
 )
 MAX_PRACTICES = 4
+LEXICAL_WEIGHT = 0.3
+"""Weight of shared rare terms against semantic similarity when picking sentences."""
 DECLINE_TEXT = (
     "That question is outside the AWS Well-Architected Generative AI Lens, which covers how to "
     "design, secure, run and optimise generative AI workloads on AWS, so I can't answer it from "
@@ -79,31 +84,45 @@ def group_passages(passages: dict[str, dict], first: list[str] | None = None) ->
     return sorted(groups.values(), key=lambda g: (order.get(g.key, len(order)), -g.score))
 
 
-def pick_sentences(question: str, group: DocGroup, limit: int) -> list[str]:
-    """Return up to ``limit`` guidance sentences of ``group`` that best match the question."""
+def pick_sentences(
+    question: str,
+    group: DocGroup,
+    limit: int,
+    weight: Callable[[str], float],
+    similarity: dict[str, float] | None = None,
+) -> list[str]:
+    """Return up to ``limit`` guidance sentences of ``group`` that best answer the question.
+
+    A sentence scores by the semantic similarity of its passage to the question
+    (``similarity``: cosine by chunk id), plus the rarity-weighted question terms it shares
+    (``weight`` gives a term's inverse document frequency) normalised by its length, plus a
+    prior by section. The chosen sentences keep their order in the page.
+    """
     wanted = set(stems(question))
     allow_warnings = bool(WARNING_WORDS.search(question))
-    scored: list[tuple[float, int, str]] = []
+    candidates: list[tuple[float, int, str]] = []  # (score, position, sentence)
     position = 0
     for p in group.passages:
         prior = SECTION_PRIOR.get(p["section"], 0.0)
-        if p["section"] == "Anti-patterns" and allow_warnings:
-            prior = 0.2
+        prior += (similarity or {}).get(p["chunk_id"], 0.0)
         warning = p["section"] == "Anti-patterns"
+        if warning and allow_warnings:
+            prior = 0.2
         for sentence in sentences(p["text"]):
             position += 1
-            if warning:
-                sentence = f"Warning sign: {sentence}"
-            words = stems(sentence)
+            words = set(stems(sentence))
             if len(sentence) < 25 or not words:
                 continue
-            overlap = len(wanted & set(words)) / math.sqrt(len(set(words)) + 1)
-            score = overlap + prior - 0.01 * position
-            scored.append((score, position, sentence))
-    best = sorted(scored, reverse=True)
+            lexical = sum(weight(w) for w in wanted & words) / math.sqrt(len(words) + 1)
+            text = f"Warning sign: {sentence}" if warning else sentence
+            candidates.append((prior + LEXICAL_WEIGHT * lexical - 0.005 * position, position, text))
+    if not candidates:
+        return []
+    scores = np.array([c[0] for c in candidates])
     chosen: list[tuple[int, str]] = []
     seen: set[frozenset] = set()
-    for _, pos, sentence in best:
+    for index in np.argsort(-scores, kind="stable"):
+        _, pos, sentence = candidates[index]
         signature = frozenset(stems(sentence))
         if signature in seen:
             continue
@@ -133,13 +152,30 @@ def _cited(sentence: str, key: str) -> str:
     return f"{sentence} [{key}]"
 
 
-def compose_lens_answer(question: str, groups: list[DocGroup], edition_line: str) -> str:
-    """Compose the answer for a free-text lens question."""
+def compose_lens_answer(
+    question: str,
+    groups: list[DocGroup],
+    edition_line: str,
+    weight: Callable[[str], float],
+    similarity: dict[str, float] | None = None,
+) -> str:
+    """Compose the answer for a free-text lens question.
+
+    Question terms the lens never uses (``weight`` 0) are named in the lead, so the reader
+    knows the answer is the closest guidance rather than a direct one.
+    """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
     top = groups[:MAX_PRACTICES]
     names = [_name(g) for g in top[:2]]
+    unknown = _unknown_terms(question, weight)
     lead = "The lens addresses this mainly in " + " and ".join(names) + "."
+    if unknown:
+        lead = (
+            f"The lens does not mention {' or '.join(unknown)}; the closest guidance is in "
+            + " and ".join(names)
+            + "."
+        )
     if len(top) > 2:
         lead += (
             " Related guidance: "
@@ -148,7 +184,7 @@ def compose_lens_answer(question: str, groups: list[DocGroup], edition_line: str
         )
     parts = [lead, ""]
     for rank, group in enumerate(top):
-        picked = pick_sentences(question, group, 3 if rank == 0 else 2)
+        picked = pick_sentences(question, group, 3 if rank == 0 else 2, weight, similarity)
         if not picked:
             continue
         parts.append(_label(group))
@@ -156,6 +192,17 @@ def compose_lens_answer(question: str, groups: list[DocGroup], edition_line: str
         parts.append("")
     parts.append(f"_{edition_line}_")
     return "\n".join(parts)
+
+
+def _unknown_terms(question: str, weight: Callable[[str], float]) -> list[str]:
+    """Return the question's words (as written) whose stems never occur in the corpus."""
+    words = re.findall(r"(?u)\b\w\w+\b", question)
+    out = []
+    for word in words:
+        stemmed = stems(word)
+        if stemmed and not any(weight(s) for s in stemmed) and word not in out:
+            out.append(word)
+    return out
 
 
 def compose_lookup(ids: list[str], groups: list[DocGroup], edition_line: str) -> str:

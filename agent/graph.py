@@ -285,7 +285,13 @@ def _extractive_draft(state: State, ctx: LensContext, passages: dict[str, dict])
         return extractive.compose_lookup(state.ids, groups, edition)
     question, _ = strip_injection(state.question)
     strong = [g for g in groups if g.score >= WEAK_SCORE or g.key in state.ids]
-    body = extractive.compose_lens_answer(question, strong, edition)
+    body = extractive.compose_lens_answer(
+        question,
+        strong,
+        edition,
+        ctx.index.term_weight,
+        ctx.index.chunk_similarity(question),
+    )
     if state.diagram:
         return extractive.compose_diagram_preface(state.diagram) + "\n\n" + body
     return body

@@ -14,13 +14,15 @@ from agent.text import stems
 # Words that place a question inside the lens's domain even when retrieval scores are modest.
 DOMAIN_STEMS = frozenset(
     stems(
-        "generative genai gen ai llm llms model models foundation prompt prompts prompting agent "
+        "generative genai ai ml llm llms model models foundation prompt prompts prompting agent "
         "agents agentic rag retrieval embedding embeddings vector vectors guardrail guardrails "
-        "bedrock sagemaker hyperpod token tokens inference fine-tuning finetune customization "
-        "hallucination hallucinations chatbot copilot assistant knowledge base workload "
-        "well-architected pillar security reliability cost sustainability performance "
-        "operational throughput latency quota endpoint evaluation monitoring observability "
-        "injection responsible fairness bias toxicity kendra opensearch architecture diagram"
+        "bedrock sagemaker hyperpod token tokens inference finetuning finetune customization "
+        "hallucination hallucinations chatbot copilot assistant knowledge workload pillar "
+        "throughput latency quota endpoint evaluation observability injection responsible "
+        "fairness bias toxicity kendra opensearch architecture diagram training pretraining "
+        "gpu gpus accelerator accelerators trainium inferentia temperature top_p top_k "
+        "notebook notebooks answer answers response responses tenant tenants summarization "
+        "transcription translation conversation conversational"
     )
 )
 FOLLOW_UP = re.compile(
@@ -47,7 +49,7 @@ PILLAR_WORDS = {
     "Sustainability": ("sustainab", "carbon", "energy", "footprint", "green"),
     "Operational Excellence": ("operation", "operational", "monitor", "observab", "deploy", "ops"),
 }
-IN_SCOPE_SCORE = 0.30
+IN_SCOPE_SCORE = 0.45
 """Dense cosine above which a question is in scope whatever its words."""
 DOMAIN_SCORE = 0.15
 """Dense cosine above which a question with domain words is in scope."""

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from index.sparse import STOPWORDS
 
-_WORD = re.compile(r"[a-z0-9]+(?:[-'][a-z0-9]+)*")
+_WORD = re.compile(r"(?u)\b\w\w+\b")  # the token pattern BM25 indexes with (index.sparse)
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])")
 _STOP = frozenset(STOPWORDS) | {"best", "practice", "practices", "lens", "aws", "amazon"}
 
@@ -21,7 +21,7 @@ def _stemmer():
 
 def stems(text: str) -> list[str]:
     """Return the stemmed content words of ``text`` (stop words removed), in order."""
-    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP and len(w) > 1]
+    words = [w for w in _WORD.findall(text.lower()) if w not in _STOP]
     return _stemmer().stemWords(words)
 
 

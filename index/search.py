@@ -17,6 +17,10 @@ from corpus.errors import InputError
 from corpus.models import PILLARS, Chunk
 
 MODES = ("hybrid", "dense", "bm25")
+GENERAL_PAGE_PRIOR = 0.6
+"""Hybrid-score factor for pages that are not best practices (scenarios, preambles): they
+still lead when both retrievers agree on them, but no longer push practices out of the top
+results on a shared word (dev suite on the digest: recall@5 0.89 -> 0.92, MRR 0.87 -> 0.90)."""
 RRF_K = 5
 """Rank-fusion constant; small because the corpus is small and top ranks matter most (dev suite)."""
 ID_PATTERN = re.compile(r"\b([A-Za-z]{2,12}\d{1,2})(?:[\s_-]*bp[\s_-]*(\d{1,2}))?\b", re.I)
@@ -118,6 +122,9 @@ class HybridSearcher:
         self._not_question_page = np.array(
             [not (c.question_id and not c.bp_id) for c in self.chunks], dtype=bool
         )
+        self._page_prior = np.array(
+            [1.0 if c.bp_id else GENERAL_PAGE_PRIOR for c in self.chunks], dtype="float64"
+        )
         self._by_id: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
             for ident in {c.bp_id, c.question_id} - {None}:
@@ -182,7 +189,7 @@ class HybridSearcher:
             dense_order = np.argsort(-self._dense(query), kind="stable")
             sparse = self._sparse(query)
             sparse_order = np.argsort(-sparse, kind="stable")[: int((sparse > 0).sum())]
-            scores = rrf([dense_order, sparse_order], n)
+            scores = rrf([dense_order, sparse_order], n) * self._page_prior
         if ids:
             finite = scores[np.isfinite(scores)]
             boost = (finite.max() - finite.min() + 1.0) if finite.size else 1.0

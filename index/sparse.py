@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -36,6 +37,7 @@ STOPWORDS: tuple[str, ...] = tuple(
 )
 
 
+@lru_cache(maxsize=1)
 def _stemmer():
     import Stemmer
 
@@ -49,7 +51,6 @@ class SparseIndex:
         """Wrap a fitted ``bm25s.BM25`` over ``size`` documents."""
         self._retriever = retriever
         self._size = size
-        self._stem = _stemmer()
 
     @classmethod
     def build(cls, texts: list[str]) -> SparseIndex:
@@ -79,12 +80,29 @@ class SparseIndex:
 
     def scores(self, query: str) -> np.ndarray:
         """Return the BM25 score of every document for ``query`` (zeros when no term matches)."""
-        import bm25s
-
-        tokens = bm25s.tokenize(
-            [query], stopwords="en", stemmer=self._stem, return_ids=False, show_progress=False
-        )[0]
-        known = [t for t in tokens if t in self._retriever.vocab_dict]
+        known = [t for t in tokenize(query) if t in self._retriever.vocab_dict]
         if not known:
             return np.zeros(self._size, dtype="float32")
         return np.asarray(self._retriever.get_scores(known), dtype="float32")
+
+    def document_frequency(self, token: str) -> int:
+        """Return how many documents contain ``token`` (a stemmed term, see :func:`tokenize`)."""
+        position = self._retriever.vocab_dict.get(token)
+        if position is None:
+            return 0
+        indptr = self._retriever.scores["indptr"]
+        return int(indptr[position + 1] - indptr[position])
+
+    @property
+    def size(self) -> int:
+        """Number of indexed documents."""
+        return self._size
+
+
+def tokenize(text: str) -> list[str]:
+    """Return the stemmed, stop-word-free terms of ``text``, exactly as BM25 indexes them."""
+    import bm25s
+
+    return bm25s.tokenize(
+        [text], stopwords=list(STOPWORDS), stemmer=_stemmer(), return_ids=False, show_progress=False
+    )[0]

@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import hashlib
 import json
+import math
 import shutil
 import threading
 import time
@@ -126,6 +127,16 @@ class LensIndex:
     def page_ids(self) -> set[str]:
         """Every citable page id: practice ids, question ids and general page ids."""
         return {page_id(c) for c in self.chunks}
+
+    def term_weight(self, token: str) -> float:
+        """Return the inverse document frequency of a stemmed term (0 for unknown terms)."""
+        df = self._sparse.document_frequency(token)
+        return math.log((len(self.chunks) + 1) / (df + 0.5)) if df else 0.0
+
+    def chunk_similarity(self, query: str) -> dict[str, float]:
+        """Return the cosine similarity of every chunk to ``query``, by chunk id."""
+        scores = self._dense_scores(query)
+        return {c.chunk_id: float(score) for c, score in zip(self.chunks, scores, strict=True)}
 
     def encode_query(self, text: str) -> np.ndarray:
         """Embed one query, remembering recent ones (sub-queries often repeat a question)."""
