@@ -96,7 +96,8 @@ def browser_view(lens: Any) -> None:
                     if doc.bp_id or not doc.question_id:
                         _document(doc)
                     else:  # the question's own page: its overview, then its practices
-                        st.caption(escape_markdown(one_line(doc.text, 400)))
+                        overview = " ".join(section.text for section in doc.sections)
+                        st.caption(escape_markdown(one_line(overview, 400)))
                 shown += len(found)
     if not shown:
         st.info("Nothing in the lens matches this search.", icon=":material/search_off:")

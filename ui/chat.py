@@ -53,19 +53,22 @@ def empty_state() -> None:
         )
 
 
-def citation_chips(citations: list[Any]) -> None:
+def citation_chips(citations: list[Any], per_row: int = 2) -> None:
     """Show each citation as a chip (id, title, risk) linking to the official page."""
-    if not citations:
-        return
-    with st.container(horizontal=True, gap="small"):
-        for c in citations:
+    for start in range(0, len(citations), per_row):
+        cols = st.columns(per_row, gap="small")
+        for col, c in zip(cols, citations[start : start + per_row], strict=False):
             label = citation_label(c)
             if is_trusted_url(c.url):
-                st.link_button(
-                    label, c.url, icon=":material/menu_book:", help=one_line(c.quote, 200) or None
+                col.link_button(
+                    label,
+                    c.url,
+                    icon=":material/menu_book:",
+                    help=one_line(c.quote, 200) or None,
+                    width="stretch",
                 )
             else:
-                st.badge(label, icon=":material/menu_book:", color="gray")
+                col.badge(label, icon=":material/menu_book:", color="gray")
 
 
 def _cited_passages(lens: Any, citations: list[Any]) -> list[dict[str, Any]]:

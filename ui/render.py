@@ -105,10 +105,14 @@ def safe_answer_markdown(text: str, citations: Iterable[Any] = ()) -> str:
 
 
 def citation_label(citation: Any) -> str:
-    """Return a chip label such as ``GENSEC04-BP02 · Title · High risk`` (escaped)."""
-    parts = [citation.bp_id or "", one_line(citation.title, 28)]
+    """Return a chip label such as ``GENSEC04-BP02 · High risk · Title`` (escaped).
+
+    The risk comes before the title so that a narrow chip cuts the title, not the risk.
+    """
+    parts = [citation.bp_id or ""]
     if getattr(citation, "risk", None):
         parts.append(f"{citation.risk} risk")
+    parts.append(one_line(citation.title, 60))
     return escape_markdown(" · ".join(p for p in parts if p))
 
 

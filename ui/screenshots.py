@@ -160,11 +160,13 @@ def upload(page, path: Path) -> None:
 def full_screenshot(page, path: Path, max_height: int = 4000) -> Path:
     """Save a screenshot of the whole main area (Streamlit scrolls inside it, not the page)."""
     height = page.evaluate(
-        "() => Math.max(...[...document.querySelectorAll('[data-testid=\"stMain\"], "
-        "[data-testid=\"stMainBlockContainer\"]')].map(e => e.scrollHeight))"
+        "() => { const b = document.querySelector('[data-testid=\"stMainBlockContainer\"]');"
+        " return Math.ceil(b.getBoundingClientRect().height); }"
     )
     size = page.viewport_size
-    page.set_viewport_size({"width": size["width"], "height": min(max_height, height + 40)})
+    page.set_viewport_size(
+        {"width": size["width"], "height": max(size["height"], min(max_height, height + 120))}
+    )
     page.wait_for_timeout(700)
     page.screenshot(path=str(path))
     page.set_viewport_size(size)
@@ -181,15 +183,13 @@ def capture(
     with serve_app(home, log=home / "ui.log") as url, browser_page() as page:
         open_app(page, url)
         ask(page, question)
-        page.get_by_text("Sources", exact=False).first.click()
-        page.wait_for_timeout(500)
         shots.append(full_screenshot(page, out_dir / "chat.png"))
         show_screen(page, "Diagram review")
         upload(page, diagram)
         page.wait_for_timeout(1500)  # let the graph and chart finish drawing
         shots.append(full_screenshot(page, out_dir / "review.png"))
         show_screen(page, "Lens browser")
-        page.get_by_label("Search").fill("prompt injection")
+        page.get_by_label("Search").fill("GENSEC04")
         page.keyboard.press("Enter")
         wait_idle(page)
         shots.append(full_screenshot(page, out_dir / "browser.png"))

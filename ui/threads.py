@@ -57,7 +57,7 @@ def threads_panel(lens: Any, where: Any) -> None:
             st.caption("No conversations yet: ask a question to start one.")
         for thread in threads[:MAX_LISTED]:
             st.button(
-                escape_markdown(one_line(thread.title or "Untitled", 34)),
+                escape_markdown(one_line(thread.title or "Untitled", 30)),
                 key=f"thread-{thread.id}",
                 type="primary" if thread.id == current else "tertiary",
                 on_click=_open,
