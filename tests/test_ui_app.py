@@ -377,7 +377,17 @@ def test_uploaded_template_is_reviewed_drawn_and_filterable(downloads):
     assert report.startswith("# Generative AI Lens review") and "gensec" in report
 
 
-def test_follow_up_question_about_the_reviewed_design(lens):
+def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch):
+    from agent.api import LensAssistant
+
+    diagrams = []
+    real_stream = LensAssistant.stream
+
+    def stream(self, question, thread_id=None, diagram=None, pillar=None):
+        diagrams.append(diagram)
+        return real_stream(self, question, thread_id=thread_id, diagram=diagram, pillar=pillar)
+
+    monkeypatch.setattr(LensAssistant, "stream", stream)
     at = upload(open_review(start()), SAM.name, SAM.read_bytes())
     next(b for b in at.button if b.label == "Ask about this design in chat").click().run()
     assert not at.exception
@@ -386,6 +396,14 @@ def test_follow_up_question_about_the_reviewed_design(lens):
     saved = lens.transcript(current_thread(at))
     assert saved and "gaps" in saved[-1].question
     assert at.chat_message[1].markdown[0].value
+    # The API got the design as a file holding exactly the uploaded bytes.
+    kept = list((ui_home / "uploads").glob(f"*/{SAM.name}"))
+    assert [p.read_bytes() for p in kept] == [SAM.read_bytes()]
+    assert diagrams == [str(kept[0])]
+    # Detached, the next question is about the lens only.
+    next(b for b in at.button if b.label == "Detach design").click().run()
+    ask(at, "How do I log model invocations?")
+    assert diagrams == [str(kept[0]), None]
 
 
 def test_pasted_mermaid_is_reviewed_and_its_labels_escaped_for_dot():

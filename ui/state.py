@@ -99,7 +99,9 @@ def _load_assistant(
 
     settings = Settings.from_env().with_(region=region)
     lens = LensAssistant(settings, model=model, source=source, k=k)
-    lens.catalog()  # open the corpus and index now, under the spinner, not mid-answer
+    # Open the index and load the embedding model now, under the spinner, not mid-answer.
+    lens.catalog()
+    lens.search("generative AI lens", k=1)
     return lens
 
 
