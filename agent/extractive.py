@@ -195,14 +195,15 @@ def compose_lens_answer(
 
 
 def _unknown_terms(question: str, weight: Callable[[str], float]) -> list[str]:
-    """Return the question's words (as written) whose stems never occur in the corpus."""
-    words = re.findall(r"(?u)\b\w\w+\b", question)
-    out = []
-    for word in words:
-        stemmed = stems(word)
-        if stemmed and not any(weight(s) for s in stemmed) and word not in out:
-            out.append(word)
-    return out
+    """Return the question's words the corpus never uses, when they are a third of its terms.
+
+    One unfamiliar word ("chatbot") in an otherwise covered question is noise; when a large
+    share of the question is unknown to the lens ("Is Bedrock HIPAA eligible?"), the reader
+    should know the answer is only the closest guidance.
+    """
+    words = [w for w in re.findall(r"(?u)\b\w\w+\b", question) if stems(w)]
+    unknown = list(dict.fromkeys(w for w in words if not any(weight(s) for s in stems(w))))
+    return unknown if words and len(unknown) * 3 >= len(set(words)) else []
 
 
 def compose_lookup(ids: list[str], groups: list[DocGroup], edition_line: str) -> str:

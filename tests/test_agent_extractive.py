@@ -87,3 +87,10 @@ def test_feedback_and_exports(real_lens):
     assert [t.title for t in real_lens.threads() if t.id == "f"] == ["Evaluation"]
     real_lens.delete_thread("f")
     assert real_lens.transcript("f") == [] and "f" not in [t.id for t in real_lens.threads()]
+
+
+def test_terms_the_lens_never_uses_are_named(real_lens):
+    answer = real_lens.ask("Is Bedrock HIPAA eligible?")
+    assert answer.text.startswith("The lens does not mention HIPAA or eligible;")
+    covered = real_lens.ask("How do I protect a Bedrock chatbot against prompt injection?")
+    assert covered.text.startswith("The lens addresses this mainly in **GENSEC04-BP02**")
