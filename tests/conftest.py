@@ -62,8 +62,14 @@ def hash_index(tmp_path_factory):
     home = tmp_path_factory.mktemp("hash")
     corpus = load_source("builtin", home=home)
     emb = HashEmbedder()
-    report = ensure_index(chunk_documents(corpus.documents), home=home, model="hash-test",
-                          embedder=lambda: emb, source="builtin", edition=corpus.edition)
+    report = ensure_index(
+        chunk_documents(corpus.documents),
+        home=home,
+        model="hash-test",
+        embedder=lambda: emb,
+        source="builtin",
+        edition=corpus.edition,
+    )
     index = load_index(report.path, "hash-test", lambda: emb)
     index.corpus = corpus
     return index

@@ -242,8 +242,10 @@ class _Handler(BaseHTTPRequestHandler):
         record = Recorded(parts[2], unquote(parts[1]), json.loads(raw or b"{}"), headers)
         if record.operation == "invoke":  # Titan-style embeddings: InvokeModel with inputText
             self.server.fake.requests.append(record)
-            body = {"embedding": embed_text(record.body.get("inputText", "")),
-                    "inputTextTokenCount": len(record.body.get("inputText", "").split())}
+            body = {
+                "embedding": embed_text(record.body.get("inputText", "")),
+                "inputTextTokenCount": len(record.body.get("inputText", "").split()),
+            }
             self._send(200, "application/json", json.dumps(body).encode())
             return
         reply = self.server.fake.take(record)

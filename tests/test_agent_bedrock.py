@@ -9,8 +9,10 @@ from tests.fake_bedrock import access_denied_error, fake_bedrock_fixture, text_r
 
 fake_bedrock = fake_bedrock_fixture
 MODEL = "bedrock_converse:anthropic.claude-3-haiku-20240307-v1:0"
-GOOD = ("Check and sanitise user input before the model sees it, and test your guardrail "
-        "against a curated set of prompt injection attempts [GENSEC04-BP02].")
+GOOD = (
+    "Check and sanitise user input before the model sees it, and test your guardrail "
+    "against a curated set of prompt injection attempts [GENSEC04-BP02]."
+)
 
 
 def test_ask_streams_through_bedrock_with_a_tool_round_trip(fake_bedrock, hash_index, tmp_path):
@@ -31,12 +33,18 @@ def test_ask_streams_through_bedrock_with_a_tool_round_trip(fake_bedrock, hash_i
     assert first.operation == "converse-stream"
     assert "untrusted_question" in first.body["messages"][0]["content"][0]["text"]
     assert "square brackets" in first.body["system"][0]["text"]
-    results = [block["toolResult"] for m in second.body["messages"] for block in m["content"]
-               if "toolResult" in block]
+    results = [
+        block["toolResult"]
+        for m in second.body["messages"]
+        for block in m["content"]
+        if "toolResult" in block
+    ]
     assert results and 'id="GENSEC04-BP02"' in results[0]["content"][0]["text"]
 
 
-def test_bedrock_error_is_one_clear_line_and_the_thread_survives(fake_bedrock, hash_index, tmp_path):
+def test_bedrock_error_is_one_clear_line_and_the_thread_survives(
+    fake_bedrock, hash_index, tmp_path
+):
     fake_bedrock.enqueue(
         tool_reply(("get_best_practice", {"practice_id": "GENSEC04-BP02"})),
         text_reply(GOOD),

@@ -31,12 +31,15 @@ def test_extractive_diagram_answer_ignores_label_text(real_lens, tmp_path):
 
 
 def test_diagram_labels_reach_the_model_only_as_untrusted_data(hash_index, tmp_path):
-    model = scripted_model([
-        tool_call("get_best_practice", practice_id="GENSEC02-BP01"),
-        "Attach a guardrail to the model calls [GENSEC02-BP01].",
-    ])
-    lens = LensAssistant(Settings(home=tmp_path, model="scripted"), index=hash_index,
-                         chat_model=model)
+    model = scripted_model(
+        [
+            tool_call("get_best_practice", practice_id="GENSEC02-BP01"),
+            "Attach a guardrail to the model calls [GENSEC02-BP01].",
+        ]
+    )
+    lens = LensAssistant(
+        Settings(home=tmp_path, model="scripted"), index=hash_index, chat_model=model
+    )
     answer = lens.ask("What should we fix first?", diagram=_write(tmp_path, ATTACK))
     prompt = model.calls[0][1].content
     start, end = prompt.index("<untrusted_diagram>"), prompt.index("</untrusted_diagram>")
@@ -45,11 +48,14 @@ def test_diagram_labels_reach_the_model_only_as_untrusted_data(hash_index, tmp_p
 
 
 def test_model_explains_gaps_under_the_citation_check(hash_index, tmp_path):
-    good = ("Nothing filters what the model returns; attach a guardrail to every call path "
-            "and block harmful or off-topic output [GENSEC02-BP01].")
+    good = (
+        "Nothing filters what the model returns; attach a guardrail to every call path "
+        "and block harmful or off-topic output [GENSEC02-BP01]."
+    )
     model = scripted_model([good] + ["Buy more GPUs [GENSEC99-BP01]."] * 20)
-    lens = LensAssistant(Settings(home=tmp_path, model="scripted"), index=hash_index,
-                         chat_model=model)
+    lens = LensAssistant(
+        Settings(home=tmp_path, model="scripted"), index=hash_index, chat_model=model
+    )
     review = lens.review(_write(tmp_path, "Users"))
     gaps = {f.bp_id: f for f in review.by_status("gap")}
     first = model.calls[0][0].content

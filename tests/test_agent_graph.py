@@ -11,20 +11,27 @@ from tests.helpers import scripted_model, tool_call
 
 def _lens(index, tmp_path, replies, **settings):
     model = scripted_model(replies)
-    lens = LensAssistant(Settings(home=tmp_path, model="scripted", **settings), index=index,
-                         chat_model=model)
+    lens = LensAssistant(
+        Settings(home=tmp_path, model="scripted", **settings), index=index, chat_model=model
+    )
     return lens, model
 
 
-GOOD = ("Validate and sanitise user input before it reaches the model, and test the guardrail "
-        "against a curated set of prompt injection attempts [GENSEC04-BP02].")
+GOOD = (
+    "Validate and sanitise user input before it reaches the model, and test the guardrail "
+    "against a curated set of prompt injection attempts [GENSEC04-BP02]."
+)
 
 
 def test_model_drives_tools_and_the_answer_is_verified(hash_index, tmp_path):
-    lens, model = _lens(hash_index, tmp_path, [
-        tool_call("get_best_practice", practice_id="GENSEC04-BP02"),
-        GOOD,
-    ])
+    lens, model = _lens(
+        hash_index,
+        tmp_path,
+        [
+            tool_call("get_best_practice", practice_id="GENSEC04-BP02"),
+            GOOD,
+        ],
+    )
     answer = lens.ask("How do I stop prompt injection?")
     assert answer.text.startswith("Validate and sanitise")
     assert [c.bp_id for c in answer.citations] == ["GENSEC04-BP02"]
@@ -39,11 +46,15 @@ def test_model_drives_tools_and_the_answer_is_verified(hash_index, tmp_path):
 
 
 def test_invented_citation_triggers_one_retry_then_is_removed(hash_index, tmp_path):
-    lens, model = _lens(hash_index, tmp_path, [
-        tool_call("search_lens", query="prompt injection"),
-        "Use guardrails [GENSEC99-BP09].",
-        GOOD.replace("[GENSEC04-BP02]", "[GENSEC04-BP02] [GENSEC99-BP09]"),
-    ])
+    lens, model = _lens(
+        hash_index,
+        tmp_path,
+        [
+            tool_call("search_lens", query="prompt injection"),
+            "Use guardrails [GENSEC99-BP09].",
+            GOOD.replace("[GENSEC04-BP02]", "[GENSEC04-BP02] [GENSEC99-BP09]"),
+        ],
+    )
     answer = lens.ask("How do I stop prompt injection?")
     assert len(model.calls) == 3
     retry_note = model.calls[2][-1]
@@ -54,11 +65,15 @@ def test_invented_citation_triggers_one_retry_then_is_removed(hash_index, tmp_pa
 
 
 def test_citation_of_a_practice_that_was_not_retrieved_is_removed(hash_index, tmp_path):
-    lens, _ = _lens(hash_index, tmp_path, [
-        tool_call("get_best_practice", practice_id="GENSEC04-BP02"),
-        GOOD + " Also right-size your model [GENCOST01-BP01].",
-        GOOD + " Also right-size your model [GENCOST01-BP01].",
-    ])
+    lens, _ = _lens(
+        hash_index,
+        tmp_path,
+        [
+            tool_call("get_best_practice", practice_id="GENSEC04-BP02"),
+            GOOD + " Also right-size your model [GENCOST01-BP01].",
+            GOOD + " Also right-size your model [GENCOST01-BP01].",
+        ],
+    )
     answer = lens.ask("How do I stop prompt injection?")
     assert "[GENCOST01-BP01]" not in answer.text
     assert any("GENCOST01-BP01" in w and "not among the retrieved" in w for w in answer.warnings)
@@ -66,15 +81,20 @@ def test_citation_of_a_practice_that_was_not_retrieved_is_removed(hash_index, tm
 
 def test_unsupported_sentence_is_flagged(hash_index, tmp_path):
     claim = "Quantum annealing removes every hallucination for free [GENSEC04-BP02]."
-    lens, _ = _lens(hash_index, tmp_path, [
-        tool_call("get_best_practice", practice_id="GENSEC04-BP02"), claim, claim])
+    lens, _ = _lens(
+        hash_index,
+        tmp_path,
+        [tool_call("get_best_practice", practice_id="GENSEC04-BP02"), claim, claim],
+    )
     answer = lens.ask("How do I stop prompt injection?")
     assert any(w.startswith("unsupported claim") and "Quantum" in w for w in answer.warnings)
 
 
 def test_tool_loop_stops_after_the_round_limit(hash_index, tmp_path):
-    calls = [tool_call("search_lens", call_id=f"c{i}", query=f"guardrails {i}")
-             for i in range(MAX_TOOL_ROUNDS + 3)]
+    calls = [
+        tool_call("search_lens", call_id=f"c{i}", query=f"guardrails {i}")
+        for i in range(MAX_TOOL_ROUNDS + 3)
+    ]
     lens, model = _lens(hash_index, tmp_path, calls)
     answer = lens.ask("How do I stop prompt injection?")
     assert len(model.calls) == MAX_TOOL_ROUNDS
@@ -90,11 +110,16 @@ def test_wall_clock_deadline_stops_the_run(hash_index, tmp_path):
 
 
 def test_thread_memory_reaches_the_model(hash_index, tmp_path):
-    lens, model = _lens(hash_index, tmp_path, [
-        tool_call("get_best_practice", practice_id="GENSEC04-BP02"), GOOD,
-        tool_call("get_best_practice", call_id="c2", practice_id="GENCOST03-BP04"),
-        "Annotate untrusted input so only it is filtered [GENCOST03-BP04].",
-    ])
+    lens, model = _lens(
+        hash_index,
+        tmp_path,
+        [
+            tool_call("get_best_practice", practice_id="GENSEC04-BP02"),
+            GOOD,
+            tool_call("get_best_practice", call_id="c2", practice_id="GENCOST03-BP04"),
+            "Annotate untrusted input so only it is filtered [GENCOST03-BP04].",
+        ],
+    )
     lens.ask("How do I stop prompt injection?", thread_id="t")
     lens.ask("and what about cost?", thread_id="t")
     later = model.calls[2]
@@ -102,7 +127,9 @@ def test_thread_memory_reaches_the_model(hash_index, tmp_path):
     assert "How do I stop prompt injection?" in humans[0] and "what about cost?" in humans[1]
     assert any(m.type == "ai" and m.content.startswith("Validate and sanitise") for m in later)
     assert [a.question for a in lens.transcript("t")] == [
-        "How do I stop prompt injection?", "and what about cost?"]
+        "How do I stop prompt injection?",
+        "and what about cost?",
+    ]
 
 
 def test_untrusted_text_is_fenced_in_the_prompt(hash_index, tmp_path):
@@ -118,14 +145,20 @@ def test_untrusted_text_is_fenced_in_the_prompt(hash_index, tmp_path):
 def test_model_failure_keeps_the_thread(hash_index, tmp_path):
     from agent.graph import ModelError
 
-    lens, model = _lens(hash_index, tmp_path, [
-        tool_call("get_best_practice", practice_id="GENSEC04-BP02"), GOOD,
-        RuntimeError("boom"),
-    ])
+    lens, model = _lens(
+        hash_index,
+        tmp_path,
+        [
+            tool_call("get_best_practice", practice_id="GENSEC04-BP02"),
+            GOOD,
+            RuntimeError("boom"),
+        ],
+    )
     lens.ask("How do I stop prompt injection?", thread_id="t")
     with pytest.raises(ModelError):
         lens.ask("and guardrails?", thread_id="t")
     assert [a.question for a in lens.transcript("t")] == ["How do I stop prompt injection?"]
-    model.replies.extend([tool_call("get_best_practice", call_id="c3", practice_id="GENSEC04-BP02"),
-                          GOOD])
+    model.replies.extend(
+        [tool_call("get_best_practice", call_id="c3", practice_id="GENSEC04-BP02"), GOOD]
+    )
     assert lens.ask("How do I stop prompt injection?", thread_id="t").citations

@@ -4,12 +4,17 @@ from agent.citations import verify
 
 PASSAGES = {
     "generative-ai/GENSEC04-BP02#2": {
-        "chunk_id": "generative-ai/GENSEC04-BP02#2", "bp_id": "GENSEC04-BP02",
-        "title": "Sanitize and validate user inputs to foundation models", "section": "Steps",
-        "risk": "High", "pillar": "Security", "url": "https://example.invalid/gensec04-bp02.html",
-        "score": 1.0, "question_id": "GENSEC04",
+        "chunk_id": "generative-ai/GENSEC04-BP02#2",
+        "bp_id": "GENSEC04-BP02",
+        "title": "Sanitize and validate user inputs to foundation models",
+        "section": "Steps",
+        "risk": "High",
+        "pillar": "Security",
+        "url": "https://example.invalid/gensec04-bp02.html",
+        "score": 1.0,
+        "question_id": "GENSEC04",
         "text": "Route every prompt through a validation layer before it reaches the model. "
-                "Test the guardrail against a curated set of prompt injection attempts.",
+        "Test the guardrail against a curated set of prompt injection attempts.",
     },
 }
 KNOWN = {"GENSEC04-BP02", "GENCOST01-BP01", "GENSEC04"}
@@ -27,8 +32,10 @@ def test_valid_citation_gets_quote_and_url():
 
 
 def test_nonexistent_and_unretrieved_ids_are_removed():
-    text = ("Validate prompts in a layer before the model [GENSEC04-BP02, GENXYZ01-BP01]. "
-            "Pick a small model [GENCOST01-BP01]. GENFAKE02-BP03 says more.")
+    text = (
+        "Validate prompts in a layer before the model [GENSEC04-BP02, GENXYZ01-BP01]. "
+        "Pick a small model [GENCOST01-BP01]. GENFAKE02-BP03 says more."
+    )
     result = verify(text, PASSAGES, KNOWN, URLS)
     assert "GENXYZ01-BP01" not in result.text and "[GENCOST01-BP01]" not in result.text
     assert "GENFAKE02-BP03" not in result.text
@@ -38,7 +45,9 @@ def test_nonexistent_and_unretrieved_ids_are_removed():
 
 
 def test_unsupported_sentence_is_flagged_but_supported_paraphrase_passes(real_index):
-    supported = "Every prompt should pass a checking layer before the model receives it [GENSEC04-BP02]."
+    supported = (
+        "Every prompt should pass a checking layer before the model receives it [GENSEC04-BP02]."
+    )
     unsupported = "Rotate your TLS certificates every ninety days [GENSEC04-BP02]."
     result = verify(f"{supported} {unsupported}", PASSAGES, KNOWN, URLS, real_index.embedder.encode)
     assert result.unsupported == [unsupported.replace(" [GENSEC04-BP02]", "")]

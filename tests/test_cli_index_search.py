@@ -37,20 +37,26 @@ def test_search_json_and_batch(hash_cli, capsys, tmp_path):
     queries.write_text("prompt caching\n\nvector store latency\nGENCOST05-BP01\n")
     assert main(["search", "--queries", str(queries), "--json", "--k", "2"]) == 0
     lines = [json.loads(line) for line in capsys.readouterr().out.splitlines()]
-    assert [line["query"] for line in lines] == ["prompt caching", "vector store latency",
-                                                  "GENCOST05-BP01"]
+    assert [line["query"] for line in lines] == [
+        "prompt caching",
+        "vector store latency",
+        "GENCOST05-BP01",
+    ]
     assert [len(line["hits"]) for line in lines] == [2, 2, 1]  # an id lookup: that page only
 
 
-@pytest.mark.parametrize("argv, message", [
-    (["search", ""], "empty query"),
-    (["search", "x", "--pillar", "speed"], "unknown pillar"),
-    (["search", "x", "--source", "/no/such/folder"], "source not found"),
-    (["search", "--queries", "/no/such/file"], "cannot read queries"),
-    (["search", "x", "--k", "0"], "at least 1"),
-    (["search", "x", "--mode", "fuzzy"], "invalid choice"),
-    (["index", "info", "--index", "/no/such/dir"], "not found"),
-])
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["search", ""], "empty query"),
+        (["search", "x", "--pillar", "speed"], "unknown pillar"),
+        (["search", "x", "--source", "/no/such/folder"], "source not found"),
+        (["search", "--queries", "/no/such/file"], "cannot read queries"),
+        (["search", "x", "--k", "0"], "at least 1"),
+        (["search", "x", "--mode", "fuzzy"], "invalid choice"),
+        (["index", "info", "--index", "/no/such/dir"], "not found"),
+    ],
+)
 def test_bad_input_is_one_line_and_exit_2(hash_cli, capsys, argv, message):
     assert main(argv) == 2
     err = capsys.readouterr().err
