@@ -42,13 +42,13 @@ PAGES_MD = {
     ),
     "genrel08-bp01.md": (
         "# GENREL08-BP01 Warm the pot first\n\nWarm pots keep tea hot.\n\n"
-        "**Level of risk exposed if this best practice is not established:** High\n"
+        "**Level of risk exposed when the practice is absent:** High\n"
     ),
 }
 PAGE_HTML = (
     "<html><head><title>GENREL08-BP02 Pour slowly - Teapot Lens</title></head><body>"
     "<div id='main-col-body'><h1>GENREL08-BP02 Pour slowly</h1><p>Slow pours do not splash.</p>"
-    "<p><b>Level of risk exposed if this best practice is not established:</b> Low</p></div>"
+    "<p><b>Level of risk exposed when the practice is absent:</b> Low</p></div>"
     "</body></html>"
 )
 
@@ -265,9 +265,7 @@ def test_cli_exit_codes_offline_and_bad_url(monkeypatch, capsys):
     assert len(err) == 1 and err[0].startswith("lenswise: error: cannot reach 127.0.0.1:")
     assert main(["corpus", "fetch", "--base-url", "ftp//nowhere"]) == 2
     assert "malformed base URL" in capsys.readouterr().err
-    with pytest.raises(SystemExit) as exit_info:
-        main(["corpus", "fetch", "--concurrency", "0"])
-    assert exit_info.value.code == 2
+    assert main(["corpus", "fetch", "--concurrency", "0"]) == 2
 
 
 def test_concurrency_limit_and_progress_bar(site, tmp_path, capsys):

@@ -21,8 +21,8 @@ cushion.
 **Benefits of establishing this best
 practice:** Fewer shards on the floor.
 
-**Level of risk exposed if this best practice
-is not established:** Medium
+**Level of risk exposed when the
+practice is absent:** Medium
 
 ## Implementation guidance
 
@@ -63,7 +63,7 @@ BP_HTML = """<!DOCTYPE html><html><head><title>GENSEC09-BP01 Dust the shelf - Te
 <nav>Breadcrumbs Home Lenses</nav>
 <div id="main-col-body"><h1 class="topictitle" id="gensec09-bp01">GENSEC09-BP01 Dust the shelf</h1>
 <p>Dust dulls the glaze.</p>
-<p><b>Level of risk exposed if this best practice is not established:</b> High</p>
+<p><b>Level of risk exposed when the practice is absent:</b> High</p>
 <h2>Implementation guidance</h2><ul><li>Use a soft cloth.</li></ul>
 </div><div id="main-col-footer">Did this page help you? Feedback</div></body></html>
 """

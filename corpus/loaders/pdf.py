@@ -26,9 +26,10 @@ _TOC_ENTRY = re.compile(r"(\.\s*){3,}\s*\d+\s*$|\s\d{1,4}$")
 _PAGE_NUMBER = re.compile(r"^\s*(page\s+)?\d{1,4}(\s+of\s+\d+)?\s*$", re.I)
 _STRUCTURE = re.compile(r"desired\s+outcome|level\s+of\s+risk|implementation\s+guidance", re.I)
 _LEAD_IN = re.compile(
-    r"^[ \t]*(desired\s+outcome|benefits\s+of\s+establishing\s+this\s+best\s+practice"
-    r"|level\s+of\s+risk\s+exposed\s+if\s+this\s+best\s+practice\s+is\s+not\s+established"
-    r"|common\s+anti-patterns)\s*:",
+    # The lens words these labels in several ways ("if this practice is not established"...),
+    # so only their first words are fixed.
+    r"^[ \t]*(desired\s+outcome|benefits\s+of\s+establishing[^:\n]{0,60}"
+    r"|level\s+of\s+risk[^:]{0,90}|common\s+anti-patterns)\s*:",
     re.I | re.M,
 )
 _PLAIN_HEADING = re.compile(
