@@ -404,6 +404,11 @@ def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch
     next(b for b in at.button if b.label == "Detach design").click().run()
     ask(at, "How do I log model invocations?")
     assert diagrams == [str(kept[0]), None]
+    # Back on the review screen the review is still there, until cleared.
+    open_review(at)
+    assert unescape(at.subheader[0].value) == SAM.name and at.dataframe
+    next(b for b in at.button if b.label == "Clear review").click().run()
+    assert not at.dataframe and any("Upload a diagram" in i.value for i in at.info)
 
 
 def test_pasted_mermaid_is_reviewed_and_its_labels_escaped_for_dot():

@@ -29,7 +29,7 @@ PASTE_EXAMPLE = """flowchart LR
 """
 
 
-def _run_review(lens: Any, data: bytes, filename: str, origin: str, limit: int) -> None:
+def _run_review(lens: Any, data: bytes, filename: str, limit: int) -> None:
     """Review ``data`` and keep the result in the session, or show why it failed."""
     if len(data) > limit:
         st.error(
@@ -51,7 +51,6 @@ def _run_review(lens: Any, data: bytes, filename: str, origin: str, limit: int) 
         state.show_error(exc)
         return
     st.session_state[state.REVIEW] = state.ReviewState(filename=filename, data=data, review=review)
-    st.session_state["review-origin"] = origin
 
 
 def _inputs(lens: Any, limit: int) -> None:
@@ -66,12 +65,11 @@ def _inputs(lens: Any, limit: int) -> None:
         )
         if uploaded is not None and st.session_state.get("review-file-id") != uploaded.file_id:
             st.session_state["review-file-id"] = uploaded.file_id
-            _run_review(lens, uploaded.getvalue(), uploaded.name, "upload", limit)
-        elif uploaded is None and st.session_state.get("review-file-id"):
-            # The file was removed from the uploader: its review goes with it.
+            _run_review(lens, uploaded.getvalue(), uploaded.name, limit)
+        elif uploaded is None:
+            # The uploader is also empty after a visit to another screen, so the review is
+            # kept (until cleared or replaced); the same file uploaded again is reviewed again.
             st.session_state["review-file-id"] = None
-            if st.session_state.get("review-origin") == "upload":
-                st.session_state.pop(state.REVIEW, None)
     with paste_tab:
         text = st.text_area(
             "Mermaid flowchart", key="paste", height=160, placeholder=PASTE_EXAMPLE
@@ -80,7 +78,12 @@ def _inputs(lens: Any, limit: int) -> None:
             "Review pasted Mermaid", icon=":material/play_arrow:", disabled=not text.strip()
         )
         if clicked:
-            _run_review(lens, text.encode("utf-8"), "pasted.mmd", "paste", limit)
+            _run_review(lens, text.encode("utf-8"), "pasted.mmd", limit)
+
+
+def _clear() -> None:
+    st.session_state.pop(state.REVIEW, None)
+    st.session_state[state.ATTACHED] = False
 
 
 def _ask_in_chat(question: str | None = None) -> None:
@@ -275,6 +278,7 @@ def render_review(rs: state.ReviewState) -> None:
             on_click=_ask_in_chat,
             args=("What are the most important gaps in this design, and how do I close them?",),
         )
+        st.button("Clear review", icon=":material/close:", type="tertiary", on_click=_clear)
 
 
 def review_view(lens: Any, max_upload_bytes: int) -> None:
