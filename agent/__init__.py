@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from corpus.errors import InputError, LenswiseError
+
 if TYPE_CHECKING:
     from agent.api import LensAssistant
 
-__all__ = ["LensAssistant"]
+__all__ = ["InputError", "LensAssistant", "LenswiseError"]
 
 
 def __getattr__(name: str):

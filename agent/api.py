@@ -32,7 +32,7 @@ from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
 from agent.threads import Feedback, ThreadInfo, ThreadStore
 from corpus.errors import InputError, LenswiseError
-from corpus.models import Chunk, Corpus
+from corpus.models import Corpus
 from index.search import Hit
 
 MAX_QUESTION_CHARS = 4000
@@ -170,7 +170,7 @@ class LensAssistant:
             raise
         values = self.graph.get_state(config).values
         total = (time.perf_counter() - started) * 1000
-        answer = self._answer(values, question, thread_id)
+        answer = self._answer(values.get("answer") or {}, question, thread_id)
         answer.timings_ms = {
             "load": (loaded - started) * 1000,
             "graph": (time.perf_counter() - loaded) * 1000,
@@ -239,13 +239,13 @@ class LensAssistant:
             raise InputError(f"diagram not found: {diagram}")
         return str(path)
 
-    def _answer(self, values: dict, question: str, thread_id: str) -> Answer:
-        data = values.get("answer") or {}
-        passages = sorted(values.get("passages", {}).values(), key=lambda p: -p["score"])
-        hits = [
-            Hit(rank=i + 1, score=p["score"], chunk=Chunk.from_dict(p))
-            for i, p in enumerate(passages)
-        ]
+    def _answer(self, data: dict, question: str, thread_id: str) -> Answer:
+        """Build an :class:`Answer` from the answer record the graph stored for a turn."""
+        hits = []
+        for chunk_id, score in data.get("hits", []):
+            chunk = self.index.chunk(chunk_id)
+            if chunk is not None:
+                hits.append(Hit(rank=len(hits) + 1, score=score, chunk=chunk))
         corpus = self.index.corpus
         return Answer(
             question=question,
@@ -253,7 +253,7 @@ class LensAssistant:
             citations=[_citation(c) for c in data.get("citations", [])],
             hits=hits,
             warnings=list(data.get("warnings", [])),
-            model=self.settings.model,
+            model=data.get("model", self.settings.model),
             edition=corpus.edition if corpus else None,
             source=corpus.source if corpus else self.settings.source,
             usage=dict(data.get("usage", {})),
@@ -351,18 +351,8 @@ class LensAssistant:
             if isinstance(message, HumanMessage) and message.name is None:
                 question = str(message.content)
             elif isinstance(message, AIMessage) and "lenswise" in message.additional_kwargs:
-                data = message.additional_kwargs["lenswise"]
                 answers.append(
-                    Answer(
-                        question=question,
-                        text=data["text"],
-                        citations=[_citation(c) for c in data.get("citations", [])],
-                        warnings=list(data.get("warnings", [])),
-                        model=self.settings.model,
-                        usage=dict(data.get("usage", {})),
-                        declined=bool(data.get("declined")),
-                        thread_id=thread_id,
-                    )
+                    self._answer(message.additional_kwargs["lenswise"], question, thread_id)
                 )
         return answers
 
@@ -393,6 +383,10 @@ class LensAssistant:
                 time.time(),
             )
         )
+
+    def feedback_given(self, thread_id: str) -> dict[int, Feedback]:
+        """Return the stored feedback of a thread, by answer number."""
+        return {fb.turn: fb for fb in self.store.feedback() if fb.thread_id == thread_id}
 
     def export_feedback_suite(self) -> str:
         """Return stored feedback as an answers eval suite (YAML); liked answers become cases."""

@@ -351,12 +351,15 @@ def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
     text = state.draft
     if state.verdict == "weak" and extractive.NO_COVERAGE_TEXT not in text:
         text = f"{extractive.NO_COVERAGE_TEXT}\n\n{text}"
+    ranked = sorted(state.passages.values(), key=lambda p: -p["score"])
     answer = {
         "text": text,
+        "hits": [[p["chunk_id"], p["score"]] for p in ranked],
         "citations": checked["citations"],
         "warnings": [*state.warnings, *checked["verification_warnings"]],
         "declined": state.route == "out_of_scope",
         "usage": state.usage,
+        "model": resolve(runtime).settings.model,
     }
     message = AIMessage(content=text, additional_kwargs={"lenswise": answer})
     return {"answer": answer, "messages": [message]}

@@ -179,6 +179,14 @@ class LensIndex:
             query, k=k, mode=mode, pillar=pillar, lens=lens, risk=risk, per_doc=per_doc
         )
 
+    def chunk(self, chunk_id: str) -> Chunk | None:
+        """Return the chunk with this id, or None."""
+        return self._by_chunk_id.get(chunk_id)
+
+    @cached_property
+    def _by_chunk_id(self) -> dict[str, Chunk]:
+        return {c.chunk_id: c for c in self.chunks}
+
     def chunks_of(self, ident: str) -> list[Chunk]:
         """Return the chunks of a practice id, a question id (with its practices) or a page id."""
         upper = ident.upper()

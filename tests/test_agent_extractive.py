@@ -32,6 +32,9 @@ def test_follow_up_uses_the_thread(real_lens):
     follow = real_lens.ask("what about cost?", thread_id="t")
     assert follow.citations[0].pillar == "Cost Optimization"
     restarted = LensAssistant(real_lens.settings, index=real_lens.index)
+    saved = restarted.transcript("t")
+    assert saved[1].hits and saved[1].hits[0].chunk.pillar == "Cost Optimization"
+    assert [c.bp_id for c in saved[1].citations] == [c.bp_id for c in follow.citations]
     assert [a.question for a in restarted.transcript("t")] == [
         "How do we bound an agent that keeps calling tools?",
         "what about cost?",
@@ -87,6 +90,7 @@ def test_cli_ask_json_and_errors(real_home, monkeypatch, capsys):
 def test_feedback_and_exports(real_lens):
     real_lens.ask("How do I evaluate model quality over time?", thread_id="f")
     real_lens.feedback("f", 0, 1, "clear and useful")
+    assert real_lens.feedback_given("f")[0].comment == "clear and useful"
     suite = real_lens.export_feedback_suite()
     assert "How do I evaluate model quality over time?" in suite and "GENOPS01-BP01" in suite
     markdown = real_lens.export_thread("f")

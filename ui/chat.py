@@ -71,31 +71,9 @@ def citation_chips(citations: list[Any], per_row: int = 2) -> None:
                 col.badge(label, icon=":material/menu_book:", color="gray")
 
 
-def _cited_passages(lens: Any, citations: list[Any]) -> list[dict[str, Any]]:
-    """Look up the passages the citations name (saved turns keep citations, not hits)."""
-    passages: list[dict[str, Any]] = []
-    for c in citations:
-        if not c.bp_id or not c.chunk_ids:
-            continue
-        try:
-            hits = lens.search(c.bp_id, k=20, per_doc=0)
-        except Exception:  # noqa: BLE001 - the quotes are still shown
-            continue
-        passages += [
-            {**h.to_dict(), "score": None} for h in hits if h.chunk.chunk_id in c.chunk_ids
-        ]
-    return [{**p, "rank": i + 1} for i, p in enumerate(passages)]
-
-
-def passages_for(lens: Any, answer: Any, thread_id: str | None, turn: int) -> list[dict[str, Any]]:
-    """Return the answer's supporting passages: its hits, else those kept or looked up."""
-    if answer.hits:
-        return [h.to_dict() for h in answer.hits]
-    kept = st.session_state.setdefault(state.PASSAGES, {})
-    key = (thread_id, turn)
-    if key not in kept:
-        kept[key] = _cited_passages(lens, answer.citations)
-    return kept[key]
+def passages_for(answer: Any) -> list[dict[str, Any]]:
+    """Return the answer's supporting passages (saved turns keep their hits too)."""
+    return [h.to_dict() for h in answer.hits]
 
 
 def sources_panel(answer: Any, passages: list[dict[str, Any]]) -> None:
@@ -153,10 +131,22 @@ def _store_feedback(lens: Any, thread_id: str, turn: int, from_comment: bool) ->
     st.toast("Feedback saved. Thank you!", icon=":material/check:")
 
 
+def _restore_feedback(lens: Any, thread_id: str) -> None:
+    """Preset the thumbs and comments of a thread from the stored feedback (once per session)."""
+    done = st.session_state.setdefault("feedback-restored", set())
+    if thread_id in done:
+        return
+    done.add(thread_id)
+    for turn, fb in lens.feedback_given(thread_id).items():
+        st.session_state.setdefault(f"fb-{thread_id}-{turn}", 1 if fb.score > 0 else 0)
+        st.session_state.setdefault(f"fbc-{thread_id}-{turn}", fb.comment)
+
+
 def answer_actions(lens: Any, answer: Any, thread_id: str | None, turn: int) -> None:
     """Show thumbs up/down, an optional comment, and the answer's markdown download."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         if thread_id is not None:
+            _restore_feedback(lens, thread_id)
             st.feedback(
                 "thumbs",
                 key=f"fb-{thread_id}-{turn}",
@@ -189,7 +179,7 @@ def render_answer(lens: Any, answer: Any, thread_id: str | None, turn: int) -> N
     citation_chips(answer.citations)
     for warning in answer.warnings:
         st.warning(escape_markdown(warning), icon=":material/warning:")
-    sources_panel(answer, passages_for(lens, answer, thread_id, turn))
+    sources_panel(answer, passages_for(answer))
     st.caption(_meta(answer))
     answer_actions(lens, answer, thread_id, turn)
 
@@ -286,8 +276,6 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
             lens.delete_thread(thread_id)
         return
     state.open_thread(thread_id)
-    kept = st.session_state.setdefault(state.PASSAGES, {})
-    kept[(thread_id, turns)] = [h.to_dict() for h in answer.hits]
     # Rerun so the sidebar, the title and the transcript all show the saved turn.
     st.rerun()
 

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
+from agent import LenswiseError
 from agent.config import Settings
-from corpus.errors import LenswiseError
 from ui.render import escape_markdown, one_line
 
 if TYPE_CHECKING:
@@ -34,8 +34,6 @@ REVIEW = "review"
 """The last diagram review: a :class:`ReviewState`."""
 ATTACHED = "attached_design"
 """When True, chat questions are asked about the reviewed design."""
-PASSAGES = "passages"
-"""Supporting passages of answers, by (thread id, turn): saved turns do not keep them."""
 PENDING = "pending_question"
 """A question chosen from the examples, asked on the next run."""
 

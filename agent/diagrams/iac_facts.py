@@ -80,7 +80,8 @@ def statement_facts(statements: Iterable[Any]) -> dict[str, Any]:
         if not isinstance(statement, dict) or str(statement.get("Effect", "Allow")) != "Allow":
             continue
         acts = [a for a in _as_list(statement.get("Action")) if isinstance(a, str)]
-        resources = [r for r in _as_list(statement.get("Resource")) if isinstance(r, str)]
+        # Non-string resources are intrinsic functions (``!Sub arn:...``): specific ARNs.
+        resources = _as_list(statement.get("Resource"))
         any_resource = "*" in resources or not resources and "Resource" in statement
         actions.update(acts)
         for action in acts:
