@@ -12,6 +12,8 @@ REPO = Path(__file__).resolve().parent.parent
 SHARED = REPO.parent / "shared"
 LENS = SHARED / "lens"
 GENAI_MARKDOWN = LENS / "wa-references" / "lenses" / "generative-ai"
+LENS_DOCS = "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/"
+"""Official docs folder of the lens; page URLs are ``LENS_DOCS + "<id>.html"``."""
 
 
 class HashEmbedder:

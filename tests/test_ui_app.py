@@ -20,15 +20,13 @@ from tests.fake_bedrock import (  # noqa: F401  (fake_bedrock fixture)
     access_denied_error,
     fake_bedrock_fixture,
 )
-from tests.helpers import SHARED
+from tests.helpers import LENS_DOCS, SHARED
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 DIAGRAMS = SHARED / "diagrams"
 SAM = DIAGRAMS / "aws-samples_serverless-pdf-chat__backend_template.yaml"
 QUESTION = "How do I protect a chatbot against prompt injection?"
-GENSEC04_BP02 = (
-    "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/gensec04-bp02.html"
-)
+GENSEC04_BP02 = LENS_DOCS + "gensec04-bp02.html"
 
 
 @pytest.fixture(scope="module")
@@ -250,11 +248,18 @@ class ScriptedLens:
         if self.error:
             raise self.error
         citation = Citation(
-            "GENSEC04-BP02", "Sanitize inputs", GENSEC04_BP02, ("c#1",), "Screen every prompt.",
-            risk="High", pillar="Security", page_id="GENSEC04-BP02",
+            "GENSEC04-BP02",
+            "Sanitize inputs",
+            GENSEC04_BP02,
+            ("c#1",),
+            "Screen every prompt.",
+            risk="High",
+            pillar="Security",
+            page_id="GENSEC04-BP02",
         )
-        answer = Answer(question, self.text, [citation], warnings=self.warnings,
-                        thread_id=thread_id)
+        answer = Answer(
+            question, self.text, [citation], warnings=self.warnings, thread_id=thread_id
+        )
         yield Event("token", self.text)
         yield Event("citation", citation)
         self._answers.setdefault(thread_id, []).append(answer)
@@ -443,8 +448,12 @@ def test_lens_browser_lists_pillars_questions_and_practices():
     assert not at.exception
     subheaders = [s.value for s in at.subheader]
     assert subheaders[:6] == [
-        "Operational Excellence", "Security", "Reliability", "Performance Efficiency",
-        "Cost Optimization", "Sustainability",
+        "Operational Excellence",
+        "Security",
+        "Reliability",
+        "Performance Efficiency",
+        "Cost Optimization",
+        "Sustainability",
     ]
     practices = [m.value for m in at.markdown if m.value.startswith("##### ")]
     assert len([p for p in practices if "-BP" in p]) == 51

@@ -62,8 +62,10 @@ def test_ask_cite_upload_and_review_in_chromium(chromium, real_home, tmp_path):
             cells = page.get_by_test_id("stDataFrame").locator("td")
             assert "GENOPS01-BP01" in cells.all_inner_texts()
             assert page.get_by_text("51 of 51 best practices").is_visible()
-            gaps = page.get_by_test_id("stMetric").filter(has_text="Gaps").get_by_test_id(
-                "stMetricValue"
+            gaps = (
+                page.get_by_test_id("stMetric")
+                .filter(has_text="Gaps")
+                .get_by_test_id("stMetricValue")
             )
             expected = int(gaps.inner_text())
             page.get_by_test_id("stMultiSelect").nth(1).locator("input").click()

@@ -6,6 +6,7 @@ import re
 
 from agent.diagrams import Architecture, Component, Edge, Group
 from agent.results import Citation
+from tests.helpers import LENS_DOCS
 from ui.graph import architecture_dot, dot_escape
 from ui.render import (
     citation_label,
@@ -15,15 +16,26 @@ from ui.render import (
     slugify,
 )
 
-URL = "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/gensec04-bp02.html"
+URL = LENS_DOCS + "gensec04-bp02.html"
 CITATION = Citation(
-    "GENSEC04-BP02", "Sanitize and validate user inputs to foundation models", URL, ("c#1",),
-    "Screen every prompt.", risk="High", pillar="Security", page_id="GENSEC04-BP02",
+    "GENSEC04-BP02",
+    "Sanitize and validate user inputs to foundation models",
+    URL,
+    ("c#1",),
+    "Screen every prompt.",
+    risk="High",
+    pillar="Security",
+    page_id="GENSEC04-BP02",
 )
 PAGE = Citation(
-    None, "Responsible AI", "https://docs.aws.amazon.com/wellarchitected/latest/x.html", (), "",
+    None,
+    "Responsible AI",
+    "https://docs.aws.amazon.com/wellarchitected/latest/x.html",
+    (),
+    "",
     page_id="responsible-ai",
 )
+
 DOT_STRING = re.compile(r'label="((?:[^"\\]|\\.)*)"')
 
 
@@ -123,7 +135,7 @@ def test_architecture_dot_caps_large_designs_and_accepts_dicts():
         "edges": [{"source": "c0", "target": "c1", "label": ""}],
     }
     dot = architecture_dot(arch, max_nodes=10)
-    assert dot.count("[label=\"box") == 10
+    assert dot.count('[label="box') == 10
     assert "20 more components not drawn" in dot
     assert "rankdir=TB" in dot and "n0 -> n1;" in dot
 

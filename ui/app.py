@@ -18,8 +18,11 @@ from ui.review import review_view
 from ui.settings import pillar_filter, settings_panel
 from ui.threads import threads_panel
 
-ICONS = {"Chat": ":material/forum:", "Diagram review": ":material/schema:",
-         "Lens browser": ":material/menu_book:"}
+ICONS = {
+    "Chat": ":material/forum:",
+    "Diagram review": ":material/schema:",
+    "Lens browser": ":material/menu_book:",
+}
 
 
 def _export_panel(lens, where) -> None:

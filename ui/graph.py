@@ -101,7 +101,7 @@ def architecture_dot(
     lines = [
         "digraph architecture {",
         f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=12, nodesep=0.25, '
-        'ranksep=0.45];',
+        "ranksep=0.45];",
         '  node [fontname="Helvetica", fontsize=12, margin="0.12,0.06"];',
         '  edge [fontname="Helvetica", fontsize=10, color="#666666", arrowsize=0.7];',
     ]
@@ -156,7 +156,7 @@ def architecture_dot(
         src, dst = node_ids.get(_get(edge, "source")), node_ids.get(_get(edge, "target"))
         if src and dst:
             label = dot_escape(_get(edge, "label"), 30) if edge_labels else ""
-            lines.append(f'  {src} -> {dst}' + (f' [label="{label}"];' if label else ";"))
+            lines.append(f"  {src} -> {dst}" + (f' [label="{label}"];' if label else ";"))
     if dropped:
         lines.append(f'  more [shape=plaintext, label="… {dropped} more components not drawn"];')
     lines.append("}")

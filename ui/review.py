@@ -13,8 +13,20 @@ from ui import state
 from ui.graph import architecture_dot
 from ui.render import STATUS_LABELS, escape_markdown, is_trusted_url, one_line, slugify
 
-UPLOAD_TYPES = ("drawio", "xml", "png", "svg", "mmd", "mermaid", "md", "yaml", "yml", "json",
-                "template", "tf")
+UPLOAD_TYPES = (
+    "drawio",
+    "xml",
+    "png",
+    "svg",
+    "mmd",
+    "mermaid",
+    "md",
+    "yaml",
+    "yml",
+    "json",
+    "template",
+    "tf",
+)
 FORMATS_HELP = (
     "draw.io (.drawio, .xml, .drawio.png, .drawio.svg), Mermaid flowcharts (.mmd, .md), "
     "CloudFormation / SAM templates (.yaml, .json) and Terraform (.tf)."
@@ -71,9 +83,7 @@ def _inputs(lens: Any, limit: int) -> None:
             # kept (until cleared or replaced); the same file uploaded again is reviewed again.
             st.session_state["review-file-id"] = None
     with paste_tab:
-        text = st.text_area(
-            "Mermaid flowchart", key="paste", height=160, placeholder=PASTE_EXAMPLE
-        )
+        text = st.text_area("Mermaid flowchart", key="paste", height=160, placeholder=PASTE_EXAMPLE)
         clicked = st.button(
             "Review pasted Mermaid", icon=":material/play_arrow:", disabled=not text.strip()
         )
@@ -153,9 +163,7 @@ def coverage_chart(coverage: dict[str, Any]) -> alt.Chart:
             order=alt.Order("status_rank:Q"),
             tooltip=["Pillar", "Status", "Best practices"],
         )
-        .transform_calculate(
-            status_rank="indexof(['Addressed', 'Gap', 'Unknown'], datum.Status)"
-        )
+        .transform_calculate(status_rank="indexof(['Addressed', 'Gap', 'Unknown'], datum.Status)")
         .properties(height=46 * max(1, len(coverage.get("by_pillar", {}))))
     )
 
@@ -178,8 +186,11 @@ def _summary(rs: state.ReviewState) -> None:
     cols[5].metric("Unknown", cov["unknown"])
     warnings = list(review.warnings)
     if warnings:
-        with st.expander(f"Parser notes ({len(warnings)})", expanded=len(warnings) <= 3,
-                         icon=":material/warning:"):
+        with st.expander(
+            f"Parser notes ({len(warnings)})",
+            expanded=len(warnings) <= 3,
+            icon=":material/warning:",
+        ):
             for warning in warnings:
                 st.warning(escape_markdown(warning))
 
@@ -188,10 +199,12 @@ def _findings_table(review: Any) -> None:
     frame = findings_frame(review)
     st.markdown("#### Findings")
     c1, c2, c3 = st.columns(3)
-    pillars = c1.multiselect("Pillar", sorted(frame["Pillar"].unique()), key="f-pillar",
-                             placeholder="All pillars")
-    statuses = c2.multiselect("Status", list(STATUS_COLORS), key="f-status",
-                              placeholder="All statuses")
+    pillars = c1.multiselect(
+        "Pillar", sorted(frame["Pillar"].unique()), key="f-pillar", placeholder="All pillars"
+    )
+    statuses = c2.multiselect(
+        "Status", list(STATUS_COLORS), key="f-status", placeholder="All statuses"
+    )
     risks = c3.multiselect("Risk", list(RISK_ORDER), key="f-risk", placeholder="All risks")
     shown = frame
     if pillars:

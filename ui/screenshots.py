@@ -74,7 +74,10 @@ def serve_app(home: Path, log: Path | None = None, timeout: float = 180.0) -> It
     env.pop("LENSWISE_MODEL", None)
     out = open(log, "wb") if log else subprocess.DEVNULL  # noqa: SIM115 - closed below
     proc = subprocess.Popen(
-        streamlit_command(port), env=env, stdout=out, stderr=subprocess.STDOUT,
+        streamlit_command(port),
+        env=env,
+        stdout=out,
+        stderr=subprocess.STDOUT,
         start_new_session=True,
     )
     try:
