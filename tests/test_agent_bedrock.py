@@ -60,13 +60,23 @@ def test_bedrock_error_is_one_clear_line_and_the_thread_survives(
 
 
 def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path):
-    from index.store import open_index
+    from corpus.chunking import chunk_documents
+    from corpus.sources import load_source
+    from index.embeddings import load_embedder
+    from index.store import ensure_index, load_index
 
-    settings = Settings(home=tmp_path, embedding_model="bedrock:amazon.titan-embed-text-v2:0")
-    index, report = open_index(settings)
-    assert index.manifest["model"] == "bedrock:amazon.titan-embed-text-v2:0"
-    assert index.manifest["dim"] == 32 and report.embedded == report.chunks
+    model = "bedrock:amazon.titan-embed-text-v2:0"
+    corpus = load_source("builtin", home=tmp_path)
+    chunks = [c for c in chunk_documents(corpus.documents) if c.question_id == "GENSEC02"]
+    embedder = load_embedder(model)
+    report = ensure_index(
+        chunks, home=tmp_path, model=model, embedder=lambda: embedder, source="builtin"
+    )
+    index = load_index(report.path, model, lambda: embedder)
+    assert index.manifest["model"] == model
+    assert index.manifest["dim"] == 32 and report.embedded == report.chunks == len(chunks)
     calls = len(fake_bedrock.requests)
     hits = index.search("guardrails for harmful responses", k=3, mode="dense")
     assert hits and len(fake_bedrock.requests) == calls + 1
     assert fake_bedrock.requests[-1].model_id == "amazon.titan-embed-text-v2:0"
+    assert fake_bedrock.requests[-1].body["inputText"] == "guardrails for harmful responses"
