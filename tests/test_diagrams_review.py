@@ -212,3 +212,17 @@ def test_review_speed_on_a_large_graph(practices):
     start = time.perf_counter()
     review_architecture(arch, practices)
     assert time.perf_counter() - start < 5
+
+
+def test_a_drawn_vpc_turns_a_missing_endpoint_into_a_gap(practices):
+    flat = _review(BARE, "flat.mmd", practices)
+    assert _status(flat, "GENSEC01-BP02").status == "unknown"  # network not drawn at all
+    networked = """graph LR
+  U[Users] --> API[Amazon API Gateway]
+  subgraph VPC[Amazon VPC]
+    L[AWS Lambda]
+  end
+  API --> L --> B[Amazon Bedrock]
+"""
+    finding = _status(_review(networked, "vpc.mmd", practices), "GENSEC01-BP02")
+    assert finding.status == "gap" and "no VPC endpoint" in finding.explanation

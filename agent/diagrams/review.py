@@ -220,7 +220,9 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
             rule.addressed_text.format(names=_names(ok_ev, arch) or arch.format),
         )
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
-    counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and arch.is_iac
+    drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
+    detailed = arch.is_iac or bool(rule.absent_when_drawn & drawn)
+    counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and detailed
     if counts and (not rule.absent_requires or required):
         evidence = (required or concerned)[:_MAX_EVIDENCE]
         text = rule.absent_text or rule.gap_text

@@ -28,6 +28,9 @@ class Rule:
     gap: tuple[dict[str, Any], ...] = ()
     absent: str = "unknown"
     absent_requires: frozenset[str] = frozenset()
+    absent_when_drawn: frozenset[str] = frozenset()
+    """For ``gap-in-iac``: services or group kinds whose presence in a drawing shows that the
+    author drew this level of detail, so a missing control there is a gap too."""
     addressed_text: str = ""
     gap_text: str = ""
     absent_text: str = ""
@@ -104,6 +107,7 @@ def parse_rules(data: dict) -> RuleBook:
             gap=tuple(_matcher(m, sets, bp_id) for m in raw.get("gap", [])),
             absent=raw.get("absent", "unknown"),
             absent_requires=_expand(raw.get("absent_requires", []), sets, bp_id),
+            absent_when_drawn=frozenset(raw.get("absent_when_drawn", [])),
             addressed_text=raw.get("addressed_text", ""),
             gap_text=raw.get("gap_text", ""),
             absent_text=raw.get("absent_text", ""),
