@@ -42,3 +42,23 @@ def test_full_lens_text_retrieval_gate(tmp_path):
     if not GENAI_MARKDOWN.is_dir():
         pytest.skip("../shared/lens is not present")
     _check(_run(Settings(home=tmp_path / "home", source=str(GENAI_MARKDOWN))))
+
+
+def _gate(name: str, settings: Settings, index) -> None:
+    from agent import LensAssistant
+
+    result = run_suite(
+        load_suite(name), settings, target=LensAssistant(settings, index=index), progress=False
+    )
+    failures = [f"{t['metric']} = {t['value']:.3f} (needs {t['rule']})" for t in result.failures()]
+    assert not failures, f"{name}: thresholds not met: {failures}"
+
+
+def test_answers_suite_gate(real_index, tmp_path):
+    _gate("answers", Settings(home=tmp_path), real_index)
+
+
+def test_diagrams_suite_gate(real_index, tmp_path):
+    if not (GENAI_MARKDOWN.parents[3] / "diagrams").is_dir():
+        pytest.skip("../shared/diagrams is not present")
+    _gate("diagrams", Settings(home=tmp_path), real_index)
