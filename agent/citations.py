@@ -156,7 +156,7 @@ def _check_support(
     quotes: dict[str, tuple[float, str]] = {}
     pending: list[tuple[str, list[str]]] = []
     for claim, ids in _claims(text):
-        evidence = [s for i in ids for p in by_page.get(i, []) for s in sentences(p["text"])]
+        evidence = _evidence(ids, by_page)
         if not evidence:
             continue
         scores = [containment(claim, s) for s in evidence]
@@ -167,7 +167,7 @@ def _check_support(
             pending.append((claim, ids))
     if pending and embed is not None:
         for claim, ids in pending[:]:
-            evidence = [s for i in ids for p in by_page.get(i, []) for s in sentences(p["text"])]
+            evidence = _evidence(ids, by_page)
             vectors = embed([claim, *evidence])
             sims = vectors[1:] @ vectors[0]
             best = int(np.argmax(sims))
@@ -179,6 +179,17 @@ def _check_support(
         short = claim if len(claim) <= 90 else claim[:87] + "..."
         result.warnings.append(f'unsupported claim (not backed by {", ".join(ids)}): "{short}"')
     return {ident: quote for ident, (_, quote) in quotes.items()}
+
+
+def _evidence(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
+    """Return the sentences of the cited pages' passages; section headings count as text."""
+    out: list[str] = []
+    for ident in ids:
+        pages = by_page.get(ident, [])
+        headings = "; ".join(dict.fromkeys(p["section"] for p in pages))
+        out += [headings] if headings else []
+        out += [s for p in pages for s in sentences(p["text"])]
+    return out
 
 
 def _keep_quote(

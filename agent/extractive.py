@@ -188,10 +188,23 @@ def compose_lens_answer(
         if not picked:
             continue
         parts.append(_label(group))
+        outline = _outline(group)
+        if outline:
+            parts.append(f"- {_cited(outline, group.key)}")
         parts += [f"- {_cited(s, group.key)}" for s in picked]
         parts.append("")
     parts.append(f"_{edition_line}_")
     return "\n".join(parts)
+
+
+def _outline(group: DocGroup) -> str:
+    """For a general page with several sections (the RAI dimensions...), list its sections."""
+    if group.is_practice or group.question_title:
+        return ""
+    headings = list(
+        dict.fromkeys(p["section"] for p in group.passages if p["section"] != "Overview")
+    )
+    return f"The page covers: {'; '.join(headings)}." if len(headings) >= 3 else ""
 
 
 def _unknown_terms(question: str, weight: Callable[[str], float]) -> list[str]:

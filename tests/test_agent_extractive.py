@@ -106,3 +106,10 @@ def test_terms_the_lens_never_uses_are_named(real_lens):
     assert answer.text.startswith("The lens does not mention HIPAA or eligible;")
     covered = real_lens.ask("How do I protect a Bedrock chatbot against prompt injection?")
     assert covered.text.startswith("The lens addresses this mainly in **GENSEC04-BP02**")
+
+
+def test_overview_pages_list_their_sections(real_lens):
+    answer = real_lens.ask("What are the eight dimensions of responsible AI?")
+    assert answer.citations[0].page_id == "responsible-ai" and answer.warnings == []
+    for dimension in ("Fairness", "Controllability", "Veracity and robustness", "Transparency"):
+        assert dimension in answer.text
