@@ -25,11 +25,10 @@ DOMAIN_STEMS = frozenset(
         "transcription translation conversation conversational"
     )
 )
-FOLLOW_UP = re.compile(
-    r"^\s*(and|also|what about|how about|and what about|same for|what if|then|ok|okay|so)\b"
-    r"|\b(it|this|that|these|those|them|the same|above|previous)\b",
-    re.I,
+FOLLOW_UP_START = re.compile(
+    r"^\s*(and|also|what about|how about|same for|what if|then|ok|okay|so)\b", re.I
 )
+REFERS_BACK = re.compile(r"\b(it|this|that|these|those|them|the same|above|previous)\b", re.I)
 BROAD = re.compile(
     r"\b(all (the )?pillars|every pillar|overall|end[- ]to[- ]end|checklist|what should (i|we) "
     r"consider|where do (i|we) start|best practices for|review (my|our|this))\b",
@@ -86,8 +85,17 @@ def mentioned_pillar(question: str) -> str | None:
 
 
 def is_follow_up(question: str, previous: str | None) -> bool:
-    """Return True when ``question`` leans on the previous turn ("what about cost?")."""
-    return bool(previous) and len(question.split()) <= 10 and bool(FOLLOW_UP.search(question))
+    """Return True when ``question`` leans on the previous turn.
+
+    Either it opens like a continuation ("what about cost?", "and for agents?") or it is short
+    and points back ("how do I test that?"); a full question that merely contains "it" is not.
+    """
+    words = len(question.split())
+    if not previous:
+        return False
+    if FOLLOW_UP_START.search(question):
+        return words <= 12
+    return words <= 6 and bool(REFERS_BACK.search(question))
 
 
 def in_scope(question: str, best_dense_score: float) -> bool:
