@@ -50,6 +50,7 @@ class LensAssistant:
         k: int | None = None,
         index: Any = None,
         chat_model: Any = None,
+        notify: Any = None,
     ) -> None:
         """Configure the assistant; nothing heavy is loaded until first use.
 
@@ -60,10 +61,12 @@ class LensAssistant:
             k: passages retrieved per search.
             index: an already opened ``index.store.LensIndex`` (skips opening one).
             chat_model: a LangChain chat model to use instead of building one from ``model``.
+            notify: called with one line when an index has to be built first (takes seconds).
         """
         self.settings = (settings or Settings.from_env()).with_(model=model, source=source, k=k)
         self._index = index
         self._chat_model = chat_model
+        self._notify = notify
         self._store: ThreadStore | None = None
         self._corpus: Corpus | None = None
         self._graph = None
@@ -76,7 +79,7 @@ class LensAssistant:
         if self._index is None:
             from index.store import open_index
 
-            self._index, _ = open_index(self.settings)
+            self._index, _ = open_index(self.settings, notify=self._notify)
         return self._index
 
     @property

@@ -313,6 +313,7 @@ def ensure_index(
     source: str,
     edition: str | None = None,
     force: bool = False,
+    notify: Callable[[str], None] | None = None,
 ) -> BuildReport:
     """Build the index for ``chunks`` unless an identical one exists; return what happened.
 
@@ -324,6 +325,7 @@ def ensure_index(
         source: corpus source label for the manifest.
         edition: lens edition of the corpus, when known.
         force: rebuild even when a valid index exists.
+        notify: called with one line before a build starts (the CLI prints it).
     """
     started = time.perf_counter()
     if not chunks:
@@ -335,6 +337,8 @@ def ensure_index(
     with _lock(index_root(home), path.name):
         if not force and _is_valid(path, model):  # another process finished it meanwhile
             return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
+        if notify:
+            notify(f"building the index for source '{source}' ({len(chunks)} chunks)...")
         embedded = _build(
             path,
             chunks,
@@ -427,7 +431,9 @@ class IndexConfig(Protocol):
     lens: str
 
 
-def open_index(config: IndexConfig, *, force: bool = False) -> tuple[LensIndex, BuildReport]:
+def open_index(
+    config: IndexConfig, *, force: bool = False, notify: Callable[[str], None] | None = None
+) -> tuple[LensIndex, BuildReport]:
     """Load the corpus named by ``config.source`` and return its index, building it if needed.
 
     The corpus is attached to the index as ``index.corpus`` (the agent needs its documents).
@@ -450,6 +456,7 @@ def open_index(config: IndexConfig, *, force: bool = False) -> tuple[LensIndex, 
         source=corpus.source,
         edition=corpus.edition,
         force=force,
+        notify=notify,
     )
     index = load_index(report.path, model, embedder)
     index.corpus = corpus

@@ -19,8 +19,10 @@ def hash_cli(monkeypatch, tmp_path):
 
 def test_build_then_reuse(hash_cli, capsys):
     assert main(["index", "build", "--json"]) == 0
-    first = json.loads(capsys.readouterr().out)
+    out = capsys.readouterr()
+    first = json.loads(out.out)
     assert first["reused"] is False and first["embedded"] == first["chunks"] > 300
+    assert out.err.startswith("building the index for source 'builtin'")
     assert main(["index", "build", "--json"]) == 0
     again = json.loads(capsys.readouterr().out)
     assert again["reused"] is True and again["path"] == first["path"]

@@ -28,7 +28,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Answer the question and print it with its sources."""
     from agent import LensAssistant
 
-    lens = LensAssistant(settings, model=args.model)
+    lens = LensAssistant(
+        settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
+    )
     kwargs = {"thread_id": args.thread, "diagram": args.diagram, "pillar": args.pillar}
     if args.json:
         print(json.dumps(lens.ask(args.question, **kwargs).to_dict(), ensure_ascii=False))

@@ -31,7 +31,9 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
     """Build or reuse the index and say which happened."""
     from index.store import open_index
 
-    index, report = open_index(settings, force=args.force)
+    index, report = open_index(
+        settings, force=args.force, notify=lambda line: print(line, file=sys.stderr)
+    )
     if args.json:
         print(
             json.dumps(

@@ -61,7 +61,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.index:
         index = open_index_dir(args.index, settings.embedding_model)
     else:
-        index, _ = open_index(settings)
+        index, _ = open_index(settings, notify=lambda line: print(line, file=sys.stderr))
     for query in queries:
         hits = index.search(
             query,
