@@ -77,7 +77,7 @@ class LensAssistant:
     def index(self):
         """The opened lens index (built on first use if needed)."""
         if self._index is None:
-            from index.store import open_index
+            from index.build import open_index
 
             self._index, _ = open_index(self.settings, notify=self._notify)
         return self._index

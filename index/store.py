@@ -1,88 +1,35 @@
-"""The on-disk index: one directory per (corpus content, embedding model), built atomically.
+"""The on-disk index and its loaded form: one directory per (corpus content, format, model).
 
-Layout of ``<home>/indexes/<corpus-hash>-<model>/``:
+Layout of ``<home>/indexes/<corpus-hash>-v<format>-<model>/``:
 ``manifest.json`` (source, hashes, model, dimension, counts, versions, created-at),
 ``chunks.jsonl`` (chunk metadata plus the hash of each embedded text), ``vectors.npy``
 (the embeddings, kept so that a rebuild re-embeds only changed chunks), ``dense.faiss``
 (inner-product index over normalised vectors) and ``bm25/`` (bm25s state).
 
-A build writes into a temporary sibling directory and renames it into place under an
-exclusive lock, so readers never see a half-written index and two builders never clash.
+Loading checks the manifest and every file; building lives in :mod:`index.build`.
 """
 
 from __future__ import annotations
 
-import fcntl
-import hashlib
 import json
 import math
-import shutil
 import threading
-import time
-import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from functools import cached_property
-from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
-from typing import Protocol
 
 import numpy as np
 
-from corpus.chunking import CHUNKER_VERSION, chunk_documents
 from corpus.errors import InputError
 from corpus.models import Chunk, Corpus
-from corpus.sources import load_source
-from index.embeddings import Embedder, load_embedder, model_slug
+from index.embeddings import Embedder, model_slug
 from index.search import HybridSearcher
 from index.sparse import SparseIndex
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
 _REBUILD = "rebuild it with 'lenswise index build --force'"
-_FILES = (MANIFEST, "chunks.jsonl", "vectors.npy", "dense.faiss")
-
-
-def embed_text(chunk: Chunk) -> str:
-    """Return the text that is embedded and BM25-indexed for ``chunk`` (context + body)."""
-    return f"{chunk.context}\n{chunk.section}: {chunk.text}"
-
-
-def _sha(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def corpus_hash(chunks: list[Chunk]) -> str:
-    """Return a content hash of the chunks (ids, metadata and text) and the chunker version."""
-    digest = hashlib.sha256(CHUNKER_VERSION.encode())
-    for chunk in chunks:
-        digest.update(json.dumps(chunk.to_dict(), sort_keys=True).encode("utf-8"))
-    return digest.hexdigest()
-
-
-def _versions() -> dict[str, str]:
-    out = {}
-    for package in ("lenswise", "faiss-cpu", "bm25s", "sentence-transformers"):
-        try:
-            out[package] = version(package)
-        except PackageNotFoundError:
-            out[package] = "unknown"
-    return out
-
-
-@dataclass(frozen=True)
-class BuildReport:
-    """What ``ensure_index`` did."""
-
-    path: Path
-    reused: bool
-    """True when an up-to-date index already existed (nothing was built)."""
-    embedded: int
-    """Chunks whose vectors were computed (the rest were reused from an earlier build)."""
-    chunks: int
-    seconds: float
+INDEX_FILES = (MANIFEST, "chunks.jsonl", "vectors.npy", "dense.faiss")
 
 
 class LensIndex:
@@ -209,17 +156,6 @@ def index_path(home: Path, chunks_hash: str, model: str) -> Path:
     return index_root(home) / f"{chunks_hash[:16]}-v{FORMAT_VERSION}-{model_slug(model)}"
 
 
-@contextmanager
-def _lock(root: Path, name: str):
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / f".{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
-
-
 def read_manifest(path: Path) -> dict:
     """Read and sanity-check ``manifest.json`` of an index directory (InputError if unusable)."""
     try:
@@ -265,206 +201,3 @@ def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> Lens
             f"index {path} is inconsistent (vectors, chunks and manifest disagree): {_REBUILD}"
         )
     return LensIndex(path, manifest, chunks, dense, sparse, embedder)
-
-
-def _previous_vectors(home: Path, model: str) -> dict[str, np.ndarray]:
-    """Collect vectors of earlier builds with the same model, keyed by embedded-text hash."""
-    reusable: dict[str, np.ndarray] = {}
-    root = index_root(home)
-    if not root.is_dir():
-        return reusable
-    for path in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)[:5]:
-        try:
-            manifest = read_manifest(path)
-            if manifest.get("model") != model:
-                continue
-            vectors = np.load(path / "vectors.npy")
-            rows = [
-                json.loads(line)
-                for line in (path / "chunks.jsonl").read_text().splitlines()
-                if line
-            ]
-        except (InputError, OSError, ValueError):
-            continue
-        if len(rows) != len(vectors):
-            continue
-        for row, vector in zip(rows, vectors, strict=True):
-            reusable.setdefault(row.get("embed_hash", ""), vector)
-    return reusable
-
-
-def _is_valid(path: Path, model: str) -> bool:
-    """Return True when ``path`` holds a complete, loadable index for ``model``."""
-    if not all((path / f).exists() for f in _FILES):
-        return False
-    try:
-        load_index(path, model, embedder=lambda: None)  # type: ignore[arg-type,return-value]
-    except InputError:
-        return False
-    return True
-
-
-def ensure_index(
-    chunks: list[Chunk],
-    *,
-    home: Path,
-    model: str,
-    embedder: Callable[[], Embedder],
-    source: str,
-    edition: str | None = None,
-    force: bool = False,
-    notify: Callable[[str], None] | None = None,
-) -> BuildReport:
-    """Build the index for ``chunks`` unless an identical one exists; return what happened.
-
-    Args:
-        chunks: the corpus chunks, in a stable order.
-        home: lenswise home; indexes live in ``home/indexes``.
-        model: embedding model spec (recorded in the manifest, part of the directory key).
-        embedder: factory for the encoder, called only when something must be embedded.
-        source: corpus source label for the manifest.
-        edition: lens edition of the corpus, when known.
-        force: rebuild even when a valid index exists.
-        notify: called with one line before a build starts (the CLI prints it).
-    """
-    started = time.perf_counter()
-    if not chunks:
-        raise InputError(f"source '{source}' produced no chunks to index")
-    chunks_hash = corpus_hash(chunks)
-    path = index_path(home, chunks_hash, model)
-    if not force and _is_valid(path, model):
-        return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
-    with _lock(index_root(home), path.name):
-        if not force and _is_valid(path, model):  # another process finished it meanwhile
-            return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
-        if notify:
-            notify(f"building the index for source '{source}' ({len(chunks)} chunks)...")
-        embedded = _build(
-            path,
-            chunks,
-            chunks_hash,
-            home=home,
-            model=model,
-            embedder=embedder,
-            source=source,
-            edition=edition,
-        )
-    return BuildReport(path, False, embedded, len(chunks), time.perf_counter() - started)
-
-
-def _build(
-    path: Path,
-    chunks: list[Chunk],
-    chunks_hash: str,
-    *,
-    home: Path,
-    model: str,
-    embedder: Callable[[], Embedder],
-    source: str,
-    edition: str | None,
-) -> int:
-    import faiss
-
-    texts = [embed_text(c) for c in chunks]
-    hashes = [_sha(t) for t in texts]
-    previous = _previous_vectors(home, model)
-    missing = [i for i, h in enumerate(hashes) if h not in previous]
-    encoder = embedder() if missing else None
-    fresh = encoder.encode([texts[i] for i in missing]) if encoder else np.zeros((0, 0), "float32")
-    dim = int(fresh.shape[1]) if missing else int(next(iter(previous.values())).shape[0])
-    vectors = np.zeros((len(chunks), dim), dtype="float32")
-    for row, i in enumerate(missing):
-        vectors[i] = fresh[row]
-    for i, h in enumerate(hashes):
-        if h in previous:
-            vectors[i] = previous[h]
-    tmp = path.parent / f".tmp-{path.name}-{uuid.uuid4().hex[:8]}"
-    tmp.mkdir(parents=True)
-    try:
-        dense = faiss.IndexFlatIP(dim)
-        dense.add(vectors)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
-        np.save(tmp / "vectors.npy", vectors)
-        SparseIndex.build(texts).save(tmp / "bm25")
-        with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
-            for chunk, h in zip(chunks, hashes, strict=True):
-                out.write(
-                    json.dumps({**chunk.to_dict(), "embed_hash": h}, ensure_ascii=False) + "\n"
-                )
-        manifest = {
-            "format_version": FORMAT_VERSION,
-            "source": source,
-            "edition": edition,
-            "corpus_hash": chunks_hash,
-            "model": model,
-            "dim": dim,
-            "chunk_count": len(chunks),
-            "document_count": len({c.chunk_id.split("#")[0] for c in chunks}),
-            "chunker_version": CHUNKER_VERSION,
-            "versions": _versions(),
-            "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
-        }
-        (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
-        _swap_into_place(tmp, path)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
-    return len(missing)
-
-
-def _swap_into_place(tmp: Path, path: Path) -> None:
-    """Rename ``tmp`` to ``path``; an old (damaged or forced) directory is moved aside first."""
-    if path.exists():
-        trash = path.parent / f".old-{path.name}-{uuid.uuid4().hex[:8]}"
-        path.rename(trash)
-        tmp.rename(path)
-        shutil.rmtree(trash, ignore_errors=True)
-    else:
-        tmp.rename(path)
-
-
-class IndexConfig(Protocol):
-    """What :func:`open_index` needs from the settings (``agent.config.Settings`` fits)."""
-
-    home: Path
-    source: str
-    embedding_model: str
-    lens: str
-
-
-def open_index(
-    config: IndexConfig, *, force: bool = False, notify: Callable[[str], None] | None = None
-) -> tuple[LensIndex, BuildReport]:
-    """Load the corpus named by ``config.source`` and return its index, building it if needed.
-
-    The corpus is attached to the index as ``index.corpus`` (the agent needs its documents).
-    """
-    corpus = load_source(config.source, home=config.home, lens=config.lens)
-    chunks = chunk_documents(corpus.documents)
-    model = config.embedding_model
-    cache: list[Embedder] = []
-
-    def embedder() -> Embedder:
-        if not cache:
-            cache.append(load_embedder(model))
-        return cache[0]
-
-    report = ensure_index(
-        chunks,
-        home=config.home,
-        model=model,
-        embedder=embedder,
-        source=corpus.source,
-        edition=corpus.edition,
-        force=force,
-        notify=notify,
-    )
-    index = load_index(report.path, model, embedder)
-    index.corpus = corpus
-    return index, report
-
-
-def open_index_dir(path: Path, model: str) -> LensIndex:
-    """Open a specific index directory, refusing one built for another embedding model."""
-    if not path.is_dir():
-        raise InputError(f"index directory not found: {path}")
-    return load_index(path, model, lambda: load_embedder(model))

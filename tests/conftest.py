@@ -27,7 +27,7 @@ def shared_lens():
 @pytest.fixture(scope="session")
 def real_home(tmp_path_factory):
     """A LENSWISE_HOME holding the builtin index built once with the real MiniLM model."""
-    from index.store import open_index
+    from index.build import open_index
 
     home = tmp_path_factory.mktemp("real-home")
     open_index(Settings(home=home))
@@ -37,7 +37,7 @@ def real_home(tmp_path_factory):
 @pytest.fixture(scope="session")
 def real_index(real_home):
     """The builtin digest index with the real embedding model (built once per session)."""
-    from index.store import open_index
+    from index.build import open_index
 
     index, _ = open_index(Settings(home=real_home))
     return index
@@ -56,7 +56,8 @@ def hash_index(tmp_path_factory):
     """The builtin digest indexed with the tiny hash embedder (instant, no model files)."""
     from corpus.chunking import chunk_documents
     from corpus.sources import load_source
-    from index.store import ensure_index, load_index
+    from index.build import ensure_index
+    from index.store import load_index
     from tests.helpers import HashEmbedder
 
     home = tmp_path_factory.mktemp("hash")

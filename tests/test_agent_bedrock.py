@@ -62,8 +62,9 @@ def test_bedrock_error_is_one_clear_line_and_the_thread_survives(
 def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path):
     from corpus.chunking import chunk_documents
     from corpus.sources import load_source
+    from index.build import ensure_index
     from index.embeddings import load_embedder
-    from index.store import ensure_index, load_index
+    from index.store import load_index
 
     model = "bedrock:amazon.titan-embed-text-v2:0"
     corpus = load_source("builtin", home=tmp_path)

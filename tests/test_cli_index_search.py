@@ -12,7 +12,7 @@ from tests.helpers import HashEmbedder
 @pytest.fixture
 def hash_cli(monkeypatch, tmp_path):
     """Run CLI commands with the hash embedder standing in for the model (fast)."""
-    monkeypatch.setattr("index.store.load_embedder", lambda spec: HashEmbedder(name=spec))
+    monkeypatch.setattr("index.build.load_embedder", lambda spec: HashEmbedder(name=spec))
     monkeypatch.setenv("LENSWISE_HOME", str(tmp_path / "home"))
     return tmp_path
 

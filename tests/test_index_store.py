@@ -9,7 +9,8 @@ from corpus.chunking import chunk_documents
 from corpus.errors import InputError
 from corpus.models import Document, Section
 from corpus.sources import load_source
-from index.store import ensure_index, index_root, load_index, read_manifest
+from index.build import ensure_index
+from index.store import index_root, load_index, read_manifest
 from tests.helpers import HashEmbedder
 
 

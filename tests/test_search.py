@@ -4,8 +4,9 @@ import pytest
 from corpus.chunking import chunk_documents
 from corpus.errors import InputError
 from corpus.sources import load_source
+from index.build import ensure_index
 from index.search import find_ids, normalise_pillar, rrf
-from index.store import ensure_index, load_index
+from index.store import load_index
 from tests.helpers import HashEmbedder
 
 

@@ -29,7 +29,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
     """Build or reuse the index and say which happened."""
-    from index.store import open_index
+    from index.build import open_index
 
     index, report = open_index(
         settings, force=args.force, notify=lambda line: print(line, file=sys.stderr)
@@ -58,7 +58,7 @@ def run_build(args: argparse.Namespace, settings: Settings) -> int:
 
 def run_info(args: argparse.Namespace, settings: Settings) -> int:
     """Print the manifest of the index for the source (building it first if needed)."""
-    from index.store import open_index, open_index_dir
+    from index.build import open_index, open_index_dir
 
     if args.index:
         index = open_index_dir(args.index, settings.embedding_model)

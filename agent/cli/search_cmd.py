@@ -56,8 +56,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     queries = _queries(args)
     if args.k < 1:
         raise InputError("--k must be at least 1")
+    from index.build import open_index, open_index_dir
     from index.search import normalise_pillar
-    from index.store import open_index, open_index_dir
 
     normalise_pillar(args.pillar)  # a bad filter fails before any index work
 
