@@ -58,8 +58,7 @@ def _ids_in_marker(content: str) -> list[str] | None:
 def verify(
     text: str,
     passages: dict[str, dict],
-    known_ids: set[str],
-    urls: dict[str, str],
+    pages: dict[str, str],
     embed: Callable[[list[str]], np.ndarray] | None = None,
 ) -> Verification:
     """Check ``text`` against ``passages`` (chunk id -> passage) and return the verification.
@@ -67,8 +66,8 @@ def verify(
     Args:
         text: the answer, with ``[ID]`` citation markers.
         passages: the retrieved passages the answer was built from.
-        known_ids: every page id of the corpus (practices, questions, general pages).
-        urls: official URL of each page id.
+        pages: official URL of every page id of the corpus (practices, questions, general
+            pages); an id not in it does not exist.
         embed: optional sentence encoder for the semantic support test.
     """
     by_page: dict[str, list[dict]] = {}
@@ -77,7 +76,7 @@ def verify(
     result = Verification(text=text)
 
     def check_id(ident: str) -> bool:
-        if ident not in known_ids:
+        if ident not in pages:
             _remove(result, ident, f"removed citation {ident}: no such page in the lens")
             return False
         if ident not in by_page:
@@ -102,18 +101,17 @@ def verify(
             )
     result.text = cleaned
     quotes = _check_support(result, cleaned, by_page, embed)
-    cited = [i for i in dict.fromkeys(_all_marker_ids(cleaned))]
-    for ident in cited:
-        pages = by_page[ident]
-        first = pages[0]
+    for ident in dict.fromkeys(_all_marker_ids(cleaned)):
+        page_passages = by_page[ident]
+        first = page_passages[0]
         result.citations.append(
             Citation(
                 bp_id=first.get("bp_id"),
                 title=first["title"]
                 if first.get("bp_id") or not first.get("question_id")
                 else (first.get("question_title") or first["title"]),
-                url=urls.get(ident) or first.get("url", ""),
-                chunk_ids=tuple(p["chunk_id"] for p in pages),
+                url=pages.get(ident) or first.get("url", ""),
+                chunk_ids=tuple(p["chunk_id"] for p in page_passages),
                 quote=quotes.get(ident) or sentences(first["text"])[0][:300],
                 risk=first.get("risk"),
                 pillar=first.get("pillar"),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from agent.citations import verify
 from agent.prompts import GAP_EXPLANATION_PROMPT, escape_untrusted, render_passages
 from agent.tools import passage
-from index.store import page_id
 
 MAX_EXPLAINED_GAPS = 8
 
@@ -21,7 +20,6 @@ def explain_gaps(review, index, chat_model, settings) -> None:
     labels = {c.id: c.name for c in review.architecture.components}
     order = {"High": 0, "Medium": 1, "Low": 2}
     gaps = sorted(review.by_status("gap"), key=lambda f: (order.get(f.risk, 3), f.bp_id))
-    urls = {page_id(c): c.url for c in index.chunks}
     for finding in gaps[:MAX_EXPLAINED_GAPS]:
         chunks = index.chunks_of(finding.bp_id)
         passages = {c.chunk_id: passage(c, 1.0, finding.bp_id) for c in chunks}
@@ -38,7 +36,7 @@ def explain_gaps(review, index, chat_model, settings) -> None:
         except Exception as exc:
             review.warnings.append(f"gap explanations stopped: {describe_model_error(exc)}")
             return
-        checked = verify(reply.text, passages, index.page_ids, urls, index.embedder.encode)
+        checked = verify(reply.text, passages, index.page_urls, index.embedder.encode)
         if checked.ok and checked.citations:
             finding.explanation = checked.text.strip()
         else:

@@ -310,11 +310,8 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     ctx = resolve(runtime)
     if state.verdict == "declined":
         return {}
-    urls = {
-        (c.bp_id or c.chunk_id.split("#", 1)[0].split("/", 1)[-1]): c.url for c in ctx.index.chunks
-    }
     embed = ctx.index.embedder.encode if ctx.chat_model is not None else None
-    result = verify_citations(state.draft, state.passages, ctx.index.page_ids, urls, embed)
+    result = verify_citations(state.draft, state.passages, ctx.index.page_urls, embed)
     weak = not result.citations
     verdict = "ok" if result.ok and not weak else ("weak" if weak else "failed")
     update: dict = {

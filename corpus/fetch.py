@@ -26,7 +26,7 @@ from urllib.parse import urljoin, urlsplit
 import httpx
 
 from corpus.errors import InputError, LenswiseError
-from corpus.loaders.docs_pages import MANIFEST_FILE, TOC_FILE, html_to_markdown
+from corpus.loaders.docs_pages import MANIFEST_FILE, TOC_FILE, html_to_markdown, read_json_object
 
 USER_AGENT = "lenswise/0.1 (Well-Architected lens reader; 4 connections at most)"
 CONCURRENCY = 4
@@ -260,7 +260,7 @@ class _Fetcher:
 
     def _write_manifest(self, base_url: str, pages: list, records: dict[str, dict]) -> None:
         """Record what the cache holds, keeping what earlier runs knew about skipped pages."""
-        old = _read_json(self.cache / MANIFEST_FILE).get("pages", {})
+        old = read_json_object(self.cache / MANIFEST_FILE).get("pages", {})
         entries = {}
         for page, url, title in pages:
             if (self.cache / f"{page}.md").is_file():
@@ -319,12 +319,3 @@ def _remove_stale_temp_files(folder: Path) -> None:
     """Delete temporary files an interrupted run left behind."""
     for temp in folder.glob(".*.tmp"):
         temp.unlink(missing_ok=True)
-
-
-def _read_json(path: Path) -> dict:
-    """Return the JSON object in ``path``, or {} when absent or unreadable."""
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return data if isinstance(data, dict) else {}

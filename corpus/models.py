@@ -12,6 +12,16 @@ PILLARS: tuple[str, ...] = (
     "Cost Optimization",
     "Sustainability",
 )
+PILLAR_ABBREVIATIONS: dict[str, str] = {
+    "ops": "Operational Excellence",
+    "sec": "Security",
+    "rel": "Reliability",
+    "perf": "Performance Efficiency",
+    "cost": "Cost Optimization",
+    "sus": "Sustainability",
+    "sust": "Sustainability",
+}
+"""Short pillar names as they appear in ids and filters (``GENSEC``, ``--pillar cost``)."""
 RISKS: tuple[str, ...] = ("High", "Medium", "Low")
 
 

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus.errors import InputError
-from corpus.models import PILLARS, Chunk
+from corpus.models import PILLAR_ABBREVIATIONS, PILLARS, Chunk
 
 MODES = ("hybrid", "dense", "bm25")
 GENERAL_PAGE_PRIOR = 0.6
@@ -24,14 +24,6 @@ results on a shared word (dev suite on the digest: recall@5 0.89 -> 0.92, MRR 0.
 RRF_K = 5
 """Rank-fusion constant; small because the corpus is small and top ranks matter most (dev suite)."""
 ID_PATTERN = re.compile(r"\b([A-Za-z]{2,12}\d{1,2})(?:[\s_-]*bp[\s_-]*(\d{1,2}))?\b", re.I)
-_PILLAR_ALIASES = {
-    "ops": "Operational Excellence",
-    "sec": "Security",
-    "rel": "Reliability",
-    "perf": "Performance Efficiency",
-    "cost": "Cost Optimization",
-    "sus": "Sustainability",
-}
 
 
 @dataclass(frozen=True)
@@ -66,7 +58,7 @@ def normalise_pillar(value: str | None) -> str | None:
     for pillar in PILLARS:
         if key == re.sub(r"[^a-z]", "", pillar.lower()):
             return pillar
-    for alias, pillar in _PILLAR_ALIASES.items():
+    for alias, pillar in PILLAR_ABBREVIATIONS.items():
         if key in (alias, f"gen{alias}"):
             return pillar
     raise InputError(f"unknown pillar '{value}' (one of: {', '.join(PILLARS)})")

@@ -71,9 +71,9 @@ class LensIndex:
         return set(self._searcher.ids)
 
     @cached_property
-    def page_ids(self) -> set[str]:
-        """Every citable page id: practice ids, question ids and general page ids."""
-        return {page_id(c) for c in self.chunks}
+    def page_urls(self) -> dict[str, str]:
+        """Official URL of every citable page: practices, questions and general pages."""
+        return {page_id(c): c.url for c in self.chunks}
 
     def term_weight(self, token: str) -> float:
         """Return the inverse document frequency of a stemmed term (0 for unknown terms)."""

@@ -17,13 +17,16 @@ PASSAGES = {
         "Test the guardrail against a curated set of prompt injection attempts.",
     },
 }
-KNOWN = {"GENSEC04-BP02", "GENCOST01-BP01", "GENSEC04"}
-URLS = {"GENSEC04-BP02": "https://docs.example/gensec04-bp02.html"}
+URLS = {
+    "GENSEC04-BP02": "https://docs.example/gensec04-bp02.html",
+    "GENCOST01-BP01": "https://docs.example/gencost01-bp01.html",
+    "GENSEC04": "https://docs.example/gensec04.html",
+}
 
 
 def test_valid_citation_gets_quote_and_url():
     text = "Test the guardrail against curated prompt injection attempts [GENSEC04-BP02]."
-    result = verify(text, PASSAGES, KNOWN, URLS)
+    result = verify(text, PASSAGES, URLS)
     assert result.ok and result.text == text
     (citation,) = result.citations
     assert citation.url == URLS["GENSEC04-BP02"]
@@ -36,7 +39,7 @@ def test_nonexistent_and_unretrieved_ids_are_removed():
         "Validate prompts in a layer before the model [GENSEC04-BP02, GENXYZ01-BP01]. "
         "Pick a small model [GENCOST01-BP01]. GENFAKE02-BP03 says more."
     )
-    result = verify(text, PASSAGES, KNOWN, URLS)
+    result = verify(text, PASSAGES, URLS)
     assert "GENXYZ01-BP01" not in result.text and "[GENCOST01-BP01]" not in result.text
     assert "GENFAKE02-BP03" not in result.text
     assert set(result.removed) == {"GENXYZ01-BP01", "GENCOST01-BP01", "GENFAKE02-BP03"}
@@ -49,12 +52,12 @@ def test_unsupported_sentence_is_flagged_but_supported_paraphrase_passes(real_in
         "Every prompt should pass a checking layer before the model receives it [GENSEC04-BP02]."
     )
     unsupported = "Rotate your TLS certificates every ninety days [GENSEC04-BP02]."
-    result = verify(f"{supported} {unsupported}", PASSAGES, KNOWN, URLS, real_index.embedder.encode)
+    result = verify(f"{supported} {unsupported}", PASSAGES, URLS, real_index.embedder.encode)
     assert result.unsupported == [unsupported.replace(" [GENSEC04-BP02]", "")]
     assert len(result.warnings) == 1 and "TLS" in result.warnings[0]
 
 
 def test_brackets_that_are_not_ids_are_left_alone():
     text = "Use a [placeholder] word and a list [1] here [GENSEC04-BP02]. Validate prompts first."
-    result = verify(text, PASSAGES, KNOWN, URLS)
+    result = verify(text, PASSAGES, URLS)
     assert "[placeholder]" in result.text and "[1]" in result.text

@@ -12,6 +12,8 @@ from collections.abc import Iterable
 from typing import Any
 from urllib.parse import urlparse
 
+from agent import PILLARS
+
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
 _LINK = re.compile(r"(?<!\\)\[([^\]\n]+)\]\(([^)\s]+)(?:\s+\"[^\"]*\")?\)")
@@ -25,15 +27,6 @@ TRUSTED_HOSTS = ("docs.aws.amazon.com",)
 """Hosts the answer text may link to; any other link is shown as its text only."""
 
 RISK_ICONS = {"High": ":material/priority_high:", "Medium": ":material/remove:", "Low": ""}
-PILLAR_ORDER = (
-    "Operational Excellence",
-    "Security",
-    "Reliability",
-    "Performance Efficiency",
-    "Cost Optimization",
-    "Sustainability",
-)
-"""The Well-Architected pillars in the framework's order, for lists and filters."""
 STATUS_LABELS = {"addressed": "Addressed", "gap": "Gap", "unknown": "Unknown"}
 
 
@@ -125,7 +118,7 @@ def hit_heading(hit: dict[str, Any]) -> str:
 
 def pillar_sort_key(pillar: str) -> tuple[int, str]:
     """Sort pillars in the framework's order; unknown names after, alphabetically."""
-    rank = PILLAR_ORDER.index(pillar) if pillar in PILLAR_ORDER else len(PILLAR_ORDER)
+    rank = PILLARS.index(pillar) if pillar in PILLARS else len(PILLARS)
     return rank, pillar
 
 

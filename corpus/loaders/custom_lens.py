@@ -21,19 +21,10 @@ from pathlib import Path
 
 from corpus.errors import InputError
 from corpus.loaders.wa_json import read_json
-from corpus.models import PILLARS, Corpus, Document, Section
+from corpus.models import PILLAR_ABBREVIATIONS, PILLARS, Corpus, Document, Section
 
 _RISKS = {"HIGH_RISK": "High", "MEDIUM_RISK": "Medium", "LOW_RISK": "Low", "NO_RISK": None}
 # Pillar ids seen in custom lenses: "SEC", "docdb_sec", "waf_ec_1_ops", "costOptimization".
-_PILLAR_ID_ENDINGS = {
-    "ops": "Operational Excellence",
-    "sec": "Security",
-    "rel": "Reliability",
-    "perf": "Performance Efficiency",
-    "cost": "Cost Optimization",
-    "sus": "Sustainability",
-    "sust": "Sustainability",
-}
 _PILLAR_ID_WORDS = {
     "operationalexcellence": "Operational Excellence",
     "security": "Security",
@@ -227,8 +218,8 @@ def _pillar(pillar: dict) -> str:
     key = re.sub(r"[^a-z]", "", str(pillar.get("id") or "").lower())
     if key in _PILLAR_ID_WORDS:
         return _PILLAR_ID_WORDS[key]
-    ending = next((e for e in _PILLAR_ID_ENDINGS if key.endswith(e)), None)
-    return _PILLAR_ID_ENDINGS[ending] if ending else name
+    ending = next((e for e in PILLAR_ABBREVIATIONS if key.endswith(e)), None)
+    return PILLAR_ABBREVIATIONS[ending] if ending else name
 
 
 # -- risk rules -----------------------------------------------------------------------------

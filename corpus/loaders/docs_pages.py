@@ -101,7 +101,7 @@ def load(path: Path) -> Corpus:
         raise InputError(f"no .md or .html docs pages in {path}")
     folder = path if path.is_dir() else path.parent
     toc = _read_toc(folder)
-    manifest = _read_json_quietly(folder / MANIFEST_FILE) if path.is_dir() else {}
+    manifest = read_json_object(folder / MANIFEST_FILE) if path.is_dir() else {}
     pages = [_parse_page(file, toc) for file in files]
     lens = manifest.get("lens") or _guess_lens(pages, folder)
     documents = [_to_document(page, lens, str(page["file"])) for page in pages]
@@ -325,7 +325,7 @@ def _looks_like_page(path: Path) -> bool:
 
 def _read_toc(folder: Path) -> dict[str, dict]:
     """Map page stem -> {title, parent, parent_title} from ``toc-contents.json`` if present."""
-    data = _read_json_quietly(folder / TOC_FILE)
+    data = read_json_object(folder / TOC_FILE)
     entries: dict[str, dict] = {}
 
     def walk(items: list, parent: dict) -> None:
@@ -348,7 +348,7 @@ def _read_toc(folder: Path) -> dict[str, dict]:
     return entries
 
 
-def _read_json_quietly(path: Path) -> dict:
+def read_json_object(path: Path) -> dict:
     """Return a JSON object from ``path``, or {} when it is absent or unreadable."""
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
