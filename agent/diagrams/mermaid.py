@@ -7,13 +7,16 @@ import re
 import unicodedata
 
 from agent.diagrams import catalog
+from agent.diagrams.drawio_notes import step_of
 from agent.diagrams.model import Architecture, Component, Edge, Group
+from agent.diagrams.views import unique_names
 from corpus.errors import InputError
 
 _FENCE = re.compile(
     r"^[ \t]*(```|~~~)[ \t]*mermaid[^\n]*\n(.*?)^[ \t]*\1", re.DOTALL | re.MULTILINE
 )
 _HEADER = re.compile(r"^\s*(graph|flowchart)\b", re.IGNORECASE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+([^\n]{1,200})$", re.MULTILINE)
 _SKIP = re.compile(r"^\s*(style|classDef|class|click|linkStyle|direction|accTitle|accDescr)\b")
 _ID = re.compile(r"[A-Za-z0-9_$\u00c0-\uffff](?:[A-Za-z0-9_$.\u00c0-\uffff]|-(?![-.>=]))*")
 _OPENERS = (
@@ -171,18 +174,38 @@ class _Flowchart:
                 self.page,
                 kind="service" if match else "actor" if actor else "box",
                 source="label" if match else "",
+                names=(text.split("\n", 1)[0], node_id),
             )
         arch.groups.extend(self.groups.values())
         arch.components.extend(comps.values())
         for src, dst, label in self.edges:
             if src in comps and dst in comps and src != dst:
-                arch.edges.append(Edge(self.prefix + src, self.prefix + dst, label))
+                edge = Edge(self.prefix + src, self.prefix + dst, label, page=self.page)
+                edge.step = step_of(label)
+                edge.label = "" if edge.step else label
+                arch.edges.append(edge)
 
 
-def _flowcharts(text: str) -> list[str]:
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """Return (name, body) for each Mermaid block; a block is named by the heading above it."""
     if _HEADER.match(text):
-        return [text]
-    return [body for _, body in _FENCE.findall(text) if _HEADER.match(body)]
+        return [("flowchart 1", text)]
+    headings = [(m.start(), _clean(m.group(1))) for m in _HEADING.finditer(text)]
+    blocks, at, title = [], 0, ""
+    for number, fence in enumerate(_FENCE.finditer(text), start=1):
+        while at < len(headings) and headings[at][0] < fence.start():
+            title, at = headings[at][1], at + 1
+        blocks.append((title or f"diagram {number}", fence.group(2)))
+    return blocks
+
+
+def _kind(body: str) -> str:
+    """Return the diagram type a Mermaid block declares (its first word)."""
+    for line in body.splitlines():
+        line = line.strip()
+        if line and not line.startswith("%%") and not line.startswith("---"):
+            return line.split()[0].rstrip(";:")[:40]
+    return "empty block"
 
 
 def parse_mermaid(text: str, filename: str) -> Architecture:
@@ -191,16 +214,22 @@ def parse_mermaid(text: str, filename: str) -> Architecture:
     Raises:
         InputError: no flowchart found, or a node is malformed.
     """
-    charts = _flowcharts(text)
+    blocks = _blocks(text)
+    charts = [(name, body) for name, body in blocks if _HEADER.match(body)]
     if not charts:
         raise InputError(
             f"{filename} holds no Mermaid flowchart ('graph' or 'flowchart'); other Mermaid "
             "diagram types are not architecture diagrams"
         )
     arch = Architecture(file=filename, format="mermaid")
+    arch.warnings += [
+        f"Mermaid block '{name[:60]}' is a {_kind(body)} diagram, not a flowchart: not reviewed"
+        for name, body in blocks
+        if not _HEADER.match(body)
+    ]
     count = 0
-    for number, chart in enumerate(charts, start=1):
-        page = f"flowchart {number}"
+    names = unique_names([name for name, _ in charts])
+    for number, (page, (_, chart)) in enumerate(zip(names, charts, strict=True), start=1):
         arch.pages.append(page)
         flow = _Flowchart(f"{number}:" if len(charts) > 1 else "", page)
         for raw in chart.splitlines()[1:]:
