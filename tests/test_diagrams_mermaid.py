@@ -57,9 +57,12 @@ def test_markdown_with_several_fences_keeps_only_flowcharts():
         "~~~mermaid\nflowchart TB\n  C[Amazon SQS] --> D[Step Functions]\n~~~\n"
     )
     arch = parse_bytes(text.encode(), "README.md")
-    assert arch.pages == ["flowchart 1", "flowchart 2"]
+    assert arch.pages == ["Design", "Design (2)"]  # named by the heading above each block
     assert arch.services == ["lambda", "s3", "sqs", "step-functions"]
     assert {(e.source, e.target) for e in arch.edges} == {("1:A", "1:B"), ("2:C", "2:D")}
+    assert arch.warnings == [
+        "Mermaid block 'Design' is a sequenceDiagram diagram, not a flowchart: not reviewed"
+    ]
 
 
 def test_markdown_without_flowchart_is_input_error():

@@ -122,9 +122,12 @@ class Review:
         }
 
 
-@lru_cache(maxsize=512)
-def _stem(stem: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])" + re.escape(stem))
+@lru_cache(maxsize=1024)
+def label_pattern(phrase: str) -> re.Pattern[str]:
+    """Return the pattern of a rule label: whole words, or any ending after a trailing ``*``."""
+    if phrase.endswith("*"):
+        return re.compile(r"(?<![a-z0-9])" + re.escape(phrase[:-1]))
+    return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
 
 
 class _Index:
@@ -152,7 +155,7 @@ class _Index:
             hits = [
                 i
                 for ids, text in self.texts
-                if any(_stem(s).search(text) for s in value)
+                if any(label_pattern(s).search(text) for s in value)
                 for i in ids
             ]
         elif kind == "edges":
@@ -250,6 +253,9 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
             ok_ev,
             rule.addressed_text.format(names=_names(ok_ev, arch) or arch.format),
         )
+    weak_hit, weak_ev = _hits(rule.weak, index)
+    if weak_hit and not arch.is_iac:  # in a template, a missing control is missing
+        return "unknown", [], f"{rule.weak_text.format(names=_names(weak_ev, arch))}{ask}"
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
     detailed = arch.is_iac or bool(rule.absent_when_drawn & drawn)
