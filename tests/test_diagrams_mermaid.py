@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.diagrams import parse_bytes
+from agent.diagrams import parse_bytes, review_architecture
 from corpus.errors import InputError
+from corpus.loaders.builtin import digest_practices
 
 CHART = """flowchart LR
     %% a comment
@@ -96,3 +97,39 @@ def test_class_suffixes_and_shape_data_syntax():
         "C": "dynamodb",
     }
     assert {(e.source, e.target) for e in arch.edges} == {("A", "B"), ("B", "C")}
+
+
+def test_views_of_one_system_are_named_by_heading_and_merged_by_node_id_or_name():
+    text = (
+        "# Overview\n\n```mermaid\nflowchart LR\n  API[API Gateway] --> FN[Orders handler]\n"
+        "  FN --> DB[(DynamoDB<br>orders table)]\n```\n\n"
+        "## Network\n\n```mermaid\nflowchart LR\n  subgraph V[Prod VPC]\n"
+        "    FN[Lambda in VPC]\n  end\n  FN --> DB[DynamoDB]\n  FN --> X[Orders handler]\n```\n"
+    )
+    arch = parse_bytes(text.encode(), "design.md")
+    assert arch.pages == ["Overview", "Network"] and arch.diagrams == ["Overview", "Network"]
+    comps = {c.id: c for c in arch.components}
+    # FN is a node id in both blocks, but the second names another service: kept apart
+    assert "2:FN" in comps and comps["2:FN"].service == "lambda"
+    # DB is the same node id and service in both: one component drawn in both diagrams
+    assert "2:DB" not in comps and comps["1:DB"].diagrams == ["Overview", "Network"]
+    # "Orders handler" is the same name in both: merged although the node ids differ
+    assert "2:X" not in comps and comps["1:FN"].diagrams == ["Overview", "Network"]
+    assert {(e.source, e.target) for e in arch.edges} == {
+        ("1:API", "1:FN"),
+        ("1:FN", "1:DB"),
+        ("2:FN", "1:DB"),
+        ("2:FN", "1:FN"),
+    }
+    data = review_architecture(arch, digest_practices()).to_dict()
+    network = data["diagrams"][1]
+    assert network["name"] == "Network" and set(network["components"]) == {"2:FN", "1:DB", "1:FN"}
+    assert next(c for c in data["components"] if c["id"] == "1:DB")["diagrams"] == [
+        "Overview",
+        "Network",
+    ]
+
+
+def test_numeric_arrow_labels_are_steps():
+    arch = parse_bytes(b"graph LR\n  A[S3] -->|1| B[Lambda]\n  B -->|reads| C[DynamoDB]\n", "s.mmd")
+    assert [(e.label, e.step) for e in arch.edges] == [("", "1"), ("reads", "")]

@@ -170,10 +170,12 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
     bounds = extent(vertices)
     icons = {c.id: icon for c in vertices if (icon := _icon(c)) is not None}
     legends = _legend_boxes(vertices, icons, bounds)
-    plain = [c for c in vertices if c.id not in icons and c.id not in legends]
-    badges = {c.id for c in plain if c.id not in ends and c.id not in has_children and is_badge(c)}
+    plain = [c for c in vertices if c.id not in icons]
+    held = ends | has_children | legends  # a connected or containing cell is no badge
+    badges = {c.id for c in plain if c.id not in held and is_badge(c)}
+    marks = badges | legends
     zones = _zones(
-        [c for c in plain if c.id not in badges and not c.is_text],
+        [c for c in plain if c.id not in marks and not c.is_text],
         [c for c in vertices if c.id in icons],
         bounds,
     )
@@ -181,7 +183,8 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         c
         for c in plain
         if c.label
-        and c.id not in badges | zones
+        and c.id not in marks
+        and c.id not in zones
         and (c.is_text or (not c.shape and c.id not in has_children))
     ]
     grid: Grid[Cell] = Grid(bounds)

@@ -9,6 +9,7 @@ is its title, and one above everything else on the page is the page's title.
 
 from __future__ import annotations
 
+import bisect
 import re
 from dataclasses import dataclass, field
 
@@ -124,20 +125,21 @@ class PageNotes:
         self, notes: dict[str, Annotation], legends: dict[str, Annotation]
     ) -> None:
         """Give each legend text the number of the badge drawn on its row, left of it."""
-        rows: dict[str, list[Cell]] = {}
+        rows: dict[str, list[tuple[float, Cell]]] = {}
         for badge in self.badges:
             note = notes.get(badge.id)
             if note is not None and note.kind == "legend":
-                rows.setdefault(note.attached_to or "", []).append(badge)
+                rows.setdefault(note.attached_to or "", []).append((badge.center[1], badge))
+        for row in rows.values():
+            row.sort(key=lambda pair: pair[0])
         for cell in self.texts:
             note = notes.get(cell.id)
-            if note is None or note.kind != "legend":
+            row = rows.get(note.attached_to or "", []) if note and note.kind == "legend" else []
+            if not row:
                 continue
-            beside = [
-                b
-                for b in rows.get(note.attached_to or "", [])
-                if b.x < cell.x and cell.y <= b.center[1] <= cell.y + max(cell.h, b.h)
-            ]
+            low = bisect.bisect_left(row, cell.y, key=lambda pair: pair[0])
+            high = bisect.bisect_right(row, cell.y + cell.h, key=lambda pair: pair[0])
+            beside = [badge for _, badge in row[low:high] if badge.x < cell.x]
             if beside:
                 note.step = step_of(max(beside, key=lambda b: b.x).label)
 
