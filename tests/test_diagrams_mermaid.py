@@ -123,7 +123,12 @@ def test_views_of_one_system_are_named_by_heading_and_merged_by_node_id_or_name(
     }
     data = review_architecture(arch, digest_practices()).to_dict()
     network = data["diagrams"][1]
-    assert network["name"] == "Network" and set(network["components"]) == {"2:FN", "1:DB", "1:FN"}
+    assert network["name"] == "Network" and set(network["components"]) == {
+        "2:V",
+        "2:FN",
+        "1:DB",
+        "1:FN",
+    }
     assert next(c for c in data["components"] if c["id"] == "1:DB")["diagrams"] == [
         "Overview",
         "Network",
