@@ -267,3 +267,25 @@ def test_rule_labels_match_whole_words_unless_starred():
         parse_rules(
             {"rules": {"X": {"addressed": [{"labels": ["a"]}], "weak": [{"labels": ["b"]}]}}}
         )
+
+
+def test_report_lists_each_diagram_and_the_annotations_apart(practices):
+    text = (
+        "## Runtime\n```mermaid\ngraph LR\n  A[Amazon API Gateway] --> B[Amazon Bedrock]\n```\n"
+        "## Data\n```mermaid\ngraph LR\n  B[Amazon Bedrock] --> S[Amazon S3]\n```\n"
+    )
+    report = render_markdown(_review(text, "two.md", practices))
+    assert "## Diagrams in this file" in report
+    assert "| Runtime | 2 |" in report and "| Data | 2 |" in report
+    assert "| Amazon Bedrock | Amazon Bedrock | - | Runtime, Data |" in report
+    drawio = (
+        '<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>'
+        '<mxCell id="t" value="Owner: *team* &lt;b&gt;" style="text;" vertex="1" parent="1">'
+        '<mxGeometry x="0" y="300" width="200" height="20" as="geometry"/></mxCell>'
+        '<mxCell id="b" value="Bedrock" style="shape=mxgraph.aws4.bedrock;" vertex="1" '
+        'parent="1"><mxGeometry x="0" y="0" width="78" height="78" as="geometry"/></mxCell>'
+        "</root></mxGraphModel>"
+    )
+    report = render_markdown(_review(drawio, "n.drawio", practices))
+    section = report.split("## Annotations", 1)[1]
+    assert "| note | - | Owner: \\*team\\* &lt;b&gt; |" in section  # inert in markdown
