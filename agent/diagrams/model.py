@@ -50,7 +50,8 @@ class Component:
     page: str | None = None
     """Page (diagram tab) name, for multi-page files."""
     kind: str = "service"
-    """``service``, ``actor`` (users, clients), ``text`` (notes) or ``box`` (generic shape)."""
+    """``service``, ``actor`` (users, clients), ``box`` (generic shape) or ``group`` (a boundary
+    that is a service too, such as a Step Functions workflow). Notes are annotations instead."""
     source: str = ""
     """Which evidence named the service: e.g. ``shape mxgraph.aws4.lambda`` or ``label``."""
     resource_type: str | None = None
