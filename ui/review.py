@@ -288,42 +288,36 @@ def _graph(arch: Any, name: str, stem: str) -> None:
         help="Leave out the components that no arrow reaches.",
     )
     dot = architecture_dot(arch, hide_unconnected=hide)
-    svg = render(dot, "svg") if graphviz_available() else None
+    installed = graphviz_available()
+    svg = render(dot, "svg") if installed else None
     if svg is None:
         st.graphviz_chart(dot, width="stretch")
-        st.caption("Install Graphviz (`dot`) for zoom, pan and SVG / PNG export.")
+        st.caption(
+            "Graphviz could not lay this graph out, so it is drawn without zoom or export."
+            if installed
+            else "Install Graphviz (`dot`) for zoom, pan and SVG / PNG export."
+        )
     else:
         st.iframe(viewer_html(svg, f"Architecture of {name}"), height=VIEW_HEIGHT + 8)
         st.caption("Scroll or use +/- to zoom, drag to pan, Fit to see the whole graph.")
+
+    def png() -> bytes:  # laid out only when the button is clicked
+        return render(dot, "png") or b""
+
+    files = [("DOT", dot, "dot", "text/vnd.graphviz")]
+    if svg is not None:
+        files = [("SVG", svg, "svg", "image/svg+xml"), ("PNG", png, "png", "image/png"), *files]
     with st.container(horizontal=True, gap="small"):
-        if svg is not None:
+        for kind, data, ext, mime in files:
             st.download_button(
-                "Graph (SVG)",
-                data=svg,
-                file_name=f"{stem}.svg",
-                mime="image/svg+xml",
+                f"Graph ({kind})",
+                data=data,
+                file_name=f"{stem}.{ext}",
+                mime=mime,
                 icon=":material/download:",
-                key="dl-graph-svg",
+                key=f"dl-graph-{ext}",
                 on_click="ignore",
             )
-            st.download_button(
-                "Graph (PNG)",
-                data=lambda: render(dot, "png") or b"",
-                file_name=f"{stem}.png",
-                mime="image/png",
-                icon=":material/download:",
-                key="dl-graph-png",
-                on_click="ignore",
-            )
-        st.download_button(
-            "Graph (DOT)",
-            data=dot,
-            file_name=f"{stem}.dot",
-            mime="text/vnd.graphviz",
-            icon=":material/download:",
-            key="dl-graph-dot",
-            on_click="ignore",
-        )
 
 
 def _architecture(rs: state.ReviewState) -> None:
