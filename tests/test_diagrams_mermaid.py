@@ -54,7 +54,7 @@ def test_flowchart_nodes_edges_and_subgraphs():
 def test_markdown_with_several_fences_keeps_only_flowcharts():
     text = (
         "# Design\n\n```mermaid\ngraph TD\n  A[S3 bucket] --> B[Lambda]\n```\n\n"
-        "```mermaid\nsequenceDiagram\n  A->>B: hi\n```\n\n"
+        '```mermaid\npie\n  "a" : 1\n```\n\n'
         "~~~mermaid\nflowchart TB\n  C[Amazon SQS] --> D[Step Functions]\n~~~\n"
     )
     arch = parse_bytes(text.encode(), "README.md")
@@ -62,7 +62,7 @@ def test_markdown_with_several_fences_keeps_only_flowcharts():
     assert arch.services == ["lambda", "s3", "sqs", "step-functions"]
     assert {(e.source, e.target) for e in arch.edges} == {("1:A", "1:B"), ("2:C", "2:D")}
     assert arch.warnings == [
-        "Mermaid block 'Design' is a sequenceDiagram diagram, not a flowchart: not reviewed"
+        "Mermaid block 'Design' is a pie diagram, not an architecture view: not reviewed"
     ]
 
 
@@ -138,3 +138,36 @@ def test_views_of_one_system_are_named_by_heading_and_merged_by_node_id_or_name(
 def test_numeric_arrow_labels_are_steps():
     arch = parse_bytes(b"graph LR\n  A[S3] -->|1| B[Lambda]\n  B -->|reads| C[DynamoDB]\n", "s.mmd")
     assert [(e.label, e.step) for e in arch.edges] == [("", "1"), ("reads", "")]
+
+
+def test_sequence_diagram_participants_messages_steps_and_notes():
+    text = """sequenceDiagram
+    autonumber
+    actor U as Analyst
+    participant API as Amazon API Gateway
+    participant KB as Bedrock Knowledge Bases
+    U->>+API: ask a question
+    loop every passage
+      API->>KB: Retrieve
+      KB-->>API: passages
+    end
+    API->>API: build prompt
+    Note over API,KB: cached for an hour
+    API-)S3: archive the answer
+"""
+    arch = parse_bytes(text.encode(), "flow.mmd")
+    assert arch.pages == ["sequence diagram 1"]
+    comps = {c.id: (c.kind, c.service) for c in arch.components}
+    assert comps == {
+        "U": ("actor", None),
+        "API": ("service", "api-gateway"),
+        "KB": ("service", "bedrock-knowledge-bases"),
+        "S3": ("service", "s3"),  # named by its id where first used
+    }
+    assert [(e.source, e.target, e.label, e.step) for e in arch.edges] == [
+        ("U", "API", "ask a question", "1"),
+        ("API", "KB", "Retrieve", "2"),
+        ("KB", "API", "passages", "3"),
+        ("API", "S3", "archive the answer", "5"),  # step 4 is a message to itself
+    ]
+    assert [(a.kind, a.text) for a in arch.annotations] == [("note", "cached for an hour")]

@@ -29,7 +29,8 @@ UPLOAD_TYPES = (
     "tf",
 )
 FORMATS_HELP = (
-    "draw.io (.drawio, .xml, .drawio.png, .drawio.svg), Mermaid flowcharts (.mmd, .md), "
+    "draw.io (.drawio, .xml, .drawio.png, .drawio.svg), Mermaid flowcharts and sequence "
+    "diagrams (.mmd, .md), "
     "CloudFormation / SAM templates (.yaml, .json) and Terraform (.tf)."
 )
 STATUS_COLORS = {"Addressed": "#2e7d32", "Gap": "#c62828", "Unknown": "#9e9e9e"}

@@ -22,7 +22,7 @@ IMAGE_SIGNATURES = {
     b"GIF89a": "gif",
 }
 _XML_START = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<", re.DOTALL)
-_MERMAID_START = re.compile(r"^\s*(%%.*\n\s*)*(graph|flowchart)\b", re.IGNORECASE)
+_MERMAID_START = re.compile(r"^\s*(%%.*\n\s*)*(graph|flowchart|sequenceDiagram)\b", re.IGNORECASE)
 _MERMAID_FENCE = re.compile(r"^\s*(```|~~~)\s*mermaid\b", re.IGNORECASE | re.MULTILINE)
 _TF_HINT = re.compile(
     r'^\s*(resource|module|provider|data|variable|terraform)\s+("|\{)', re.MULTILINE
