@@ -457,7 +457,7 @@ def test_graph_is_a_zoomable_svg_with_svg_and_png_downloads(downloads):
 
 
 def test_without_graphviz_the_browser_chart_is_drawn(monkeypatch):
-    monkeypatch.setattr("ui.review.graphviz_available", lambda: False)
+    monkeypatch.setattr("ui.review_graph.graphviz_available", lambda: False)
     at = upload(open_review(start()), SAM.name, SAM.read_bytes())
     assert at.get("graphviz_chart") and not at.get("iframe")
     assert any("Install Graphviz" in c.value for c in at.caption)

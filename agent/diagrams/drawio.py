@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from agent.diagrams import catalog
+from agent.diagrams.drawio_arrows import page_arrows
 from agent.diagrams.drawio_cells import Cell, absolutize, icon_text, read_cells
 from agent.diagrams.drawio_decode import Page
-from agent.diagrams.drawio_notes import PageNotes, is_badge, is_legend_title, step_of
-from agent.diagrams.drawio_space import Grid, drawn_box, extent, innermost, point_box
+from agent.diagrams.drawio_notes import PageNotes, is_badge, is_legend_title
+from agent.diagrams.drawio_space import Grid, extent, innermost
 from agent.diagrams.limits import Budget
-from agent.diagrams.model import Architecture, Component, Edge, Group
+from agent.diagrams.model import Architecture, Component, Group
 from agent.diagrams.views import unique_names
 
 _MIN_BOX_AREA = 15_000.0
@@ -257,7 +257,7 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
             else:
                 notes.boxes.append(cell)
     _assign_groups(by_id, comps, groups, group_cells)
-    drawn = _edges(cells, by_id, comps, alias, prefix, name)
+    drawn = page_arrows(cells, by_id, comps, alias, prefix, name)
     arch.groups.extend(groups.values())
     arch.components.extend(comps.values())
     arch.edges.extend(edge for _, edge in drawn)
@@ -293,76 +293,6 @@ def _assign_groups(by_id, comps, groups, group_cells) -> None:
             None,
         )
         group.parent = groups[outer.id].id if outer is not None else None
-
-
-def _inside(card: Cell, boxes: list[Cell], comps: dict[str, Component]) -> str | None:
-    """Return the main component drawn inside a plain box that an arrow points at."""
-    inside = [
-        b
-        for b in boxes
-        if b.id != card.id and card.contains(b.center) and b.w * b.h <= card.w * card.h
-    ]
-    services = [b for b in inside if comps[b.id].service] or inside
-    return max(services, key=lambda b: b.w * b.h).id if services else None
-
-
-def _offset(edge: Cell, by_id: dict[str, Cell], point: tuple[float, float]):
-    """Return an arrow's own point in page coordinates (it is relative to the arrow's parent)."""
-    parent = by_id.get(edge.parent or "")
-    if parent is None or not parent.vertex:
-        return point
-    return (point[0] + parent.x, point[1] + parent.y)
-
-
-def _loose_end(point, near: Grid[Cell], boxes: list[Cell]) -> str | None:
-    """Return the component a loose arrow end points at: the icon (or its label) it touches.
-
-    An end within a quarter of an icon's size of the icon or its printed label counts;
-    otherwise the smallest component box holding the point.
-    """
-    best, best_gap = None, float("inf")
-    for box in near.around(point_box(point)):
-        grown = drawn_box(box)
-        gap = math.hypot(
-            max(0.0, grown.x - point[0], point[0] - grown.x - grown.w),
-            max(0.0, grown.y - point[1], point[1] - grown.y - grown.h),
-        )
-        if gap <= min(box.w, box.h) / 4 and (gap, box.area) < (best_gap, best.area if best else 0):
-            best, best_gap = box, gap
-    if best is None:
-        best = next((b for b in boxes if b.contains(point)), None)
-    return best.id if best else None
-
-
-def _edges(cells, by_id, comps, alias, prefix: str, page: str) -> list[tuple[Cell, Edge]]:
-    """Return each arrow between two components, with the cell it was drawn as."""
-    labels: dict[str, list[str]] = {}
-    for cell in cells:
-        if cell.vertex and cell.parent in by_id and by_id[cell.parent].edge and cell.label:
-            labels.setdefault(cell.parent, []).append(cell.label)
-    boxes = sorted((by_id[k] for k in comps), key=lambda c: c.w * c.h)
-    near: Grid[Cell] = Grid(extent(boxes))
-    for box in boxes:
-        near.add_box(box, drawn_box(box))
-    drawn: list[tuple[Cell, Edge]] = []
-    for cell in cells:
-        if not cell.edge:
-            continue
-        ends = []
-        for ref, point in ((cell.source, "sourcePoint"), (cell.target, "targetPoint")):
-            ref = alias.get(ref or "", ref)
-            if ref not in comps and ref in by_id and by_id[ref].vertex:
-                ref = _inside(by_id[ref], boxes, comps)
-            if ref not in comps and point in cell.points:
-                ref = _loose_end(_offset(cell, by_id, cell.points[point]), near, boxes)
-            ends.append(ref if ref in comps else None)
-        if ends[0] and ends[1] and ends[0] != ends[1]:
-            text = " ".join([cell.label, *labels.get(cell.id, [])]).strip().replace("\n", " ")
-            step = step_of(text)
-            edge = Edge(f"{prefix}{ends[0]}", f"{prefix}{ends[1]}", "" if step else text, step)
-            edge.page = page
-            drawn.append((cell, edge))
-    return drawn
 
 
 def graph_from_pages(pages: list[Page], *, file: str, fmt: str, budget: Budget) -> Architecture:
