@@ -171,3 +171,28 @@ def test_sequence_diagram_participants_messages_steps_and_notes():
         ("API", "S3", "archive the answer", "5"),  # step 4 is a message to itself
     ]
     assert [(a.kind, a.text) for a in arch.annotations] == [("note", "cached for an hour")]
+
+
+def test_legend_subgraph_holds_samples_not_components():
+    text = """flowchart LR
+  API[Amazon API Gateway] --> FN[AWS Lambda]
+  subgraph Legend
+    direction TB
+    S[Amazon SQS]
+    subgraph inner[Arrow kinds]
+      X[dashed: async]
+    end
+  end
+"""
+    arch = parse_bytes(text.encode(), "l.mmd")
+    assert [c.id for c in arch.components] == ["API", "FN"] and arch.services == [
+        "api-gateway",
+        "lambda",
+    ]
+    assert not arch.groups
+    assert {(a.id, a.kind, a.attached_to) for a in arch.annotations} == {
+        ("Legend", "legend", None),
+        ("inner", "legend", None),
+        ("S", "legend", "Legend"),
+        ("X", "legend", "inner"),
+    }

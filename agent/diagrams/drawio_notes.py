@@ -10,15 +10,12 @@ is its title, and one above everything else on the page is the page's title.
 from __future__ import annotations
 
 import bisect
-import re
 from dataclasses import dataclass, field
 
 from agent.diagrams.drawio_cells import Cell
 from agent.diagrams.drawio_space import Grid, arrow_path, box_distance, innermost
 from agent.diagrams.model import Annotation, Component, Edge, Group
-
-_BADGE = re.compile(r"\(?[0-9]{1,3}[a-zA-Z]?[.)]?")
-_LEGEND_TITLE = re.compile(r"^\s*(legend|key)\b", re.IGNORECASE)
+from agent.diagrams.notes import is_legend_title, step_of
 
 
 def is_badge(cell: Cell) -> bool:
@@ -27,21 +24,10 @@ def is_badge(cell: Cell) -> bool:
     One or two letters in a circle (``A``) are badges too.
     """
     label = cell.label.strip()
-    if _BADGE.fullmatch(label):
+    if step_of(label):
         return True
     round_shape = "ellipse" in cell.style_names or cell.shape == "ellipse"
     return round_shape and 0 < len(label) <= 2 and label.isalnum()
-
-
-def is_legend_title(label: str) -> bool:
-    """Return True when a box's title says it is a legend (``Legend``, ``Key: ...``)."""
-    return bool(_LEGEND_TITLE.match(label))
-
-
-def step_of(label: str) -> str:
-    """Return the step number an arrow label or badge text stands for ('' when it is none)."""
-    text = label.strip()
-    return text.strip("().") if _BADGE.fullmatch(text) else ""
 
 
 @dataclass

@@ -5,10 +5,10 @@ from __future__ import annotations
 import re
 
 from agent.diagrams import catalog
-from agent.diagrams.drawio_notes import step_of
 from agent.diagrams.mermaid_nodes import clean, node_component
 from agent.diagrams.mermaid_sequence import SEQUENCE_HEADER, parse_sequence
-from agent.diagrams.model import Architecture, Component, Edge, Group
+from agent.diagrams.model import Annotation, Architecture, Component, Edge, Group
+from agent.diagrams.notes import is_legend_title, step_of
 from agent.diagrams.views import unique_names
 from corpus.errors import InputError
 
@@ -127,8 +127,27 @@ class _Flowchart:
         )
         self.stack.append(sub_id)
 
+    def _legends(self) -> set[str]:
+        """Return the subgraphs titled as legends, and the subgraphs nested inside them."""
+        found: set[str] = set()
+        for sub_id, group in self.groups.items():  # parents come before their children
+            parent = (group.parent or "")[len(self.prefix) :]
+            if is_legend_title(group.label) or parent in found:
+                found.add(sub_id)
+        return found
+
     def build(self, arch: Architecture) -> None:
         comps: dict[str, Component] = {}
+        legends = self._legends()
+        for sub_id in legends:
+            group = self.groups.pop(sub_id)
+            arch.annotations.append(Annotation(group.id, group.label, "legend", self.page))
+        for node_id in [n for n, g in self.node_group.items() if g in legends]:
+            text = (self.labels.pop(node_id, "") or node_id).replace("\n", " ")
+            legend = self.prefix + (self.node_group[node_id] or "")
+            arch.annotations.append(
+                Annotation(self.prefix + node_id, text, "legend", self.page, attached_to=legend)
+            )
         for sub_id, group in self.groups.items():
             found = catalog.group_kind(group.label)
             match = catalog.names_service(group.label)
