@@ -13,7 +13,7 @@ import bisect
 from dataclasses import dataclass, field
 
 from agent.diagrams.drawio_cells import Cell
-from agent.diagrams.drawio_space import Grid, arrow_path, box_distance, innermost
+from agent.diagrams.drawio_space import Grid, arrow_segments, box_distance, innermost
 from agent.diagrams.model import Annotation, Component, Edge, Group
 from agent.diagrams.notes import is_legend_title, step_of
 
@@ -165,8 +165,7 @@ class PageNotes:
         """Attach badges and free texts lying on an arrow to that arrow."""
         segments: Grid[tuple[Edge, tuple]] = Grid(bounds)
         for cell, edge in edges:
-            path = arrow_path(cell, self.by_id)
-            for segment in zip(path, path[1:], strict=False):
+            for segment in arrow_segments(cell, self.by_id):
                 segments.add_segment((edge, segment), segment)
         for cell in [*self.badges, *self.texts]:
             note = notes.get(cell.id)

@@ -113,27 +113,38 @@ def innermost(point: Point, grid: Grid[Cell], skip: str | None = None) -> Cell |
     return min(holders, key=lambda b: b.area) if holders else None
 
 
-def arrow_path(edge: Cell, by_id: dict[str, Cell]) -> list[Point]:
-    """Return the points an arrow passes through: source, bends, target (page coordinates).
+def arrow_segments(edge: Cell, by_id: dict[str, Cell]) -> list[Segment]:
+    """Return the segments an arrow may be drawn along, in page coordinates.
 
-    An end attached to a shape starts at the shape's centre; a loose end at its own point.
-    Bends and loose points are relative to the arrow's parent box, when it has one.
+    The path runs from the source through the bends to the target; an end attached to a
+    shape starts at the shape's centre, a loose end at its own point (bends and loose points
+    are relative to the arrow's parent box). An orthogonal arrow turns a corner between two
+    points that are not in line, so both corners it may take are included.
     """
     parent = by_id.get(edge.parent or "")
     dx, dy = (parent.x, parent.y) if parent is not None and parent.vertex else (0.0, 0.0)
-    path: list[Point] = []
+    ends: list[Point] = []
     for ref, role in ((edge.source, "sourcePoint"), (edge.target, "targetPoint")):
         shape = by_id.get(ref or "")
         if shape is not None and shape.vertex:
-            end = shape.center
+            ends.append(shape.center)
         elif role in edge.points:
             x, y = edge.points[role]
-            end = (x + dx, y + dy)
+            ends.append((x + dx, y + dy))
         else:
             return []
-        path.append(end)
-    bends = [(x + dx, y + dy) for x, y in edge.waypoints]
-    return [path[0], *bends, path[1]]
+    path = [ends[0], *((x + dx, y + dy) for x, y in edge.waypoints), ends[1]]
+    square = "orthogonal" in edge.style.get("edgeStyle", "") or "elbow" in edge.style.get(
+        "edgeStyle", ""
+    )
+    segments: list[Segment] = []
+    for a, b in zip(path, path[1:], strict=False):
+        if square and a[0] != b[0] and a[1] != b[1]:
+            for corner in ((b[0], a[1]), (a[0], b[1])):
+                segments += [(a, corner), (corner, b)]
+        else:
+            segments.append((a, b))
+    return segments
 
 
 def _point_segment(p: Point, a: Point, b: Point) -> float:
