@@ -404,3 +404,15 @@ def test_pages_repeating_a_component_are_merged_by_name_with_their_diagrams():
     assert [d.name for d in review.diagrams] == ["Runtime", "Runtime (2)"]
     assert review.diagrams[1].components == ["1:kb", "2:f1", "2:f2"]
     assert review.to_dict()["diagrams"][0]["coverage"]["total"] == 51
+
+
+def test_text_beside_the_corner_of_an_orthogonal_arrow_labels_it():
+    cells = model(
+        icon("a", "Orders API", RES.format("api_gateway"), 0, 0),
+        icon("b", "Worker", RES.format("lambda"), 300, 300),
+        edge("e", "a", "b"),  # orthogonal style: drawn right, then down
+        box("t", "async", TEXT, 345, 150, 60, 20),
+    )
+    arch = parse_bytes(cells.encode(), "d.drawio")
+    assert arch.edges[0].label == "async"
+    assert arch.annotations[0].attached_to == "a->b"
