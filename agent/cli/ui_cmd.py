@@ -9,7 +9,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from agent.cli import add_common
+from agent.cli import add_common, whole_number
 from agent.config import Settings
 
 
@@ -17,7 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``ui`` command."""
     parser = sub.add_parser("ui", help="start the chat UI (Streamlit) on 127.0.0.1")
     add_common(parser)
-    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument(
+        "--port", type=whole_number(1, 65535), default=8501, help="port (default 8501)"
+    )
     parser.set_defaults(handler=run)
 
 
