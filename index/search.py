@@ -150,9 +150,9 @@ class HybridSearcher:
             risk: keep only practices of this risk level.
             per_doc: at most this many chunks of one document (0 = no limit).
         """
-        if not isinstance(query, str) or not query.strip():
+        if isinstance(query, str) and not query.strip():
             raise InputError("empty query: give a question or a best-practice id")
-        query = query.strip()
+        query = check_text(query, "query")
         if mode not in MODES:
             raise InputError(f"unknown search mode {mode!r} (one of: {', '.join(MODES)})")
         check_int(k, "k", minimum=1)
