@@ -5,7 +5,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
@@ -61,7 +60,9 @@ def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[st
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run Streamlit in the foreground until interrupted."""
+    """Run Streamlit in the foreground until interrupted; stopping lenswise stops it too."""
+    from agent.cli.foreground import run_foreground
+
     env = {**os.environ, "LENSWISE_CORPUS": settings.source, "LENSWISE_HOME": str(settings.home)}
     print(f"lenswise UI on http://127.0.0.1:{args.port} (Ctrl+C to stop)", file=sys.stderr)
-    return subprocess.call(streamlit_command(args.port, settings.max_upload_bytes), env=env)
+    return run_foreground(streamlit_command(args.port, settings.max_upload_bytes), env)
