@@ -15,7 +15,7 @@ from agent import LensAssistant, LenswiseError
 from agent.cli import main
 from agent.config import Settings
 from agent.threads import BUSY_TIMEOUT_S, ThreadStore
-from tests.helpers import REPO, HashEmbedder
+from tests.helpers import HOLD_LOCK, REPO, HashEmbedder
 
 CLI_WITH_HASH_EMBEDDER = textwrap.dedent(
     """
@@ -147,19 +147,6 @@ def test_a_damaged_state_file_without_notify_is_a_warning(hash_index, tmp_path):
     _garble(settings.state_db)
     with pytest.warns(RuntimeWarning, match="was damaged"):
         assert LensAssistant(settings, index=hash_index).threads() == []
-
-
-HOLD_LOCK = textwrap.dedent(
-    """
-    import sqlite3, sys, time
-    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
-    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
-    conn.execute("BEGIN EXCLUSIVE")
-    conn.execute("CREATE TABLE IF NOT EXISTS holder(x)")
-    print("locked", flush=True)
-    time.sleep(120)
-    """
-)
 
 
 def test_a_state_file_locked_by_another_program_fails_fast_with_a_clear_line(
