@@ -96,13 +96,21 @@ def _sweep_leftovers(root: Path) -> None:
     if not root.is_dir():
         return
     for entry in root.iterdir():
-        if not entry.name.startswith((".tmp-", ".old-")) or not entry.is_dir():
+        if not entry.name.startswith((".tmp-", ".old-")):
             continue
         try:
             with file_lock(_lock_file(root, entry.name[5:-9]), wait_s=0):
-                shutil.rmtree(entry, ignore_errors=True)
+                _remove(entry)
         except (TimeoutError, OSError):
             continue  # a build in progress (or a read-only home): leave it
+
+
+def _remove(path: Path) -> None:
+    """Delete a directory tree, or a file standing where an index directory belongs."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _previous_vectors(home: Path, model: str) -> dict[str, np.ndarray]:
@@ -260,7 +268,7 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
         trash = path.parent / f".old-{path.name}-{uuid.uuid4().hex[:8]}"
         path.rename(trash)
         tmp.rename(path)
-        shutil.rmtree(trash, ignore_errors=True)
+        _remove(trash)
     else:
         tmp.rename(path)
 

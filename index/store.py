@@ -205,7 +205,7 @@ def read_manifest(path: Path) -> dict:
         )
     if manifest.get("format_version") != FORMAT_VERSION:
         raise InputError(
-            f"index {path} has format {manifest.get('format_version')}, "
+            f"index {path} has format {manifest.get('format_version')!r}, "
             f"expected {FORMAT_VERSION}: rebuild it with 'lenswise index build'"
         )
     try:

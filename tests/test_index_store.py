@@ -1,6 +1,7 @@
 import json
 import multiprocessing
 import os
+import shutil
 import signal
 from pathlib import Path
 
@@ -182,7 +183,8 @@ DAMAGE = {
         "bm25",
     ),
     "bm25 vocab is garbage": (lambda p: (p / "bm25" / "vocab.index.json").write_text("7"), "bm25"),
-    "bm25 folder is missing": (lambda p: __import__("shutil").rmtree(p / "bm25"), "bm25"),
+    "bm25 folder is missing": (lambda p: shutil.rmtree(p / "bm25"), "bm25"),
+    "index folder is a file": (lambda p: shutil.rmtree(p) or p.write_text("x"), "manifest.json"),
 }
 
 
@@ -203,6 +205,9 @@ def test_any_damage_is_named_and_a_build_repairs_it(tmp_path, damage):
     harm(report.path)
     forced = _build(chunks, tmp_path, emb, force=True)
     assert load_index(forced.path, "hash-test", lambda: emb).search("guardrails")
+    assert [p.name for p in index_root(tmp_path).iterdir() if p.name.startswith(".")] == [
+        f".{report.path.name}.lock"
+    ]  # nothing left over but the build lock
 
 
 def test_damaged_vectors_are_not_reused_by_a_rebuild(tmp_path):

@@ -498,7 +498,8 @@ def own_home(real_home, tmp_path, monkeypatch):
 
 def test_a_damaged_history_file_is_moved_aside_and_the_user_told_once(own_home):
     (own_home / "state.sqlite").write_bytes(b"garbage, not a database" * 100)
-    at = start()
+    with pytest.warns(RuntimeWarning, match="was damaged"):  # the server log hears it too
+        at = start()
     notices = [w.value for w in at.warning if "was damaged" in w.value]
     assert len(notices) == 1 and "moved it to" in unescape(notices[0])
     assert [p.name for p in own_home.iterdir() if ".damaged-" in p.name]
