@@ -73,8 +73,12 @@ class LensAssistant:
         Raises:
             InputError: an argument has the wrong type or is out of range.
         """
-        if settings is not None and not isinstance(settings, Settings):
-            raise InputError(f"settings must be an agent.config.Settings, not {shown(settings)}")
+        _require(
+            settings is None or isinstance(settings, Settings),
+            "settings",
+            "an agent.config.Settings",
+            settings,
+        )
         _require(index is None or hasattr(index, "search"), "index", "an opened LensIndex", index)
         _require(
             chat_model is None or hasattr(chat_model, "invoke"),
@@ -279,8 +283,7 @@ class LensAssistant:
         await worker
 
     def _check_question(self, question: Any) -> str:
-        if not isinstance(question, str):
-            raise InputError(f"question must be text, not {shown(question)}")
+        _require(isinstance(question, str), "question", "text", question)
         if not question.strip():
             raise InputError("empty question: ask something about the lens")
         if len(question) > MAX_QUESTION_CHARS:
@@ -394,8 +397,7 @@ class LensAssistant:
 
     def new_thread(self, title: str | None = None) -> str:
         """Create an empty thread and return its id."""
-        if title is not None and not isinstance(title, str):
-            raise InputError(f"title must be text, not {shown(title)}")
+        _require(title is None or isinstance(title, str), "title", "text", title)
         thread_id = uuid.uuid4().hex[:12]
         self.store.touch(thread_id, title or "New conversation")
         return thread_id
