@@ -21,7 +21,6 @@ from mcp.server.mcpserver.resources import FunctionResource
 from pydantic import Field
 
 from agent.mcp_inputs import PastedFormat, Roots, pasted_file
-from agent.prompts import escape_untrusted
 from agent.mcp_shapes import (
     AnswerOut,
     LensPage,
@@ -36,6 +35,7 @@ from agent.mcp_shapes import (
     review_out,
     search_result,
 )
+from agent.prompts import escape_untrusted
 from corpus.errors import InputError, LenswiseError
 from index.search import normalise_pillar, normalise_risk
 
@@ -64,8 +64,10 @@ class LensTools:
         self._lock = threading.Lock()
 
     def call(self, work: Callable[[], T], error: type[Exception] = ToolError) -> T:
-        """Run ``work`` against the assistant, one call at a time; lenswise errors become
-        ``error`` (a tool error the model reads, or a resource error)."""
+        """Run ``work`` against the assistant, one call at a time.
+
+        Lenswise errors become ``error``: a tool error the model reads, or a resource error.
+        """
         try:
             with self._lock:
                 return work()
