@@ -28,11 +28,13 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from botocore.loaders import Loader
 
+from corpus.models import PILLARS
 from tests.fake_bedrock import use_fake_aws_env
 
 MODEL = Loader().load_service_model("wellarchitected", "service-2")
 SHAPES = MODEL["shapes"]
 NONE_TITLE = "None of these"
+GENAI_ARN = "arn:aws:wellarchitected::aws:lens/genai"
 
 
 class ServiceError(Exception):
@@ -100,6 +102,63 @@ def choice(choice_id: str, title: str, url: str | None = None) -> dict[str, Any]
 def none_choice(question_id: str) -> dict[str, Any]:
     """Build the "None of these" choice every question of an AWS lens ends with."""
     return choice(f"{question_id}_no", NONE_TITLE)
+
+
+# --- test lenses ------------------------------------------------------------------------------
+
+DROPPED = "GENPERF04-BP01"
+"""A practice this lens version has no choice for."""
+BY_TITLE = "GENOPS02-BP01"
+"""A practice whose choice has no URL and a differently written title."""
+RESPELLED = "GENSEC04-BP02"
+"""A practice whose choice URL is spelled differently (scheme, case, fragment)."""
+PILLAR_IDS = {p: p[0].lower() + p.title().replace(" ", "")[1:] for p in PILLARS}
+
+
+def build_genai_lens(corpus) -> tuple[FakeLens, dict[str, tuple[str, str]]]:
+    """Build a Generative AI Lens for tests from a corpus's facts (ids, titles, URLs).
+
+    Like a real lens version it has ids of its own (``gensec4``, ``gensec4_2``), choices in
+    another order than the practices, :data:`RESPELLED`'s URL spelled differently,
+    :data:`BY_TITLE` known only by a retitled choice, :data:`DROPPED` missing, an extra choice
+    on GENSEC01 and "None of these" on every question.
+
+    Returns:
+        The lens, and where each practice's choice is: bp id -> (question id, choice id).
+    """
+    practices = corpus.best_practices()
+    where: dict[str, tuple[str, str]] = {}
+    questions = []
+    for qdoc in (d for d in corpus.documents if d.question_id and not d.bp_id):
+        qid = re.sub(r"0(\d)$", r"\1", qdoc.doc_id.lower())  # GENSEC04 -> gensec4
+        own = sorted((p for p in practices.values() if p.question_id == qdoc.doc_id), key=str)
+        choices = []
+        for number, bp in enumerate(reversed(own), 1):  # choice numbers do not follow BP numbers
+            if bp.bp_id == DROPPED:
+                continue
+            title, url = bp.title, bp.url
+            if bp.bp_id == BY_TITLE:
+                title, url = bp.title.upper() + ".", None
+            if bp.bp_id == RESPELLED:
+                url = url.replace("https://docs", "HTTP://www.DOCS") + "#implementation-guidance"
+            choices.append(choice(f"{qid}_{number}", title, url))
+            where[bp.bp_id] = (qid, f"{qid}_{number}")
+        if qdoc.doc_id == "GENSEC01":
+            choices.append(choice(f"{qid}_new", "Rotate model credentials", qdoc.url + "#new"))
+        choices.append(none_choice(qid))
+        questions.append(
+            LensQuestion(qid, PILLAR_IDS[qdoc.pillar], f"How do you handle {qdoc.title}?", choices)
+        )
+    return FakeLens(GENAI_ARN, "genai", "Generative AI Lens", "2025-11", questions), where
+
+
+FRAMEWORK = FakeLens(
+    "arn:aws:wellarchitected::aws:lens/wellarchitected",
+    "wellarchitected",
+    "AWS Well-Architected Framework",
+    "2024-06",
+    [LensQuestion("ops1", "operationalExcellence", "How do you determine priorities?", [])],
+)
 
 
 # --- the REST-JSON protocol, driven by the service model ---------------------------------------

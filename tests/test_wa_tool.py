@@ -1,9 +1,9 @@
 """Export of a review to the Well-Architected Tool: the real boto3 client against a local server.
 
-The test lens is built here from the builtin digest's facts (ids, titles, URLs) with ids of
-its own and the quirks a real lens version has: choices listed in another order than the
-practices, a URL in another spelling, a choice known only by its title, a practice missing,
-an extra choice lenswise has no practice for, and "None of these" on every question.
+The test lens (``tests.fake_wellarchitected.build_genai_lens``) has the quirks of a real
+lens version: ids of its own, choices in another order than the practices, a URL spelled
+differently, a choice known only by its title, a missing practice, an extra choice and
+"None of these" on every question.
 """
 
 from __future__ import annotations
@@ -18,56 +18,17 @@ from agent.config import Settings
 from agent.watool import GENAI_LENS, WaExportError, WaTool, export_review, plan_export
 from agent.watool.match import Choice, match_practice, normalise_url
 from agent.watool.notes import MARKER, NOTES_MAX, merge, question_notes
-from corpus.models import PILLARS
-from tests.fake_wellarchitected import FakeLens, LensQuestion, choice, none_choice, serve
+from tests.fake_wellarchitected import (
+    BY_TITLE,
+    DROPPED,
+    FRAMEWORK,
+    RESPELLED,
+    build_genai_lens,
+    serve,
+)
 from tests.helpers import SHARED
 
 SAM = SHARED / "diagrams" / "aws-samples_serverless-pdf-chat__backend_template.yaml"
-FRAMEWORK_ARN = "arn:aws:wellarchitected::aws:lens/wellarchitected"
-DROPPED = "GENPERF04-BP01"
-"""A practice this lens version has no choice for."""
-BY_TITLE = "GENOPS02-BP01"
-"""A practice whose choice has no URL and a differently written title."""
-RESPELLED = "GENSEC04-BP02"
-"""A practice whose choice URL is spelled differently (scheme, case, fragment)."""
-PILLAR_IDS = {p: p[0].lower() + p.title().replace(" ", "")[1:] for p in PILLARS}
-
-
-def build_genai_lens(corpus) -> tuple[FakeLens, dict[str, tuple[str, str]]]:
-    """Return the test lens and where each practice's choice is: bp id -> (question, choice)."""
-    practices = corpus.best_practices()
-    where: dict[str, tuple[str, str]] = {}
-    questions = []
-    for qdoc in (d for d in corpus.documents if d.question_id and not d.bp_id):
-        qid = re.sub(r"0(\d)$", r"\1", qdoc.doc_id.lower())  # GENSEC04 -> gensec4
-        own = sorted((p for p in practices.values() if p.question_id == qdoc.doc_id), key=str)
-        choices = []
-        for number, bp in enumerate(reversed(own), 1):  # choice numbers do not follow BP numbers
-            if bp.bp_id == DROPPED:
-                continue
-            title, url = bp.title, bp.url
-            if bp.bp_id == BY_TITLE:
-                title, url = bp.title.upper() + ".", None
-            if bp.bp_id == RESPELLED:
-                url = url.replace("https://docs", "HTTP://www.DOCS") + "#implementation-guidance"
-            choices.append(choice(f"{qid}_{number}", title, url))
-            where[bp.bp_id] = (qid, f"{qid}_{number}")
-        if qdoc.doc_id == "GENSEC01":
-            choices.append(choice(f"{qid}_new", "Rotate model credentials", qdoc.url + "#new"))
-        choices.append(none_choice(qid))
-        questions.append(
-            LensQuestion(qid, PILLAR_IDS[qdoc.pillar], f"How do you handle {qdoc.title}?", choices)
-        )
-    return FakeLens(GENAI_LENS, "genai", "Generative AI Lens", "2025-11", questions), where
-
-
-FRAMEWORK = FakeLens(
-    FRAMEWORK_ARN,
-    "wellarchitected",
-    "AWS Well-Architected Framework",
-    "2024-06",
-    [LensQuestion("ops1", "operationalExcellence", "How do you determine priorities?", [])],
-)
 
 
 @pytest.fixture(scope="module")
@@ -322,7 +283,7 @@ def test_export_flags_need_wa_tool(capsys, args, message):
 
 def test_a_too_short_workload_name_is_bad_input(wa, capsys):
     code, _, err = run_cli(capsys, "--workload", "ab", "--dry-run")
-    assert code == 2 and "--workload must be a workload id" in err
+    assert code == 2 and "the workload must be a workload id" in err
 
 
 # --- matching and notes ------------------------------------------------------------------------

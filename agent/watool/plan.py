@@ -147,7 +147,7 @@ def check_workload(workload: str) -> str:
     low, high = NAME_LIMITS
     if not WORKLOAD_ID.match(value) and not low <= len(value) <= high:
         raise InputError(
-            f"--workload must be a workload id (32 hex characters) or a name of {low}-{high} "
+            f"the workload must be a workload id (32 hex characters) or a name of {low}-{high} "
             f"characters, not {workload!r}"
         )
     return value
