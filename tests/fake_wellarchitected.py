@@ -404,21 +404,10 @@ class FakeWellArchitected:
 
     def op_ListAnswers(self, p: dict) -> dict:
         w, lens = self.review(p)
-        summaries = []
-        for q in lens.questions:
-            stored = w.answers[lens.arn].get(q.question_id, {})
-            summaries.append(
-                {
-                    "QuestionId": q.question_id,
-                    "PillarId": q.pillar_id,
-                    "QuestionTitle": q.title,
-                    "Choices": q.choices,
-                    "SelectedChoices": stored.get("SelectedChoices", []),
-                    "IsApplicable": stored.get("IsApplicable", True),
-                    "Risk": self._risk(q, stored),
-                    "QuestionType": "NON_PRIORITIZED",
-                }
-            )
+        summaries = [
+            {**self._answer(w, lens, q, notes=False), "QuestionType": "NON_PRIORITIZED"}
+            for q in lens.questions
+        ]
         out = self._page(summaries, p, "AnswerSummaries")
         return {**out, "WorkloadId": w.workload_id, "LensAlias": lens.alias, "LensArn": lens.arn}
 
@@ -493,7 +482,8 @@ class FakeWellArchitected:
             return "UNANSWERED"
         return "NONE" if selected >= {c["ChoiceId"] for c in q.choices[:-1]} else "MEDIUM"
 
-    def _answer(self, w: Workload, lens: FakeLens, q: LensQuestion) -> dict:
+    def _answer(self, w: Workload, lens: FakeLens, q: LensQuestion, notes: bool = True) -> dict:
+        """Return a question's ``Answer`` (``AnswerSummary`` without notes: ListAnswers)."""
         stored = w.answers[lens.arn].get(q.question_id, {})
         answer = {
             "QuestionId": q.question_id,
@@ -504,7 +494,7 @@ class FakeWellArchitected:
             "IsApplicable": stored.get("IsApplicable", True),
             "Risk": self._risk(q, stored),
         }
-        if stored.get("Notes"):
+        if notes and stored.get("Notes"):
             answer["Notes"] = stored["Notes"]
         return answer
 

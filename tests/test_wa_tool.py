@@ -211,7 +211,7 @@ def test_throttling_that_persists_stops_with_a_partial_report(wa, lens, review):
     result = caught.value.result
     assert str(caught.value) == (
         "the Well-Architected Tool kept throttling UpdateAnswer (ThrottlingException) after 1 "
-        "retries; try again in a minute"
+        "retry; try again in a minute"
     )
     (workload,) = wa.workloads.values()
     assert [w.question_id for w in result.written] == list(workload.answers[GENAI_LENS])

@@ -12,19 +12,16 @@ from collections.abc import Iterator
 from typing import Any
 
 from agent.config import Settings
-from agent.models import bedrock_client_config
+from agent.models import (
+    BAD_CREDENTIAL_CODES,
+    THROTTLING_CODES,
+    bedrock_client_config,
+    client_error_parts,
+)
 from corpus.errors import InputError, LenswiseError
 
 MAX_ATTEMPTS = 5
 """Calls per request, the first included: four retries with backoff on throttling."""
-_THROTTLING = {"throttlingexception", "toomanyrequestsexception", "throttledexception"}
-_BAD_CREDENTIALS = {
-    "unrecognizedclientexception",
-    "invalidsignatureexception",
-    "expiredtokenexception",
-    "invalidclienttokenid",
-    "signaturedoesnotmatch",
-}
 
 
 class WaToolError(LenswiseError):
@@ -36,22 +33,19 @@ def describe(exc: BaseException, operation: str) -> str:
     from botocore import exceptions as bx
 
     if isinstance(exc, bx.ClientError):
-        error = exc.response.get("Error", {})
-        code = str(error.get("Code") or "UnknownError")
-        message = " ".join(str(error.get("Message", "")).split()) or "no details"
+        code, message, retries = client_error_parts(exc)
         key = code.lower()
-        if key in _THROTTLING:
-            retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+        if key in THROTTLING_CODES:
             return (
                 f"the Well-Architected Tool kept throttling {operation} ({code}) after {retries} "
-                f"retries; try again in a minute"
+                f"{'retry' if retries == 1 else 'retries'}; try again in a minute"
             )
         if key == "accessdeniedexception":
             return (
                 f"access denied to {operation} ({code}: {message}); the IAM identity needs "
                 f"wellarchitected:{operation}"
             )
-        if key in _BAD_CREDENTIALS:
+        if key in BAD_CREDENTIAL_CODES:
             return f"AWS rejected the credentials ({code}: {message}); refresh or fix them"
         return f"the Well-Architected Tool refused {operation} ({code}: {message})"
     if isinstance(exc, bx.NoCredentialsError | bx.PartialCredentialsError):
