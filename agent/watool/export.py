@@ -195,9 +195,8 @@ def _write(tool: WaTool, result: ExportResult, question: list[Choice], findings:
     current = tool.call("GetAnswer", **keys, QuestionId=first.question_id)["Answer"]
     by = _answered_by(current)
     notes = plan.notes_for(findings)
-    selected = [
-        c.choice_id for c, f in zip(question, findings, strict=True) if f.status == "addressed"
-    ]
+    addressed = [(c, f) for c, f in zip(question, findings, strict=True) if f.status == "addressed"]
+    selected = list(dict.fromkeys(c.choice_id for c, _ in addressed))
     if by and not plan.overwrite:
         result.kept.append(
             Kept(first.question_id, first.question_title, f"{by}; --overwrite adds lenswise's")
@@ -218,7 +217,7 @@ def _write(tool: WaTool, result: ExportResult, question: list[Choice], findings:
     tool.call(
         "UpdateAnswer", **keys, QuestionId=first.question_id, SelectedChoices=selected, Notes=notes
     )
-    chosen = [f.bp_id for f in findings if f.status == "addressed"]
+    chosen = [f.bp_id for _, f in addressed]
     result.written.append(
         Written(first.question_id, first.question_title, chosen, len(notes), merged=bool(by))
     )
