@@ -91,8 +91,9 @@ class ExportResult:
                 f"left unanswered: {len(self.unanswered)} questions whose practices the design "
                 "does not show"
             )
+        version = f" (lens version {self.lens_version})" if self.lens_version else ""
         for m in self.unmatched:
-            lines.append(f"not exported {m.bp_id}: {m.how}")
+            lines.append(f"not exported {m.bp_id}: {m.how}{version}")
         if self.milestone is not None:
             lines.append(f'milestone {self.milestone}: "{self.milestone_name}"')
         if self.error:
