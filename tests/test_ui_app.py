@@ -456,6 +456,52 @@ def test_oversized_and_broken_uploads_are_refused(monkeypatch):
     assert at.error and not at.dataframe and not at.exception
 
 
+@pytest.fixture
+def fake_wa(lens, monkeypatch):
+    from tests.fake_wellarchitected import FRAMEWORK, build_genai_lens, serve
+
+    yield from serve([build_genai_lens(lens.catalog())[0], FRAMEWORK], monkeypatch)
+
+
+def buttons(at: AppTest) -> set[str]:
+    return {b.key for b in at.button if b.key}
+
+
+def test_review_is_previewed_then_exported_to_the_wa_tool(fake_wa):
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    assert "wa-preview" in buttons(at) and "wa-export" not in buttons(at)
+    at.text_input(key="wa-workload").set_value("ui workload").run()
+    at.button(key="wa-preview").click().run()
+    assert not at.exception
+    preview = at.code[-1].value
+    assert preview.startswith("Dry run: nothing is sent to AWS.")
+    assert 'workload "ui workload"' in preview and fake_wa.requests == []
+    at.button(key="wa-export").click().run()
+    assert not at.exception
+    (workload,) = fake_wa.workloads.values()
+    assert workload.name == "ui workload"
+    written = workload.answers["arn:aws:wellarchitected::aws:lens/genai"]
+    assert written and all(a["Notes"].startswith("lenswise review of ") for a in written.values())
+    assert "Exported to the Well-Architected Tool" in at.success[-1].value
+    assert f"answered {len(written)} questions" in at.code[-1].value
+    # Other inputs make the preview stale: the export needs a new preview first.
+    at.text_input(key="wa-workload").set_value("another workload").run()
+    assert "wa-export" not in buttons(at) and not at.code
+
+
+def test_wa_tool_errors_are_one_line_in_the_page(fake_wa):
+    fake_wa.fail("CreateWorkload", "AccessDeniedException")
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    at.button(key="wa-preview").click().run()
+    at.button(key="wa-export").click().run()
+    assert not at.exception
+    assert "access denied to CreateWorkload" in at.error[-1].value
+    assert "nothing was written" in at.code[-1].value
+    at.text_input(key="wa-workload").set_value("ab").run()
+    at.button(key="wa-preview").click().run()
+    assert "the workload must be a workload id" in unescape(at.error[-1].value)
+
+
 # --- lens browser -------------------------------------------------------------------------
 
 

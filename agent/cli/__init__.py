@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "agent.cli.ask_cmd",
     "agent.cli.review_cmd",
     "agent.cli.ui_cmd",
+    "agent.cli.mcp_cmd",
     "agent.cli.eval_cmd",
     "agent.cli.bench_cmd",
 )
