@@ -8,14 +8,18 @@
     hits = lens.search("vector store latency", k=5)
 
 The index, chat model and graph are created on first use; dependencies can be injected
-(``index=``, ``chat_model=``) for tests and embedding in other applications.
+(``index=``, ``chat_model=``) for tests and embedding in other applications. Every argument
+is checked: a wrong type or an out-of-range number raises :class:`InputError`, and turns on
+one thread are taken one at a time, even from several processes.
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import time
 import uuid
+import warnings
 from collections.abc import AsyncIterator, Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -31,11 +35,12 @@ from agent.graph import build_graph
 from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
 from agent.threads import Feedback, ThreadInfo, ThreadStore
-from corpus.errors import InputError, LenswiseError
+from corpus.errors import InputError, LenswiseError, check_int, check_text, shown
 from corpus.models import Corpus
-from index.search import Hit
+from index.search import Hit, normalise_pillar
 
 MAX_QUESTION_CHARS = 4000
+MAX_THREAD_ID_CHARS = 200
 
 
 class LensAssistant:
@@ -61,8 +66,27 @@ class LensAssistant:
             k: passages retrieved per search.
             index: an already opened ``index.store.LensIndex`` (skips opening one).
             chat_model: a LangChain chat model to use instead of building one from ``model``.
-            notify: called with one line when an index has to be built first (takes seconds).
+            notify: called with one line the user should see: an index has to be built first
+                (takes seconds), or a damaged history file was moved aside. Without it, such
+                lines are issued as ``RuntimeWarning``.
+
+        Raises:
+            InputError: an argument has the wrong type or is out of range.
         """
+        _require(
+            settings is None or isinstance(settings, Settings),
+            "settings",
+            "an agent.config.Settings",
+            settings,
+        )
+        _require(index is None or hasattr(index, "search"), "index", "an opened LensIndex", index)
+        _require(
+            chat_model is None or hasattr(chat_model, "invoke"),
+            "chat_model",
+            "a LangChain chat model",
+            chat_model,
+        )
+        _require(notify is None or callable(notify), "notify", "a function", notify)
         self.settings = (settings or Settings.from_env()).with_(model=model, source=source, k=k)
         self._index = index
         self._chat_model = chat_model
@@ -96,7 +120,15 @@ class LensAssistant:
         """Thread and feedback storage (SQLite under LENSWISE_HOME)."""
         if self._store is None:
             self._store = ThreadStore(self.settings.state_db)
+            if self._store.notice:
+                self._tell(self._store.notice)
         return self._store
+
+    def _tell(self, line: str) -> None:
+        if self._notify is not None:
+            self._notify(line)
+        else:
+            warnings.warn(line, RuntimeWarning, stacklevel=3)
 
     @property
     def graph(self):
@@ -132,44 +164,64 @@ class LensAssistant:
         diagram: str | Path | None = None,
         pillar: str | None = None,
     ) -> Iterator[Event]:
-        """Answer like :meth:`ask`, yielding status, retrieval, token, citation, final events."""
-        question = self._check_question(question)
-        diagram_path = self._check_diagram(diagram)
-        thread_id = thread_id or uuid.uuid4().hex[:12]
+        """Answer like :meth:`ask`, yielding status, retrieval, token, citation, final events.
+
+        The arguments are checked at once (InputError); the answer runs as the events are read.
+        """
+        return self._stream(*self._turn(question, thread_id, diagram, pillar))
+
+    def _turn(
+        self, question: Any, thread_id: Any, diagram: Any, pillar: Any
+    ) -> tuple[str, str, str | None, str | None]:
+        """Check the arguments of one turn; return them normalised."""
+        return (
+            self._check_question(question),
+            uuid.uuid4().hex[:12] if thread_id is None else _thread_id(thread_id),
+            self._check_diagram(diagram),
+            normalise_pillar(pillar),
+        )
+
+    def _stream(
+        self, question: str, thread_id: str, diagram_path: str | None, pillar: str | None
+    ) -> Iterator[Event]:
         started = time.perf_counter()
         _ = (self.index, self.chat_model)  # open both now, so "load" and "graph" time apart
         loaded = time.perf_counter()
-        self.store.touch(thread_id, question)
         config = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": self.settings.recursion_limit,
         }
         inputs = {"question": question, "diagram_path": diagram_path, "pillar": pillar}
         streamed = False
-        try:
-            for mode, chunk in self.graph.stream(
-                inputs,
-                config,
-                context=self._context(),
-                stream_mode=["updates", "messages", "custom"],
-            ):
-                if mode == "custom" and chunk.get("type") == "token":
-                    streamed = True
-                    yield Event("token", chunk["text"])
-                elif mode == "messages":
-                    message, meta = chunk
-                    text = _chunk_text(message)
-                    if meta.get("langgraph_node") == "plan" and text:
+        store = self.store
+        # One turn at a time per thread: a turn reads the thread's last checkpoint and writes
+        # the next ones, so two at once would fork the history and one would be lost.
+        with store.turn(thread_id, self._turn_wait_s), store.guarded():
+            store.touch(thread_id, question)
+            try:
+                for mode, chunk in self.graph.stream(
+                    inputs,
+                    config,
+                    context=self._context(),
+                    stream_mode=["updates", "messages", "custom"],
+                ):
+                    if mode == "custom" and chunk.get("type") == "token":
                         streamed = True
-                        yield Event("token", text)
-                elif mode == "updates":
-                    yield from _status_events(chunk)
-        except GraphRecursionError as exc:
-            raise LenswiseError(
-                f"stopped: the agent reached its step limit ({self.settings.recursion_limit}) "
-                "without an answer; try a narrower question"
-            ) from exc
-        values = self.graph.get_state(config).values
+                        yield Event("token", chunk["text"])
+                    elif mode == "messages":
+                        message, meta = chunk
+                        text = _chunk_text(message)
+                        if meta.get("langgraph_node") == "plan" and text:
+                            streamed = True
+                            yield Event("token", text)
+                    elif mode == "updates":
+                        yield from _status_events(chunk)
+            except GraphRecursionError as exc:
+                raise LenswiseError(
+                    f"stopped: the agent reached its step limit ({self.settings.recursion_limit}) "
+                    "without an answer; try a narrower question"
+                ) from exc
+            values = self.graph.get_state(config).values
         total = (time.perf_counter() - started) * 1000
         answer = self._answer(values.get("answer") or {}, question, thread_id)
         answer.timings_ms = {
@@ -184,6 +236,11 @@ class LensAssistant:
             yield Event("citation", citation)
         yield Event("final", answer)
 
+    @property
+    def _turn_wait_s(self) -> float:
+        """How long a turn waits for another one on the same thread (that one's time limit)."""
+        return 2 * self.settings.timeout_s
+
     async def aask(
         self,
         question: str,
@@ -194,7 +251,7 @@ class LensAssistant:
         """Async :meth:`ask` (runs the graph in a worker thread)."""
         return await asyncio.to_thread(self.ask, question, thread_id, diagram, pillar)
 
-    async def astream(
+    def astream(
         self,
         question: str,
         thread_id: str | None = None,
@@ -202,13 +259,16 @@ class LensAssistant:
         pillar: str | None = None,
     ) -> AsyncIterator[Event]:
         """Async :meth:`stream`: events arrive as the worker thread produces them."""
+        return self._astream(self._turn(question, thread_id, diagram, pillar))
+
+    async def _astream(self, turn: tuple) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
         queue: asyncio.Queue = asyncio.Queue()
         done = object()
 
         def work() -> None:
             try:
-                for event in self.stream(question, thread_id, diagram, pillar):
+                for event in self._stream(*turn):
                     loop.call_soon_threadsafe(queue.put_nowait, event)
             except BaseException as exc:  # re-raised in the consumer
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
@@ -222,8 +282,9 @@ class LensAssistant:
             yield item
         await worker
 
-    def _check_question(self, question: str) -> str:
-        if not isinstance(question, str) or not question.strip():
+    def _check_question(self, question: Any) -> str:
+        _require(isinstance(question, str), "question", "text", question)
+        if not question.strip():
             raise InputError("empty question: ask something about the lens")
         if len(question) > MAX_QUESTION_CHARS:
             raise InputError(
@@ -231,9 +292,10 @@ class LensAssistant:
             )
         return question.strip()
 
-    def _check_diagram(self, diagram: str | Path | None) -> str | None:
+    def _check_diagram(self, diagram: Any) -> str | None:
         if diagram is None:
             return None
+        _require(isinstance(diagram, str | os.PathLike), "diagram", "a file path", diagram)
         path = Path(diagram)
         if not path.is_file():
             raise InputError(f"diagram not found: {diagram}")
@@ -278,6 +340,15 @@ class LensAssistant:
     def review(self, diagram: str | Path | bytes, filename: str | None = None):
         """Parse a diagram or IaC file (path or bytes) and review it against every practice."""
         from agent.diagrams import parse_bytes, parse_file
+
+        _require(
+            isinstance(diagram, str | os.PathLike | bytes | bytearray),
+            "diagram",
+            "a file path or the file's bytes",
+            diagram,
+        )
+        if filename is not None:
+            check_text(filename, "filename")
 
         limit = self.settings.max_upload_bytes
         vision = self.chat_model
@@ -326,25 +397,30 @@ class LensAssistant:
 
     def new_thread(self, title: str | None = None) -> str:
         """Create an empty thread and return its id."""
+        _require(title is None or isinstance(title, str), "title", "text", title)
         thread_id = uuid.uuid4().hex[:12]
         self.store.touch(thread_id, title or "New conversation")
         return thread_id
 
     def rename_thread(self, thread_id: str, title: str) -> None:
         """Rename a thread (InputError if it does not exist or the title is empty)."""
-        if not title.strip():
+        thread_id = _thread_id(thread_id)
+        if isinstance(title, str) and not title.strip():
             raise InputError("a thread title cannot be empty")
-        if not self.store.rename(thread_id, title):
+        if not self.store.rename(thread_id, check_text(title, "title")):
             raise InputError(f"no thread {thread_id}")
 
     def delete_thread(self, thread_id: str) -> None:
-        """Delete a thread with its history and feedback."""
-        self.store.delete(thread_id)
+        """Delete a thread with its history and feedback (after any turn running on it)."""
+        thread_id = _thread_id(thread_id)
+        with self.store.turn(thread_id, self._turn_wait_s):
+            self.store.delete(thread_id)
 
     def transcript(self, thread_id: str) -> list[Answer]:
         """Every answered turn of a thread, in order."""
-        config = {"configurable": {"thread_id": thread_id}}
-        messages = self.graph.get_state(config).values.get("messages", [])
+        config = {"configurable": {"thread_id": _thread_id(thread_id)}}
+        with self.store.guarded():
+            messages = self.graph.get_state(config).values.get("messages", [])
         answers: list[Answer] = []
         question = ""
         for message in messages:
@@ -358,6 +434,7 @@ class LensAssistant:
 
     def export_thread(self, thread_id: str) -> str:
         """A thread as one markdown document, citations and links kept."""
+        thread_id = _thread_id(thread_id)
         title = next((t.title for t in self.threads() if t.id == thread_id), thread_id)
         parts = [f"# {title}", ""]
         parts += [a.to_markdown() for a in self.transcript(thread_id)]
@@ -365,8 +442,10 @@ class LensAssistant:
 
     def feedback(self, thread_id: str, turn: int, score: int, comment: str = "") -> None:
         """Record a thumbs up (+1) or down (-1) on answer number ``turn`` of a thread."""
-        if score not in (1, -1):
-            raise InputError("feedback score must be +1 or -1")
+        if isinstance(score, bool) or not isinstance(score, int) or score not in (1, -1):
+            raise InputError(f"feedback score must be +1 or -1, not {shown(score)}")
+        check_int(turn, "turn", minimum=0)
+        _require(isinstance(comment, str), "comment", "text", comment)
         answers = self.transcript(thread_id)
         if not 0 <= turn < len(answers):
             raise InputError(f"thread {thread_id} has no answer number {turn}")
@@ -386,6 +465,7 @@ class LensAssistant:
 
     def feedback_given(self, thread_id: str) -> dict[int, Feedback]:
         """Return the stored feedback of a thread, by answer number."""
+        thread_id = _thread_id(thread_id)
         return {fb.turn: fb for fb in self.store.feedback() if fb.thread_id == thread_id}
 
     def export_feedback_suite(self) -> str:
@@ -409,6 +489,15 @@ class LensAssistant:
             sort_keys=False,
             allow_unicode=True,
         )
+
+
+def _require(ok: bool, name: str, expected: str, value: Any) -> None:
+    if not ok:
+        raise InputError(f"{name} must be {expected}, not {shown(value)}")
+
+
+def _thread_id(value: Any) -> str:
+    return check_text(value, "thread_id", max_chars=MAX_THREAD_ID_CHARS)
 
 
 def _citation(data: dict) -> Citation:

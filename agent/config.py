@@ -1,4 +1,4 @@
-"""The one configuration object: read once from the environment, passed everywhere else."""
+"""The one configuration object: read once from the environment, checked, passed everywhere else."""
 
 from __future__ import annotations
 
@@ -8,12 +8,29 @@ from pathlib import Path
 
 from platformdirs import user_cache_dir
 
+from corpus.errors import InputError, check_int, check_number, check_text, shown
+
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+ENV = {
+    "home": "LENSWISE_HOME",
+    "source": "LENSWISE_CORPUS",
+    "model": "LENSWISE_MODEL",
+    "embedding_model": "LENSWISE_EMBEDDING_MODEL",
+    "docs_base_url": "LENSWISE_DOCS_BASE_URL",
+    "region": "LENSWISE_REGION",
+    "timeout_s": "LENSWISE_TIMEOUT",
+    "max_upload_bytes": "LENSWISE_MAX_UPLOAD_BYTES",
+}
+"""Environment variable of each setting that has one."""
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Run-time settings of lenswise. Build with :meth:`from_env`; override with :meth:`with_`."""
+    """Run-time settings of lenswise. Build with :meth:`from_env`; override with :meth:`with_`.
+
+    Every value is checked on creation: a wrong type or an out-of-range number raises
+    :class:`~corpus.errors.InputError` naming the setting (and its environment variable).
+    """
 
     home: Path = field(default_factory=lambda: Path(user_cache_dir("lenswise")))
     """Where indexes, the fetched-page cache and the SQLite state live (``LENSWISE_HOME``)."""
@@ -30,34 +47,42 @@ class Settings:
     region: str | None = None
     """AWS Region for Bedrock (``LENSWISE_REGION``; else the standard AWS chain decides)."""
     k: int = 8
-    """Passages retrieved per query by the agent."""
+    """Passages retrieved per query by the agent (1-100)."""
     timeout_s: float = 60.0
-    """Wall-clock limit of one agent run (``LENSWISE_TIMEOUT``)."""
+    """Wall-clock limit of one agent run, in seconds (``LENSWISE_TIMEOUT``; up to a day)."""
     recursion_limit: int = 25
-    """LangGraph super-step limit of one agent run."""
+    """LangGraph super-step limit of one agent run (1-1000)."""
     max_upload_bytes: int = 10 * 1024 * 1024
-    """Largest diagram or IaC file accepted (``LENSWISE_MAX_UPLOAD_BYTES``)."""
+    """Largest diagram or IaC file accepted (``LENSWISE_MAX_UPLOAD_BYTES``; up to 1 GiB)."""
+
+    def __post_init__(self) -> None:
+        if not isinstance(self.home, str | os.PathLike):
+            raise InputError(f"{_label('home')} must be a folder path, not {shown(self.home)}")
+        object.__setattr__(self, "home", Path(self.home).expanduser())
+        _check_home(self.home)
+        for name in ("source", "model", "embedding_model", "lens", "docs_base_url"):
+            object.__setattr__(self, name, check_text(getattr(self, name), _label(name)))
+        if not self.docs_base_url.startswith(("https://", "http://")):
+            raise InputError(f"{_label('docs_base_url')} must be an http(s) URL")
+        if self.region is not None:
+            object.__setattr__(self, "region", check_text(self.region, _label("region")))
+        check_int(self.k, "k", minimum=1, maximum=100)
+        timeout = check_number(self.timeout_s, _label("timeout_s"), above=0, maximum=86400)
+        object.__setattr__(self, "timeout_s", timeout)
+        check_int(self.recursion_limit, "recursion_limit", minimum=1, maximum=1000)
+        check_int(self.max_upload_bytes, _label("max_upload_bytes"), minimum=1, maximum=2**30)
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
         """Read the ``LENSWISE_*`` variables; explicit non-None ``overrides`` win."""
         env = dict(os.environ if env is None else env)
-        values: dict = {}
-        if env.get("LENSWISE_HOME"):
-            values["home"] = Path(env["LENSWISE_HOME"]).expanduser()
-        for key, name in (
-            ("source", "LENSWISE_CORPUS"),
-            ("model", "LENSWISE_MODEL"),
-            ("embedding_model", "LENSWISE_EMBEDDING_MODEL"),
-            ("docs_base_url", "LENSWISE_DOCS_BASE_URL"),
-            ("region", "LENSWISE_REGION"),
-        ):
-            if env.get(name):
-                values[key] = env[name]
-        if env.get("LENSWISE_TIMEOUT"):
-            values["timeout_s"] = float(env["LENSWISE_TIMEOUT"])
-        if env.get("LENSWISE_MAX_UPLOAD_BYTES"):
-            values["max_upload_bytes"] = int(env["LENSWISE_MAX_UPLOAD_BYTES"])
+        values: dict = {name: env[var] for name, var in ENV.items() if env.get(var)}
+        if "timeout_s" in values:
+            values["timeout_s"] = _parse(values, "timeout_s", float, "a number of seconds")
+        if "max_upload_bytes" in values:
+            values["max_upload_bytes"] = _parse(
+                values, "max_upload_bytes", int, "a whole number of bytes, e.g. 10485760"
+            )
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -69,3 +94,27 @@ class Settings:
     def state_db(self) -> Path:
         """SQLite file holding conversation threads and feedback."""
         return self.home / "state.sqlite"
+
+
+def _label(name: str) -> str:
+    return f"{name} ({ENV[name]})" if name in ENV else name
+
+
+def _parse(values: dict, name: str, kind: type, expected: str):
+    try:
+        return kind(values[name].strip())
+    except ValueError:
+        raise InputError(f"{ENV[name]} must be {expected}, not '{values[name]}'") from None
+
+
+def _check_home(home: Path) -> None:
+    """Refuse a home that is a file or sits where lenswise cannot write."""
+    advice = "point LENSWISE_HOME at a folder lenswise can write"
+    try:
+        existing = next(p for p in (home, *home.parents) if p.exists())
+    except OSError as exc:
+        raise InputError(f"LENSWISE_HOME {home} cannot be read ({exc.strerror}): {advice}") from exc
+    if not existing.is_dir():
+        raise InputError(f"LENSWISE_HOME {home} is not a folder ({existing} is a file): {advice}")
+    if not os.access(existing, os.W_OK | os.X_OK):
+        raise InputError(f"LENSWISE_HOME {home} is not writable: {advice}")

@@ -25,7 +25,8 @@ _BEDROCK_ID = re.compile(
     r"((us|eu|apac|jp|au|ca|us-gov|global)\.)?"
     r"(amazon|anthropic|meta|mistral|cohere|ai21|deepseek|openai|qwen|writer)\.\S+"
 )
-_THROTTLING = {"throttlingexception", "toomanyrequestsexception", "throttledexception"}
+THROTTLING_CODES = {"throttlingexception", "toomanyrequestsexception", "throttledexception"}
+"""AWS error codes (lowercase) that mean "slow down": retried, then reported as throttling."""
 _TRANSIENT = {
     "internalserverexception",
     "serviceunavailableexception",
@@ -33,11 +34,12 @@ _TRANSIENT = {
     "modeltimeoutexception",
     "modelstreamerrorexception",
 }
-_BAD_CREDENTIALS = {
+BAD_CREDENTIAL_CODES = {
     "unrecognizedclientexception",
     "invalidsignatureexception",
     "expiredtokenexception",
 }
+"""AWS error codes (lowercase) that mean the credentials were refused."""
 # Body/stream damage that langchain-aws reports as a plain exception with this text.
 _MALFORMED_MARKERS = {
     "No 'output' key found": "the Converse response has no output",
@@ -205,15 +207,19 @@ def _first_line(text: str) -> str:
     return " ".join(text.strip().splitlines()[:1]) or "no details"
 
 
-def _describe_client_error(exc: Any, model: str) -> str:
-    """Describe a botocore ``ClientError`` (HTTP error or event-stream exception)."""
+def client_error_parts(exc: Any) -> tuple[str, str, int]:
+    """Return the code, first message line and retry count of a botocore ``ClientError``."""
     error = exc.response.get("Error", {})
     code = str(error.get("Code", "")) or "UnknownError"
-    code = code[0].upper() + code[1:]
-    message = _first_line(str(error.get("Message", "")))
+    retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    return code[0].upper() + code[1:], _first_line(str(error.get("Message", ""))), retries
+
+
+def _describe_client_error(exc: Any, model: str) -> str:
+    """Describe a botocore ``ClientError`` (HTTP error or event-stream exception)."""
+    code, message, retries = client_error_parts(exc)
     key = code.lower()
-    if key in _THROTTLING:
-        retries = exc.response.get("ResponseMetadata", {}).get("RetryAttempts", 0)
+    if key in THROTTLING_CODES:
         return (
             f"Bedrock is throttling requests for {model} ({code}) after {retries} "
             f"{'retry' if retries == 1 else 'retries'}; "
@@ -236,7 +242,7 @@ def _describe_client_error(exc: Any, model: str) -> str:
         )
     if key == "resourcenotfoundexception":
         return f"Model {model} not found in this Region (ResourceNotFoundException): {message}"
-    if key in _BAD_CREDENTIALS:
+    if key in BAD_CREDENTIAL_CODES:
         return f"AWS rejected the credentials ({code}): {message}; refresh or fix them"
     if key in _TRANSIENT:
         return f"Bedrock failed while answering with {model} ({code}): {message}; try again"
@@ -297,7 +303,7 @@ def is_retryable(exc: BaseException) -> bool:
     for cause in _chain(exc):
         if isinstance(cause, bx.ClientError):
             code = str(cause.response.get("Error", {}).get("Code", "")).lower()
-            return code in _THROTTLING | _TRANSIENT
+            return code in THROTTLING_CODES | _TRANSIENT
         if isinstance(cause, bx.ConnectionError | bx.HTTPClientError | ParserError | ux.HTTPError):
             return True
     return any(marker in str(exc) for marker in _MALFORMED_MARKERS)

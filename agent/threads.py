@@ -4,18 +4,34 @@ The LangGraph checkpointer (``SqliteSaver``) keeps each thread's graph state, so
 question sees the conversation and a restart loses nothing: SQLite commits every checkpoint
 (WAL journal). Beside it, two small tables hold what the checkpointer does not: thread titles
 (for the thread list) and feedback on answers (exportable as an eval suite, GENOPS01-BP02).
+
+Nothing is lost to concurrency or damage: one turn at a time holds a thread's lock (across
+processes), so concurrent questions on one thread each land as a turn instead of forking its
+checkpoints; a damaged database file is moved aside (kept, never deleted) and a new one
+started; one locked by another program fails within seconds, with a line saying so.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
 from langgraph.checkpoint.sqlite import SqliteSaver
+
+from corpus.errors import LenswiseError
+from corpus.locks import file_lock
+
+BUSY_TIMEOUT_S = 5.0
+"""How long one statement waits for another process's write before giving up (writes are short:
+one checkpoint each); a program holding the file locked longer gets a clear error instead."""
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS lenswise_threads (
@@ -57,20 +73,77 @@ class ThreadStore:
     """SQLite-backed thread metadata, feedback and the LangGraph checkpointer."""
 
     def __init__(self, path: Path) -> None:
-        """Open (or create) the database at ``path``."""
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._conn = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
-        self._conn.execute("PRAGMA journal_mode=WAL")
-        self._lock = threading.Lock()
-        with self._lock, self._conn:
-            self._conn.executescript(SCHEMA)
-        self.checkpointer = SqliteSaver(self._conn)
-        self.checkpointer.setup()
+        """Open (or create) the database at ``path``, moving a damaged one aside first.
+
+        Raises:
+            LenswiseError: the file is locked by another program, or cannot be opened.
+        """
+        self.path = path
+        self._locks = path.parent / "locks"
+        self.notice: str | None = None
+        """One line for the user when a damaged file was moved aside on opening, else None."""
+        try:
+            with file_lock(self._locks / "state.lock", wait_s=BUSY_TIMEOUT_S), self.guarded():
+                problem = _damage(path)
+                if problem:
+                    aside = _move_aside(path)
+                    self.notice = (
+                        f"conversation history {path} was damaged ({problem}): moved it to "
+                        f"{aside} (kept, nothing deleted) and started a new one"
+                    )
+                self._conn = _connect(path)
+                self._lock = threading.Lock()
+                with self._lock, self._conn:
+                    self._conn.executescript(SCHEMA)
+                self.checkpointer = SqliteSaver(self._conn)
+                self.checkpointer.setup()
+        except TimeoutError as exc:
+            raise LenswiseError(f"conversation history {path} is busy: {_RETRY}") from exc
+
+    @contextmanager
+    def guarded(self) -> Iterator[None]:
+        """Turn SQLite errors inside the block into one clear :class:`LenswiseError` line."""
+        try:
+            yield
+        except sqlite3.DatabaseError as exc:
+            if _is_busy(exc):
+                raise LenswiseError(
+                    f"conversation history {self.path} is locked by another program: {_RETRY}"
+                ) from exc
+            raise LenswiseError(
+                f"conversation history {self.path} cannot be used ({exc}); restart lenswise "
+                "to have it checked (a damaged file is moved aside, never deleted)"
+            ) from exc
+
+    @contextmanager
+    def turn(self, thread_id: str, wait_s: float) -> Iterator[None]:
+        """Hold ``thread_id``'s lock (across processes) while one turn reads and extends it.
+
+        Args:
+            thread_id: the conversation.
+            wait_s: how long to wait for a turn already running on it.
+
+        Raises:
+            LenswiseError: another turn still holds the thread after ``wait_s`` seconds.
+        """
+        name = hashlib.sha256(thread_id.encode("utf-8")).hexdigest()[:32]
+        acquired = False
+        try:
+            with file_lock(self._locks / f"thread-{name}.lock", wait_s=wait_s):
+                acquired = True
+                yield
+        except TimeoutError as exc:
+            if acquired:
+                raise
+            raise LenswiseError(
+                f"thread {thread_id} is still busy with another question after {wait_s:.0f} s; "
+                "try again when it has been answered"
+            ) from exc
 
     def touch(self, thread_id: str, title: str) -> None:
         """Create the thread if new (titled after its first question) and mark it updated."""
         now = time.time()
-        with self._lock, self._conn:
+        with self.guarded(), self._lock, self._conn:
             self._conn.execute(
                 "INSERT INTO lenswise_threads(id, title, created_at, updated_at) VALUES (?,?,?,?) "
                 "ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at",
@@ -79,7 +152,7 @@ class ThreadStore:
 
     def threads(self) -> list[ThreadInfo]:
         """Return every thread, most recently used first."""
-        with self._lock:
+        with self.guarded(), self._lock:
             rows = self._conn.execute(
                 "SELECT id, title, created_at, updated_at FROM lenswise_threads "
                 "ORDER BY updated_at DESC"
@@ -88,7 +161,7 @@ class ThreadStore:
 
     def rename(self, thread_id: str, title: str) -> bool:
         """Rename a thread; return False when it does not exist."""
-        with self._lock, self._conn:
+        with self.guarded(), self._lock, self._conn:
             cur = self._conn.execute(
                 "UPDATE lenswise_threads SET title=? WHERE id=?", (title.strip()[:80], thread_id)
             )
@@ -96,14 +169,15 @@ class ThreadStore:
 
     def delete(self, thread_id: str) -> None:
         """Delete a thread: its title, its feedback and its checkpoints."""
-        with self._lock, self._conn:
-            self._conn.execute("DELETE FROM lenswise_threads WHERE id=?", (thread_id,))
-            self._conn.execute("DELETE FROM lenswise_feedback WHERE thread_id=?", (thread_id,))
-        self.checkpointer.delete_thread(thread_id)
+        with self.guarded():
+            with self._lock, self._conn:
+                self._conn.execute("DELETE FROM lenswise_threads WHERE id=?", (thread_id,))
+                self._conn.execute("DELETE FROM lenswise_feedback WHERE thread_id=?", (thread_id,))
+            self.checkpointer.delete_thread(thread_id)
 
     def add_feedback(self, fb: Feedback) -> None:
         """Store (or replace) the feedback on one answer."""
-        with self._lock, self._conn:
+        with self.guarded(), self._lock, self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO lenswise_feedback(thread_id, turn, score, comment, "
                 "question, answer, cited, created_at) VALUES (?,?,?,?,?,?,?,?)",
@@ -121,7 +195,7 @@ class ThreadStore:
 
     def feedback(self) -> list[Feedback]:
         """Return all stored feedback, oldest first."""
-        with self._lock:
+        with self.guarded(), self._lock:
             rows = self._conn.execute(
                 "SELECT thread_id, turn, score, comment, question, answer, cited, created_at "
                 "FROM lenswise_feedback ORDER BY created_at"
@@ -131,3 +205,57 @@ class ThreadStore:
     def close(self) -> None:
         """Close the database connection."""
         self._conn.close()
+
+
+_RETRY = "close that program (or wait for it to finish) and try again"
+
+
+def _is_busy(exc: sqlite3.DatabaseError) -> bool:
+    """True when SQLite gave up waiting for another connection's lock (extended codes too)."""
+    code = getattr(exc, "sqlite_errorcode", None)
+    return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _connect(path: Path) -> sqlite3.Connection:
+    conn = sqlite3.connect(str(path), check_same_thread=False, timeout=BUSY_TIMEOUT_S)
+    conn.execute("PRAGMA journal_mode=WAL")
+    return conn
+
+
+def _damage(path: Path) -> str | None:
+    """Say what is wrong with the database file at ``path``; None if it is sound or absent.
+
+    Raises:
+        sqlite3.OperationalError: the file is locked (that is not damage).
+    """
+    if path.is_dir():
+        return "it is a folder"
+    if not path.exists():
+        return None
+    if path.stat().st_size == 0:  # a new file is never empty: it is created with its tables
+        return "it is empty"
+    conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
+    try:
+        verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+    except sqlite3.DatabaseError as exc:
+        if _is_busy(exc):
+            raise
+        return str(exc)
+    finally:
+        conn.close()
+    return None if verdict == "ok" else str(verdict)
+
+
+def _move_aside(path: Path) -> Path:
+    """Rename the database (and its WAL files) to a timestamped name next to it."""
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = path.with_name(f"{path.name}.damaged-{stamp}")
+    number = 1
+    while aside.exists():
+        number += 1
+        aside = path.with_name(f"{path.name}.damaged-{stamp}-{number}")
+    for suffix in ("", "-wal", "-shm"):
+        part = path.with_name(path.name + suffix)
+        if part.exists():
+            part.rename(aside.with_name(aside.name + suffix))
+    return aside

@@ -1,4 +1,9 @@
-"""Exceptions shared by every layer; the CLI maps them to exit codes."""
+"""Exceptions shared by every layer (the CLI maps them to exit codes) and argument checks."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
 
 
 class LenswiseError(Exception):
@@ -10,3 +15,41 @@ class InputError(LenswiseError):
 
     The message is one line, written for the user, naming what to fix.
     """
+
+
+def shown(value: Any) -> str:
+    """Return a short description of a rejected value for an error message."""
+    text = repr(value)
+    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+
+
+def check_text(value: Any, name: str, *, max_chars: int | None = None) -> str:
+    """Return ``value`` stripped if it is non-empty text within ``max_chars``, else InputError."""
+    if not isinstance(value, str):
+        raise InputError(f"{name} must be text, not {shown(value)}")
+    if not value.strip():
+        raise InputError(f"{name} must not be empty")
+    if max_chars is not None and len(value) > max_chars:
+        raise InputError(f"{name} is too long ({len(value)} characters; the limit is {max_chars})")
+    return value.strip()
+
+
+def check_int(value: Any, name: str, *, minimum: int, maximum: int | None = None) -> int:
+    """Return ``value`` when it is a whole number in ``[minimum, maximum]``, else InputError."""
+    if isinstance(value, bool) or not isinstance(value, int):
+        raise InputError(f"{name} must be a whole number, not {shown(value)}")
+    if value < minimum or (maximum is not None and value > maximum):
+        bounds = (
+            f"between {minimum} and {maximum}" if maximum is not None else f"at least {minimum}"
+        )
+        raise InputError(f"{name} must be {bounds}, not {value}")
+    return value
+
+
+def check_number(value: Any, name: str, *, above: float, maximum: float) -> float:
+    """Return ``value`` as a float when it is a number in ``(above, maximum]``, else InputError."""
+    if isinstance(value, bool) or not isinstance(value, int | float) or math.isnan(value):
+        raise InputError(f"{name} must be a number, not {shown(value)}")
+    if not above < value <= maximum:
+        raise InputError(f"{name} must be more than {above:g} and at most {maximum:g}, not {value}")
+    return float(value)

@@ -1,21 +1,20 @@
 """Build, reuse and open indexes: atomic, locked, incremental.
 
 A build writes into a temporary sibling directory and renames it into place under an
-exclusive lock, so readers never see a half-written index and two builders never clash.
-Vectors of earlier builds with the same model are reused, so a rebuild embeds only chunks
-whose text changed.
+exclusive lock, so readers never see a half-written index and two builders never clash;
+what a killed build leaves behind is swept away once no builder holds its lock. Vectors of
+earlier builds with the same model are reused, so a rebuild embeds only chunks whose text
+changed.
 """
 
 from __future__ import annotations
 
-import fcntl
 import hashlib
 import json
 import shutil
 import time
 import uuid
 from collections.abc import Callable
-from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from importlib.metadata import PackageNotFoundError, version
@@ -26,6 +25,7 @@ import numpy as np
 
 from corpus.chunking import CHUNKER_VERSION, chunk_documents
 from corpus.errors import InputError
+from corpus.locks import file_lock
 from corpus.models import Chunk
 from corpus.sources import load_source
 from index.embeddings import Embedder, load_embedder
@@ -38,6 +38,7 @@ from index.store import (
     index_path,
     index_root,
     load_index,
+    read_chunks,
     read_manifest,
 )
 
@@ -82,15 +83,34 @@ class BuildReport:
     seconds: float
 
 
-@contextmanager
-def _lock(root: Path, name: str):
-    root.mkdir(parents=True, exist_ok=True)
-    with open(root / f".{name}.lock", "w") as handle:
-        fcntl.flock(handle, fcntl.LOCK_EX)
+def _lock_file(root: Path, name: str) -> Path:
+    return root / f".{name}.lock"
+
+
+def _sweep_leftovers(root: Path) -> None:
+    """Delete ``.tmp-*`` / ``.old-*`` directories of builds that were killed midway.
+
+    Each is named after the index it was building (``.tmp-<name>-<8 hex>``); it is a leftover
+    exactly when nobody holds that index's build lock.
+    """
+    if not root.is_dir():
+        return
+    for entry in root.iterdir():
+        if not entry.name.startswith((".tmp-", ".old-")):
+            continue
         try:
-            yield
-        finally:
-            fcntl.flock(handle, fcntl.LOCK_UN)
+            with file_lock(_lock_file(root, entry.name[5:-9]), wait_s=0):
+                _remove(entry)
+        except (TimeoutError, OSError):
+            continue  # a build in progress (or a read-only home): leave it
+
+
+def _remove(path: Path) -> None:
+    """Delete a directory tree, or a file standing where an index directory belongs."""
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        path.unlink(missing_ok=True)
 
 
 def _previous_vectors(home: Path, model: str) -> dict[str, np.ndarray]:
@@ -99,23 +119,26 @@ def _previous_vectors(home: Path, model: str) -> dict[str, np.ndarray]:
     root = index_root(home)
     if not root.is_dir():
         return reusable
-    for path in sorted(root.iterdir(), key=lambda p: p.stat().st_mtime, reverse=True)[:5]:
+    builds = []
+    for path in root.iterdir():
+        try:
+            if not path.name.startswith(".") and path.is_dir():
+                builds.append((path.stat().st_mtime, path))
+        except OSError:
+            continue
+    for _, path in sorted(builds, reverse=True)[:5]:
         try:
             manifest = read_manifest(path)
-            if manifest.get("model") != model:
+            if manifest["model"] != model:
                 continue
             vectors = np.load(path / "vectors.npy")
-            rows = [
-                json.loads(line)
-                for line in (path / "chunks.jsonl").read_text().splitlines()
-                if line
-            ]
+            _, hashes = read_chunks(path)
         except (InputError, OSError, ValueError):
             continue
-        if len(rows) != len(vectors):
-            continue
-        for row, vector in zip(rows, vectors, strict=True):
-            reusable.setdefault(row.get("embed_hash", ""), vector)
+        if vectors.dtype != np.float32 or vectors.shape != (len(hashes), manifest["dim"]):
+            continue  # damaged: do not reuse
+        for embed_hash, vector in zip(hashes, vectors, strict=True):
+            reusable.setdefault(embed_hash, vector)
     return reusable
 
 
@@ -158,13 +181,15 @@ def ensure_index(
         raise InputError(f"source '{source}' produced no chunks to index")
     chunks_hash = corpus_hash(chunks)
     path = index_path(home, chunks_hash, model)
+    _sweep_leftovers(index_root(home))
     if not force and _is_valid(path, model):
         return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
-    with _lock(index_root(home), path.name):
+    with file_lock(_lock_file(index_root(home), path.name)):
         if not force and _is_valid(path, model):  # another process finished it meanwhile
             return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
         if notify:
-            notify(f"building the index for source '{source}' ({len(chunks)} chunks)...")
+            damaged = " (the existing one is damaged)" if path.exists() and not force else ""
+            notify(f"building the index for source '{source}' ({len(chunks)} chunks){damaged}...")
         embedded = _build(
             path,
             chunks,
@@ -243,7 +268,7 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
         trash = path.parent / f".old-{path.name}-{uuid.uuid4().hex[:8]}"
         path.rename(trash)
         tmp.rename(path)
-        shutil.rmtree(trash, ignore_errors=True)
+        _remove(trash)
     else:
         tmp.rename(path)
 

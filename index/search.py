@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.errors import InputError
+from corpus.errors import InputError, check_int, check_text
 from corpus.models import PILLAR_ABBREVIATIONS, PILLARS, Chunk
 
 MODES = ("hybrid", "dense", "bm25")
@@ -54,6 +54,7 @@ def normalise_pillar(value: str | None) -> str | None:
     """Map ``security``, ``SEC``, ``cost-optimization``... to a pillar name, else InputError."""
     if not value:
         return None
+    check_text(value, "pillar")
     key = re.sub(r"[^a-z]", "", value.lower())
     for pillar in PILLARS:
         if key == re.sub(r"[^a-z]", "", pillar.lower()):
@@ -68,7 +69,7 @@ def normalise_risk(value: str | None) -> str | None:
     """Map ``high``/``medium``/``low`` to the lens spelling; InputError if unknown."""
     if not value:
         return None
-    if value.lower() not in ("high", "medium", "low"):
+    if not isinstance(value, str) or value.lower() not in ("high", "medium", "low"):
         raise InputError(f"unknown risk '{value}' (high, medium or low)")
     return value.capitalize()
 
@@ -117,6 +118,7 @@ class HybridSearcher:
         self._page_prior = np.array(
             [1.0 if c.bp_id else GENERAL_PAGE_PRIOR for c in self.chunks], dtype="float64"
         )
+        self._lenses = sorted({c.lens for c in self.chunks})
         self._by_id: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
             for ident in {c.bp_id, c.question_id} - {None}:
@@ -148,13 +150,15 @@ class HybridSearcher:
             risk: keep only practices of this risk level.
             per_doc: at most this many chunks of one document (0 = no limit).
         """
-        query = (query or "").strip()
-        if not query:
+        if isinstance(query, str) and not query.strip():
             raise InputError("empty query: give a question or a best-practice id")
+        query = check_text(query, "query")
         if mode not in MODES:
-            raise InputError(f"unknown search mode '{mode}' (one of: {', '.join(MODES)})")
-        if k < 1:
-            raise InputError("k must be at least 1")
+            raise InputError(f"unknown search mode {mode!r} (one of: {', '.join(MODES)})")
+        check_int(k, "k", minimum=1)
+        check_int(per_doc, "per_doc", minimum=0)
+        if lens is not None and lens not in self._lenses:
+            raise InputError(f"unknown lens {lens!r} (this index holds: {', '.join(self._lenses)})")
         mask = self._mask(normalise_pillar(pillar), lens, normalise_risk(risk))
         ids = find_ids(query, set(self._by_id))
         if not ids:

@@ -19,6 +19,14 @@ from functools import cached_property
 from pathlib import Path
 
 import numpy as np
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    NonNegativeInt,
+    PositiveInt,
+    TypeAdapter,
+    ValidationError,
+)
 
 from corpus.errors import InputError
 from corpus.models import Chunk, Corpus
@@ -28,8 +36,30 @@ from index.sparse import SparseIndex
 
 FORMAT_VERSION = 2
 MANIFEST = "manifest.json"
+CHUNKS = "chunks.jsonl"
 _REBUILD = "rebuild it with 'lenswise index build --force'"
-INDEX_FILES = (MANIFEST, "chunks.jsonl", "vectors.npy", "dense.faiss")
+INDEX_FILES = (MANIFEST, CHUNKS, "vectors.npy", "dense.faiss")
+
+
+class Manifest(BaseModel):
+    """The keys ``manifest.json`` must hold, with their types (other keys are kept as they are)."""
+
+    model_config = ConfigDict(extra="allow", strict=True)
+
+    format_version: int
+    source: str
+    edition: str | None = None
+    corpus_hash: str
+    model: str
+    dim: PositiveInt
+    chunk_count: NonNegativeInt
+    document_count: NonNegativeInt
+    chunker_version: str
+    versions: dict[str, str]
+    created_at: str
+
+
+_CHUNK = TypeAdapter(Chunk)
 
 
 class LensIndex:
@@ -157,19 +187,80 @@ def index_path(home: Path, chunks_hash: str, model: str) -> Path:
 
 
 def read_manifest(path: Path) -> dict:
-    """Read and sanity-check ``manifest.json`` of an index directory (InputError if unusable)."""
+    """Read and check ``manifest.json`` of an index directory (InputError if unusable)."""
+    file = path / MANIFEST
     try:
-        manifest = json.loads((path / MANIFEST).read_text(encoding="utf-8"))
+        manifest = json.loads(file.read_bytes())
     except FileNotFoundError as exc:
         raise InputError(f"{path} is not a lenswise index (no {MANIFEST})") from exc
-    except (OSError, json.JSONDecodeError) as exc:
-        raise InputError(f"index manifest in {path} is unreadable: {exc}") from exc
+    except OSError as exc:
+        raise InputError(
+            f"index manifest {file} is unreadable ({exc.strerror}): {_REBUILD}"
+        ) from exc
+    except ValueError as exc:  # not JSON, or not text at all
+        raise InputError(f"index manifest {file} is unreadable (not JSON): {_REBUILD}") from exc
+    if not isinstance(manifest, dict):
+        raise InputError(
+            f"index manifest {file} is damaged ({_not_an_object(manifest)}): {_REBUILD}"
+        )
     if manifest.get("format_version") != FORMAT_VERSION:
         raise InputError(
-            f"index {path} has format {manifest.get('format_version')}, "
+            f"index {path} has format {manifest.get('format_version')!r}, "
             f"expected {FORMAT_VERSION}: rebuild it with 'lenswise index build'"
         )
+    try:
+        Manifest.model_validate(manifest)
+    except ValidationError as exc:
+        raise InputError(f"index manifest {file} is damaged ({_reason(exc)}): {_REBUILD}") from exc
     return manifest
+
+
+def read_chunks(path: Path) -> tuple[list[Chunk], list[str]]:
+    """Read and check ``chunks.jsonl``: the chunks, and the hash of each one's embedded text."""
+    file = path / CHUNKS
+    try:
+        lines = file.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(
+            f"index file {file} is unreadable ({type(exc).__name__}): {_REBUILD}"
+        ) from exc
+    chunks: list[Chunk] = []
+    hashes: list[str] = []
+    for number, line in enumerate(lines, 1):
+        if not line:
+            continue
+        try:
+            chunk, embed_hash = _chunk_row(line)
+        except ValueError as exc:  # pydantic's ValidationError is a ValueError too
+            raise InputError(
+                f"index file {file} line {number} is damaged ({_reason(exc)}): {_REBUILD}"
+            ) from exc
+        chunks.append(chunk)
+        hashes.append(embed_hash)
+    return chunks, hashes
+
+
+def _chunk_row(line: str) -> tuple[Chunk, str]:
+    row = json.loads(line)
+    if not isinstance(row, dict):
+        raise ValueError(_not_an_object(row))
+    embed_hash = row.get("embed_hash", "")
+    if not isinstance(embed_hash, str):
+        raise ValueError("embed_hash is not text")
+    return _CHUNK.validate_python(row), embed_hash
+
+
+def _not_an_object(value: object) -> str:
+    kind = {list: "a list", str: "a string", bool: "a boolean", type(None): "null"}
+    return f"{kind.get(type(value), 'a number')} where a JSON object belongs"
+
+
+def _reason(exc: ValueError) -> str:
+    if isinstance(exc, ValidationError):
+        error = exc.errors()[0]
+        where = ".".join(str(part) for part in error["loc"]) or "value"
+        return f"{where}: {error['msg']}"
+    return str(exc).splitlines()[0][:80]
 
 
 def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> LensIndex:
@@ -182,20 +273,22 @@ def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> Lens
             f"index {path} was built with embedding model '{manifest.get('model')}', "
             f"not '{model}': build one for this model with 'lenswise index build'"
         )
+    chunks, _ = read_chunks(path)
     try:
-        chunks = [
-            Chunk.from_dict(json.loads(line))
-            for line in (path / "chunks.jsonl").read_text(encoding="utf-8").splitlines()
-            if line
-        ]
         dense = faiss.read_index(str(path / "dense.faiss"))
+    except (OSError, RuntimeError, ValueError) as exc:
+        raise InputError(f"index file {path / 'dense.faiss'} is damaged: {_REBUILD}") from exc
+    try:
         sparse = SparseIndex.load(path / "bm25")
-    except (OSError, RuntimeError, ValueError, KeyError, TypeError) as exc:
-        raise InputError(f"index {path} is damaged ({type(exc).__name__}): {_REBUILD}") from exc
+    except Exception as exc:  # bm25s raises whatever its readers raise on damaged files
+        raise InputError(
+            f"index folder {path / 'bm25'} is damaged ({type(exc).__name__}): {_REBUILD}"
+        ) from exc
     if (
         dense.ntotal != len(chunks)
         or dense.d != manifest.get("dim")
         or len(chunks) != manifest.get("chunk_count")
+        or sparse.size != len(chunks)
     ):
         raise InputError(
             f"index {path} is inconsistent (vectors, chunks and manifest disagree): {_REBUILD}"

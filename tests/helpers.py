@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import textwrap
 from pathlib import Path
 
 import numpy as np
@@ -14,6 +15,20 @@ LENS = SHARED / "lens"
 GENAI_MARKDOWN = LENS / "wa-references" / "lenses" / "generative-ai"
 LENS_DOCS = "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/"
 """Official docs folder of the lens; page URLs are ``LENS_DOCS + "<id>.html"``."""
+
+HOLD_LOCK = textwrap.dedent(
+    """
+    import sqlite3, sys, time
+    conn = sqlite3.connect(sys.argv[1], isolation_level=None)
+    conn.execute("PRAGMA locking_mode=EXCLUSIVE")
+    conn.execute("BEGIN EXCLUSIVE")
+    conn.execute("CREATE TABLE IF NOT EXISTS holder(x)")
+    print("locked", flush=True)
+    time.sleep(120)
+    """
+)
+"""A program (``python -c HOLD_LOCK <db>``) that locks an SQLite file, says "locked", and
+holds it, as another tool holding the history file open in a write would."""
 
 
 class HashEmbedder:

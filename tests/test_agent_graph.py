@@ -103,7 +103,8 @@ def test_tool_loop_stops_after_the_round_limit(hash_index, tmp_path):
 
 
 def test_wall_clock_deadline_stops_the_run(hash_index, tmp_path):
-    lens, model = _lens(hash_index, tmp_path, [GOOD], timeout_s=0.0)
+    # The smallest limit settings accept: it has passed before the first model call.
+    lens, model = _lens(hash_index, tmp_path, [GOOD], timeout_s=1e-9)
     answer = lens.ask("How do I stop prompt injection?")
     assert model.calls == []
     assert any("time limit" in w for w in answer.warnings)

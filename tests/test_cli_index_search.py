@@ -2,6 +2,7 @@
 
 import json
 import shutil
+from pathlib import Path
 
 import pytest
 
@@ -78,3 +79,48 @@ def test_foreign_or_corrupt_index_dirs_are_refused_and_left_intact(hash_cli, cap
     assert main(["search", "guardrails", "--index", str(copy)]) == 2
     assert "damaged" in capsys.readouterr().err
     assert main(["search", "guardrails", "--index", path, "--json"]) == 0  # original untouched
+
+
+@pytest.mark.parametrize("content", [b"[]", b'"a string"', bytes(range(256))])
+def test_damaged_manifest_is_one_line_exit_2_and_every_command_recovers(hash_cli, capsys, content):
+    assert main(["index", "build", "--json"]) == 0
+    path = Path(json.loads(capsys.readouterr().out)["path"])
+    (path / "manifest.json").write_bytes(content)
+    assert main(["search", "guardrails", "--index", str(path)]) == 2
+    err = capsys.readouterr().err
+    assert str(path / "manifest.json") in err and "index build --force" in err
+    assert len(err.strip().splitlines()) == 1 and "unexpected" not in err
+    for argv in (["search", "guardrails"], ["index", "info"], ["index", "build", "--force"]):
+        (path / "manifest.json").write_bytes(content)
+        assert main(argv) == 0, capsys.readouterr().err
+        assert "unexpected" not in capsys.readouterr().err
+    assert main(["search", "guardrails", "--index", str(path), "--json"]) == 0
+
+
+def test_damaged_chunk_line_is_named_and_repaired_by_a_build(hash_cli, capsys):
+    assert main(["index", "build", "--json"]) == 0
+    path = Path(json.loads(capsys.readouterr().out)["path"])
+    lines = (path / "chunks.jsonl").read_text().splitlines()
+    (path / "chunks.jsonl").write_text("\n".join(["[1, 2]", *lines[1:]]) + "\n")
+    assert main(["index", "info", "--index", str(path)]) == 2
+    assert "chunks.jsonl line 1 is damaged" in capsys.readouterr().err
+    assert main(["index", "build"]) == 0
+    assert "the existing one is damaged" in capsys.readouterr().err
+    assert main(["index", "info", "--index", str(path)]) == 0
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["search", "x", "--per-doc", "-5"], "--per-doc"),
+        (["search", "x", "--k", "-3"], "--k"),
+        (["search", "x", "--k", "many"], "--k"),
+        (["search", "x", "--lens", "nope"], "unknown lens 'nope'"),
+        (["ui", "--port", "0"], "--port"),
+        (["ui", "--port", "70000"], "--port"),
+    ],
+)
+def test_out_of_range_flags_are_usage_errors(hash_cli, capsys, argv, message):
+    assert main(argv) == 2
+    errors = [line for line in capsys.readouterr().err.splitlines() if "error" in line]
+    assert len(errors) == 1 and message in errors[0] and "unexpected" not in errors[0]

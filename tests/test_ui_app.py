@@ -140,6 +140,23 @@ def test_answer_shows_linked_citations_chips_and_sources(lens):
     assert "passages" in sources.label and len(quotes) > len(saved.citations)
 
 
+def test_a_pasted_question_over_the_limit_is_cut_with_a_visible_notice(lens):
+    pasted = QUESTION + " " + ("Here is our whole design document. " * 300).strip()
+    assert len(pasted) > 10_000
+    at = ask(start(), pasted)
+    asked = texts_of(at.chat_message[0])[0]
+    assert pasted.startswith(asked) and len(asked) <= 4000
+    notices = [w.value for w in at.warning if "characters long" in w.value]
+    assert notices == [
+        f"Your question was {len(pasted):,} characters long: only its first "
+        "4,000 were used. Put the question itself first, or shorten it."
+    ]
+    assert "[GENSEC04-BP02]" in at.chat_message[1].markdown[0].value  # and it was answered
+    assert lens.transcript(current_thread(at))[-1].question == asked
+    at = ask(at, "what about cost?")  # the next, short question clears the notice
+    assert not [w for w in at.warning if "characters long" in w.value]
+
+
 def test_thread_is_saved_and_survives_a_restart(lens):
     at = ask(start(), "How should I version prompts?")
     thread_id = current_thread(at)
@@ -489,6 +506,52 @@ def test_oversized_and_broken_uploads_are_refused(monkeypatch):
     assert at.error and not at.dataframe and not at.exception
 
 
+@pytest.fixture
+def fake_wa(lens, monkeypatch):
+    from tests.fake_wellarchitected import FRAMEWORK, build_genai_lens, serve
+
+    yield from serve([build_genai_lens(lens.catalog())[0], FRAMEWORK], monkeypatch)
+
+
+def buttons(at: AppTest) -> set[str]:
+    return {b.key for b in at.button if b.key}
+
+
+def test_review_is_previewed_then_exported_to_the_wa_tool(fake_wa):
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    assert "wa-preview" in buttons(at) and "wa-export" not in buttons(at)
+    at.text_input(key="wa-workload").set_value("ui workload").run()
+    at.button(key="wa-preview").click().run()
+    assert not at.exception
+    preview = at.code[-1].value
+    assert preview.startswith("Dry run: nothing is sent to AWS.")
+    assert 'workload "ui workload"' in preview and fake_wa.requests == []
+    at.button(key="wa-export").click().run()
+    assert not at.exception
+    (workload,) = fake_wa.workloads.values()
+    assert workload.name == "ui workload"
+    written = workload.answers["arn:aws:wellarchitected::aws:lens/genai"]
+    assert written and all(a["Notes"].startswith("lenswise review of ") for a in written.values())
+    assert "Exported to the Well-Architected Tool" in at.success[-1].value
+    assert f"answered {len(written)} questions" in at.code[-1].value
+    # Other inputs make the preview stale: the export needs a new preview first.
+    at.text_input(key="wa-workload").set_value("another workload").run()
+    assert "wa-export" not in buttons(at) and not at.code
+
+
+def test_wa_tool_errors_are_one_line_in_the_page(fake_wa):
+    fake_wa.fail("CreateWorkload", "AccessDeniedException")
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    at.button(key="wa-preview").click().run()
+    at.button(key="wa-export").click().run()
+    assert not at.exception
+    assert "access denied to CreateWorkload" in at.error[-1].value
+    assert "nothing was written" in at.code[-1].value
+    at.text_input(key="wa-workload").set_value("ab").run()
+    at.button(key="wa-preview").click().run()
+    assert "the workload must be a workload id" in unescape(at.error[-1].value)
+
+
 # --- lens browser -------------------------------------------------------------------------
 
 
@@ -514,3 +577,52 @@ def test_lens_browser_lists_pillars_questions_and_practices():
     assert all(e.proto.expanded for e in at.expander if e.label.startswith("GENSEC04"))
     at.text_input(key="browse-query").set_value("zzqxv nothing").run()
     assert any("Nothing in the lens matches" in i.value for i in at.info)
+
+
+# --- a damaged or locked history file -------------------------------------------------------
+
+
+@pytest.fixture
+def own_home(real_home, tmp_path, monkeypatch):
+    """A fresh home (its own history file) that reuses the session's built index."""
+    home = tmp_path / "own-home"
+    home.mkdir()
+    (home / "indexes").symlink_to(real_home / "indexes", target_is_directory=True)
+    monkeypatch.setenv("LENSWISE_HOME", str(home))
+    return home
+
+
+def test_a_damaged_history_file_is_moved_aside_and_the_user_told_once(own_home):
+    (own_home / "state.sqlite").write_bytes(b"garbage, not a database" * 100)
+    with pytest.warns(RuntimeWarning, match="was damaged"):  # the server log hears it too
+        at = start()
+    notices = [w.value for w in at.warning if "was damaged" in w.value]
+    assert len(notices) == 1 and "moved it to" in unescape(notices[0])
+    assert [p.name for p in own_home.iterdir() if ".damaged-" in p.name]
+    at.button(key="history-notice-ok").click().run()
+    assert not [w for w in at.warning if "was damaged" in w.value]
+    ask(at, QUESTION)  # the new history works
+    assert len(at.chat_message) == 2 and not at.exception
+
+
+def test_a_locked_history_file_is_a_clear_error_in_the_page(own_home):
+    import subprocess
+    import sys
+
+    from agent.threads import ThreadStore
+    from tests.helpers import HOLD_LOCK
+
+    ThreadStore(own_home / "state.sqlite").close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(own_home / "state.sqlite")],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        at = start()
+    finally:
+        holder.kill()
+        holder.wait()
+    assert not at.exception
+    assert [e.value for e in at.error if "locked by another program" in e.value]

@@ -10,6 +10,7 @@ from dataclasses import replace
 
 import streamlit as st
 
+from agent import LenswiseError
 from ui import state
 from ui.browser import browser_view
 from ui.chat import chat_view
@@ -55,7 +56,11 @@ def main() -> None:
         layout="centered" if view == "Chat" else "wide",
         initial_sidebar_state="expanded",
     )
-    base = state.base_settings()
+    try:
+        base = state.base_settings()
+    except LenswiseError as exc:  # e.g. a LENSWISE_* variable with a wrong value
+        state.show_error(exc)
+        return
     with st.sidebar:
         st.title("lenswise")
         st.caption("Well-Architected Generative AI Lens assistant")
@@ -82,7 +87,12 @@ def main() -> None:
         return
     pillars = sorted({d.pillar for d in catalog.documents if d.pillar}, key=pillar_sort_key)
     ui = replace(ui, pillar=pillar_filter(pillars, settings_box))
-    threads_panel(lens, threads_box)
+    try:
+        threads_panel(lens, threads_box)
+    except LenswiseError as exc:  # e.g. the history file is locked by another program
+        state.show_error(exc)
+        return
+    state.history_notice(lens)
     _export_panel(lens, export_box)
 
     if ui.model != "extractive":

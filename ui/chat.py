@@ -6,6 +6,7 @@ from typing import Any
 
 import streamlit as st
 
+from agent.api import MAX_QUESTION_CHARS
 from ui import state
 from ui.render import (
     citation_label,
@@ -232,8 +233,13 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
     review = st.session_state.get(state.REVIEW)
     attached = review is not None and st.session_state.get(state.ATTACHED, False)
 
-    question = st.chat_input("Ask about the Generative AI Lens…", max_chars=4000)
+    # No max_chars: the browser would silently drop a longer paste; it is cut here, visibly.
+    question = st.chat_input("Ask about the Generative AI Lens…")
     question = (question or st.session_state.pop(state.PENDING, None) or "").strip() or None
+    notice = None
+    if question:
+        question, notice = _within_limit(question)
+        st.session_state.pop(state.SHORTENED, None)
 
     header, export = st.columns([4, 1], vertical_alignment="center")
     turns = 0
@@ -241,6 +247,9 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
         titles = {t.id: t.title for t in lens.threads()}
         header.subheader(escape_markdown(one_line(titles.get(thread_id, "Conversation"), 70)))
         turns = render_transcript(lens, thread_id)
+        shortened = st.session_state.get(state.SHORTENED)
+        if shortened and shortened[0] == thread_id:
+            st.warning(shortened[1], icon=":material/content_cut:")
         if turns:
             export.download_button(
                 "Export thread",
@@ -268,6 +277,9 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
         thread_id = lens.new_thread(title=one_line(question, 60))
     with st.chat_message("user"):
         st.text(question)
+    if notice:
+        st.warning(notice, icon=":material/content_cut:")
+        st.session_state[state.SHORTENED] = (thread_id, notice)
     with st.chat_message("assistant"):
         diagram = _diagram_arg(review) if attached else None
         answer = stream_answer(lens, ui, question, thread_id, diagram)
@@ -278,6 +290,17 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
     state.open_thread(thread_id)
     # Rerun so the sidebar, the title and the transcript all show the saved turn.
     st.rerun()
+
+
+def _within_limit(question: str) -> tuple[str, str | None]:
+    """Cut ``question`` to the API's limit; return it with a notice saying so, if it was cut."""
+    if len(question) <= MAX_QUESTION_CHARS:
+        return question, None
+    notice = (
+        f"Your question was {len(question):,} characters long: only its first "
+        f"{MAX_QUESTION_CHARS:,} were used. Put the question itself first, or shorten it."
+    )
+    return question[:MAX_QUESTION_CHARS].rstrip(), notice
 
 
 def _diagram_arg(review: state.ReviewState) -> str:

@@ -12,6 +12,7 @@ import streamlit as st
 from ui import state
 from ui.render import STATUS_LABELS, escape_markdown, is_trusted_url, one_line, slugify
 from ui.review_graph import architecture_section
+from ui.wa_export import export_panel
 
 UPLOAD_TYPES = (
     "drawio",
@@ -306,3 +307,4 @@ def review_view(lens: Any, max_upload_bytes: int) -> None:
         )
         return
     render_review(rs)
+    export_panel(lens, rs)

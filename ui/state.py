@@ -36,6 +36,10 @@ ATTACHED = "attached_design"
 """When True, chat questions are asked about the reviewed design."""
 PENDING = "pending_question"
 """A question chosen from the examples, asked on the next run."""
+HISTORY_NOTICE_SEEN = "history_notice_seen"
+"""True once the user acknowledged that a damaged history file was moved aside."""
+SHORTENED = "shortened_question"
+"""``(thread id, notice)`` after an over-long question was cut to the API's limit."""
 
 VIEWS = ("Chat", "Diagram review", "Lens browser")
 
@@ -123,6 +127,18 @@ def open_thread(thread_id: str | None) -> None:
         st.query_params["thread"] = thread_id
     elif "thread" in st.query_params:
         del st.query_params["thread"]
+
+
+def _history_notice_seen() -> None:
+    st.session_state[HISTORY_NOTICE_SEEN] = True
+
+
+def history_notice(lens: LensAssistant) -> None:
+    """Say (until acknowledged) that a damaged history file was moved aside on opening."""
+    notice = lens.store.notice
+    if notice and not st.session_state.get(HISTORY_NOTICE_SEEN):
+        st.warning(escape_markdown(notice), icon=":material/history:")
+        st.button("OK", key="history-notice-ok", on_click=_history_notice_seen)
 
 
 def error_message(exc: BaseException) -> str:

@@ -13,7 +13,7 @@ import sys
 from importlib import import_module
 
 from agent.config import Settings
-from corpus.errors import InputError, LenswiseError
+from corpus.errors import InputError, LenswiseError, check_int
 
 DESCRIPTION = (
     "lenswise: answers and architecture reviews grounded in the AWS Well-Architected "
@@ -26,6 +26,7 @@ COMMAND_MODULES = (
     "agent.cli.ask_cmd",
     "agent.cli.review_cmd",
     "agent.cli.ui_cmd",
+    "agent.cli.mcp_cmd",
     "agent.cli.eval_cmd",
     "agent.cli.bench_cmd",
 )
@@ -36,6 +37,20 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> None:  # noqa: D102
         self.exit(2, f"lenswise: error: {message} (see '{self.prog} --help')\n")
+
+
+def whole_number(minimum: int, maximum: int | None = None):
+    """Return an argparse ``type`` accepting whole numbers in ``[minimum, maximum]``."""
+
+    def parse(text: str) -> int:
+        try:
+            return check_int(int(text), "the value", minimum=minimum, maximum=maximum)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+        except InputError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
+
+    return parse
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from agent.cli import add_common
+from agent.cli import add_common, wa_tool_cmd
 from agent.config import Settings
 from corpus.errors import InputError
 
@@ -35,6 +35,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--json", action="store_true", help="print the review as JSON")
     parser.add_argument("--report", type=Path, help="write a markdown report to this file")
+    wa_tool_cmd.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -95,12 +96,16 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from agent import LensAssistant
     from agent.diagrams import render_markdown
 
-    review = LensAssistant(settings, model=args.model).review(args.file)
+    wa_tool_cmd.check(args)
+    lens = LensAssistant(settings, model=args.model)
+    review = lens.review(args.file)
     if args.report:
         try:
             args.report.write_text(render_markdown(review), encoding="utf-8")
         except OSError as exc:
             raise InputError(f"cannot write report {args.report}: {exc.strerror or exc}") from None
+    if args.wa_tool:
+        return wa_tool_cmd.run(args, settings, lens, review)
     if args.json:
         json.dump(review.to_dict(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")

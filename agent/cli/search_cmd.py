@@ -7,7 +7,7 @@ import json
 import sys
 from pathlib import Path
 
-from agent.cli import add_common
+from agent.cli import add_common, whole_number
 from agent.config import Settings
 from corpus.errors import InputError
 
@@ -18,14 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_common(parser)
     parser.add_argument("query", nargs="?", help="question, keywords or a best-practice id")
     parser.add_argument("--queries", type=Path, help="file with one query per line (batch mode)")
-    parser.add_argument("--k", type=int, default=10, help="number of results (default 10)")
+    parser.add_argument(
+        "--k", type=whole_number(1), default=10, help="number of results (default 10)"
+    )
     parser.add_argument("--mode", choices=("hybrid", "dense", "bm25"), default="hybrid")
     parser.add_argument("--pillar", help="only this pillar (e.g. security, cost)")
     parser.add_argument("--risk", choices=("high", "medium", "low"), help="only this risk level")
     parser.add_argument("--lens", help="only this lens (for sources holding several)")
     parser.add_argument(
         "--per-doc",
-        type=int,
+        type=whole_number(0),
         default=1,
         help="at most this many passages of one best practice (0 = no limit)",
     )
@@ -54,8 +56,6 @@ def _queries(args: argparse.Namespace) -> list[str]:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the search(es) and print hits."""
     queries = _queries(args)
-    if args.k < 1:
-        raise InputError("--k must be at least 1")
     from index.build import open_index, open_index_dir
     from index.search import normalise_pillar
 

@@ -5,11 +5,10 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import subprocess
 import sys
 from pathlib import Path
 
-from agent.cli import add_common
+from agent.cli import add_common, whole_number
 from agent.config import Settings
 
 
@@ -17,7 +16,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     """Add the ``ui`` command."""
     parser = sub.add_parser("ui", help="start the chat UI (Streamlit) on 127.0.0.1")
     add_common(parser)
-    parser.add_argument("--port", type=int, default=8501, help="port (default 8501)")
+    parser.add_argument(
+        "--port", type=whole_number(1, 65535), default=8501, help="port (default 8501)"
+    )
     parser.set_defaults(handler=run)
 
 
@@ -59,7 +60,9 @@ def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[st
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
-    """Run Streamlit in the foreground until interrupted."""
+    """Run Streamlit in the foreground until interrupted; stopping lenswise stops it too."""
+    from agent.cli.foreground import run_foreground
+
     env = {**os.environ, "LENSWISE_CORPUS": settings.source, "LENSWISE_HOME": str(settings.home)}
     print(f"lenswise UI on http://127.0.0.1:{args.port} (Ctrl+C to stop)", file=sys.stderr)
-    return subprocess.call(streamlit_command(args.port, settings.max_upload_bytes), env=env)
+    return run_foreground(streamlit_command(args.port, settings.max_upload_bytes), env)

@@ -1,0 +1,61 @@
+"""``lenswise mcp``: serve the lens tools to MCP hosts (stdio by default, or streamable HTTP)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import sys
+from pathlib import Path
+
+from agent.cli import add_common
+from agent.config import Settings
+from corpus.errors import InputError
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the ``mcp`` command."""
+    parser = sub.add_parser(
+        "mcp",
+        help="run the MCP server (search, ask, review tools) for Kiro, Claude Code, Q, Cursor...",
+    )
+    add_common(parser)
+    parser.add_argument("--model", help="extractive (default) or bedrock_converse:<model-id>")
+    parser.add_argument(
+        "--root",
+        action="append",
+        type=Path,
+        help="folder whose files review_architecture may read (repeatable; default: the "
+        "current folder)",
+    )
+    parser.add_argument(
+        "--http", action="store_true", help="serve streamable HTTP on 127.0.0.1 instead of stdio"
+    )
+    parser.add_argument(
+        "--port", type=int, default=8000, help="port of the HTTP server (default 8000)"
+    )
+    parser.set_defaults(handler=run)
+
+
+def run(args: argparse.Namespace, settings: Settings) -> int:
+    """Build the server over a LensAssistant and serve until the host disconnects."""
+    if not 1 <= args.port <= 65535:
+        raise InputError(f"--port must be between 1 and 65535, not {args.port}")
+    try:
+        from agent.mcp_server import build_server
+    except ImportError as exc:
+        raise InputError(f"the MCP server needs the mcp package: pip install mcp ({exc})") from exc
+    from agent import LensAssistant
+
+    lens = LensAssistant(
+        settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
+    )
+    server = build_server(lens, args.root or [Path.cwd()], warm=True)
+    # The SDK installs a root log handler; keep libraries' debug chatter off the host's log.
+    for handler in logging.getLogger().handlers:
+        handler.setLevel(logging.WARNING)
+    if args.http:
+        print(f"lenswise MCP server on http://127.0.0.1:{args.port}/mcp", file=sys.stderr)
+        server.run("streamable-http", host="127.0.0.1", port=args.port)
+    else:
+        server.run("stdio")
+    return 0

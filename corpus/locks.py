@@ -1,0 +1,47 @@
+"""Exclusive file locks that work across processes (``flock``), with an optional wait limit.
+
+Index builds, conversation turns and opening the state database each hold one, so that
+concurrent ``lenswise`` processes (and threads of one process: every lock opens its own file
+description) take turns instead of overwriting each other. The kernel drops a lock when its
+holder dies, so a killed process never leaves a stale one behind.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+POLL_S = 0.02
+
+
+@contextmanager
+def file_lock(path: Path, wait_s: float | None = None) -> Iterator[None]:
+    """Hold an exclusive lock on ``path`` (created if missing) for the ``with`` block.
+
+    Args:
+        path: the lock file.
+        wait_s: give up after this many seconds with :class:`TimeoutError` (0: do not
+            wait at all); None waits as long as it takes.
+    """
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        if wait_s is None:
+            fcntl.flock(fd, fcntl.LOCK_EX)
+        else:
+            deadline = time.monotonic() + wait_s
+            while True:
+                try:
+                    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                    break
+                except BlockingIOError:
+                    if time.monotonic() >= deadline:
+                        raise TimeoutError(f"{path} is held by another process") from None
+                    time.sleep(POLL_S)
+        yield
+    finally:
+        os.close(fd)  # closing the last descriptor releases the lock
