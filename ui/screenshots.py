@@ -156,7 +156,8 @@ def show_screen(page, name: str) -> None:
 def upload(page, path: Path) -> None:
     """Upload ``path`` on the diagram review screen and wait for the findings and the graph."""
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
-    page.get_by_text(re.compile(r"\d+ of \d+ best practices")).wait_for()  # findings table
+    findings = page.get_by_test_id("stDataFrame").filter(has_text=re.compile(r"GEN[A-Z]+\d\d-BP"))
+    findings.first.wait_for()
     graph = page.get_by_test_id("stGraphVizChart").locator("svg")
     graph.or_(page.get_by_test_id("stIFrame")).first.wait_for()
     wait_idle(page)
