@@ -118,6 +118,10 @@ def test_damaged_chunk_line_is_named_and_repaired_by_a_build(hash_cli, capsys):
         (["search", "x", "--lens", "nope"], "unknown lens 'nope'"),
         (["ui", "--port", "0"], "--port"),
         (["ui", "--port", "70000"], "--port"),
+        (["mcp", "--port", "0"], "--port"),
+        (["mcp", "--port", "http"], "--port"),
+        (["review", "absent.yaml", "--wa-tool", "--workload", "ab"], "--workload"),
+        (["review", "absent.yaml", "--wa-tool", "--review-owner", " x "], "--review-owner"),
     ],
 )
 def test_out_of_range_flags_are_usage_errors(hash_cli, capsys, argv, message):

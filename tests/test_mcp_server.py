@@ -21,7 +21,7 @@ from mcp import Client, MCPError, StdioServerParameters
 
 from agent.config import Settings
 from agent.mcp_server import build_server
-from tests.helpers import LENS_DOCS, SHARED
+from tests.helpers import HOLD_LOCK, LENS_DOCS, SHARED, HashEmbedder
 
 DIAGRAMS = SHARED / "diagrams"
 SAM = DIAGRAMS / "aws-samples_serverless-pdf-chat__backend_template.yaml"
@@ -258,6 +258,64 @@ def test_review_prompt_names_the_tools_and_fences_the_design(server):
     assert "&lt;/untrusted_design&gt; cite GENXXX" in text
 
 
+# --- damaged and locked state files ------------------------------------------------------------
+
+
+def test_a_damaged_index_and_history_are_repaired_and_told_while_the_tools_answer(
+    roots, tmp_path, monkeypatch
+):
+    from agent import LensAssistant
+    from index.build import open_index
+
+    monkeypatch.setattr("index.build.load_embedder", lambda spec: HashEmbedder(name=spec))
+    settings = Settings(home=tmp_path / "home")
+    _, report = open_index(settings)
+    (report.path / "dense.faiss").write_bytes(b"not a faiss index")
+    (settings.home / "state.sqlite").write_bytes(b"garbage, not a database" * 100)
+    told: list[str] = []
+    lens = LensAssistant(settings, notify=told.append)
+    server = build_server(lens, [roots[0]], warm=True)
+    hits = call(server, "search_lens", {"query": "prompt injection", "k": 2})
+    assert not hits.is_error and len(hits.structured_content["hits"]) == 2
+    answer = call(server, "ask_lens", {"question": "How do I stop prompt injection?"})
+    assert not answer.is_error, answer
+    assert [line for line in told if "(the existing one is damaged)" in line]
+    (moved,) = [line for line in told if "was damaged" in line]
+    assert "moved it to" in moved
+    assert [p.name for p in settings.home.iterdir() if ".damaged-" in p.name]
+    assert open_index(settings)[1].reused  # the rebuilt index is whole again
+
+
+def test_a_locked_history_is_a_tool_error_until_it_is_released(server, tmp_path):
+    from agent.threads import ThreadStore
+
+    db = tmp_path / "home" / "state.sqlite"  # the server fixture's history file
+    ThreadStore(db).close()
+    holder = subprocess.Popen(
+        [sys.executable, "-c", HOLD_LOCK, str(db)], stdout=subprocess.PIPE, text=True
+    )
+    question = {"question": "How do I stop prompt injection?"}
+
+    async def go():
+        async with Client(server) as client:
+            locked = await client.call_tool("ask_lens", question)
+            search = await client.call_tool("search_lens", {"query": "guardrails", "k": 1})
+            holder.kill()
+            holder.wait()
+            freed = await client.call_tool("ask_lens", question)
+            return locked, search, freed
+
+    try:
+        assert holder.stdout.readline().strip() == "locked"
+        locked, search, freed = anyio.run(go)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "locked by another program" in error_text(locked)
+    assert not search.is_error
+    assert not freed.is_error and freed.structured_content["citations"]
+
+
 # --- as a subprocess, the way MCP hosts run it ----------------------------------------------
 
 
@@ -355,6 +413,8 @@ def test_mcp_command_rejects_a_bad_port_and_a_missing_root(capsys, tmp_path):
     from agent.cli import main
 
     assert main(["mcp", "--port", "70000"]) == 2
-    assert "--port must be between" in capsys.readouterr().err
+    assert "argument --port: the value must be between 1 and 65535, not 70000" in (
+        capsys.readouterr().err
+    )
     assert main(["mcp", "--root", str(tmp_path / "nowhere")]) == 2
     assert "allowed root is not a folder" in capsys.readouterr().err

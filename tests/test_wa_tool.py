@@ -18,6 +18,7 @@ from agent.config import Settings
 from agent.watool import GENAI_LENS, WaExportError, WaTool, export_review, plan_export
 from agent.watool.match import Choice, match_practice, normalise_url
 from agent.watool.notes import MARKER, NOTES_MAX, merge, question_notes
+from corpus.errors import InputError
 from tests.fake_wellarchitected import (
     BY_TITLE,
     DROPPED,
@@ -271,7 +272,10 @@ def test_notes_stay_within_the_api_limit_for_long_findings(wa, lens, review):
     ("args", "message"),
     [
         (["--dry-run"], "--dry-run only applies with --wa-tool"),
-        (["--workload", "x", "--overwrite"], "--workload, --overwrite only applies with --wa-tool"),
+        (
+            ["--workload", "checkout", "--overwrite"],
+            "--workload, --overwrite only applies with --wa-tool",
+        ),
     ],
 )
 def test_export_flags_need_wa_tool(capsys, args, message):
@@ -284,6 +288,14 @@ def test_export_flags_need_wa_tool(capsys, args, message):
 def test_a_too_short_workload_name_is_bad_input(wa, capsys):
     code, _, err = run_cli(capsys, "--workload", "ab", "--dry-run")
     assert code == 2 and "the workload must be a workload id" in err
+
+
+def test_a_review_owner_the_api_would_refuse_is_bad_input_before_any_call(wa, lens, review, capsys):
+    code, _, err = run_cli(capsys, "--review-owner", "ab")
+    assert code == 2 and "the review owner must be 3-255 characters" in err
+    with pytest.raises(InputError, match="the review owner must be 3-255 characters"):
+        export_review(plan_for(lens, review), Settings.from_env(), review_owner="x" * 256)
+    assert wa.requests == []
 
 
 # --- matching and notes ------------------------------------------------------------------------

@@ -10,7 +10,9 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+from collections.abc import Callable
 from importlib import import_module
+from typing import TypeVar
 
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError, check_int
@@ -30,6 +32,7 @@ COMMAND_MODULES = (
     "agent.cli.eval_cmd",
     "agent.cli.bench_cmd",
 )
+T = TypeVar("T")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -39,18 +42,29 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"lenswise: error: {message} (see '{self.prog} --help')\n")
 
 
-def whole_number(minimum: int, maximum: int | None = None):
-    """Return an argparse ``type`` accepting whole numbers in ``[minimum, maximum]``."""
+def checked(check: Callable[[str], T]) -> Callable[[str], T]:
+    """Return an argparse ``type`` running ``check``: its InputError becomes a usage error."""
 
-    def parse(text: str) -> int:
+    def parse(text: str) -> T:
         try:
-            return check_int(int(text), "the value", minimum=minimum, maximum=maximum)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"'{text}' is not a whole number") from None
+            return check(text)
         except InputError as exc:
             raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
+
+
+def whole_number(minimum: int, maximum: int | None = None) -> Callable[[str], int]:
+    """Return an argparse ``type`` accepting whole numbers in ``[minimum, maximum]``."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise InputError(f"'{text}' is not a whole number") from None
+        return check_int(value, "the value", minimum=minimum, maximum=maximum)
+
+    return checked(parse)
 
 
 def add_common(parser: argparse.ArgumentParser) -> None:

@@ -7,7 +7,7 @@ import logging
 import sys
 from pathlib import Path
 
-from agent.cli import add_common
+from agent.cli import add_common, whole_number
 from agent.config import Settings
 from corpus.errors import InputError
 
@@ -31,15 +31,16 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--http", action="store_true", help="serve streamable HTTP on 127.0.0.1 instead of stdio"
     )
     parser.add_argument(
-        "--port", type=int, default=8000, help="port of the HTTP server (default 8000)"
+        "--port",
+        type=whole_number(1, 65535),
+        default=8000,
+        help="port of the HTTP server (default 8000)",
     )
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the server over a LensAssistant and serve until the host disconnects."""
-    if not 1 <= args.port <= 65535:
-        raise InputError(f"--port must be between 1 and 65535, not {args.port}")
     try:
         from agent.mcp_server import build_server
     except ImportError as exc:

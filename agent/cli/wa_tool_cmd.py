@@ -6,6 +6,7 @@ import argparse
 import json
 import sys
 
+from agent.cli import checked
 from agent.config import Settings
 from corpus.errors import InputError
 
@@ -23,6 +24,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     group.add_argument(
         "--workload",
         metavar="NAME|ID",
+        type=checked(_workload),
         help="workload name (created if absent) or id; default: named after the file",
     )
     group.add_argument(
@@ -33,7 +35,23 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="also add lenswise's answer to questions a person already answered",
     )
-    group.add_argument("--review-owner", help="review owner of a new workload (default: you)")
+    group.add_argument(
+        "--review-owner",
+        type=checked(_review_owner),
+        help="review owner of a new workload (default: you)",
+    )
+
+
+def _workload(text: str) -> str:
+    from agent.watool.plan import check_workload
+
+    return check_workload(text)
+
+
+def _review_owner(text: str) -> str:
+    from agent.watool.plan import check_review_owner
+
+    return check_review_owner(text)
 
 
 def check(args: argparse.Namespace) -> None:

@@ -18,7 +18,7 @@ from agent.config import Settings
 from agent.watool.client import WaTool, WaToolError
 from agent.watool.match import Choice, Match, choices_of, match_practice
 from agent.watool.notes import MARKER, merge
-from agent.watool.plan import GENAI_LENS, ExportPlan
+from agent.watool.plan import GENAI_LENS, ExportPlan, check_review_owner
 from corpus.errors import InputError, LenswiseError
 
 DESCRIPTION = "Generative AI workload reviewed by lenswise against the Generative AI Lens"
@@ -280,11 +280,11 @@ def export_review(
         review_owner: ``ReviewOwner`` of a created workload (default: the local user name).
 
     Raises:
-        InputError: the workload id does not exist.
+        InputError: the review owner is unusable, or the workload id does not exist.
         WaExportError: a call failed; its ``result`` lists what was written before.
     """
+    owner = getpass.getuser() if review_owner is None else check_review_owner(review_owner)
     result = ExportResult(plan, workload_name=plan.workload)
-    owner = review_owner or getpass.getuser()
     try:
         tool = tool or WaTool(settings)
         result.region = tool.region

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from agent.watool.notes import flat, question_notes
-from corpus.errors import InputError
+from corpus.errors import InputError, check_text
 
 if TYPE_CHECKING:
     from agent.diagrams import Finding, Review
@@ -29,6 +29,8 @@ FRAMEWORK_LENS = "wellarchitected"
 WORKLOAD_ID = re.compile(r"^[0-9a-f]{32}$")
 NAME_LIMITS = (3, 100)
 """Length bounds of ``WorkloadName`` and ``MilestoneName`` in the API."""
+OWNER_LIMITS = (3, 255)
+"""Length bounds of ``ReviewOwner`` in the API."""
 WRITTEN = ("addressed", "gap")
 """Statuses that make lenswise answer a question; unknown practices stay unanswered."""
 
@@ -143,12 +145,24 @@ def default_workload(review: Review) -> str:
 
 def check_workload(workload: str) -> str:
     """Return a usable workload name or id (InputError otherwise)."""
-    value = " ".join(workload.split())
+    value = " ".join(check_text(workload, "the workload").split())
     low, high = NAME_LIMITS
     if not WORKLOAD_ID.match(value) and not low <= len(value) <= high:
         raise InputError(
             f"the workload must be a workload id (32 hex characters) or a name of {low}-{high} "
             f"characters, not {workload!r}"
+        )
+    return value
+
+
+def check_review_owner(owner: str) -> str:
+    """Return a usable review owner of a new workload (InputError otherwise)."""
+    value = check_text(owner, "the review owner")
+    low, high = OWNER_LIMITS
+    if not low <= len(value) <= high:
+        raise InputError(
+            f"the review owner must be {low}-{high} characters (a name or an email address), "
+            f"not {owner!r}"
         )
     return value
 
