@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test install index browser bench eval clean
+.PHONY: run test install index browser graphviz bench eval clean
 
-run: index
+run: index graphviz
 	$(BIN)/lenswise ui --port $(PORT)
 
-test: install browser
+test: install browser graphviz
 	$(BIN)/python -m pytest
 
 install: $(STAMP)
@@ -32,6 +32,13 @@ browser:
 	@command -v chromium >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null) \
 	  || echo "chromium could not be installed: the browser test will be skipped"; }
+
+# Graphviz `dot` lays out the review graph for zoom, pan and SVG/PNG export (Debian package;
+# without it the UI draws the graph in the browser, with neither).
+graphviz:
+	@command -v dot >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
+	  || echo "graphviz could not be installed: the review graph will have no zoom or export"; }
 
 bench: install
 	$(BIN)/lenswise bench

@@ -111,6 +111,10 @@ class ReviewOut(TypedDict):
     services: list[str]
     findings: list[dict[str, Any]]
     coverage: dict[str, Any]
+    annotations: list[dict[str, Any]]
+    """Legends, titles, step badges and notes: shown, never counted as components."""
+    diagrams: list[dict[str, Any]]
+    """Each diagram of a multi-diagram file reviewed on its own (empty for one diagram)."""
     warnings: list[str]
     untrusted: str
 

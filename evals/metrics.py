@@ -339,6 +339,10 @@ class ReviewSample:
     statuses: dict[str, str]
     """bp id -> ``addressed``, ``gap`` or ``unknown``."""
     latency_ms: float = 0.0
+    component_labels: set[str] = field(default_factory=set)
+    """Normalised labels of the components (what the review counts as architecture)."""
+    annotations: set[str] = field(default_factory=set)
+    """Normalised texts of the annotations (legends, step badges, notes, titles)."""
 
 
 class ReviewEvaluator(Protocol):
@@ -414,6 +418,37 @@ class FindingPrecision:
         return right / len(claims)
 
 
+def normalize_text(text: str) -> str:
+    """Return ``text`` lowercased with runs of whitespace collapsed (for label comparisons)."""
+    return " ".join(str(text).lower().split())
+
+
+@dataclass
+class AnnotationRecall:
+    """Share of the case's annotation texts kept as annotations and not drawn as components.
+
+    A text counts when some annotation contains it and no component label starts with it.
+    """
+
+    name: str = "annotation_recall"
+
+    def __call__(self, case: DiagramCase, sample: ReviewSample) -> float | None:  # noqa: D102
+        if not case.annotations:
+            return None
+        kept = 0
+        for text in map(normalize_text, case.annotations):
+            noted = any(text in note for note in sample.annotations)
+            drawn = any(label.startswith(text) for label in sample.component_labels)
+            kept += noted and not drawn
+        return kept / len(case.annotations)
+
+
 def review_evaluators() -> list[ReviewEvaluator]:
     """Return the standard diagram-review evaluators."""
-    return [ServicePrecision(), ServiceRecall(), FindingPrecision(), FindingRecall()]
+    return [
+        ServicePrecision(),
+        ServiceRecall(),
+        FindingPrecision(),
+        FindingRecall(),
+        AnnotationRecall(),
+    ]

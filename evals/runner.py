@@ -28,6 +28,7 @@ from evals.metrics import (
     expected_statuses,
     means,
     means_by,
+    normalize_text,
     percentile,
     retrieval_scores,
     review_evaluators,
@@ -402,7 +403,9 @@ def review_sample(review: Any, latency_ms: float) -> ReviewSample:
     statuses = {
         f["bp_id"]: f.get("status", "unknown") for f in data.get("findings", []) if f.get("bp_id")
     }
-    return ReviewSample(services, statuses, latency_ms)
+    labels = {normalize_text(c.get("label") or "") for c in data.get("components", [])}
+    notes = {normalize_text(a.get("text") or "") for a in data.get("annotations", [])}
+    return ReviewSample(services, statuses, latency_ms, labels - {""}, notes - {""})
 
 
 def _run_diagrams(suite: Suite, target: Target, bar: dict) -> SuiteResult:
@@ -438,6 +441,11 @@ def _run_diagrams(suite: Suite, target: Target, bar: dict) -> SuiteResult:
                     }
                     for bp in judged
                 },
+                "annotations_drawn_as_components": sorted(
+                    text
+                    for text in case.annotations
+                    if any(c.startswith(normalize_text(text)) for c in sample.component_labels)
+                ),
                 "latency_ms": round(sample.latency_ms, 2),
                 "error": error,
                 "metrics": scores,

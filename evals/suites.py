@@ -112,6 +112,8 @@ class DiagramCase:
     addressed: tuple[str, ...] = ()
     gaps: tuple[str, ...] = ()
     not_addressed: tuple[str, ...] = ()
+    annotations: tuple[str, ...] = ()
+    """Texts (legends, step badges, notes) that must be kept as annotations, not components."""
 
 
 Case = RetrievalCase | AnswerCase | DiagramCase
@@ -133,6 +135,8 @@ class Suite:
     """Retrieval: modes run by default (``--mode all``)."""
     base_dir: Path | None = None
     """Diagrams: folder the case files are relative to."""
+    fixtures_dir: Path | None = None
+    """Diagrams: folder of the project's own small diagrams (``fixture:`` cases)."""
     skipped: list[str] = field(default_factory=list)
     """Notes about cases left out (e.g. a diagram file that is missing)."""
 
@@ -195,6 +199,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
         suite.modes = _modes(data.get("modes", list(MODES)), path)
     if kind == "diagrams":
         suite.base_dir = _base_dir(data.get("base_dir"), path, diagrams_dir)
+        suite.fixtures_dir = _fixtures_dir(data.get("fixtures_dir"), path)
     seen: set[str] = set()
     for number, raw in enumerate(raw_cases, 1):
         where = f"suite {path}: case {number}"
@@ -210,7 +215,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
         elif kind == "answers":
             suite.cases.append(_answer_case(raw, case_id, where))
         else:
-            case = _diagram_case(raw, case_id, where, suite.base_dir)
+            case = _diagram_case(raw, case_id, where, suite.base_dir, suite.fixtures_dir)
             if case.path.is_file():
                 suite.cases.append(case)
             else:
@@ -302,29 +307,42 @@ def _answer_case(raw: dict, case_id: str, where: str) -> AnswerCase:
     )
 
 
-def _diagram_case(raw: dict, case_id: str, where: str, base_dir: Path | None) -> DiagramCase:
-    file = raw.get("file")
-    if not isinstance(file, str) or not file.strip():
-        raise InputError(f"{where}: 'file' must be a path (relative to base_dir)")
-    path = Path(file).expanduser()
-    if not path.is_absolute() and base_dir is not None:
-        path = base_dir / path
+def _diagram_case(
+    raw: dict, case_id: str, where: str, base_dir: Path | None, fixtures_dir: Path | None
+) -> DiagramCase:
+    file, fixture = raw.get("file"), raw.get("fixture")
+    if (file is None) == (fixture is None):
+        raise InputError(f"{where}: give either 'file' (relative to base_dir) or 'fixture'")
+    name = file if file is not None else fixture
+    if not isinstance(name, str) or not name.strip():
+        raise InputError(f"{where}: 'file' / 'fixture' must be a path")
+    path = Path(name).expanduser()
+    folder = base_dir if file is not None else fixtures_dir
+    if not path.is_absolute() and folder is not None:
+        path = folder / path
+    annotations = raw.get("annotations", [])
+    if not isinstance(annotations, list) or not all(
+        isinstance(a, str | int) and str(a).strip() for a in annotations
+    ):
+        raise InputError(f"{where}: 'annotations' must be a list of texts")
     case = DiagramCase(
         case_id,
-        file,
+        name,
         path,
         services=_slugs(raw, "services", where),
         optional_services=_slugs(raw, "optional_services", where),
         addressed=_ids(raw, "addressed", where),
         gaps=_ids(raw, "gaps", where),
         not_addressed=_ids(raw, "not_addressed", where),
+        annotations=tuple(str(a).strip() for a in annotations),
     )
     clash = (set(case.addressed) & set(case.gaps)) | (set(case.addressed) & set(case.not_addressed))
     if clash:
         raise InputError(f"{where}: {', '.join(sorted(clash))} listed with two statuses")
-    if not (case.services or case.addressed or case.gaps or case.not_addressed):
+    if not (case.services or case.addressed or case.gaps or case.not_addressed or case.annotations):
         raise InputError(
-            f"{where}: expects nothing (give services, addressed, gaps or not_addressed)"
+            f"{where}: expects nothing (give services, addressed, gaps, not_addressed "
+            "or annotations)"
         )
     return case
 
@@ -381,3 +399,10 @@ def _base_dir(value: Any, path: Path, override: str | Path | None) -> Path:
         if (root / base).is_dir():
             return (root / base).resolve()
     return (REPO_ROOT / base).resolve()
+
+
+def _fixtures_dir(value: Any, path: Path) -> Path:
+    if value is not None and not isinstance(value, str):
+        raise InputError(f"suite {path}: 'fixtures_dir' must be a folder path")
+    folder = Path(value or "diagram-fixtures").expanduser()
+    return folder if folder.is_absolute() else (path.resolve().parent / folder).resolve()

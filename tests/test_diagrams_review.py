@@ -105,7 +105,8 @@ Resources:
     review = _review(template, "template.yaml", practices)
     access = _status(review, "GENSEC01-BP01")
     assert access.status == "gap" and {"Api", "Fn"} <= set(access.evidence)
-    assert "no authentication" in access.explanation and "Partly covered" in access.explanation
+    assert "no authentication" in access.explanation
+    assert "Pool" not in access.evidence  # a user pool on its own controls nothing
     assert _status(review, "GENSEC01-BP02").status == "gap"  # IaC: no VPC endpoint declared
     assert _status(review, "GENOPS04-BP01").status == "addressed"
 
@@ -161,9 +162,13 @@ def test_coverage_and_json_shape(practices):
         "services",
         "findings",
         "coverage",
+        "annotations",
+        "diagrams",
         "warnings",
     ]
-    assert set(data["components"][0]) == {"id", "label", "service", "service_name", "group", "page"}
+    contract = {"id", "label", "service", "service_name", "group", "page"}
+    assert set(data["components"][0]) == contract | {"kind", "diagrams"}
+    assert data["diagrams"] == [] and data["annotations"] == []  # one diagram, no notes
     assert set(data["findings"][0]) == {
         "bp_id",
         "title",
@@ -226,3 +231,61 @@ def test_a_drawn_vpc_turns_a_missing_endpoint_into_a_gap(practices):
 """
     finding = _status(_review(networked, "vpc.mmd", practices), "GENSEC01-BP02")
     assert finding.status == "gap" and "no VPC endpoint" in finding.explanation
+
+
+def test_look_alikes_of_a_control_leave_the_practice_unknown_and_say_why(practices):
+    text = """graph LR
+  U[Users] --> C[Amazon Cognito]
+  U --> API[Amazon API Gateway] --> Q[Amazon SQS queue] --> L[AWS Lambda] --> B[Amazon Bedrock]
+  S[Amazon S3] --> P[Ingestion pipeline] --> L
+  L --> D[Spotlight board]
+"""
+    review = _review(text, "look.mmd", practices)
+    access = _status(review, "GENSEC01-BP01")
+    assert access.status == "unknown" and "Amazon Cognito signs users in" in access.explanation
+    assert access.explanation.endswith(access.question)
+    overload = _status(review, "GENOPS02-BP03")
+    assert overload.status == "unknown" and "a queue alone is no throttle" in overload.explanation
+    assert _status(review, "GENOPS04-BP02").status == "unknown"  # a data pipeline is not CI/CD
+    wired = _review(text + "  C --> API\n", "wired.mmd", practices)
+    assert _status(wired, "GENSEC01-BP01").status == "addressed"  # the authorizer is drawn
+    throttled = _review(text.replace("SQS queue", "SQS queue, usage plan"), "t.mmd", practices)
+    assert _status(throttled, "GENOPS02-BP03").status == "addressed"
+
+
+def test_rule_labels_match_whole_words_unless_starred():
+    from agent.diagrams.review import label_pattern
+
+    assert label_pattern("spot instance*").search("ec2 spot instances")
+    assert not label_pattern("spot").search("spotlight board")
+    assert label_pattern("throttl*").search("api throttling")
+    assert not label_pattern("throttl*").search("unthrottled")
+    assert label_pattern("ci/cd").search("github ci/cd")
+    with pytest.raises(ValueError, match="only at its end"):
+        parse_rules({"rules": {"X": {"addressed": [{"labels": ["a*b"]}]}}})
+    with pytest.raises(ValueError, match="go together"):
+        parse_rules(
+            {"rules": {"X": {"addressed": [{"labels": ["a"]}], "weak": [{"labels": ["b"]}]}}}
+        )
+
+
+def test_report_lists_each_diagram_and_the_annotations_apart(practices):
+    text = (
+        "## Runtime\n```mermaid\ngraph LR\n  A[Amazon API Gateway] --> B[Amazon Bedrock]\n```\n"
+        "## Data\n```mermaid\ngraph LR\n  B[Amazon Bedrock] --> S[Amazon S3]\n```\n"
+    )
+    report = render_markdown(_review(text, "two.md", practices))
+    assert "## Diagrams in this file" in report
+    assert "| Runtime | 2 |" in report and "| Data | 2 |" in report
+    assert "| Amazon Bedrock | Amazon Bedrock | - | Runtime, Data |" in report
+    drawio = (
+        '<mxGraphModel><root><mxCell id="0"/><mxCell id="1" parent="0"/>'
+        '<mxCell id="t" value="Owner: *team* &lt;b&gt;" style="text;" vertex="1" parent="1">'
+        '<mxGeometry x="0" y="300" width="200" height="20" as="geometry"/></mxCell>'
+        '<mxCell id="b" value="Bedrock" style="shape=mxgraph.aws4.bedrock;" vertex="1" '
+        'parent="1"><mxGeometry x="0" y="0" width="78" height="78" as="geometry"/></mxCell>'
+        "</root></mxGraphModel>"
+    )
+    report = render_markdown(_review(drawio, "n.drawio", practices))
+    section = report.split("## Annotations", 1)[1]
+    assert "| note | - | Owner: \\*team\\* &lt;b&gt; |" in section  # inert in markdown

@@ -7,6 +7,7 @@ import math
 import pytest
 
 from evals.metrics import (
+    AnnotationRecall,
     AnsweredInScope,
     AnswerSample,
     CitationPrecision,
@@ -181,3 +182,23 @@ def test_review_metrics_with_optional_services_and_not_addressed():
     assert FindingPrecision()(case, gap_ok) == 1.0
     assert FindingPrecision()(case, ReviewSample(set(), {})) is None
     assert ServicePrecision()(case, ReviewSample(set(), {})) is None
+
+
+def test_annotation_recall_needs_the_text_noted_and_not_drawn():
+    case = DiagramCase(
+        "d",
+        "f.drawio",
+        path=None,  # type: ignore[arg-type]
+        services=(),
+        annotations=("Data flow", "1", "Owner: team"),
+    )
+    sample = ReviewSample(
+        set(),
+        {},
+        component_labels={"1", "amazon bedrock"},  # the badge "1" is still drawn as a box
+        annotations={"data flow", "1", "owner: team a"},
+    )
+    assert AnnotationRecall()(case, sample) == pytest.approx(2 / 3)
+    assert AnnotationRecall()(case, ReviewSample(set(), {})) == 0.0
+    no_texts = DiagramCase("d", "f", path=None, services=("s3",))  # type: ignore[arg-type]
+    assert AnnotationRecall()(no_texts, sample) is None

@@ -50,14 +50,34 @@ def test_answer_suite_has_lens_questions_and_declines():
     assert cited <= _lens_ids()
 
 
-def test_diagram_suite_has_one_case_per_shared_file():
+def test_diagram_suite_has_one_case_per_shared_file_and_per_fixture():
     if not DIAGRAMS.is_dir():
         pytest.skip("../shared/diagrams is not present")
     suite = load_suite("diagrams")
     files = {p.name for p in DIAGRAMS.iterdir() if p.name != "SOURCES.txt"}
-    assert {c.file for c in suite.cases} == files
+    fixtures = {p.name for p in suite.fixtures_dir.iterdir()}
+    shared = {c.file for c in suite.cases if c.path.parent == DIAGRAMS.resolve()}
+    own = {c.file for c in suite.cases if c.path.parent == suite.fixtures_dir}
+    assert shared == files and own == fixtures and len(suite.cases) == len(files | fixtures)
     assert all(c.path.is_file() for c in suite.cases)
     assert not suite.skipped
+
+
+def test_diagram_case_takes_file_or_fixture_and_annotation_texts(tmp_path):
+    (tmp_path / "own").mkdir()
+    (tmp_path / "own" / "a.mmd").write_text("flowchart LR\n  a --> b\n")
+    suite_file = tmp_path / "s.yaml"
+    suite_file.write_text(
+        "kind: diagrams\nbase_dir: .\nfixtures_dir: own\ncases:\n"
+        "  - {fixture: a.mmd, annotations: [Legend, 1]}\n"
+    )
+    case = load_suite(suite_file).cases[0]
+    assert case.path == tmp_path / "own" / "a.mmd" and case.annotations == ("Legend", "1")
+    suite_file.write_text(
+        "kind: diagrams\ncases:\n  - {file: a.mmd, fixture: a.mmd, services: [s3]}\n"
+    )
+    with pytest.raises(InputError, match="either 'file'"):
+        load_suite(suite_file)
 
 
 def test_suites_are_in_our_own_words():
@@ -147,7 +167,7 @@ BAD = [
         " expected_citations: [GENSEC01-BP01]}]",
         "cannot expect citations",
     ),
-    ("kind: diagrams\ncases: [{id: d, services: [s3]}]", "'file' must be a path"),
+    ("kind: diagrams\ncases: [{id: d, services: [s3]}]", "give either 'file'"),
     (
         "kind: diagrams\ncases: [{file: x.tf, addressed: [GENSEC01-BP01], gaps: [GENSEC01-BP01]}]",
         "two statuses",

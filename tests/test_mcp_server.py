@@ -148,6 +148,7 @@ def test_review_architecture_reads_a_file_inside_the_roots(server):
     assert review["coverage"]["total"] == 51 == len(review["findings"])
     assert {"lambda", "bedrock"} <= set(review["services"])
     assert "untrusted" in review["untrusted"].lower()
+    assert review["annotations"] == [] and review["diagrams"] == []  # in the tool's schema
     relative = call(server, "review_architecture", {"path": "arch.mmd"}).structured_content
     assert relative["format"] == "mermaid"
 

@@ -21,6 +21,7 @@ from tests.fake_bedrock import (  # noqa: F401  (fake_bedrock fixture)
     fake_bedrock_fixture,
 )
 from tests.helpers import LENS_DOCS, SHARED
+from ui.graph_view import graphviz_available
 
 APP = str(Path(__file__).resolve().parents[1] / "ui" / "app.py")
 DIAGRAMS = SHARED / "diagrams"
@@ -384,8 +385,9 @@ def test_uploaded_template_is_reviewed_drawn_and_filterable(downloads):
     at = upload(open_review(start()), SAM.name, SAM.read_bytes())
     metrics = {m.label: m.value for m in at.metric}
     assert int(metrics["Components"]) > 5 and int(metrics["Services"]) > 3
-    dot = at.get("graphviz_chart")[0].proto.spec
+    dot = downloads[next(n for n in downloads if n.endswith(".dot"))]
     assert dot.startswith("digraph") and "Amazon Bedrock" in dot and "->" in dot
+    assert at.get("iframe") or at.get("graphviz_chart"), "architecture graph"
     assert at.get("vega_lite_chart"), "coverage chart"
     table = at.dataframe[0].value
     assert len(table) == 51 and set(table["Status"]) <= {"Addressed", "Gap", "Unknown"}
@@ -433,7 +435,7 @@ def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch
     assert not at.dataframe and any("Upload a diagram" in i.value for i in at.info)
 
 
-def test_pasted_mermaid_is_reviewed_and_its_labels_escaped_for_dot():
+def test_pasted_mermaid_is_reviewed_and_its_labels_escaped_for_dot(downloads):
     at = open_review(start())
     at.text_area(key="paste").set_value(
         'flowchart LR\n  u["<b>Users</b> say \\"hi\\" C:\\\\temp"] --> b[Amazon Bedrock]\n'
@@ -441,11 +443,59 @@ def test_pasted_mermaid_is_reviewed_and_its_labels_escaped_for_dot():
     next(b for b in at.button if b.label == "Review pasted Mermaid").click().run()
     assert not at.exception
     assert unescape(at.subheader[0].value) == "pasted.mmd"
-    dot = at.get("graphviz_chart")[0].proto.spec
+    dot = downloads[next(n for n in downloads if n.endswith(".dot"))]
     labels = re.findall(r'label="((?:[^"\\]|\\.)*)"', dot)
     assert len(labels) == dot.count("label=")  # every label is one well-formed DOT string
     assert any("Users" in label and "hi" in label for label in labels)
     assert not at.get("html")
+
+
+needs_dot = pytest.mark.skipif(
+    not graphviz_available(),
+    reason="no Graphviz dot on PATH (make test installs Debian's graphviz)",
+)
+
+
+@needs_dot
+def test_graph_is_a_zoomable_svg_with_svg_and_png_downloads(downloads):
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    page = at.get("iframe")[0].proto.srcdoc
+    drawing = page.split("<svg", 1)[1].split("</svg>", 1)[0]
+    assert 'id="zoom-in"' in page and "<script" not in drawing and "Amazon Bedrock" in drawing
+    svg = downloads[next(n for n in downloads if n.endswith(".svg"))]
+    assert svg.startswith("<svg") and "Amazon Bedrock" in svg
+    assert any(b.label == "Graph (PNG)" for b in at.get("download_button"))
+    loose = b"flowchart LR\n  A[Amazon API Gateway] --> B[AWS Lambda]\n  C[Amazon S3 archive]\n"
+    at = upload(open_review(start()), "loose.mmd", loose)
+    assert "Amazon S3 archive" in at.get("iframe")[0].proto.srcdoc
+    at.toggle(key="graph-hide").set_value(True).run()
+    page = at.get("iframe")[0].proto.srcdoc
+    assert "Amazon S3 archive" not in page and "AWS Lambda" in page
+
+
+def test_without_graphviz_the_browser_chart_is_drawn(monkeypatch):
+    monkeypatch.setattr("ui.review_graph.graphviz_available", lambda: False)
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    assert at.get("graphviz_chart") and not at.get("iframe")
+    assert any("Install Graphviz" in c.value for c in at.caption)
+    assert not any(b.label == "Graph (SVG)" for b in at.get("download_button"))
+
+
+def test_multi_diagram_file_has_a_view_per_diagram_and_its_annotations():
+    path = DIAGRAMS / "abental_bedrock-chatbot__docs_ARCHITECTURE_DIAGRAM.md"
+    if not path.is_file():
+        pytest.skip("../shared/diagrams is not present")
+    at = upload(open_review(start()), path.name, path.read_bytes())
+    table = next(d.value for d in at.dataframe if "Diagram" in d.value.columns)
+    assert list(table["Diagram"])[:2] == [
+        "Complete System Architecture",
+        "Data Flow Diagram",  # a sequence diagram is a view too
+    ]
+    at.selectbox(key="graph-view").set_value("Network Architecture").run()
+    assert not at.exception
+    spec = (at.get("iframe") or at.get("graphviz_chart"))[0].proto
+    drawn = spec.srcdoc if at.get("iframe") else spec.spec
+    assert "Internet" in drawn and "Admin Users" not in drawn  # drawn in another diagram
 
 
 def test_oversized_and_broken_uploads_are_refused(monkeypatch):

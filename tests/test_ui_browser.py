@@ -12,6 +12,7 @@ from ui.screenshots import (
     browser_page,
     chromium_path,
     full_screenshot,
+    graph_viewer,
     open_app,
     serve_app,
     show_screen,
@@ -76,8 +77,7 @@ def test_ask_cite_upload_and_review_in_chromium(chromium, real_home, tmp_path):
             wait_idle(page)
             statuses = set(cells.all_inner_texts()) & {"Addressed", "Gap", "Unknown"}
             assert statuses == {"Gap"}
-            svg = page.get_by_test_id("stGraphVizChart").locator("svg").first
-            assert svg.locator("g.node").count() > 5
+            _zoom_pan_and_export(page, tmp_path)
             shot = full_screenshot(page, tmp_path / "review.png")
         except Exception:
             page.screenshot(path=str(tmp_path / "failure.png"))
@@ -85,3 +85,41 @@ def test_ask_cite_upload_and_review_in_chromium(chromium, real_home, tmp_path):
 
     assert shot.stat().st_size > 20_000
     assert "Traceback" not in (tmp_path / "app.log").read_text(errors="replace")
+
+
+def _scale(view) -> float:
+    return float(view.get_attribute("data-scale"))
+
+
+def _zoom_pan_and_export(page, tmp_path) -> None:
+    """Zoom with the buttons and the wheel, pan by dragging, download the SVG and the PNG."""
+    if not shutil.which("dot"):
+        svg = page.get_by_test_id("stGraphVizChart").locator("svg").first
+        assert svg.locator("g.node").count() > 5  # the browser-drawn fallback
+        return
+    viewer = graph_viewer(page)
+    view = viewer.locator("#view")
+    assert view.locator("svg g.node").count() > 5
+    start = _scale(view)
+    assert 0.75 <= start <= 1.0  # opens legible, not shrunk to a thumbnail
+    viewer.locator("#zoom-in").click()
+    assert _scale(view) > start
+    viewer.locator("#zoom-fit").click()
+    fitted = _scale(view)
+    box = view.bounding_box()
+    page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    page.mouse.wheel(0, -400)
+    page.wait_for_timeout(300)
+    assert _scale(view) > fitted
+    stage = viewer.locator("#stage")
+    before = stage.evaluate("e => e.style.transform")
+    page.mouse.down()
+    page.mouse.move(box["x"] + box["width"] / 2 - 120, box["y"] + box["height"] / 2 - 60)
+    page.mouse.up()
+    assert stage.evaluate("e => e.style.transform") != before
+    for label, head in (("Graph (SVG)", b"<svg"), ("Graph (PNG)", b"\x89PNG")):
+        with page.expect_download() as info:
+            page.get_by_role("button", name=label).click()
+        saved = tmp_path / info.value.suggested_filename
+        info.value.save_as(saved)
+        assert saved.read_bytes().startswith(head), label

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import re
+import shutil
 
-from agent.diagrams import Architecture, Component, Edge, Group
+import pytest
+
+from agent.diagrams import Annotation, Architecture, Component, Edge, Group
 from agent.results import Citation
 from tests.helpers import LENS_DOCS
 from ui.graph import architecture_dot, dot_escape
@@ -106,9 +109,18 @@ def _arch() -> Architecture:
             Component("api", 'API "edge"', service="api-gateway", group="vpc1"),
             Component("fn", "Handler", service="lambda", group="sub1"),
             Component("br", "", service="bedrock"),
-            Component("note", "a free note", kind="text"),
+            Component("spare", "Spare queue", service="sqs", diagrams=["Main", "Async"]),
         ],
-        edges=[Edge("u", "api", "HTTPS"), Edge("api", "fn"), Edge("fn", "br", 'say "hi"')],
+        edges=[
+            Edge("u", "api", "HTTPS", step="1"),
+            Edge("api", "fn"),
+            Edge("fn", "br", 'say "hi"'),
+            Edge("fn", "br", 'say "hi"', page="second view"),  # the same arrow drawn twice
+        ],
+        annotations=[
+            Annotation("l1", "Users call the API", "legend", step="1"),
+            Annotation("n", "a free note"),
+        ],
         groups=[Group("vpc1", "Prod VPC", kind="vpc"), Group("sub1", "Private", "subnet", "vpc1")],
     )
 
@@ -121,12 +133,17 @@ def test_architecture_dot_draws_nested_groups_nodes_and_edges():
     assert "Prod VPC" in labels and "Private" in labels
     assert 'API \\"edge\\"\\n(Amazon API Gateway)' in labels
     assert "Amazon Bedrock" in labels  # no label: the service name
-    assert "a free note" not in labels  # unconnected notes are left out
+    assert "a free note" not in labels  # annotations are not nodes
+    assert 'label="1. HTTPS", tooltip="Step 1: Users call the API"' in dot
+    assert 'tooltip="Drawn in: Main, Async"' in dot
     # the subnet cluster sits inside the VPC cluster
     vpc, subnet = dot.index('label="Prod VPC"'), dot.index('label="Private"')
     assert vpc < subnet < dot.index("Handler")
     assert dot.count("subgraph cluster_") == 2
     assert dot.count("->") == 3 and 'label="say \\"hi\\""' in dot
+    assert "Spare queue" in dot
+    hidden = architecture_dot(_arch(), hide_unconnected=True)
+    assert "Spare queue" not in hidden and hidden.count("->") == 3
 
 
 def test_architecture_dot_caps_large_designs_and_accepts_dicts():
@@ -152,3 +169,44 @@ def test_unconnected_boxes_are_stacked_in_rows_and_unnamed_groups_unlabelled():
     width = int(invisible[0][1][1:]) - int(invisible[0][0][1:])
     assert 4 <= width < 18 and len(invisible) == 18 - width
     assert 'label=""' in dot and "cluster" not in DOT_STRING.findall(dot)
+
+
+def test_safe_svg_keeps_drawings_and_refuses_active_content():
+    from ui.graph_view import safe_svg
+
+    drawing = '<svg xmlns="http://www.w3.org/2000/svg"><text>a &lt;b&gt;</text></svg>'
+    assert safe_svg('<?xml version="1.0"?><!-- c -->' + drawing) == drawing.encode()
+    for bad in (
+        '<svg xmlns="http://www.w3.org/2000/svg"><script>alert(1)</script></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><g onload="x()"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg" xmlns:l="http://www.w3.org/1999/xlink">'
+        '<a l:href="javascript:x()"/></svg>',
+        '<svg xmlns="http://www.w3.org/2000/svg"><foreignObject/></svg>',
+        "<svg><unclosed></svg>",
+        "no drawing at all",
+    ):
+        assert safe_svg(bad) is None, bad
+
+
+def test_viewer_page_holds_the_svg_zoom_controls_and_an_escaped_title():
+    from ui.graph_view import MIN_START_SCALE, viewer_html
+
+    svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="300pt" height="150pt"><g/></svg>'
+    page = viewer_html(svg, 'design <"x">')
+    assert svg.decode() in page and 'aria-label="design &lt;&quot;x&quot;&gt;"' in page
+    assert all(f'id="zoom-{b}"' in page for b in ("in", "out", "fit", "reset"))
+    assert "const W = 400.0, H = 200.0" in page  # points to CSS pixels
+    assert f"fit(Math.min(1, {MIN_START_SCALE}))" in page
+
+
+@pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz dot is not installed")
+def test_render_lays_out_svg_and_png_with_graphviz():
+    from ui.graph_view import render
+
+    dot = architecture_dot(_arch())
+    svg = render(dot, "svg")
+    assert svg.startswith(b"<svg") and b"Prod VPC" in svg and b"Step 1: Users call the API" in svg
+    png = render(dot, "png")
+    assert png.startswith(b"\x89PNG") and len(png) > 1000
+    assert render("digraph { a -> }", "svg") is None  # a layout error is no drawing
+    assert render(dot, "pdf") is None

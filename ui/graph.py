@@ -1,8 +1,10 @@
-"""Draw a parsed architecture as Graphviz DOT text for ``st.graphviz_chart``.
+"""Draw a parsed architecture as Graphviz DOT text.
 
-Groups (accounts, VPCs, subnets...) become nested ``cluster`` subgraphs; components become
-nodes labelled with what the diagram says plus the recognised AWS service. Every label is
-untrusted text from the file's author, so it is escaped for DOT and nothing is HTML.
+Groups (accounts, VPCs, subnets...) become nested ``cluster`` subgraphs drawn as boundaries;
+components become nodes labelled with what the diagram says plus the recognised AWS service,
+with a tooltip naming the diagrams they are drawn in; arrows carry their step number and,
+from the legend, what that step does. Every label is untrusted text from the file's author,
+so it is escaped for DOT and nothing is HTML.
 """
 
 from __future__ import annotations
@@ -53,35 +55,78 @@ def _node_label(comp: Any) -> str:
 
 def _node_attrs(comp: Any) -> str:
     kind = _get(comp, "kind", "service")
+    drawn = [d for d in _get(comp, "diagrams", None) or [] if d]
+    tooltip = f'tooltip="{dot_escape("Drawn in: " + ", ".join(drawn), 200)}", ' if drawn else ""
+    return tooltip + _shape(kind, bool(_get(comp, "service")))
+
+
+def _shape(kind: str, is_service: bool) -> str:
     if kind == "actor":
         return 'shape=ellipse, style="filled", fillcolor="#fff4e0"'
-    if kind == "text":
-        return 'shape=note, style="filled", fillcolor="#fafafa", fontcolor="#555555"'
-    if _get(comp, "service"):
+    if is_service:
         return 'shape=box, style="rounded,filled", fillcolor="#e8f1fb", color="#3b6ea8"'
     return 'shape=box, style="rounded", color="#888888"'
 
 
+def _edge_label(edge: Any, steps: dict[str, str], show_text: bool) -> str:
+    step = str(_get(edge, "step", "") or "")
+    text = dot_escape(_get(edge, "label"), 30) if show_text else ""
+    label = f"{step}. {text}" if step and text else step or text
+    attrs = [f'label="{label}"'] if label else []
+    if step in steps:
+        attrs.append(f'tooltip="{dot_escape(f"Step {step}: {steps[step]}", 200)}"')
+    return f" [{', '.join(attrs)}];" if attrs else ";"
+
+
+def _unique_edges(edges: list[Any]) -> list[Any]:
+    """Drop arrows repeated by several diagrams of one file (same ends, label and step)."""
+    seen: set[tuple] = set()
+    out = []
+    for edge in edges:
+        ident = tuple(_get(edge, k, "") for k in ("source", "target", "label", "step"))
+        if ident not in seen:
+            seen.add(ident)
+            out.append(edge)
+    return out
+
+
+def legend_steps(architecture: Any) -> dict[str, str]:
+    """Return step number -> what the diagram's legend says that step does."""
+    steps: dict[str, str] = {}
+    for note in _get(architecture, "annotations", []) or []:
+        step, text = _get(note, "step", ""), _get(note, "text", "")
+        if _get(note, "kind") == "legend" and step and text and text != step:
+            steps.setdefault(str(step), str(text))
+    return steps
+
+
 def architecture_dot(
-    architecture: Any, max_nodes: int = MAX_NODES, rankdir: str | None = None
+    architecture: Any,
+    max_nodes: int = MAX_NODES,
+    rankdir: str | None = None,
+    *,
+    hide_unconnected: bool = False,
 ) -> str:
     """Return DOT text drawing ``architecture`` (an ``Architecture`` or its dict form).
 
     Args:
-        architecture: object or dict with ``components``, ``edges`` and optional ``groups``.
+        architecture: object or dict with ``components``, ``edges`` and optional ``groups``
+            and ``annotations`` (legend entries give arrow steps their tooltip).
         max_nodes: draw at most this many components (connected ones first).
         rankdir: Graphviz layout direction. Default: top-to-bottom for mid-sized designs,
             which then fit the page width; left-to-right for small ones, and for large
             ones, whose many separate groups then stack down the page instead of running
             off its side.
+        hide_unconnected: leave out components that no arrow reaches.
     """
     comps = list(_get(architecture, "components", []) or [])
-    edges = list(_get(architecture, "edges", []) or [])
+    edges = _unique_edges(list(_get(architecture, "edges", []) or []))
     groups = {_get(g, "id"): g for g in _get(architecture, "groups", []) or []}
+    steps = legend_steps(architecture)
 
     linked = {_get(e, "source") for e in edges} | {_get(e, "target") for e in edges}
-    # Free-text notes clutter the drawing unless something points at them.
-    comps = [c for c in comps if _get(c, "kind", "service") != "text" or _get(c, "id") in linked]
+    if hide_unconnected:
+        comps = [c for c in comps if _get(c, "id") in linked]
     comps.sort(key=lambda c: _get(c, "id") not in linked)
     dropped = max(0, len(comps) - max_nodes)
     comps = comps[:max_nodes]
@@ -100,10 +145,10 @@ def architecture_dot(
     edge_labels = len(edges) <= MAX_EDGE_LABELS
     lines = [
         "digraph architecture {",
-        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=12, nodesep=0.25, '
-        "ranksep=0.45];",
-        '  node [fontname="Helvetica", fontsize=12, margin="0.12,0.06"];',
-        '  edge [fontname="Helvetica", fontsize=10, color="#666666", arrowsize=0.7];',
+        f'  graph [rankdir={rankdir}, fontname="Helvetica", fontsize=14, nodesep=0.3, '
+        'ranksep=0.5, tooltip=" "];',
+        '  node [fontname="Helvetica", fontsize=14, margin="0.14,0.07"];',
+        '  edge [fontname="Helvetica", fontsize=12, color="#555555", arrowsize=0.8];',
     ]
 
     def has_nodes(gid: str) -> bool:
@@ -120,8 +165,8 @@ def architecture_dot(
         kind = _get(group, "kind", "cluster")
         title = _get(group, "label") or ("" if kind == "cluster" else kind.replace("-", " "))
         lines.append(
-            f'{pad}  label="{dot_escape(title)}"; '
-            f'style="{style},filled"; fillcolor="{fill}"; color="#999999";'
+            f'{pad}  label="{dot_escape(title)}"; labeljust=l; '
+            f'style="{style},filled"; fillcolor="{fill}"; color="#7a7a7a"; penwidth=1.4;'
         )
         for comp in members.get(gid, []):
             emit_node(comp, depth + 1)
@@ -155,8 +200,7 @@ def architecture_dot(
     for edge in edges:
         src, dst = node_ids.get(_get(edge, "source")), node_ids.get(_get(edge, "target"))
         if src and dst:
-            label = dot_escape(_get(edge, "label"), 30) if edge_labels else ""
-            lines.append(f"  {src} -> {dst}" + (f' [label="{label}"];' if label else ";"))
+            lines.append(f"  {src} -> {dst}{_edge_label(edge, steps, edge_labels)}")
     if dropped:
         lines.append(f'  more [shape=plaintext, label="… {dropped} more components not drawn"];')
     lines.append("}")

@@ -10,8 +10,8 @@ import pandas as pd
 import streamlit as st
 
 from ui import state
-from ui.graph import architecture_dot
 from ui.render import STATUS_LABELS, escape_markdown, is_trusted_url, one_line, slugify
+from ui.review_graph import architecture_section
 from ui.wa_export import export_panel
 
 UPLOAD_TYPES = (
@@ -29,7 +29,8 @@ UPLOAD_TYPES = (
     "tf",
 )
 FORMATS_HELP = (
-    "draw.io (.drawio, .xml, .drawio.png, .drawio.svg), Mermaid flowcharts (.mmd, .md), "
+    "draw.io (.drawio, .xml, .drawio.png, .drawio.svg), Mermaid flowcharts and sequence "
+    "diagrams (.mmd, .md), "
     "CloudFormation / SAM templates (.yaml, .json) and Terraform (.tf)."
 )
 STATUS_COLORS = {"Addressed": "#2e7d32", "Gap": "#c62828", "Unknown": "#9e9e9e"}
@@ -257,11 +258,7 @@ def render_review(rs: state.ReviewState) -> None:
     """Show one review: summary, graph, coverage chart, findings table, export, follow-ups."""
     review = rs.review
     _summary(rs)
-    st.markdown("#### Architecture")
-    if review.architecture.components:
-        st.graphviz_chart(architecture_dot(review.architecture), width="stretch")
-    else:
-        st.info("No components were recognised in this file.", icon=":material/info:")
+    architecture_section(rs)
     chart_col, gaps_col = st.columns([3, 2], gap="large")
     with chart_col:
         st.markdown("#### Coverage by pillar")

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import re
 import shutil
 import signal
 import socket
@@ -153,11 +154,18 @@ def show_screen(page, name: str) -> None:
 
 
 def upload(page, path: Path) -> None:
-    """Upload ``path`` on the diagram review screen and wait for the findings table."""
+    """Upload ``path`` on the diagram review screen and wait for the findings and the graph."""
     page.get_by_test_id("stFileUploaderDropzoneInput").set_input_files(str(path))
-    page.get_by_test_id("stDataFrame").wait_for()
-    page.get_by_test_id("stGraphVizChart").locator("svg").first.wait_for()
+    findings = page.get_by_test_id("stDataFrame").filter(has_text=re.compile(r"GEN[A-Z]+\d\d-BP"))
+    findings.first.wait_for()
+    graph = page.get_by_test_id("stGraphVizChart").locator("svg")
+    graph.or_(page.get_by_test_id("stIFrame")).first.wait_for()
     wait_idle(page)
+
+
+def graph_viewer(page):
+    """Return the frame of the pan/zoom graph viewer (shown when Graphviz is installed)."""
+    return page.frame_locator('[data-testid="stIFrame"]').first
 
 
 def full_screenshot(page, path: Path, max_height: int = 4000) -> Path:

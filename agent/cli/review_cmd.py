@@ -53,8 +53,24 @@ def summary(review) -> str:
             f"({mapped} on AWS services), {len(arch.edges)} connections"
         ),
         "services: " + (", ".join(arch.services) or "none recognised"),
+    ]
+    if arch.annotations:
+        lines.append(
+            f"annotations: {len(arch.annotations)} (legends, titles, step badges, notes; "
+            "not counted as components)"
+        )
+    for part in review.diagrams:
+        cov_part = part.coverage
+        lines.append(
+            _clean(
+                f"diagram '{part.name}': {len(part.components)} components, "
+                f"{cov_part['addressed']} addressed, {cov_part['gap']} gaps"
+            )
+        )
+    lines += [
         f"coverage: {cov['addressed']} addressed, {cov['gap']} gaps, {cov['unknown']} unknown "
-        f"of {cov['total']} best practices (unknown ones need answers from the team)",
+        f"of {cov['total']} best practices (unknown ones need answers from the team)"
+        + (" for all diagrams together" if review.diagrams else ""),
     ]
     for pillar, counts in cov["by_pillar"].items():
         lines.append(

@@ -1,13 +1,15 @@
 """Architecture diagrams and IaC: parse them into a graph and review the graph against the lens."""
 
-from agent.diagrams.model import Architecture, Component, Edge, Group
+from agent.diagrams.model import Annotation, Architecture, Component, Edge, Group
 from agent.diagrams.parse import parse_bytes, parse_file
 from agent.diagrams.report import render_markdown
-from agent.diagrams.review import Finding, Review, review_architecture
+from agent.diagrams.review import DiagramReview, Finding, Review, review_architecture
 
 __all__ = [
+    "Annotation",
     "Architecture",
     "Component",
+    "DiagramReview",
     "Edge",
     "Finding",
     "Group",

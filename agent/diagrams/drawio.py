@@ -5,12 +5,19 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from agent.diagrams import catalog
+from agent.diagrams.drawio_arrows import page_arrows
 from agent.diagrams.drawio_cells import Cell, absolutize, icon_text, read_cells
 from agent.diagrams.drawio_decode import Page
+from agent.diagrams.drawio_notes import PageNotes, is_badge
+from agent.diagrams.drawio_space import Grid, extent, innermost
 from agent.diagrams.limits import Budget
-from agent.diagrams.model import Architecture, Component, Edge, Group
+from agent.diagrams.model import Architecture, Component, Group
+from agent.diagrams.notes import is_legend_title
+from agent.diagrams.views import unique_names
 
 _MIN_BOX_AREA = 15_000.0
+_NAME_REACH = 60.0
+"""How far (page units) below or right of an unlabelled icon its name may be drawn."""
 
 
 @dataclass
@@ -80,9 +87,10 @@ def _decide(icon: _Icon | None, label: str) -> tuple[str | None, str, str | None
     """Choose the service from icon and label evidence: (slug, source, disagreement note)."""
     lines = label.split("\n") if label else []
     head = " ".join(lines[:2])
-    said = catalog.names_service(head) if head else None
+    strict = bool(icon and icon.actor)  # "Bedrock callers" under a people icon are people
+    said = catalog.names_service(head, strict=strict) if head else None
     if said is None and lines:
-        said = catalog.names_service(lines[0])
+        said = catalog.names_service(lines[0], strict=strict)
     icon_slug = icon.slug if icon else None
     if icon_slug is None:
         return (said.slug, "label", None) if said else (None, "", None)
@@ -108,41 +116,17 @@ def _decide(icon: _Icon | None, label: str) -> tuple[str | None, str, str | None
     return said.slug, "label over icon", note
 
 
-class _TextGrid:
-    """Text cells bucketed by position, so naming icons stays fast on very large pages."""
-
-    SIZE = 200.0
-
-    def __init__(self, texts: list[Cell]) -> None:
-        self.buckets: dict[tuple[int, int], list[Cell]] = {}
-        for text in texts:
-            x, y = text.center
-            self.buckets.setdefault((int(x // self.SIZE), int(y // self.SIZE)), []).append(text)
-
-    def near(self, icon: Cell) -> list[Cell]:
-        """Return the text cells whose centre lies in the area around and below ``icon``."""
-        x0, x1 = int((icon.x - 200) // self.SIZE), int((icon.x + icon.w + 400) // self.SIZE)
-        y0, y1 = int((icon.y - 100) // self.SIZE), int((icon.y + icon.h + 100) // self.SIZE)
-        if (x1 - x0) * (y1 - y0) > 400:  # a huge icon: fall back to every bucket
-            return [t for bucket in self.buckets.values() for t in bucket]
-        return [
-            t
-            for bx in range(x0, x1 + 1)
-            for by in range(y0, y1 + 1)
-            for t in self.buckets.get((bx, by), ())
-        ]
-
-
-def _nearby_text(icon: Cell, grid: _TextGrid, used: set[str]) -> Cell | None:
+def _nearby_text(icon: Cell, grid: Grid[Cell], used: set[str]) -> Cell | None:
     """Find the free text cell that names an unlabelled icon: just below it or to its right."""
     cx, cy = icon.center
     best, best_dist = None, float("inf")
-    for text in grid.near(icon):
-        if text.id in used or not text.label:
-            continue
+    for text in grid.around(icon, _NAME_REACH):
+        if text.id in used or not text.label or text.contains((cx, cy)):
+            continue  # a box drawn around the icon is its boundary, not its name
         tx, ty = text.center
-        below = abs(tx - cx) <= max(icon.w, 80) and -10 <= ty - (icon.y + icon.h) <= 60
-        right = 0 <= text.x - (icon.x + icon.w) <= 60 and abs(ty - cy) <= max(icon.h / 2, 20)
+        gap_below, gap_right = ty - (icon.y + icon.h), text.x - (icon.x + icon.w)
+        below = abs(tx - cx) <= max(icon.w, 80) and -10 <= gap_below <= _NAME_REACH
+        right = 0 <= gap_right <= _NAME_REACH and abs(ty - cy) <= max(icon.h / 2, 20)
         if below or right:
             dist = (tx - cx) ** 2 + (ty - cy) ** 2
             if dist < best_dist:
@@ -150,20 +134,64 @@ def _nearby_text(icon: Cell, grid: _TextGrid, used: set[str]) -> Cell | None:
     return best
 
 
+def _legend_boxes(vertices: list[Cell], icons: dict[str, _Icon], bounds) -> set[str]:
+    """Return the ids of boxes titled as legends, and drop the icon samples drawn inside them."""
+    legends = [c for c in vertices if c.id not in icons and is_legend_title(c.label)]
+    if not legends:
+        return set()
+    grid: Grid[Cell] = Grid(bounds)
+    for box in legends:
+        grid.add_box(box, box)
+    for cell in vertices:
+        if cell.id in icons and innermost(cell.center, grid, skip=cell.id) is not None:
+            del icons[cell.id]
+    return {box.id for box in legends}
+
+
+def _zones(candidates: list[Cell], icons: list[Cell], bounds) -> set[str]:
+    """Return the ids of plain boxes drawn around two or more icons: unmarked boundaries."""
+    grid: Grid[Cell] = Grid(bounds)
+    for box in candidates:
+        grid.add_box(box, box)
+    held: dict[str, int] = {}
+    for icon in icons:
+        point = icon.center
+        for box in grid.at(point):
+            if box.id != icon.id and box.area > icon.area and box.contains(point):
+                held[box.id] = held.get(box.id, 0) + 1
+    return {box_id for box_id, count in held.items() if count >= 2}
+
+
 def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -> None:
     by_id = {c.id: c for c in cells}
     edge_ids = {c.id for c in cells if c.edge}
+    ends = {ref for c in cells if c.edge for ref in (c.source, c.target) if ref}
     has_children = {c.parent for c in cells if c.vertex and c.parent}
     vertices = [c for c in cells if c.vertex and c.parent not in edge_ids]
+    bounds = extent(vertices)
     icons = {c.id: icon for c in vertices if (icon := _icon(c)) is not None}
+    legends = _legend_boxes(vertices, icons, bounds)
+    plain = [c for c in vertices if c.id not in icons]
+    held = ends | has_children | legends  # a connected or containing cell is no badge
+    badges = {c.id for c in plain if c.id not in held and is_badge(c)}
+    marks = badges | legends
+    zones = _zones(
+        [c for c in plain if c.id not in marks and not c.is_text],
+        [c for c in vertices if c.id in icons],
+        bounds,
+    )
     texts = [
         c
-        for c in vertices
-        if c.id not in icons
-        and c.label
+        for c in plain
+        if c.label
+        and c.id not in marks
+        and c.id not in zones
         and (c.is_text or (not c.shape and c.id not in has_children))
     ]
-    grid = _TextGrid(texts)
+    grid: Grid[Cell] = Grid(bounds)
+    for text in texts:
+        grid.add_box(text, text)
+    notes = PageNotes(name, prefix, by_id)
     groups: dict[str, Group] = {}
     group_cells: list[Cell] = []
     comps: dict[str, Component] = {}
@@ -178,6 +206,7 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
             page=name,
             kind=kind,
             source=source,
+            names=(label.split("\n", 1)[0],),
         )
 
     for cell in vertices:
@@ -200,10 +229,16 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         add(cell, label, slug, "service" if slug else "actor" if actor else "box", source)
         if icon.slug and slug and slug != icon.slug and catalog.refines(icon.slug, slug):
             comps[cell.id].facts["icon_service"] = icon.slug  # a Bedrock icon is Bedrock too
-    for cell in vertices:
+    for cell in plain:
         if cell.id in icons or cell.id in used:
             continue
-        grouped = _as_group(cell, cell.id in has_children)
+        if cell.id in badges:
+            notes.badges.append(cell)
+            continue
+        if cell.id in legends:
+            notes.boxes.append(cell)
+            continue
+        grouped = _as_group(cell, cell.id in has_children or cell.id in zones)
         if grouped:
             kind, slug = grouped
             groups[cell.id] = Group(
@@ -212,16 +247,22 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
             group_cells.append(cell)
             if slug:
                 add(cell, cell.label, slug, "group", "group")
-        elif cell.label and cell.is_text:
-            add(cell, cell.label, None, "text", "text")
+        elif cell.label and cell.is_text and cell.id not in ends:
+            notes.texts.append(cell)
         elif cell.label:
             slug, source, _ = _decide(None, cell.label)
             actor = slug is None and catalog.is_actor(cell.label)
-            add(cell, cell.label, slug, "service" if slug else "actor" if actor else "box", source)
+            if slug or actor or cell.id in ends:
+                kind = "service" if slug else "actor" if actor else "box"
+                add(cell, cell.label, slug, kind, source)
+            else:
+                notes.boxes.append(cell)
     _assign_groups(by_id, comps, groups, group_cells)
+    drawn = page_arrows(cells, by_id, comps, alias, prefix, name)
     arch.groups.extend(groups.values())
     arch.components.extend(comps.values())
-    _edges(cells, by_id, comps, alias, prefix, arch)
+    arch.edges.extend(edge for _, edge in drawn)
+    arch.annotations.extend(notes.resolve(comps, groups, drawn, bounds))
 
 
 def _assign_groups(by_id, comps, groups, group_cells) -> None:
@@ -255,44 +296,10 @@ def _assign_groups(by_id, comps, groups, group_cells) -> None:
         group.parent = groups[outer.id].id if outer is not None else None
 
 
-def _inside(card: Cell, boxes: list[Cell], comps: dict[str, Component]) -> str | None:
-    """Return the main component drawn inside a plain box that an arrow points at."""
-    inside = [
-        b
-        for b in boxes
-        if b.id != card.id and card.contains(b.center) and b.w * b.h <= card.w * card.h
-    ]
-    services = [b for b in inside if comps[b.id].service] or inside
-    return max(services, key=lambda b: b.w * b.h).id if services else None
-
-
-def _edges(cells, by_id, comps, alias, prefix: str, arch: Architecture) -> None:
-    labels: dict[str, list[str]] = {}
-    for cell in cells:
-        if cell.vertex and cell.parent in by_id and by_id[cell.parent].edge and cell.label:
-            labels.setdefault(cell.parent, []).append(cell.label)
-    boxes = sorted((by_id[k] for k in comps), key=lambda c: c.w * c.h)
-    for cell in cells:
-        if not cell.edge:
-            continue
-        ends = []
-        for ref, point in ((cell.source, "sourcePoint"), (cell.target, "targetPoint")):
-            ref = alias.get(ref or "", ref)
-            if ref not in comps and ref in by_id and by_id[ref].vertex:
-                ref = _inside(by_id[ref], boxes, comps)
-            if ref not in comps and point in cell.points:
-                hit = next((b for b in boxes if b.contains(cell.points[point])), None)
-                ref = hit.id if hit else None
-            ends.append(ref if ref in comps else None)
-        if ends[0] and ends[1] and ends[0] != ends[1]:
-            text = " ".join([cell.label, *labels.get(cell.id, [])]).strip().replace("\n", " ")
-            arch.edges.append(Edge(f"{prefix}{ends[0]}", f"{prefix}{ends[1]}", text))
-
-
 def graph_from_pages(pages: list[Page], *, file: str, fmt: str, budget: Budget) -> Architecture:
     """Build the :class:`Architecture` of a draw.io file from its decoded pages."""
-    arch = Architecture(file=file, format=fmt, pages=[name for name, _ in pages])
-    for number, (name, model) in enumerate(pages, start=1):
+    arch = Architecture(file=file, format=fmt, pages=unique_names([name for name, _ in pages]))
+    for number, (name, (_, model)) in enumerate(zip(arch.pages, pages, strict=True), start=1):
         cells = read_cells(model)
         budget.add_cells(len(cells))
         absolutize(cells)

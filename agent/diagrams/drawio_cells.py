@@ -16,6 +16,7 @@ _TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
 _ICON_ID = re.compile(rb'id="((?:Icon-|Arch_|Res_)[^"]{1,160})"')
 _MAX_ICON_BYTES = 2 * 1024 * 1024
 _SPACES = re.compile(r"[ \t\u00a0]+")
+_MAX_BENDS = 100
 
 
 @dataclass
@@ -37,6 +38,8 @@ class Cell:
     h: float = 0.0
     relative: bool = False
     points: dict[str, tuple[float, float]] = field(default_factory=dict)
+    waypoints: list[tuple[float, float]] = field(default_factory=list)
+    """An edge's bend points, in its parent's coordinates."""
     attrs: dict[str, str] = field(default_factory=dict)
 
     @property
@@ -53,6 +56,11 @@ class Cell:
         """Return True when ``point`` lies inside this cell's box."""
         px, py = point
         return self.x <= px <= self.x + self.w and self.y <= py <= self.y + self.h
+
+    @property
+    def area(self) -> float:
+        """Return the box's area."""
+        return self.w * self.h
 
     @property
     def is_text(self) -> bool:
@@ -139,6 +147,12 @@ def read_cells(model: Element) -> list[Cell]:
                 role = point.get("as")
                 if role in ("sourcePoint", "targetPoint"):
                     cell.points[role] = (_float(point.get("x")), _float(point.get("y")))
+            bends = geometry.find("Array") if cell.edge else None
+            if bends is not None:
+                cell.waypoints = [
+                    (_float(point.get("x")), _float(point.get("y")))
+                    for point in bends.findall("mxPoint")[:_MAX_BENDS]
+                ]
         cells.append(cell)
     return cells
 

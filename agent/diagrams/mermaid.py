@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
-import html
 import re
-import unicodedata
 
 from agent.diagrams import catalog
-from agent.diagrams.model import Architecture, Component, Edge, Group
+from agent.diagrams.mermaid_nodes import clean, node_component
+from agent.diagrams.mermaid_sequence import SEQUENCE_HEADER, parse_sequence
+from agent.diagrams.model import Annotation, Architecture, Component, Edge, Group
+from agent.diagrams.notes import is_legend_title, step_of
+from agent.diagrams.views import unique_names
 from corpus.errors import InputError
 
 _FENCE = re.compile(
     r"^[ \t]*(```|~~~)[ \t]*mermaid[^\n]*\n(.*?)^[ \t]*\1", re.DOTALL | re.MULTILINE
 )
 _HEADER = re.compile(r"^\s*(graph|flowchart)\b", re.IGNORECASE)
+_HEADING = re.compile(r"^[ \t]{0,3}#{1,6}[ \t]+([^\n]{1,200})$", re.MULTILINE)
 _SKIP = re.compile(r"^\s*(style|classDef|class|click|linkStyle|direction|accTitle|accDescr)\b")
 _ID = re.compile(r"[A-Za-z0-9_$\u00c0-\uffff](?:[A-Za-z0-9_$.\u00c0-\uffff]|-(?![-.>=]))*")
 _OPENERS = (
@@ -36,24 +39,9 @@ _EDGE = re.compile(
     r"|(?P<op>[<ox]?(?:-{2,}|={2,}|-\.+-|~{3,})[>ox]?)(?:\s*\|(?P<pipe>[^|]*)\|)?"
     r")\s*"
 )
-_TAGS = re.compile(r"<[^>]*>")
 _SHAPE_DATA = re.compile(r"@\{([^}]*)\}")
 _CLASS = re.compile(r":::[\w-]+")
-_ICON = re.compile(r"\bfa[bsr]?:fa-[\w-]+")
 _MAX_STATEMENTS = 20_000
-
-
-def _clean(text: str) -> str:
-    text = text.strip()
-    if len(text) >= 2 and text[0] == text[-1] == '"':
-        text = text[1:-1]
-    text = re.sub(r"<\s*br\s*/?\s*>", "\n", text, flags=re.IGNORECASE)
-    text = html.unescape(_TAGS.sub("", _ICON.sub("", text)).replace("#quot;", '"'))
-    text = "".join(
-        ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Cs", "Mn", "Cf")
-    )
-    text = text.replace("**", "").replace("`", "")
-    return "\n".join(line.strip() for line in text.splitlines() if line.strip())
 
 
 class _Flowchart:
@@ -82,14 +70,14 @@ class _Flowchart:
                     end = line.find(closer, start)
                 if end < 0:
                     raise InputError(f"Mermaid node '{node_id[:40]}' has an unclosed '{opener}'")
-                self.labels[node_id] = _clean(line[start:end])
+                self.labels[node_id] = clean(line[start:end])
                 pos = end + len(closer)
                 break
         shaped = _SHAPE_DATA.match(line, pos)
         if shaped:
             label = re.search(r'label\s*:\s*"([^"]*)"', shaped.group(1))
             if label:
-                self.labels[node_id] = _clean(label.group(1))
+                self.labels[node_id] = clean(label.group(1))
             pos = shaped.end()
         styled = _CLASS.match(line, pos)
         pos = styled.end() if styled else pos
@@ -113,7 +101,7 @@ class _Flowchart:
             edge = _EDGE.match(line, pos)
             if not edge or edge.end() == pos:
                 break
-            labels.append(_clean(edge.group("text") or edge.group("pipe") or ""))
+            labels.append(clean(edge.group("text") or edge.group("pipe") or ""))
             sets.append([])
             pos = edge.end()
         for (left, right), label in zip(zip(sets, sets[1:]), labels, strict=False):
@@ -123,9 +111,9 @@ class _Flowchart:
         rest = rest.strip()
         found = re.match(r'([^\s\["]+)\s*\[(.*)\]\s*$', rest)
         if found:
-            sub_id, title = found.group(1), _clean(found.group(2))
+            sub_id, title = found.group(1), clean(found.group(2))
         else:
-            title = _clean(rest)
+            title = clean(rest)
             sub_id = rest if rest and '"' not in rest else title
         sub_id = sub_id or f"subgraph{len(self.groups) + 1}"
         parent = self.stack[-1] if self.stack else None
@@ -139,8 +127,27 @@ class _Flowchart:
         )
         self.stack.append(sub_id)
 
+    def _legends(self) -> set[str]:
+        """Return the subgraphs titled as legends, and the subgraphs nested inside them."""
+        found: set[str] = set()
+        for sub_id, group in self.groups.items():  # parents come before their children
+            parent = (group.parent or "")[len(self.prefix) :]
+            if is_legend_title(group.label) or parent in found:
+                found.add(sub_id)
+        return found
+
     def build(self, arch: Architecture) -> None:
         comps: dict[str, Component] = {}
+        legends = self._legends()
+        for sub_id in legends:
+            group = self.groups.pop(sub_id)
+            arch.annotations.append(Annotation(group.id, group.label, "legend", self.page))
+        for node_id in [n for n, g in self.node_group.items() if g in legends]:
+            text = (self.labels.pop(node_id, "") or node_id).replace("\n", " ")
+            legend = self.prefix + (self.node_group[node_id] or "")
+            arch.annotations.append(
+                Annotation(self.prefix + node_id, text, "legend", self.page, attached_to=legend)
+            )
         for sub_id, group in self.groups.items():
             found = catalog.group_kind(group.label)
             match = catalog.names_service(group.label)
@@ -156,67 +163,97 @@ class _Flowchart:
                     source="subgraph title",
                 )
         for node_id, label in self.labels.items():
-            if node_id in self.groups:
-                continue
-            text = label or node_id
-            match = catalog.names_service(" ".join(text.split("\n")[:1]))
-            match = match or (catalog.names_service(node_id) if label else None)
-            actor = match is None and catalog.is_actor(text.split("\n")[0])
-            group = self.node_group.get(node_id)
-            comps[node_id] = Component(
-                self.prefix + node_id,
-                text.replace("\n", " "),
-                match.slug if match else None,
-                self.prefix + group if group else None,
-                self.page,
-                kind="service" if match else "actor" if actor else "box",
-                source="label" if match else "",
-            )
+            if node_id not in self.groups:
+                group = self.node_group.get(node_id)
+                comps[node_id] = node_component(node_id, label, self.prefix, self.page, group)
         arch.groups.extend(self.groups.values())
         arch.components.extend(comps.values())
         for src, dst, label in self.edges:
             if src in comps and dst in comps and src != dst:
-                arch.edges.append(Edge(self.prefix + src, self.prefix + dst, label))
+                edge = Edge(self.prefix + src, self.prefix + dst, label, page=self.page)
+                edge.step = step_of(label)
+                edge.label = "" if edge.step else label
+                arch.edges.append(edge)
 
 
-def _flowcharts(text: str) -> list[str]:
-    if _HEADER.match(text):
-        return [text]
-    return [body for _, body in _FENCE.findall(text) if _HEADER.match(body)]
+def _blocks(text: str) -> list[tuple[str, str]]:
+    """Return (name, body) for each Mermaid block; a block is named by the heading above it."""
+    if _reviewed(text):
+        return [("flowchart 1" if _HEADER.match(text) else "sequence diagram 1", text)]
+    headings = [(m.start(), clean(m.group(1))) for m in _HEADING.finditer(text)]
+    blocks, at, title = [], 0, ""
+    for number, fence in enumerate(_FENCE.finditer(text), start=1):
+        while at < len(headings) and headings[at][0] < fence.start():
+            title, at = headings[at][1], at + 1
+        blocks.append((title or f"diagram {number}", fence.group(2)))
+    return blocks
+
+
+def _kind(body: str) -> str:
+    """Return the diagram type a Mermaid block declares (its first word)."""
+    for line in body.splitlines():
+        line = line.strip()
+        if line and not line.startswith("%%") and not line.startswith("---"):
+            return line.split()[0].rstrip(";:")[:40]
+    return "empty block"
+
+
+def _statements(body: str) -> list[str]:
+    """Return a block's statements after its header: comments dropped, ``;`` splitting lines."""
+    out = []
+    for raw in body.splitlines()[1:]:
+        for line in raw.split(";"):
+            line = line.split("%%", 1)[0].strip()
+            if line:
+                out.append(line)
+    return out
+
+
+def _reviewed(body: str) -> bool:
+    return bool(_HEADER.match(body) or SEQUENCE_HEADER.match(body))
 
 
 def parse_mermaid(text: str, filename: str) -> Architecture:
-    """Parse every Mermaid flowchart in ``text`` (a ``.mmd`` file or markdown with fences).
+    """Parse every Mermaid flowchart and sequence diagram in ``text`` (``.mmd`` or markdown).
 
     Raises:
-        InputError: no flowchart found, or a node is malformed.
+        InputError: no flowchart or sequence diagram found, too many statements, or a node
+            is malformed.
     """
-    charts = _flowcharts(text)
+    blocks = _blocks(text)
+    charts = [(name, body) for name, body in blocks if _reviewed(body)]
     if not charts:
         raise InputError(
-            f"{filename} holds no Mermaid flowchart ('graph' or 'flowchart'); other Mermaid "
-            "diagram types are not architecture diagrams"
+            f"{filename} holds no Mermaid flowchart ('graph' or 'flowchart') or sequence "
+            "diagram; other Mermaid diagram types are not architecture diagrams"
         )
+    bodies = [_statements(body) for _, body in charts]
+    if sum(map(len, bodies)) > _MAX_STATEMENTS:
+        raise InputError(f"Mermaid text has over {_MAX_STATEMENTS} statements")
     arch = Architecture(file=filename, format="mermaid")
-    count = 0
-    for number, chart in enumerate(charts, start=1):
-        page = f"flowchart {number}"
+    arch.warnings += [
+        f"Mermaid block '{name[:60]}' is a {_kind(body)} diagram, not an architecture view: "
+        "not reviewed"
+        for name, body in blocks
+        if not _reviewed(body)
+    ]
+    names = unique_names([name for name, _ in charts])
+    for number, (page, (_, chart), lines) in enumerate(zip(names, charts, bodies, strict=True), 1):
         arch.pages.append(page)
-        flow = _Flowchart(f"{number}:" if len(charts) > 1 else "", page)
-        for raw in chart.splitlines()[1:]:
-            for line in raw.split(";"):
-                count += 1
-                if count > _MAX_STATEMENTS:
-                    raise InputError(f"Mermaid text has over {_MAX_STATEMENTS} statements")
-                line = line.split("%%", 1)[0].strip()
-                if not line or _SKIP.match(line):
-                    continue
-                if line.lower().startswith("subgraph"):
-                    flow.subgraph(line[8:])
-                elif line == "end":
-                    if flow.stack:
-                        flow.stack.pop()
-                else:
-                    flow.statement(line)
+        prefix = f"{number}:" if len(charts) > 1 else ""
+        if SEQUENCE_HEADER.match(chart):
+            parse_sequence(lines, prefix, page, arch)
+            continue
+        flow = _Flowchart(prefix, page)
+        for line in lines:
+            if _SKIP.match(line):
+                continue
+            if line.lower().startswith("subgraph"):
+                flow.subgraph(line[8:])
+            elif line == "end":
+                if flow.stack:
+                    flow.stack.pop()
+            else:
+                flow.statement(line)
         flow.build(arch)
     return arch

@@ -10,6 +10,7 @@ from agent.diagrams.drawio import graph_from_pages
 from agent.diagrams.drawio_decode import PNG_SIGNATURE, pages_from_png, pages_from_root, parse_xml
 from agent.diagrams.limits import MIB, Budget, Limits, check_size
 from agent.diagrams.model import Architecture
+from agent.diagrams.views import merge_views
 from corpus.errors import InputError
 
 if TYPE_CHECKING:
@@ -21,7 +22,7 @@ IMAGE_SIGNATURES = {
     b"GIF89a": "gif",
 }
 _XML_START = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<", re.DOTALL)
-_MERMAID_START = re.compile(r"^\s*(%%.*\n\s*)*(graph|flowchart)\b", re.IGNORECASE)
+_MERMAID_START = re.compile(r"^\s*(%%.*\n\s*)*(graph|flowchart|sequenceDiagram)\b", re.IGNORECASE)
 _MERMAID_FENCE = re.compile(r"^\s*(```|~~~)\s*mermaid\b", re.IGNORECASE | re.MULTILINE)
 _TF_HINT = re.compile(
     r'^\s*(resource|module|provider|data|variable|terraform)\s+("|\{)', re.MULTILINE
@@ -122,8 +123,15 @@ def parse_bytes(
         InputError: the file is empty, too large, malformed, or in no supported format.
     """
     check_size(len(data), max_bytes)
-    budget = Budget(limits or Limits(max_bytes=max_bytes))
-    name = Path(filename).name or "upload"
+    arch = _parse(
+        data, Path(filename).name or "upload", vision_model, limits or Limits(max_bytes=max_bytes)
+    )
+    merge_views(arch)
+    return arch
+
+
+def _parse(data: bytes, name: str, vision_model, limits: Limits) -> Architecture:
+    budget = Budget(limits)
     kind = _image_kind(data)
     if kind:
         return _parse_image(data, kind, name, vision_model, budget)

@@ -15,6 +15,7 @@ from corpus.models import RISKS
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|~])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
 _MAX_CELL = 120
+_MAX_NOTES = 200
 
 
 def escape(text: str, limit: int = _MAX_CELL) -> str:
@@ -132,23 +133,69 @@ def _unknown(review: Review) -> list[str]:
     return lines + [""]
 
 
+def _diagrams(review: Review) -> list[str]:
+    if not review.diagrams:
+        return []
+    lines = [
+        "## Diagrams in this file",
+        "",
+        "Each diagram reviewed on its own; the findings above judge all of them together, "
+        "with a component drawn in several diagrams counted once.",
+        "",
+        "| Diagram | Components | Services | Addressed | Gaps | Unknown |",
+        "|---|---:|---|---:|---:|---:|",
+    ]
+    for part in review.diagrams:
+        cov = part.coverage
+        services = ", ".join(escape(s) for s in part.services) or "-"
+        lines.append(
+            f"| {escape(part.name, 60)} | {len(part.components)} | {services} | "
+            f"{cov['addressed']} | {cov['gap']} | {cov['unknown']} |"
+        )
+    return lines + [""]
+
+
 def _inventory(review: Review) -> list[str]:
-    comps = [c for c in review.architecture.components if c.kind != "text"]
+    comps = review.architecture.components
     lines = [
         "## Component inventory",
         "",
-        "| Id | Label | Service | Group | Page |",
+        "| Id | Label | Service | Group | Diagrams |",
         "|---|---|---|---|---|",
     ]
     groups = {g.id: g.label for g in review.architecture.groups}
     for c in comps:
         group = groups.get(c.group or "", c.group or "")
+        drawn = ", ".join(c.diagrams or ([c.page] if c.page else [])) or "-"
         lines.append(
             f"| {escape(c.id, 60)} | {escape(c.label, 80)} | {escape(c.service_name or '-')} "
-            f"| {escape(group or '-', 60)} | {escape(c.page or '-', 40)} |"
+            f"| {escape(group or '-', 60)} | {escape(drawn, 80)} |"
         )
     if not comps:
         lines.append("| - | - | - | - | - |")
+    return lines + [""]
+
+
+def _annotations(review: Review) -> list[str]:
+    notes = review.architecture.annotations
+    if not notes:
+        return []
+    lines = [
+        "## Annotations",
+        "",
+        "Legends, titles, step badges and notes drawn on the diagram: shown for context, not "
+        "counted as components or as evidence of a control.",
+        "",
+        "| Kind | Step | Text | Page |",
+        "|---|---|---|---|",
+    ]
+    for note in notes[:_MAX_NOTES]:
+        lines.append(
+            f"| {note.kind} | {escape(note.step or '-', 8)} | {escape(note.text, 160)} | "
+            f"{escape(note.page or '-', 40)} |"
+        )
+    if len(notes) > _MAX_NOTES:
+        lines.append(f"| … | | {len(notes) - _MAX_NOTES} more | |")
     return lines + [""]
 
 
@@ -160,7 +207,9 @@ def render_markdown(review: Review) -> str:
         + _gaps(review)
         + _addressed(review)
         + _unknown(review)
+        + _diagrams(review)
         + _inventory(review)
+        + _annotations(review)
     )
     if review.warnings:
         lines += ["## Parser notes", ""] + [f"- {escape(w, 300)}" for w in review.warnings] + [""]

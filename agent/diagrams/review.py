@@ -52,12 +52,41 @@ class Finding:
 
 
 @dataclass
+class DiagramReview:
+    """The review of one diagram (page) of a file that holds several."""
+
+    name: str
+    components: list[str]
+    """Ids of the components drawn in this diagram."""
+    services: list[str]
+    statuses: dict[str, str]
+    """bp id -> status, for this diagram alone."""
+    coverage: dict[str, int]
+    """Counts per status and the total (no per-pillar breakdown)."""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``diagrams`` entry of ``review --json``."""
+        return {
+            "name": self.name,
+            "components": list(self.components),
+            "services": list(self.services),
+            "coverage": dict(self.coverage),
+            "findings": [{"bp_id": bp, "status": st} for bp, st in self.statuses.items()],
+        }
+
+
+@dataclass
 class Review:
-    """Findings for every best practice plus coverage counts, for one architecture."""
+    """Findings for every best practice plus coverage counts, for one architecture.
+
+    For a file with several diagrams, :attr:`findings` judge the combined view (every
+    diagram together, repeated components merged) and :attr:`diagrams` each diagram alone.
+    """
 
     architecture: Architecture
     findings: list[Finding]
     warnings: list[str] = field(default_factory=list)
+    diagrams: list[DiagramReview] = field(default_factory=list)
 
     def by_status(self, status: str) -> list[Finding]:
         """Return the findings with ``status``, in lens order."""
@@ -87,13 +116,18 @@ class Review:
             "services": graph["services"],
             "findings": [f.to_dict() for f in self.findings],
             "coverage": self.coverage,
+            "annotations": graph["annotations"],
+            "diagrams": [d.to_dict() for d in self.diagrams],
             "warnings": list(self.warnings),
         }
 
 
-@lru_cache(maxsize=512)
-def _stem(stem: str) -> re.Pattern[str]:
-    return re.compile(r"(?<![a-z0-9])" + re.escape(stem))
+@lru_cache(maxsize=1024)
+def label_pattern(phrase: str) -> re.Pattern[str]:
+    """Return the pattern of a rule label: whole words, or any ending after a trailing ``*``."""
+    if phrase.endswith("*"):
+        return re.compile(r"(?<![a-z0-9])" + re.escape(phrase[:-1]))
+    return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
 
 
 class _Index:
@@ -121,7 +155,7 @@ class _Index:
             hits = [
                 i
                 for ids, text in self.texts
-                if any(_stem(s).search(text) for s in value)
+                if any(label_pattern(s).search(text) for s in value)
                 for i in ids
             ]
         elif kind == "edges":
@@ -219,6 +253,9 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
             ok_ev,
             rule.addressed_text.format(names=_names(ok_ev, arch) or arch.format),
         )
+    weak_hit, weak_ev = _hits(rule.weak, index)
+    if weak_hit and not arch.is_iac:  # in a template, a missing control is missing
+        return "unknown", [], f"{rule.weak_text.format(names=_names(weak_ev, arch))}{ask}"
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
     detailed = arch.is_iac or bool(rule.absent_when_drawn & drawn)
@@ -249,6 +286,25 @@ def review_architecture(
         A :class:`Review` with one :class:`Finding` per practice, in lens order.
     """
     rules = rules or load_rules()
+    review = _review(arch, practices, rules)
+    names = arch.diagrams
+    if len(names) > 1:
+        for name in names:
+            view = arch.view(name)
+            alone = _review(view, practices, rules)
+            review.diagrams.append(
+                DiagramReview(
+                    name,
+                    [c.id for c in view.components],
+                    view.services,
+                    {f.bp_id: f.status for f in alone.findings},
+                    {k: v for k, v in alone.coverage.items() if k != "by_pillar"},
+                )
+            )
+    return review
+
+
+def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBook) -> Review:
     index = _Index(arch)
     findings: list[Finding] = []
     warnings = list(arch.warnings)

@@ -26,6 +26,9 @@ class Rule:
     """Service slugs the practice is about; empty means it applies to every design."""
     addressed: tuple[dict[str, Any], ...] = ()
     gap: tuple[dict[str, Any], ...] = ()
+    weak: tuple[dict[str, Any], ...] = ()
+    """Look-alikes of the control that do not show it (a queue for throttling): a hit keeps
+    the practice ``unknown`` and says why, instead of claiming it addressed."""
     absent: str = "unknown"
     absent_requires: frozenset[str] = frozenset()
     absent_when_drawn: frozenset[str] = frozenset()
@@ -36,6 +39,7 @@ class Rule:
     absent_text: str = ""
     """Why it is a gap when the control is simply missing (defaults to ``gap_text``)."""
     unknown_text: str = ""
+    weak_text: str = ""
     question: str = ""
 
 
@@ -81,7 +85,10 @@ def _matcher(raw: dict, sets: dict, where: str) -> dict[str, Any]:
     if kind == "formats" and not set(value) <= set(FORMATS):
         raise ValueError(f"{where}: unknown formats {value}")
     if kind == "labels":
-        return {kind: [str(v).lower() for v in value]}
+        phrases = [str(v).lower().strip() for v in value]
+        if any(not p.rstrip("*") or "*" in p.rstrip("*") for p in phrases):
+            raise ValueError(f"{where}: a label is a word or phrase, '*' only at its end")
+        return {kind: phrases}
     return {kind: value}
 
 
@@ -100,11 +107,14 @@ def parse_rules(data: dict) -> RuleBook:
             raise ValueError(f"{bp_id}: unknown rule keys {sorted(extra)}")
         if raw.get("absent", "unknown") not in ABSENT:
             raise ValueError(f"{bp_id}: absent must be one of {ABSENT}")
+        if bool(raw.get("weak")) != bool(raw.get("weak_text")):
+            raise ValueError(f"{bp_id}: 'weak' matchers and 'weak_text' go together")
         rules[bp_id] = Rule(
             bp_id=bp_id,
             concerns=_expand(raw.get("concerns", []), sets, bp_id),
             addressed=tuple(_matcher(m, sets, bp_id) for m in raw.get("addressed", [])),
             gap=tuple(_matcher(m, sets, bp_id) for m in raw.get("gap", [])),
+            weak=tuple(_matcher(m, sets, bp_id) for m in raw.get("weak", [])),
             absent=raw.get("absent", "unknown"),
             absent_requires=_expand(raw.get("absent_requires", []), sets, bp_id),
             absent_when_drawn=frozenset(raw.get("absent_when_drawn", [])),
@@ -112,6 +122,7 @@ def parse_rules(data: dict) -> RuleBook:
             gap_text=raw.get("gap_text", ""),
             absent_text=raw.get("absent_text", ""),
             unknown_text=raw.get("unknown_text", ""),
+            weak_text=raw.get("weak_text", ""),
             question=raw.get("question", ""),
         )
     return RuleBook(rules, dict(data.get("fact_words") or {}))
