@@ -322,6 +322,7 @@ class LensAssistant:
             declined=bool(data.get("declined")),
             thread_id=thread_id,
             prompt_version=PROMPT_VERSION,
+            routing=dict(data.get("routing", {})),
         )
 
     # --- retrieval and review -------------------------------------------------------------
@@ -409,6 +410,14 @@ class LensAssistant:
             raise InputError("a thread title cannot be empty")
         if not self.store.rename(thread_id, check_text(title, "title")):
             raise InputError(f"no thread {thread_id}")
+
+    def detach_design(self, thread_id: str) -> None:
+        """Forget the reviewed design of a thread: later questions are about the lens only."""
+        thread_id = _thread_id(thread_id)
+        config = {"configurable": {"thread_id": thread_id}}
+        with self.store.turn(thread_id, self._turn_wait_s), self.store.guarded():
+            if self.graph.get_state(config).values.get("diagram"):
+                self.graph.update_state(config, {"diagram": None}, as_node="finalize")
 
     def delete_thread(self, thread_id: str) -> None:
         """Delete a thread with its history and feedback (after any turn running on it)."""

@@ -26,9 +26,13 @@ from agent.text import containment, sentences
 
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.6
-MARKER = re.compile(r"\s?\[([^\[\]\n]{2,80})\]")
+MARKER = re.compile(r"\s?\[([^\[\]\n]{2,80})\](?!\()")
+"""A bracketed marker that is not the text of a markdown link (``[label](url)``)."""
+LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
+"""A markdown link; a claim is checked on the link's text, not its address."""
 PRACTICE_ID = re.compile(r"\b(GEN[A-Z]{2,4}\d{2}-BP\d{2}|[A-Z]{2,10}\d{2}-BP\d{2})\b")
-ID_TOKEN = re.compile(r"^(?:[A-Z][A-Z_]*\d{1,2}(?:-BP\d{1,2})?|[a-z0-9]+(?:-[a-z0-9]+)+)$")
+ID_SHAPE = re.compile(r"^[A-Z]{2,10}\d{2}(?:-BP\d{2})?$")
+"""What a practice or question id looks like; such a marker cites, whether or not it exists."""
 
 
 @dataclass
@@ -50,9 +54,17 @@ class Verification:
         return not self.removed and not self.unsupported
 
 
-def _ids_in_marker(content: str) -> list[str] | None:
+def _ids_in_marker(content: str, pages: dict[str, str]) -> list[str] | None:
+    """Return the ids a marker cites, or None when the brackets hold ordinary text.
+
+    A marker cites when every part is a page id of the corpus (``GENSEC04-BP02``,
+    ``responsible-ai``) or has the shape of a practice / question id (an id that does not
+    exist is a citation to remove, not text); ``[end-to-end]`` or ``[1]`` are text.
+    """
     parts = [p.strip() for p in re.split(r"[,;]|\band\b", content) if p.strip()]
-    return parts if parts and all(ID_TOKEN.match(p) for p in parts) else None
+    if not parts or not all(p in pages or ID_SHAPE.match(p) for p in parts):
+        return None
+    return parts
 
 
 def verify(
@@ -87,7 +99,7 @@ def verify(
         return True
 
     def replace(match: re.Match) -> str:
-        ids = _ids_in_marker(match.group(1))
+        ids = _ids_in_marker(match.group(1), pages)
         if ids is None:
             return match.group(0)
         kept = [i for i in ids if check_id(i)]
@@ -100,8 +112,8 @@ def verify(
                 rf"\*{{0,2}}{re.escape(ident)}\*{{0,2}}", "(removed citation)", cleaned
             )
     result.text = cleaned
-    quotes = _check_support(result, cleaned, by_page, embed)
-    for ident in dict.fromkeys(_all_marker_ids(cleaned)):
+    quotes = _check_support(result, cleaned, by_page, pages, embed)
+    for ident in dict.fromkeys(_all_marker_ids(cleaned, pages)):
         page_passages = by_page[ident]
         first = page_passages[0]
         result.citations.append(
@@ -127,20 +139,23 @@ def _remove(result: Verification, ident: str, warning: str) -> None:
         result.warnings.append(warning)
 
 
-def _all_marker_ids(text: str) -> list[str]:
+def _all_marker_ids(text: str, pages: dict[str, str]) -> list[str]:
     out: list[str] = []
     for match in MARKER.finditer(text):
-        out += _ids_in_marker(match.group(1)) or []
+        out += _ids_in_marker(match.group(1), pages) or []
     return out
 
 
-def _claims(text: str) -> list[tuple[str, list[str]]]:
+def _claims(text: str, pages: dict[str, str]) -> list[tuple[str, list[str]]]:
     """Return (sentence without markers, cited ids) for each sentence that cites something."""
     claims = []
     for sentence in sentences(text):
-        ids = [i for m in MARKER.finditer(sentence) for i in (_ids_in_marker(m.group(1)) or [])]
+        ids = _all_marker_ids(sentence, pages)
         if ids:
-            claims.append((MARKER.sub("", sentence).strip(" *"), ids))
+            claim = MARKER.sub(
+                lambda m: "" if _ids_in_marker(m.group(1), pages) else m.group(0), sentence
+            )
+            claims.append((LINK.sub(r"\1", claim).strip(" *"), ids))
     return claims
 
 
@@ -148,12 +163,13 @@ def _check_support(
     result: Verification,
     text: str,
     by_page: dict[str, list[dict]],
+    pages: dict[str, str],
     embed: Callable[[list[str]], np.ndarray] | None,
 ) -> dict[str, str]:
     """Flag unsupported cited sentences; return the best supporting quote per cited id."""
     quotes: dict[str, tuple[float, str]] = {}
     pending: list[tuple[str, list[str]]] = []
-    for claim, ids in _claims(text):
+    for claim, ids in _claims(text, pages):
         evidence = _evidence(ids, by_page)
         if not evidence:
             continue

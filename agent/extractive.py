@@ -1,21 +1,24 @@
 """The extractive answer mode: compose a cited answer from retrieved lens passages, no LLM.
 
 The answer reads like a short consultant's note: a lead naming the practices that answer the
-question, then each practice (most relevant first) with the guidance sentences that best
-match the question, its pillar, risk level and an ``[ID]`` citation after every sentence.
-Sentences are copied from the passages, so every claim is supported by construction; the
-citation check still runs on the result, as for any model.
+question (as many as the calibrated relevance model finds relevant, the best one first), then
+each practice with the guidance sentences that best match the question, its pillar, risk level
+and an ``[ID]`` citation after every sentence. With a reviewed design, sentences that fit the
+design's services are preferred, and "what should we fix first?" gets the design's gaps in fix
+order with the reason for each place. Sentences are copied from the passages, so every claim
+is supported by construction; the citation check still runs on the result, as for any model.
 """
 
 from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
+from agent.design import DesignSummary
 from agent.text import sentences, stems
 
 SECTION_PRIOR = {
@@ -29,9 +32,12 @@ SECTION_PRIOR = {
 WARNING_WORDS = re.compile(
     r"\b(sign|signs|anti-?patterns?|mistakes?|wrong|missing|avoid|smell)\b", re.I
 )
-MAX_PRACTICES = 4
 LEXICAL_WEIGHT = 0.3
 """Weight of shared rare terms against semantic similarity when picking sentences."""
+DESIGN_FIT = 0.3
+"""Sentence-score bonus for naming a service the design uses. A sentence that names only
+services the design does not use (HyperPod steps for a serverless design) is picked only when
+nothing else of the page is left."""
 DECLINE_TEXT = (
     "That question is outside the AWS Well-Architected Generative AI Lens, which covers how to "
     "design, secure, run and optimise generative AI workloads on AWS, so I can't answer it from "
@@ -39,6 +45,11 @@ DECLINE_TEXT = (
     "GENSEC04-BP02) or attach an architecture diagram to review."
 )
 NO_COVERAGE_TEXT = "The lens does not cover this directly."
+NO_DESIGN_TEXT = (
+    "No design has been reviewed in this conversation yet, so there is nothing of yours to "
+    "rank. Attach a diagram or IaC template (draw.io, Mermaid, CloudFormation or Terraform) and "
+    "ask again; meanwhile, here is the lens guidance closest to the question."
+)
 
 
 @dataclass
@@ -58,6 +69,21 @@ class DocGroup:
     def is_practice(self) -> bool:
         """True for best-practice pages."""
         return bool(re.match(r"^[A-Z]+\d{2}-BP\d{2}$", self.key))
+
+
+@dataclass(frozen=True)
+class Scoring:
+    """How sentences are scored for one question."""
+
+    question: str
+    weight: Callable[[str], float]
+    """Inverse document frequency of a stemmed term (0 for terms the corpus never uses)."""
+    similarity: dict[str, float] = field(default_factory=dict)
+    """Cosine similarity of each chunk to the question, by chunk id."""
+    services: frozenset[str] | None = None
+    """Services of the reviewed design, when there is one."""
+    mentions: Callable[[str], set[str]] | None = None
+    """The AWS services a sentence names (service slugs)."""
 
 
 def page_key(passage: dict) -> str:
@@ -84,27 +110,31 @@ def group_passages(passages: dict[str, dict], first: list[str] | None = None) ->
     return sorted(groups.values(), key=lambda g: (order.get(g.key, len(order)), -g.score))
 
 
-def pick_sentences(
-    question: str,
-    group: DocGroup,
-    limit: int,
-    weight: Callable[[str], float],
-    similarity: dict[str, float] | None = None,
-) -> list[str]:
+def _design_fit(sentence: str, scoring: Scoring) -> float | None:
+    """Return a bonus for fitting the design, 0 when neutral, None when it does not fit."""
+    if scoring.services is None or scoring.mentions is None:
+        return 0.0
+    named = scoring.mentions(sentence)
+    if not named:
+        return 0.0
+    return DESIGN_FIT if named & scoring.services else None
+
+
+def pick_sentences(group: DocGroup, limit: int, scoring: Scoring) -> list[str]:
     """Return up to ``limit`` guidance sentences of ``group`` that best answer the question.
 
-    A sentence scores by the semantic similarity of its passage to the question
-    (``similarity``: cosine by chunk id), plus the rarity-weighted question terms it shares
-    (``weight`` gives a term's inverse document frequency) normalised by its length, plus a
-    prior by section. The chosen sentences keep their order in the page.
+    A sentence scores by the semantic similarity of its passage to the question, plus the
+    rarity-weighted question terms it shares normalised by its length, plus a prior by
+    section, plus (with a design) how well the services it names fit the design. The chosen
+    sentences keep their order in the page.
     """
-    wanted = set(stems(question))
-    allow_warnings = bool(WARNING_WORDS.search(question))
+    wanted = set(stems(scoring.question))
+    allow_warnings = bool(WARNING_WORDS.search(scoring.question))
     candidates: list[tuple[float, int, str]] = []  # (score, position, sentence)
+    misfits: list[tuple[float, int, str]] = []
     position = 0
     for p in group.passages:
-        prior = SECTION_PRIOR.get(p["section"], 0.0)
-        prior += (similarity or {}).get(p["chunk_id"], 0.0)
+        prior = SECTION_PRIOR.get(p["section"], 0.0) + scoring.similarity.get(p["chunk_id"], 0.0)
         warning = p["section"] == "Anti-patterns"
         if warning and allow_warnings:
             prior = 0.2
@@ -113,9 +143,14 @@ def pick_sentences(
             words = set(stems(sentence))
             if len(sentence) < 25 or not words:
                 continue
-            lexical = sum(weight(w) for w in wanted & words) / math.sqrt(len(words) + 1)
+            lexical = sum(scoring.weight(w) for w in wanted & words) / math.sqrt(len(words) + 1)
+            score = prior + LEXICAL_WEIGHT * lexical - 0.005 * position
+            fit = _design_fit(sentence, scoring)
             text = f"Warning sign: {sentence}" if warning else sentence
-            candidates.append((prior + LEXICAL_WEIGHT * lexical - 0.005 * position, position, text))
+            (candidates if fit is not None else misfits).append(
+                (score + (fit or 0), position, text)
+            )
+    candidates = candidates or sorted(misfits, reverse=True)[:1]
     if not candidates:
         return []
     scores = np.array([c[0] for c in candidates])
@@ -152,23 +187,16 @@ def _cited(sentence: str, key: str) -> str:
     return f"{sentence} [{key}]"
 
 
-def compose_lens_answer(
-    question: str,
-    groups: list[DocGroup],
-    edition_line: str,
-    weight: Callable[[str], float],
-    similarity: dict[str, float] | None = None,
-) -> str:
-    """Compose the answer for a free-text lens question.
+def compose_lens_answer(groups: Sequence[DocGroup], edition_line: str, scoring: Scoring) -> str:
+    """Compose the answer for a free-text lens question from the chosen pages, best first.
 
-    Question terms the lens never uses (``weight`` 0) are named in the lead, so the reader
-    knows the answer is the closest guidance rather than a direct one.
+    Question terms the lens never uses are named in the lead, so the reader knows the answer
+    is the closest guidance rather than a direct one.
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
-    top = groups[:MAX_PRACTICES]
-    names = [_name(g) for g in top[:2]]
-    unknown = _unknown_terms(question, weight)
+    names = [_name(g) for g in groups[:2]]
+    unknown = _unknown_terms(scoring.question, scoring.weight)
     lead = "The lens addresses this mainly in " + " and ".join(names) + "."
     if unknown:
         lead = (
@@ -176,35 +204,40 @@ def compose_lens_answer(
             + " and ".join(names)
             + "."
         )
-    if len(top) > 2:
-        lead += (
-            " Related guidance: "
-            + ", ".join(f"**{g.key}**" if g.is_practice else f"**{g.title}**" for g in top[2:])
-            + "."
-        )
+    if len(groups) > 2:
+        lead += " Related guidance: " + ", ".join(_short(g) for g in groups[2:]) + "."
     parts = [lead, ""]
-    for rank, group in enumerate(top):
-        picked = pick_sentences(question, group, 3 if rank == 0 else 2, weight, similarity)
-        if not picked:
-            continue
-        parts.append(_label(group))
-        outline = _outline(group)
-        if outline:
-            parts.append(f"- {_cited(outline, group.key)}")
-        parts += [f"- {_cited(s, group.key)}" for s in picked]
-        parts.append("")
+    for rank, group in enumerate(groups):
+        parts += _practice_block(group, 3 if rank == 0 else 2, scoring, overview=rank == 0)
     parts.append(f"_{edition_line}_")
     return "\n".join(parts)
 
 
-def _outline(group: DocGroup) -> str:
-    """For a general page with several sections (the RAI dimensions...), list its sections."""
+def _short(group: DocGroup) -> str:
+    return f"**{group.key}**" if group.is_practice else f"**{group.title}**"
+
+
+def _practice_block(
+    group: DocGroup, limit: int, scoring: Scoring, overview: bool = False
+) -> list[str]:
+    """The label of one page and its best sentences; a leading overview page lists its parts."""
+    parts = _sections(group) if overview else []
+    picked = pick_sentences(group, limit, scoring)
+    if not picked and not parts:
+        return []
+    return [_label(group), *parts, *(f"- {_cited(s, group.key)}" for s in picked), ""]
+
+
+def _sections(group: DocGroup) -> list[str]:
+    """For a general page made of named parts (the RAI dimensions...), one line per part."""
     if group.is_practice or group.question_title:
-        return ""
-    headings = list(
-        dict.fromkeys(p["section"] for p in group.passages if p["section"] != "Overview")
-    )
-    return f"The page covers: {'; '.join(headings)}." if len(headings) >= 3 else ""
+        return []
+    lines = []
+    for p in group.passages:
+        first = sentences(p["text"])[:1]
+        if p["section"] != "Overview" and first:
+            lines.append(f"- **{p['section']}**: {_cited(first[0], group.key)}")
+    return lines if len(lines) >= 3 else []
 
 
 def _unknown_terms(question: str, weight: Callable[[str], float]) -> list[str]:
@@ -249,10 +282,10 @@ def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
     page = next((g for g in groups if g.key == question_id), None)
     practices = [g for g in groups if g.is_practice and g.key.startswith(question_id + "-")]
     title = page.title if page else (practices[0].question_title if practices else question_id)
-    lines = [f"**{question_id} · {title}**"]
-    if page:
-        lines += [f"- {_cited(s, question_id)}" for s in sentences(page.passages[0]["text"])[:2]]
-    lines.append(f"It has {len(practices)} best practice{'s' if len(practices) != 1 else ''}:")
+    lines = [
+        f"**{question_id} · {title}** has {len(practices)} best "
+        f"practice{'s' if len(practices) != 1 else ''}:"
+    ]
     for g in sorted(practices, key=lambda g: g.key):
         first = next(
             (sentences(p["text"])[0] for p in g.passages if p["section"] == "Overview"), ""
@@ -265,21 +298,72 @@ def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
     return lines
 
 
-def compose_diagram_preface(diagram: dict) -> str:
-    """Summarise an attached diagram's review: services, coverage, top gaps (design facts)."""
-    services = ", ".join(diagram.get("services", [])[:12]) or "no AWS services recognised"
-    cov = diagram.get("coverage", {})
+def compose_design_preface(design: DesignSummary, urgent: int = 3) -> str:
+    """Summarise a reviewed design: services, coverage and its ``urgent`` most urgent gaps."""
+    services = ", ".join(design["services"][:12]) or "no AWS services recognised"
+    cov = design["coverage"]
     lines = [
-        f"**Your design** ({diagram.get('format', 'diagram')}, "
-        f"{diagram.get('component_count', 0)} components; services: {services}) was reviewed "
-        f"against the lens: {cov.get('addressed', 0)} practices addressed, {cov.get('gap', 0)} "
-        f"gaps, {cov.get('unknown', 0)} not visible in the design (of {cov.get('total', 0)}).",
+        f"**Your design** ({design['format']}, {design['component_count']} components; "
+        f"services: {services}) was reviewed against the lens: {cov['addressed']} practices "
+        f"addressed, {cov['gap']} gaps, {cov['unknown']} not visible in the design "
+        f"(of {cov['total']}).",
     ]
-    gaps = diagram.get("gaps", [])
-    if gaps:
-        lines += ["", "Top gaps in the design:"]
-        for gap in gaps:
+    if design["gaps"] and urgent:
+        lines += ["", "Most urgent gaps in the design:"]
+        for gap in design["gaps"][:urgent]:
             lines.append(
                 f"- **{gap['bp_id']}** {gap['title']} ({gap['risk']} risk): {gap['explanation']}"
             )
     return "\n".join(lines)
+
+
+def compose_priorities(
+    design: DesignSummary, groups: Sequence[DocGroup], edition_line: str, scoring: Scoring
+) -> str:
+    """Answer "what should we fix first?": the design's gaps in fix order, each with why."""
+    if not design["gaps"]:
+        cov = design["coverage"]
+        return (
+            f"The review found no gaps in this design: {cov['addressed']} practices are "
+            f"addressed and {cov['unknown']} cannot be judged from the design (ask the team "
+            f"about those).\n\n_{edition_line}_"
+        )
+    by_key = {g.key: g for g in groups}
+    parts = [
+        f"Fix these {len(design['gaps'])} gaps in this order: higher lens risk first, then the "
+        "gap that reaches more of the design (the components it was found on plus everything "
+        "wired to them).",
+        "",
+    ]
+    for number, gap in enumerate(design["gaps"], 1):
+        where = ", ".join(gap["evidence"]) or "the design as a whole"
+        parts.append(
+            f"{number}. **{gap['bp_id']} · {gap['title']}** ({gap['risk']} risk; reaches "
+            f"{gap['reach']} component{'s' if gap['reach'] != 1 else ''}; found on: {where}). "
+            f"{gap['explanation']}"
+        )
+        group = by_key.get(gap["bp_id"])
+        if group:
+            parts += [f"   - {_cited(s, group.key)}" for s in pick_sentences(group, 1, scoring)]
+    parts += ["", f"_{edition_line}_"]
+    return "\n".join(parts)
+
+
+def compose_strengths(
+    design: DesignSummary, groups: Sequence[DocGroup], edition_line: str, scoring: Scoring
+) -> str:
+    """Answer "what are we doing right?": the practices the design already shows."""
+    if not design["strengths"]:
+        return (
+            "The review found no practice that the design itself shows; most controls are "
+            f"team processes or settings a drawing does not reveal.\n\n_{edition_line}_"
+        )
+    by_key = {g.key: g for g in groups}
+    parts = [f"The design already shows {len(design['strengths'])} practices:", ""]
+    for strength in design["strengths"]:
+        parts.append(f"- **{strength['bp_id']} · {strength['title']}**: {strength['explanation']}")
+        group = by_key.get(strength["bp_id"])
+        if group:
+            parts += [f"   - {_cited(s, group.key)}" for s in pick_sentences(group, 1, scoring)]
+    parts += ["", f"_{edition_line}_"]
+    return "\n".join(parts)

@@ -27,13 +27,16 @@ from langgraph.runtime import Runtime
 from agent import extractive
 from agent.citations import verify as verify_citations
 from agent.context import LensContext, resolve
+from agent.design import DesignSummary, prompt_text, summarise
+from agent.diagrams.catalog import mentioned
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
-from agent.routing import in_scope, is_follow_up, plan_queries, strip_injection
+from agent.routing import decide
 from agent.state import InputState, State
 from agent.text import stems
-from agent.tools import TOOLS, passage
+from agent.tools import TOOLS
 from corpus.errors import LenswiseError
-from index.search import find_ids
+from index.relevance import MAX_PAGES
+from index.store import page_id
 
 RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
@@ -41,6 +44,10 @@ MAX_TOOL_ROUNDS = 4
 MAX_RETRIES = 1
 WEAK_SCORE = 0.05
 """Best fused score under which retrieval counts as weak (no query term and poor dense rank)."""
+FALLBACK_RATIO = 0.5
+"""Without a relevance model: pages within this share of the best fused score are named too."""
+DESIGN_GAP_SHARE = 0.5
+"""A design gap leads the answer when its relevance reaches this share of the best page's."""
 
 
 class ModelError(LenswiseError):
@@ -67,39 +74,36 @@ def _edition_line(ctx: LensContext) -> str:
 
 
 def route(state: State, runtime: Runtime[LensContext]) -> dict:
-    """Start the turn: record the question, classify it and plan the retrieval queries."""
+    """Start the turn: record the question, classify it and choose the pages to answer from."""
     ctx = resolve(runtime)
-    question, injected = strip_injection(state.question)
-    previous = _last_question(state)
-    follow_up = is_follow_up(question, previous)
-    ids = find_ids(question, ctx.index.known_ids)
-    queries, pillars = plan_queries(question, previous, follow_up)
-    if state.pillar:
-        pillars = [state.pillar] * len(queries)
-    if state.diagram_path:
-        kind = "diagram"
-    elif ids:
-        kind = "lookup"
-    else:
-        kind = "followup" if follow_up else "lens"
-        probe = ctx.index.search(queries[0], k=1, mode="dense", pillar=pillars[0])
-        if not in_scope(queries[0], probe[0].score if probe else 0.0):
-            kind = "out_of_scope"
+    has_design = bool(state.diagram_path or state.diagram)
+    decision = decide(
+        state.question,
+        _last_question(state),
+        ctx.index,
+        pillar=state.pillar,
+        has_design=has_design,
+    )
+    pages = []
+    if decision.kind in ("lens", "followup") and not (state.diagram and decision.intent):
+        pages = _chosen_pages(ctx, decision.query, decision.pillar, state.diagram)
     warnings = []
-    if injected:
+    if decision.injection:
         warnings.append(
-            "the question contained text that looks like instructions to the assistant; "
-            "it was treated as data and left out of the search"
+            "the question contains text addressed to the assistant as instructions "
+            f'("{_short(decision.injection[0])}"); it was treated as data and not followed'
         )
     return {
         "messages": [HumanMessage(content=state.question)],
         "turn_start": len(state.messages),
-        "route": kind,
-        "ids": ids,
-        "queries": [f"{q}\t{p or ''}" for q, p in zip(queries, pillars, strict=True)],
+        "route": decision.kind,
+        "route_note": decision.explanation,
+        "intent": decision.intent,
+        "ids": decision.ids,
+        "pages": pages,
+        "queries": [f"{decision.query}\t{decision.pillar or ''}"],
         "passages": None,
         "warnings": warnings,
-        "diagram": None,
         "draft": "",
         "answer": None,
         "attempts": 0,
@@ -107,6 +111,38 @@ def route(state: State, runtime: Runtime[LensContext]) -> dict:
         "usage": {},
         "deadline": time.time() + ctx.settings.timeout_s,
     }
+
+
+def _short(text: str, limit: int = 60) -> str:
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def _chosen_pages(
+    ctx: LensContext, query: str, pillar: str | None, design: DesignSummary | None
+) -> list[str]:
+    """The pages an answer names: the calibrated relevance model's choice, best first.
+
+    With a reviewed design, a question is about that design: its gaps that are relevant to
+    the question (at least ``DESIGN_GAP_SHARE`` of the best page's probability) lead.
+    A lens without example questions has no relevance model: then the best retrieved page
+    leads, joined by pages whose fused score comes close to it.
+    """
+    index = ctx.index
+    if index.router is None:
+        hits = index.search(query, k=ctx.settings.k, pillar=pillar)
+        best: dict[str, float] = {}
+        for hit in hits:
+            best.setdefault(page_id(hit.chunk), hit.score)
+        top = max(best.values(), default=0.0)
+        return [p for p, score in best.items() if score >= FALLBACK_RATIO * top][:3]
+    ranked = index.rank_pages(query, pillar)
+    chosen = [s.page_id for s in index.router.select(ranked)]
+    if design and ranked:
+        gaps = {g["bp_id"] for g in design["gaps"]}
+        floor = DESIGN_GAP_SHARE * ranked[0].probability
+        relevant = [s.page_id for s in ranked if s.page_id in gaps and s.probability >= floor]
+        chosen = list(dict.fromkeys([*relevant, *chosen]))
+    return chosen[:MAX_PAGES]
 
 
 def _is_question(message) -> bool:
@@ -127,65 +163,33 @@ def decline(state: State, runtime: Runtime[LensContext]) -> dict:
 
 
 def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
-    """Review the attached diagram and keep a summary (the gaps drive retrieval)."""
+    """Review the attached diagram; its summary stays with the thread for later turns."""
     ctx = resolve(runtime)
     if ctx.reviewer is None:
         return {"warnings": [*state.warnings, "diagram review is not available in this setup"]}
     review = ctx.reviewer(state.diagram_path)
-    findings = [f for f in review.findings if f.status == "gap"]
-    order = {"High": 0, "Medium": 1, "Low": 2}
-    findings.sort(key=lambda f: (order.get(f.risk, 3), f.bp_id))
-    arch = review.architecture
-    labels = {c.id: c.name for c in arch.components}
-    summary = {
-        "format": arch.format,
-        "component_count": len(arch.components),
-        "services": sorted({c.service for c in arch.components if c.service}),
-        "components": [
-            f"{c.name} ({c.service or 'not an AWS service'})" for c in arch.components[:40]
-        ],
-        "coverage": {k: review.coverage[k] for k in ("addressed", "gap", "unknown", "total")},
-        "gaps": [
-            {
-                "bp_id": f.bp_id,
-                "title": f.title,
-                "risk": f.risk,
-                "explanation": f.explanation,
-                "evidence": [labels.get(e, e) for e in f.evidence][:5],
-            }
-            for f in findings[:5]
-        ],
-    }
-    return {
-        "diagram": summary,
-        "ids": [*state.ids, *(g["bp_id"] for g in summary["gaps"])],
-        "warnings": [*state.warnings, *review.warnings],
-    }
+    design = summarise(review)
+    update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
+    if state.route in ("lens", "followup") and not state.intent:
+        query, pillar = state.queries[0].split("\t")
+        update["pages"] = _chosen_pages(ctx, query, pillar or None, design)
+    return update
 
 
-def diagram_text(summary: dict | None) -> str | None:
-    """Render a diagram summary as plain text for a prompt (labels stay untrusted)."""
-    if not summary:
-        return None
-    lines = [
-        f"format: {summary['format']}; components: {summary['component_count']}",
-        f"component labels: {'; '.join(summary.get('components', []))}",
-        f"services: {', '.join(summary['services'])}",
-        f"coverage: {summary['coverage']}",
-    ]
-    for gap in summary["gaps"]:
-        lines.append(
-            f"gap {gap['bp_id']} ({gap['risk']}): {gap['explanation']} "
-            f"evidence: {', '.join(gap['evidence'])}"
-        )
-    return "\n".join(lines)
+def _design_ids(state: State) -> list[str]:
+    """Practices an answer about the thread's design needs: its gaps, or its strengths."""
+    if not state.diagram:
+        return []
+    if state.intent == "strengths":
+        return [s["bp_id"] for s in state.diagram["strengths"]]
+    gaps = state.diagram["gaps"]
+    return [g["bp_id"] for g in (gaps if state.intent in ("prioritize", "review") else gaps[:3])]
 
 
 def _policy_calls(state: State) -> list[dict]:
-    """The extractive mode's own tool calls: planned queries plus named / gap ids."""
-    calls = []
-    for ident in state.ids:
-        calls.append({"name": "get_best_practice", "args": {"practice_id": ident}})
+    """The extractive mode's own tool calls: the chosen pages, named ids and a search."""
+    wanted = list(dict.fromkeys([*state.ids, *state.pages, *_design_ids(state)]))
+    calls = [{"name": "get_best_practice", "args": {"practice_id": i}} for i in wanted]
     if state.route != "lookup" or state.attempts:
         for line in state.queries:
             query, pillar = line.split("\t")
@@ -209,9 +213,20 @@ def _model_messages(state: State, ctx: LensContext) -> list:
     if out and isinstance(out[-1], HumanMessage):
         out.pop()  # a turn that failed before answering: drop its question
     current = _turn_messages(state)
-    out.append(HumanMessage(content=user_turn(state.question, diagram_text(state.diagram))))
+    hints = _page_hints(ctx, [*state.pages, *_design_ids(state)])
+    out.append(HumanMessage(content=user_turn(state.question, prompt_text(state.diagram), hints)))
     out += current[1:]
     return out
+
+
+def _page_hints(ctx: LensContext, pages: list[str]) -> list[str]:
+    """``id: title`` of the pages the relevance model found, for the model's first searches."""
+    titles = {}
+    for ident in dict.fromkeys(pages):
+        chunks = ctx.index.chunks_of(ident)
+        if chunks:
+            titles[ident] = chunks[0].title
+    return [f"{ident}: {title}" for ident, title in titles.items()]
 
 
 def plan(state: State, runtime: Runtime[LensContext]) -> dict:
@@ -255,45 +270,43 @@ def compose(state: State, runtime: Runtime[LensContext]) -> dict:
     warnings = list(state.warnings)
     if ctx.chat_model is not None:
         warnings.append("the model gave no final answer; showing an extractive answer instead")
-    passages = _expanded(state, ctx)
-    draft = _extractive_draft(state, ctx, {**state.passages, **passages})
+    draft = _extractive_draft(state, ctx)
     writer = get_stream_writer()
     for piece in _pieces(draft):
         writer({"type": "token", "text": piece})
-    return {"draft": draft, "warnings": warnings, "passages": passages}
+    return {"draft": draft, "warnings": warnings}
 
 
-def _expanded(state: State, ctx: LensContext) -> dict[str, dict]:
-    """Whole pages of the best retrieved practices, so the answer can quote their best lines."""
-    if state.route == "lookup" and not state.attempts:
-        return {}
-    groups = extractive.group_passages(state.passages, first=state.ids)
-    extra: dict[str, dict] = {}
-    for group in [g for g in groups if g.score >= WEAK_SCORE][: extractive.MAX_PRACTICES]:
-        if not group.is_practice and group.question_title:
-            continue  # a question page: its practices are pages of their own
-        for chunk in ctx.index.chunks_of(group.key):
-            if chunk.chunk_id not in state.passages:
-                extra[chunk.chunk_id] = passage(chunk, group.score * 0.999, "context")
-    return extra
-
-
-def _extractive_draft(state: State, ctx: LensContext, passages: dict[str, dict]) -> str:
+def _extractive_draft(state: State, ctx: LensContext) -> str:
     edition = _edition_line(ctx)
-    groups = extractive.group_passages(passages, first=state.ids)
+    groups = extractive.group_passages(state.passages, first=state.ids)
     if state.route == "lookup" and not state.attempts:
         return extractive.compose_lookup(state.ids, groups, edition)
-    question, _ = strip_injection(state.question)
-    strong = [g for g in groups if g.score >= WEAK_SCORE or g.key in state.ids]
-    body = extractive.compose_lens_answer(
-        question,
-        strong,
-        edition,
-        ctx.index.term_weight,
-        ctx.index.chunk_similarity(question),
+    query = state.queries[0].split("\t")[0] if state.queries else state.question
+    design = state.diagram
+    scoring = extractive.Scoring(
+        question=query,
+        weight=ctx.index.term_weight,
+        similarity=ctx.index.chunk_similarity(query),
+        services=frozenset(design["services"]) if design else None,
+        mentions=mentioned if design else None,
     )
-    if state.diagram:
-        return extractive.compose_diagram_preface(state.diagram) + "\n\n" + body
+    if design and state.intent == "prioritize":
+        return extractive.compose_priorities(design, groups, edition, scoring)
+    if design and state.intent == "review":
+        preface = extractive.compose_design_preface(design, urgent=0)
+        return f"{preface}\n\n{extractive.compose_priorities(design, groups, edition, scoring)}"
+    if design and state.intent == "strengths":
+        return extractive.compose_strengths(design, groups, edition, scoring)
+    by_key = {g.key: g for g in groups}
+    chosen = [by_key[p] for p in state.pages if p in by_key]
+    if not chosen:  # relevance chose nothing (a retry's reformulated search): best retrieved
+        chosen = [g for g in groups if g.score >= WEAK_SCORE][:3]
+    body = extractive.compose_lens_answer(chosen, edition, scoring)
+    if state.intent and not design:
+        body = f"{extractive.NO_DESIGN_TEXT}\n\n{body}"
+    if design:
+        body = f"{extractive.compose_design_preface(design)}\n\n{body}"
     return body
 
 
@@ -337,9 +350,8 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
 
 def _reformulate(state: State) -> list[str]:
     """Second-chance queries: the question's content words alone, and the question unfiltered."""
-    question, _ = strip_injection(state.question)
-    words = " ".join(dict.fromkeys(w for w in question.lower().split() if stems(w)))
-    return [f"{words}\t", f"{question}\t"]
+    words = " ".join(dict.fromkeys(w for w in state.question.lower().split() if stems(w)))
+    return [f"{words}\t", f"{state.question}\t"]
 
 
 def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
@@ -357,6 +369,12 @@ def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
         "declined": state.route == "out_of_scope",
         "usage": state.usage,
         "model": resolve(runtime).settings.model,
+        "routing": {
+            "kind": state.route,
+            "intent": state.intent,
+            "pages": list(state.pages),
+            "explanation": state.route_note,
+        },
     }
     message = AIMessage(content=text, additional_kwargs={"lenswise": answer})
     return {"answer": answer, "messages": [message]}
@@ -369,7 +387,7 @@ def after_route(state: State) -> Literal["decline", "diagram", "plan"]:
     """Out-of-scope questions are declined; attached diagrams are reviewed first."""
     if state.route == "out_of_scope":
         return "decline"
-    return "diagram" if state.route == "diagram" else "plan"
+    return "diagram" if state.diagram_path else "plan"
 
 
 def after_plan(state: State) -> Literal["tools", "compose"]:

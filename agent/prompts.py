@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-PROMPT_VERSION = "2026.11.1"
+PROMPT_VERSION = "2026.12.1"
 
 SYSTEM_PROMPT = """\
 You are lenswise, an assistant for architects who design generative AI workloads on AWS. \
@@ -63,16 +63,28 @@ def system_prompt(edition: str | None) -> str:
     return SYSTEM_PROMPT.format(edition=label)
 
 
-def user_turn(question: str, diagram_summary: str | None = None) -> str:
-    """Wrap the user's question (and an attached diagram's summary) as untrusted data."""
+def user_turn(
+    question: str, diagram_summary: str | None = None, hints: list[str] | None = None
+) -> str:
+    """Wrap the user's question (and a reviewed design's summary) as untrusted data.
+
+    ``hints`` name the lens pages lenswise's relevance model found for the question; they are
+    lenswise's own output, so they stay outside the untrusted tags.
+    """
     parts = [
         "Answer this question about the lens.",
         f"<untrusted_question>\n{escape_untrusted(question)}\n</untrusted_question>",
     ]
+    if hints:
+        parts.append(
+            "Lens pages that look most relevant (retrieve them with get_best_practice and "
+            "check them; cite only what the passages support): " + "; ".join(hints)
+        )
     if diagram_summary:
         parts.append(
-            "The user attached an architecture diagram; lenswise parsed it and reviewed it. "
-            "Component labels come from the uploaded file."
+            "The user attached an architecture diagram; lenswise parsed it and reviewed it "
+            "(gaps are listed in the order to fix them). Component labels come from the "
+            "uploaded file."
         )
         parts.append(
             f"<untrusted_diagram>\n{escape_untrusted(diagram_summary)}\n</untrusted_diagram>"

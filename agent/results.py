@@ -55,6 +55,9 @@ class Answer:
     thread_id: str | None = None
     prompt_version: str = ""
     """Version of the prompt catalog that produced the answer (``agent.prompts``)."""
+    routing: dict[str, Any] = field(default_factory=dict)
+    """How the turn was routed and why: ``kind``, ``intent``, the ``pages`` the relevance
+    model chose, and an ``explanation`` naming the example questions that decided scope."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the DESIGN.md ``ask --json`` shape (plus usage, edition and declined)."""
@@ -72,6 +75,7 @@ class Answer:
             "declined": self.declined,
             "thread_id": self.thread_id,
             "prompt_version": self.prompt_version,
+            "routing": dict(self.routing),
         }
 
     def to_markdown(self) -> str:

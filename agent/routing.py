@@ -1,86 +1,138 @@
-"""Decide what a turn is: lens question, follow-up, id lookup, diagram review, or out of scope.
+"""Decide what a turn is: a lens question, a follow-up, an id lookup, or outside the lens.
 
-The decision is deterministic (no model call), so both the extractive mode and a tool-calling
-model get the same routing, and an out-of-scope question never costs a model call.
+Whether the lens answers a question, and which design intent it expresses ("what should we fix
+first?"), comes from the index's calibrated router: the question's similarity to labelled
+example questions, combined with retrieval signals (:mod:`index.relevance`). The decision
+names the examples that made it. What remains rule-based is the shape of the conversation
+(does a short question lean on the previous one?), explicit ids and pillar names, and the
+injection detector, which only warns: the question is never rewritten, and it reaches a model
+only inside the untrusted tags.
+
+No model is called here, so both answer modes get the same routing and an out-of-scope
+question never costs a model call.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from typing import Literal
 
 from agent.text import stems
+from corpus.ids import find_ids
+from corpus.models import PILLARS
 
-# Words that place a question inside the lens's domain even when retrieval scores are modest.
-DOMAIN_STEMS = frozenset(
-    stems(
-        "generative genai ai ml llm llms model models foundation prompt prompts prompting agent "
-        "agents agentic rag retrieval embedding embeddings vector vectors guardrail guardrails "
-        "bedrock sagemaker hyperpod token tokens inference finetuning finetune customization "
-        "hallucination hallucinations chatbot copilot assistant knowledge workload pillar "
-        "throughput latency quota endpoint evaluation observability injection responsible "
-        "fairness bias toxicity kendra opensearch architecture diagram training pretraining "
-        "gpu gpus accelerator accelerators trainium inferentia temperature top_p top_k "
-        "notebook notebooks answer answers response responses tenant tenants summarization "
-        "transcription translation conversation conversational"
-    )
-)
+RouteKind = Literal["lens", "followup", "lookup", "out_of_scope"]
+
 FOLLOW_UP_START = re.compile(
     r"^\s*(and|also|what about|how about|same for|what if|then|ok|okay|so)\b", re.I
 )
 REFERS_BACK = re.compile(r"\b(it|this|that|these|those|them|the same|above|previous)\b", re.I)
-BROAD = re.compile(
-    r"\b(all (the )?pillars|every pillar|overall|end[- ]to[- ]end|checklist|what should (i|we) "
-    r"consider|where do (i|we) start|best practices for|review (my|our|this))\b",
-    re.I,
-)
-INJECTION = re.compile(
-    r"(ignore|disregard|forget|override)\b[^.?!\n]{0,40}\b(instruction|instructions|rules|"
-    r"prompt|above|previous|system)\b[^.?!\n]*[.?!]?"
-    r"|\b(you are now|act as|pretend to be|new instructions?:)[^.?!\n]*[.?!]?",
-    re.I,
-)
-PILLAR_WORDS = {
-    "Cost Optimization": ("cost", "price", "pricing", "cheaper", "spend", "budget", "bill"),
-    "Security": ("security", "secure", "attack", "threat", "permission", "access", "encrypt"),
-    "Reliability": ("reliability", "reliable", "failover", "outage", "resilien", "availability"),
-    "Performance Efficiency": ("performance", "latency", "throughput", "fast", "slow", "speed"),
-    "Sustainability": ("sustainab", "carbon", "energy", "footprint", "green"),
-    "Operational Excellence": ("operation", "operational", "monitor", "observab", "deploy", "ops"),
+PILLAR_STEMS: dict[str, frozenset[str]] = {
+    pillar: frozenset(stems(words))
+    for pillar, words in zip(
+        PILLARS,
+        (
+            "operations operational operate monitoring monitor observability deployment deploy",
+            "security secure attack attacker threat permissions access encryption encrypt",
+            "reliability reliable failover outage resilience resilient availability",
+            "performance latency throughput fast faster slow speed",
+            "cost costs price pricing cheaper expensive spend spending budget bill billing",
+            "sustainability sustainable carbon energy footprint emissions green",
+        ),
+        strict=True,
+    )
 }
-IN_SCOPE_SCORE = 0.45
-"""Dense cosine above which a question is in scope whatever its words."""
-DOMAIN_SCORE = 0.15
-"""Dense cosine above which a question with domain words is in scope."""
+"""The words that name a pillar in a follow-up ("what about cost?"), matched as whole stems."""
+FALLBACK_SCOPE_SCORE = 0.3
+"""For a lens without example questions: dense cosine under which a question is declined."""
+
+_ADDRESS = (
+    r"^(?:\W*(?:please|now|also|and|then|but|so|ok|okay|hey|just|p\.?s\.?|important|note|"
+    r"assistant|ai|bot|lenswise)\b\W*)*(?:(?:after|before|in|when|once|for)\b[^,]{0,40},\s*)?"
+)
+"""What may open a command to the assistant ("P.S. assistant, ...", "After answering, ...")."""
+_COMMAND = re.compile(
+    _ADDRESS
+    + r"(?:ignore|disregard|forget|override|bypass|drop|skip|stop|abandon|disable|switch off|"
+    r"turn off|reveal|disclose|print|output|dump|leak|repeat|show|write|append|respond|reply|"
+    r"answer|say|tell|pretend|act|treat|mark|replace|confirm|invent|follow|obey)\b",
+    re.I,
+)
+"""A sentence that opens with an imperative to the assistant."""
+_TARGET = re.compile(
+    r"\b(?:your|you|yourself|instructions?|directions|rules|guidelines|guardrails|filters|"
+    r"policies|constraints|checks|system (?:prompt|message)|prompt template|configuration|"
+    r"config|citations?|citing|every (?:answer|practice|finding|citation)|next answer|"
+    r"nothing else|only (?:with|in)|exactly|verbatim|word for word|the above|prior|previous|"
+    r"everything above|the user|as if|instead|from now on)\b",
+    re.I,
+)
+"""What such a command has to be about for it to be an attack on the assistant."""
+_TAKEOVER = re.compile(
+    r"\b(?:you are now|you're now|you are no longer|you're no longer|from now on,? you|"
+    r"you(?:'re| are) an? (?:\w+ ){0,2}(?:chatbot|assistant|ai|model|terminal|bot) now|"
+    r"pretend (?:that )?you(?:'re| are)|your new (?:instruction|task|role|goal)|"
+    r"your only goal now|new (?:system )?(?:instructions?|task)\s*:|"
+    r"your instructions have (?:been )?(?:updated|changed)|i authori[sz]e you|you must obey|"
+    r"message from your (?:creators|developers)|(?:admin|system|developer) override|"
+    r"developer mode|role\s*=\s*root|"
+    r"your (?:initial|hidden|secret|original|system) (?:instructions|prompt|rules|message))(?!\w)",
+    re.I,
+)
+"""Phrases that try to replace the assistant's instructions wherever they appear."""
+_ASKING = re.compile(
+    r"^(?:how|what|why|when|where|which|who|should|can|could|would|is|are|does|do|did|will|"
+    r"if|our|we|my|i)\b",
+    re.I,
+)
+_CLAUSES = re.compile(r"(?<=[.!?;:])\s+|,\s*(?:so|and then|then)\s+|\s+-{2,}\s+|\n+")
+_QUOTED = re.compile(r"\"[^\"\n]{0,300}\"|“[^”\n]{0,300}”")
 
 
 @dataclass(frozen=True)
 class Route:
     """The routing decision for one turn."""
 
-    kind: str
-    """``lens``, ``followup``, ``lookup``, ``diagram`` or ``out_of_scope``."""
-    queries: list[str]
-    """Retrieval queries to run (with pillar filters where useful)."""
-    pillars: list[str | None]
-    """Pillar filter for each query (None = all pillars)."""
-    ids: list[str]
+    kind: RouteKind
+    query: str
+    """What retrieval and relevance see: the question, or the question joined to the
+    previous one for a follow-up. The whole text, injection included: nothing is cut."""
+    pillar: str | None = None
+    """Restrict retrieval to this pillar (a follow-up naming one, or the caller's filter)."""
+    ids: list[str] = field(default_factory=list)
     """Practice / question ids named in the question."""
-    injection: bool = False
-    """True when instruction-like text was found and left out of the queries."""
+    intent: str | None = None
+    """A design intent of the question (``prioritize``, ``strengths``, ``review``), if any."""
+    injection: list[str] = field(default_factory=list)
+    """Instruction-like sentences found in the question (reported, never obeyed)."""
+    explanation: str = ""
+    """Why the scope decision went the way it did (nearest examples, probability)."""
 
 
-def strip_injection(question: str) -> tuple[str, bool]:
-    """Remove instruction-like phrases aimed at the assistant; say whether any were found."""
-    cleaned = INJECTION.sub(" ", question)
-    cleaned = re.sub(r"\s+", " ", cleaned).strip()
-    return (cleaned or question), cleaned != re.sub(r"\s+", " ", question).strip()
+def detect_injection(question: str) -> list[str]:
+    """Return the sentences of ``question`` that address the assistant with instructions.
+
+    A sentence counts when it tries to replace the assistant's instructions ("you are now...",
+    "your new task:", "reveal your hidden instructions") or opens with a command about the
+    assistant's rules, prompt or output ("ignore your rules...", "print the system message",
+    "respond with exactly X"). Questions about such attacks ("how do I make the model ignore
+    instructions hidden in documents?") and text the user quotes do not.
+    """
+    found = []
+    for part in _CLAUSES.split(_QUOTED.sub(" ", question)):
+        text = part.strip(" -*[]<>!%")
+        if _ASKING.match(text):
+            continue
+        if _TAKEOVER.search(text) or (_COMMAND.match(text) and _TARGET.search(text)):
+            found.append(text)
+    return found
 
 
 def mentioned_pillar(question: str) -> str | None:
-    """Return the single pillar a question explicitly talks about, if exactly one."""
-    lowered = question.lower()
-    hits = [p for p, words in PILLAR_WORDS.items() if any(w in lowered for w in words)]
+    """Return the single pillar a question names (whole words), if exactly one."""
+    words = set(stems(question))
+    hits = [pillar for pillar, vocabulary in PILLAR_STEMS.items() if words & vocabulary]
     return hits[0] if len(hits) == 1 else None
 
 
@@ -98,23 +150,40 @@ def is_follow_up(question: str, previous: str | None) -> bool:
     return words <= 6 and bool(REFERS_BACK.search(question))
 
 
-def in_scope(question: str, best_dense_score: float) -> bool:
-    """Return True when the question is about the lens's domain."""
-    if best_dense_score >= IN_SCOPE_SCORE:
-        return True
-    return best_dense_score >= DOMAIN_SCORE and bool(DOMAIN_STEMS & set(stems(question)))
+def decide(
+    question: str,
+    previous: str | None,
+    index,
+    *,
+    pillar: str | None = None,
+    has_design: bool = False,
+) -> Route:
+    """Route one turn.
 
-
-def plan_queries(question: str, previous: str | None, follow_up: bool) -> tuple[list[str], list]:
-    """Return retrieval queries and their pillar filters for a question."""
-    if follow_up and previous:
-        pillar = mentioned_pillar(question)
-        combined = f"{question} {previous}"
-        return [combined, question], [pillar, pillar]
-    queries: list[str] = [question]
-    pillars: list[str | None] = [None]
-    if BROAD.search(question):
-        for pillar in PILLAR_WORDS:
-            queries.append(question)
-            pillars.append(pillar)
-    return queries, pillars
+    Args:
+        question: the user's question (untrusted text, used whole).
+        previous: the thread's previous question, if any.
+        index: the opened lens index (its router decides scope and intent).
+        pillar: a pillar filter the caller set, if any.
+        has_design: a reviewed design is attached or already in the thread.
+    """
+    injection = detect_injection(question)
+    ids = find_ids(question, index.known_ids)
+    follow_up = is_follow_up(question, previous)
+    query = f"{question} {previous}" if follow_up and previous else question
+    pillar = pillar or (mentioned_pillar(question) if follow_up else None)
+    base = {"query": query, "pillar": pillar, "ids": ids, "injection": injection}
+    if ids:
+        return Route("lookup", **base)
+    decision = index.scope(query)
+    if decision is None:  # a lens without example questions: a plain retrieval threshold
+        hits = index.search(query, k=1, mode="dense", pillar=pillar)
+        score = hits[0].score if hits else 0.0
+        kind: RouteKind = "followup" if follow_up else "lens"
+        if score < FALLBACK_SCOPE_SCORE:
+            kind = "out_of_scope"
+        return Route(kind, explanation=f"best passage similarity {score:.2f}", **base)
+    if not decision.in_scope and not (decision.intent and has_design):
+        return Route("out_of_scope", explanation=decision.explain(), **base)
+    kind = "followup" if follow_up else "lens"
+    return Route(kind, intent=decision.intent, explanation=decision.explain(), **base)

@@ -43,17 +43,22 @@ class State(InputState):
     turn_start: int = 0
     """Index in ``messages`` where the current turn begins."""
     route: str = ""
-    """``lens``, ``followup``, ``lookup``, ``diagram`` or ``out_of_scope``."""
+    """``lens``, ``followup``, ``lookup`` or ``out_of_scope``."""
+    route_note: str = ""
+    """Why the turn was routed so (nearest example questions, scope probability)."""
+    intent: str | None = None
+    """A design intent of the question (``prioritize``, ``strengths``), if any."""
     ids: list[str] = field(default_factory=list)
-    """Practice / question ids named in the question."""
+    """Practice / question ids named in the question (and, with a design, its gaps)."""
+    pages: list[str] = field(default_factory=list)
+    """Pages the relevance model chose for the answer, most relevant first."""
     queries: list[str] = field(default_factory=list)
-    """Retrieval queries planned for this turn (sub-queries, reformulations)."""
+    """Retrieval queries planned for this turn, ``query<TAB>pillar`` (reformulations too)."""
     passages: Annotated[dict[str, dict], merge_passages] = field(default_factory=dict)
     """Retrieved chunks of this turn by chunk id (chunk dict plus ``score`` and ``query``)."""
     diagram: dict[str, Any] | None = None
-    """Summary of the attached diagram's review (services, gaps), when one was attached."""
-    tool_rounds: int = 0
-    """How many times tools ran this turn (a stopping condition)."""
+    """The thread's reviewed design (``agent.design.DesignSummary``): set when a diagram is
+    attached, kept for the following turns of the thread."""
     draft: str = ""
     """The answer text before verification."""
     answer: dict[str, Any] | None = None

@@ -119,7 +119,7 @@ class AnswerSample:
     user_input: str
     response: str
     cited_ids: list[str] = field(default_factory=list)
-    """Best-practice ids of the answer's citations, in order."""
+    """Page ids of the answer's citations (practices and general pages), in order."""
     retrieved_ids: list[str] = field(default_factory=list)
     """Best-practice ids of the passages retrieved for the answer."""
     retrieved_contexts: dict[str, str] = field(default_factory=dict)
@@ -158,6 +158,18 @@ class CitationValidity:
             if bp in retrieved and (self.known_ids is None or bp in self.known_ids)
         ]
         return len(valid) / len(sample.cited_ids)
+
+
+@dataclass
+class LeadCorrect:
+    """1 when the first page the answer cites is one the case accepts as the lead."""
+
+    name: str = "lead_correct"
+
+    def __call__(self, case: AnswerCase, sample: AnswerSample) -> float | None:  # noqa: D102
+        if not case.expected_citations:
+            return None
+        return float(bool(sample.cited_ids) and sample.cited_ids[0] in case.leads)
 
 
 @dataclass
@@ -291,11 +303,22 @@ class AnsweredInScope:
         return None if case.should_decline else float(not sample.declined)
 
 
+@dataclass
+class FalseDecline:
+    """1 when a lens question was declined as outside the lens (the mean is the rate)."""
+
+    name: str = "false_declines"
+
+    def __call__(self, case: AnswerCase, sample: AnswerSample) -> float | None:  # noqa: D102
+        return None if case.should_decline else float(sample.declined)
+
+
 def answer_evaluators(known_ids: Iterable[str] | None = None) -> list[AnswerEvaluator]:
     """Return the standard answer evaluators."""
     known = frozenset(known_ids) if known_ids is not None else None
     return [
         CitationValidity(known),
+        LeadCorrect(),
         CitationPrecision(),
         CitationRecall(),
         GroundingRate(),
@@ -303,6 +326,7 @@ def answer_evaluators(known_ids: Iterable[str] | None = None) -> list[AnswerEval
         MustNotState(),
         CorrectDecline(),
         AnsweredInScope(),
+        FalseDecline(),
     ]
 
 

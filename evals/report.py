@@ -18,6 +18,7 @@ from evals.runner import SuiteResult
 
 RATIO_METRICS_ANSWERS = (
     "citation_validity",
+    "lead_correct",
     "citation_precision",
     "citation_recall",
     "grounding_rate",
@@ -25,8 +26,17 @@ RATIO_METRICS_ANSWERS = (
     "must_not_state",
     "correct_declines",
     "answered_in_scope",
+    "false_declines",
     "judge_faithfulness",
     "judge_relevance",
+)
+BY_TAG_METRICS = (
+    "lead_correct",
+    "citation_precision",
+    "citation_recall",
+    "correct_declines",
+    "false_declines",
+    "must_not_state",
 )
 REVIEW_METRICS = ("service_precision", "service_recall", "finding_precision", "finding_recall")
 
@@ -161,6 +171,13 @@ def _answers_md(result: SuiteResult) -> list[str]:
         ["estimated cost (USD)", fmt(m.get("estimated_cost_usd"), 4)],
     ]
     lines += _table(["metric", "value"], rows)
+    if result.by_tag:
+        names = [n for n in BY_TAG_METRICS if any(n in v for v in result.by_tag.values())]
+        lines += ["## By case type", ""]
+        lines += _table(
+            ["tag", *names],
+            [[tag, *(fmt(v.get(n), 2) for n in names)] for tag, v in result.by_tag.items()],
+        )
     lines += ["## Cases", ""]
     rows = []
     for c in result.cases:

@@ -59,6 +59,8 @@ class SuiteResult:
     cases: list[dict]
     by_pillar: dict[str, dict[str, dict[str, float]]] = field(default_factory=dict)
     """Retrieval: mode -> pillar -> metric -> mean."""
+    by_tag: dict[str, dict[str, float]] = field(default_factory=dict)
+    """Answers: case tag (its first) -> metric -> mean."""
     curves: dict[str, dict[str, float]] = field(default_factory=dict)
     """Retrieval: mode -> k -> recall@k."""
     thresholds: list[dict] = field(default_factory=list)
@@ -85,6 +87,7 @@ class SuiteResult:
             "run": self.run,
             "metrics": self.metrics,
             "by_pillar": self.by_pillar,
+            "by_tag": self.by_tag,
             "curves": self.curves,
             "thresholds": self.thresholds,
             "passed": self.passed,
@@ -100,6 +103,7 @@ class SuiteResult:
             metrics=data.get("metrics", {}),
             cases=data.get("cases", []),
             by_pillar=data.get("by_pillar", {}),
+            by_tag=data.get("by_tag", {}),
             curves=data.get("curves", {}),
             thresholds=data.get("thresholds", []),
         )
@@ -283,7 +287,11 @@ def answer_sample(question: str, answer: Any, latency_ms: float, model: str) -> 
         return getattr(answer, name, default)
 
     citations = [
-        c if isinstance(c, dict) else c.to_dict() if hasattr(c, "to_dict") else vars(c)
+        c
+        if isinstance(c, dict)
+        else {**c.to_dict(), "page_id": getattr(c, "page_id", None)}
+        if hasattr(c, "to_dict")
+        else vars(c)
         for c in get("citations", []) or []
     ]
     hits = [_hit_dict(h) for h in get("hits", []) or []]
@@ -297,14 +305,21 @@ def answer_sample(question: str, answer: Any, latency_ms: float, model: str) -> 
     return AnswerSample(
         user_input=question,
         response=get("text", "") or "",
-        cited_ids=[c["bp_id"] for c in citations if c.get("bp_id")],
-        retrieved_ids=[h["bp_id"] for h in hits if h.get("bp_id")],
+        cited_ids=[
+            c.get("page_id") or c["bp_id"] for c in citations if c.get("page_id") or c.get("bp_id")
+        ],
+        retrieved_ids=[h.get("bp_id") or _page_of(h["chunk_id"]) for h in hits],
         retrieved_contexts=contexts,
         declined=bool(get("declined", False)),
         latency_ms=latency_ms,
         usage=dict(get("usage", {}) or {}),
         model=get("model", None) or model,
     )
+
+
+def _page_of(chunk_id: str) -> str:
+    """Return the page id of a chunk id (``generative-ai/agentic-ai#2`` -> ``agentic-ai``)."""
+    return chunk_id.split("#", 1)[0].split("/", 1)[-1]
 
 
 def _known_ids(settings: Settings) -> set[str] | None:
@@ -314,7 +329,7 @@ def _known_ids(settings: Settings) -> set[str] | None:
         corpus = load_source(settings.source, home=settings.home, lens=settings.lens)
     except LenswiseError:
         return None
-    return set(corpus.best_practices())
+    return {d.doc_id for d in corpus.documents}
 
 
 def _cost(model: str, usage: dict) -> float | None:
@@ -328,8 +343,14 @@ def _cost(model: str, usage: dict) -> float | None:
 def _run_answers(
     suite: Suite, target: Target, settings: Settings, bar: dict, judge: Any = None
 ) -> SuiteResult:
-    cases: list[AnswerCase] = suite.cases
-    evaluators = answer_evaluators(_known_ids(settings))
+    known = _known_ids(settings)
+    cases: list[AnswerCase] = [
+        c for c in suite.cases if known is None or set(c.expected_citations) <= known
+    ]
+    skipped = len(suite.cases) - len(cases)
+    if skipped:
+        suite.skipped.append(f"{skipped} cases expect pages this source does not have: skipped")
+    evaluators = answer_evaluators(known)
     if judge is not None:
         from evals.judge import judge_evaluators
 
@@ -337,9 +358,13 @@ def _run_answers(
     per_case: dict[str, dict[str, float | None]] = {}
     samples: list[AnswerSample] = []
     records = []
-    for case in tqdm(cases, desc=suite.name, **bar):
+    for number, case in enumerate(tqdm(cases, desc=suite.name, **bar)):
+        thread = f"eval-{number}-{case.id}"
+        for earlier in case.previous:
+            target.ask(earlier, thread_id=thread)
         t0 = time.perf_counter()
-        answer = target.ask(case.question)
+        extra = {"diagram": case.diagram} if case.diagram else {}
+        answer = target.ask(case.question, thread_id=thread, **extra)
         sample = answer_sample(
             case.question, answer, (time.perf_counter() - t0) * 1000, settings.model
         )
@@ -352,6 +377,7 @@ def _run_answers(
                 "question": case.question,
                 "should_decline": case.should_decline,
                 "expected_citations": list(case.expected_citations),
+                "tags": list(case.tags),
                 "response": sample.response,
                 "declined": sample.declined,
                 "citations": sample.cited_ids,
@@ -371,6 +397,7 @@ def _run_answers(
     metrics: dict[str, float | None] = {e.name: None for e in evaluators}
     metrics.update(means(per_case))
     metrics.update(answer_totals(samples, _cost))
+    tags = {case.id: case.tags[0] if case.tags else None for case in cases}
     if judge is not None:
         for record in records:
             record["judge"] = {
@@ -386,6 +413,7 @@ def _run_answers(
         run={"model_used": samples[0].model if samples else None},
         metrics=metrics,
         cases=records,
+        by_tag=means_by(per_case, tags.get),
     )
 
 

@@ -23,6 +23,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 KINDS = ("retrieval", "answers", "diagrams")
 MODES = ("bm25", "dense", "hybrid")
 BP_ID = re.compile(r"^[A-Z]{3,12}\d{2}-BP\d{2}$")
+PAGE_ID = re.compile(r"^(?:[A-Z]{3,12}\d{2}(?:-BP\d{2})?|[a-z0-9]+(?:-[a-z0-9]+)*)$")
+"""What answer cases may expect to be cited: a practice, a question or a general page."""
 PILLAR_OF_PREFIX = {
     "OPS": "Operational Excellence",
     "SEC": "Security",
@@ -98,6 +100,18 @@ class AnswerCase:
     must_not_state: tuple[Fact, ...] = ()
     should_decline: bool = False
     pillar: str | None = None
+    lead: tuple[str, ...] = ()
+    """Acceptable first-named pages (default: the first expected citation)."""
+    previous: tuple[str, ...] = ()
+    """Earlier questions of the same thread, asked first (follow-up cases)."""
+    diagram: Path | None = None
+    """A design attached to the question."""
+    tags: tuple[str, ...] = ()
+
+    @property
+    def leads(self) -> tuple[str, ...]:
+        """The pages an answer may name first."""
+        return self.lead or self.expected_citations[:1]
 
 
 @dataclass(frozen=True)
@@ -184,6 +198,8 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
     if kind not in KINDS:
         raise InputError(f"suite {path}: 'kind' must be one of {', '.join(KINDS)} (got {kind!r})")
     raw_cases = data.get("cases")
+    if kind == "answers" and "examples" in data:
+        raw_cases = (raw_cases or []) + _example_cases(data["examples"], path)
     if not isinstance(raw_cases, list) or not raw_cases:
         raise InputError(f"suite {path}: 'cases' must be a non-empty list")
     suite = Suite(
@@ -197,7 +213,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
     if kind == "retrieval":
         suite.k = _positive_int(data.get("k", 10), path, "k")
         suite.modes = _modes(data.get("modes", list(MODES)), path)
-    if kind == "diagrams":
+    if kind in ("diagrams", "answers"):
         suite.base_dir = _base_dir(data.get("base_dir"), path, diagrams_dir)
         suite.fixtures_dir = _fixtures_dir(data.get("fixtures_dir"), path)
     seen: set[str] = set()
@@ -213,7 +229,11 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
         if kind == "retrieval":
             suite.cases.append(_retrieval_case(raw, case_id, where))
         elif kind == "answers":
-            suite.cases.append(_answer_case(raw, case_id, where))
+            case = _answer_case(raw, case_id, where, suite.base_dir)
+            if case.diagram is None or case.diagram.is_file():
+                suite.cases.append(case)
+            else:
+                suite.skipped.append(f"{case_id}: diagram not found, skipped: {case.diagram}")
         else:
             case = _diagram_case(raw, case_id, where, suite.base_dir, suite.fixtures_dir)
             if case.path.is_file():
@@ -225,6 +245,35 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
     return suite
 
 
+def _example_cases(spec: Any, path: Path) -> list[dict]:
+    """Answer cases made from a split of a lens's labelled example questions.
+
+    ``examples: {lens: generative-ai, split: test}`` turns every question of the split into a
+    case: a page's question expects that page, a multi-page question its pages, an
+    out-of-scope question a decline. Design intents need a design, so they are left out.
+    """
+    from corpus.examples import load_examples
+
+    if not isinstance(spec, dict) or set(spec) != {"lens", "split"}:
+        raise InputError(f"suite {path}: 'examples' must be {{lens: LENS, split: dev|test}}")
+    examples = load_examples(str(spec["lens"]))
+    if examples is None:
+        raise InputError(f"suite {path}: the lens '{spec['lens']}' has no example questions")
+    cases = []
+    for number, example in enumerate(examples.split(spec["split"]), 1):
+        if example.kind == "intent":
+            continue
+        case: dict[str, Any] = {"id": f"{spec['split']}-{number}", "question": example.text}
+        if example.in_scope:
+            case["expected_citations"] = list(example.labels)
+            case["tags"] = [example.kind]
+        else:
+            case["should_decline"] = True
+            case["tags"] = [example.note]
+        cases.append(case)
+    return cases
+
+
 def _question(raw: dict, where: str) -> str:
     question = raw.get("question")
     if not isinstance(question, str) or not question.strip():
@@ -232,19 +281,39 @@ def _question(raw: dict, where: str) -> str:
     return question.strip()
 
 
-def _ids(raw: dict, key: str, where: str, *, required: bool = False) -> tuple[str, ...]:
+def _ids(
+    raw: dict, key: str, where: str, *, required: bool = False, pages: bool = False
+) -> tuple[str, ...]:
+    """Read a list of best-practice ids (or, with ``pages``, any citable page id)."""
     value = raw.get(key, [])
     if isinstance(value, str):
         value = [value]
     if not isinstance(value, list) or (required and not value):
         raise InputError(f"{where}: '{key}' must be a non-empty list of best-practice ids")
-    ids = tuple(str(v).strip().upper() for v in value)
+    ids = tuple(_normal_id(str(v).strip()) if pages else str(v).strip().upper() for v in value)
     for bp in ids:
-        if not BP_ID.match(bp):
-            raise InputError(
-                f"{where}: '{key}' holds '{bp}', not a best-practice id like GENSEC01-BP01"
+        if not (PAGE_ID if pages else BP_ID).match(bp):
+            kind = (
+                "a page id like GENSEC01-BP01 or responsible-ai"
+                if pages
+                else ("a best-practice id like GENSEC01-BP01")
             )
+            raise InputError(f"{where}: '{key}' holds '{bp}', not {kind}")
     return ids
+
+
+def _normal_id(ident: str) -> str:
+    """Upper-case practice and question ids; keep general page slugs as they are."""
+    return ident.upper() if re.match(r"^[A-Za-z]{3,12}\d{2}(-bp\d{2})?$", ident, re.I) else ident
+
+
+def _texts(raw: dict, key: str, where: str) -> tuple[str, ...]:
+    value = raw.get(key, [])
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise InputError(f"{where}: '{key}' must be a list of texts")
+    return tuple(v.strip() for v in value)
 
 
 def _slugs(raw: dict, key: str, where: str) -> tuple[str, ...]:
@@ -286,11 +355,21 @@ def _retrieval_case(raw: dict, case_id: str, where: str) -> RetrievalCase:
     )
 
 
-def _answer_case(raw: dict, case_id: str, where: str) -> AnswerCase:
+def _answer_case(raw: dict, case_id: str, where: str, base_dir: Path | None) -> AnswerCase:
     decline = raw.get("should_decline", False)
     if not isinstance(decline, bool):
         raise InputError(f"{where}: 'should_decline' must be true or false")
-    citations = _ids(raw, "expected_citations", where)
+    citations = _ids(raw, "expected_citations", where, pages=True)
+    lead = _ids(raw, "lead", where, pages=True)
+    if set(lead) - set(citations):
+        raise InputError(f"{where}: every 'lead' id must also be an expected citation")
+    diagram = raw.get("diagram")
+    if diagram is not None and not (isinstance(diagram, str) and diagram.strip()):
+        raise InputError(f"{where}: 'diagram' must be a file name (relative to base_dir)")
+    if diagram:
+        diagram = Path(diagram).expanduser()
+        if not diagram.is_absolute() and base_dir is not None:
+            diagram = base_dir / diagram
     must = _facts(raw, "must_state", where)
     if not decline and not (citations or must):
         raise InputError(f"{where}: give 'expected_citations' or 'must_state' (or should_decline)")
@@ -304,6 +383,10 @@ def _answer_case(raw: dict, case_id: str, where: str) -> AnswerCase:
         must_not_state=_facts(raw, "must_not_state", where),
         should_decline=decline,
         pillar=raw.get("pillar") or (pillar_of(citations[0]) if citations else None),
+        lead=lead,
+        previous=_texts(raw, "previous", where),
+        diagram=diagram or None,
+        tags=_texts(raw, "tags", where),
     )
 
 

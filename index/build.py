@@ -25,10 +25,12 @@ import numpy as np
 
 from corpus.chunking import CHUNKER_VERSION, chunk_documents
 from corpus.errors import InputError
+from corpus.examples import ExampleSet, load_examples
 from corpus.locks import file_lock
 from corpus.models import Chunk
 from corpus.sources import load_source
 from index.embeddings import Embedder, load_embedder
+from index.router import build_router, stored_vectors
 from index.sparse import SparseIndex
 from index.store import (
     FORMAT_VERSION,
@@ -139,18 +141,30 @@ def _previous_vectors(home: Path, model: str) -> dict[str, np.ndarray]:
             continue  # damaged: do not reuse
         for embed_hash, vector in zip(hashes, vectors, strict=True):
             reusable.setdefault(embed_hash, vector)
+        for key, vector in stored_vectors(path).items():
+            reusable.setdefault(key, vector)
     return reusable
 
 
-def _is_valid(path: Path, model: str) -> bool:
-    """Return True when ``path`` holds a complete, loadable index for ``model``."""
+def lens_examples(chunks: list[Chunk]) -> ExampleSet | None:
+    """Return the labelled example questions of the chunks' lens, if it has any."""
+    lenses = [c.lens for c in chunks]
+    return load_examples(max(set(lenses), key=lenses.count)) if lenses else None
+
+
+def _is_valid(path: Path, model: str, examples: ExampleSet | None) -> bool:
+    """Return True when ``path`` holds a complete, loadable index for ``model``.
+
+    An index calibrated on other example questions than the current ones is out of date.
+    """
     if not all((path / f).exists() for f in INDEX_FILES):
         return False
     try:
-        load_index(path, model, embedder=lambda: None)  # type: ignore[arg-type,return-value]
+        index = load_index(path, model, embedder=lambda: None)  # type: ignore[arg-type,return-value]
     except InputError:
         return False
-    return True
+    wanted = examples.digest if examples else None
+    return (index.manifest.get("router") or {}).get("examples") == wanted
 
 
 def ensure_index(
@@ -181,11 +195,12 @@ def ensure_index(
         raise InputError(f"source '{source}' produced no chunks to index")
     chunks_hash = corpus_hash(chunks)
     path = index_path(home, chunks_hash, model)
+    examples = lens_examples(chunks)
     _sweep_leftovers(index_root(home))
-    if not force and _is_valid(path, model):
+    if not force and _is_valid(path, model, examples):
         return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
     with file_lock(_lock_file(index_root(home), path.name)):
-        if not force and _is_valid(path, model):  # another process finished it meanwhile
+        if not force and _is_valid(path, model, examples):  # another process finished it meanwhile
             return BuildReport(path, True, 0, len(chunks), time.perf_counter() - started)
         if notify:
             damaged = " (the existing one is damaged)" if path.exists() and not force else ""
@@ -199,6 +214,7 @@ def ensure_index(
             embedder=embedder,
             source=source,
             edition=edition,
+            examples=examples,
         )
     return BuildReport(path, False, embedded, len(chunks), time.perf_counter() - started)
 
@@ -213,6 +229,7 @@ def _build(
     embedder: Callable[[], Embedder],
     source: str,
     edition: str | None,
+    examples: ExampleSet | None,
 ) -> int:
     import faiss
 
@@ -220,8 +237,14 @@ def _build(
     hashes = [_sha(t) for t in texts]
     previous = _previous_vectors(home, model)
     missing = [i for i, h in enumerate(hashes) if h not in previous]
-    encoder = embedder() if missing else None
-    fresh = encoder.encode([texts[i] for i in missing]) if encoder else np.zeros((0, 0), "float32")
+    loaded: list[Embedder] = []
+
+    def encoder() -> Embedder:
+        if not loaded:
+            loaded.append(embedder())
+        return loaded[0]
+
+    fresh = encoder().encode([texts[i] for i in missing]) if missing else np.zeros((0, 0))
     dim = int(fresh.shape[1]) if missing else int(next(iter(previous.values())).shape[0])
     vectors = np.zeros((len(chunks), dim), dtype="float32")
     for row, i in enumerate(missing):
@@ -236,7 +259,8 @@ def _build(
         dense.add(vectors)
         faiss.write_index(dense, str(tmp / "dense.faiss"))
         np.save(tmp / "vectors.npy", vectors)
-        SparseIndex.build(texts).save(tmp / "bm25")
+        sparse = SparseIndex.build(texts)
+        sparse.save(tmp / "bm25")
         with open(tmp / "chunks.jsonl", "w", encoding="utf-8") as out:
             for chunk, h in zip(chunks, hashes, strict=True):
                 out.write(
@@ -254,6 +278,9 @@ def _build(
             "chunker_version": CHUNKER_VERSION,
             "versions": _versions(),
             "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
+            "router": build_router(tmp, chunks, texts, vectors, sparse, examples, previous, encoder)
+            if examples
+            else None,
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _swap_into_place(tmp, path)

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from corpus.errors import InputError, check_int, check_text
+from corpus.ids import find_ids, without_ids
 from corpus.models import PILLAR_ABBREVIATIONS, PILLARS, Chunk
 
 MODES = ("hybrid", "dense", "bm25")
@@ -23,7 +24,6 @@ still lead when both retrievers agree on them, but no longer push practices out 
 results on a shared word (dev suite on the digest: recall@5 0.89 -> 0.92, MRR 0.87 -> 0.90)."""
 RRF_K = 5
 """Rank-fusion constant; small because the corpus is small and top ranks matter most (dev suite)."""
-ID_PATTERN = re.compile(r"\b([A-Za-z]{2,12}\d{1,2})(?:[\s_-]*bp[\s_-]*(\d{1,2}))?\b", re.I)
 
 
 @dataclass(frozen=True)
@@ -72,19 +72,6 @@ def normalise_risk(value: str | None) -> str | None:
     if not isinstance(value, str) or value.lower() not in ("high", "medium", "low"):
         raise InputError(f"unknown risk '{value}' (high, medium or low)")
     return value.capitalize()
-
-
-def find_ids(query: str, known: set[str]) -> list[str]:
-    """Return practice / question ids named in ``query`` that exist in the index, in order."""
-    found: list[str] = []
-    for match in ID_PATTERN.finditer(query):
-        base = match.group(1).upper()
-        ident = f"{base}-BP{int(match.group(2)):02d}" if match.group(2) else base
-        if ident not in known and not match.group(2):
-            ident = re.sub(r"(\D+)(\d)$", r"\g<1>0\2", ident)  # gensec2 -> GENSEC02
-        if ident in known and ident not in found:
-            found.append(ident)
-    return found
 
 
 def rrf(rankings: Sequence[np.ndarray], n: int, k: int = RRF_K) -> np.ndarray:
@@ -172,7 +159,7 @@ class HybridSearcher:
 
     def _scores(self, query: str, mode: str, ids: list[str]) -> np.ndarray:
         n = len(self.chunks)
-        rest = ID_PATTERN.sub(" ", query).strip() if ids else query
+        rest = without_ids(query, set(self._by_id)) if ids else query
         if ids and len(re.findall(r"\w+", rest)) == 0:
             scores = np.full(n, -np.inf)  # a pure id lookup returns only the named pages
             for ident in ids:

@@ -85,6 +85,13 @@ class SparseIndex:
             return np.zeros(self._size, dtype="float32")
         return np.asarray(self._retriever.get_scores(known), dtype="float32")
 
+    def known_share(self, query: str) -> float:
+        """Return the share of the query's terms that occur in the indexed texts (0 if none)."""
+        terms = tokenize(query)
+        if not terms:
+            return 0.0
+        return sum(t in self._retriever.vocab_dict for t in terms) / len(terms)
+
     def document_frequency(self, token: str) -> int:
         """Return how many documents contain ``token`` (a stemmed term, see :func:`tokenize`)."""
         position = self._retriever.vocab_dict.get(token)

@@ -31,6 +31,8 @@ from pydantic import (
 from corpus.errors import InputError
 from corpus.models import Chunk, Corpus
 from index.embeddings import Embedder, model_slug
+from index.relevance import PageScore, ScopeDecision, Signals
+from index.router import Router, load_router
 from index.search import HybridSearcher
 from index.sparse import SparseIndex
 
@@ -73,9 +75,12 @@ class LensIndex:
         dense,
         sparse: SparseIndex,
         embedder: Callable[[], Embedder],
+        router: Router | None = None,
     ) -> None:
         """Wrap loaded parts; ``embedder`` is called once, on the first dense query."""
         self.path = path
+        self.router = router
+        """Example-question keys and calibrated routing models (None: the lens has none)."""
         self.manifest = manifest
         self.chunks = chunks
         self._dense = dense
@@ -84,6 +89,7 @@ class LensIndex:
         self._embedder: Embedder | None = None
         self._searcher = HybridSearcher(chunks, self._dense_scores, sparse.scores)
         self._query_cache: dict[str, np.ndarray] = {}
+        self._signal_cache: dict[str, Signals] = {}
         self._cache_lock = threading.Lock()
         self.corpus: Corpus | None = None
         """The corpus the index was built from, when opened through :func:`open_index`."""
@@ -132,6 +138,39 @@ class LensIndex:
                 self._query_cache.pop(next(iter(self._query_cache)))
             self._query_cache[text] = vector
         return vector
+
+    def signals(self, query: str) -> Signals:
+        """Return the routing signals of ``query`` (needs a router; the last few are kept)."""
+        assert self.router is not None
+        with self._cache_lock:
+            cached = self._signal_cache.get(query)
+        if cached is not None:
+            return cached
+        signals = self.router.signals(
+            query,
+            self.encode_query(query),
+            self._dense_scores(query),
+            self._sparse.scores(query),
+            self._sparse.known_share(query),
+        )
+        with self._cache_lock:
+            if len(self._signal_cache) >= 8:
+                self._signal_cache.pop(next(iter(self._signal_cache)))
+            self._signal_cache[query] = signals
+        return signals
+
+    def rank_pages(self, query: str, pillar: str | None = None) -> list[PageScore]:
+        """Return the pages likely to answer ``query`` with calibrated probabilities.
+
+        Empty when the index has no router (a lens without example questions).
+        """
+        if self.router is None:
+            return []
+        return self.router.rank(self.signals(query), pillar)
+
+    def scope(self, query: str) -> ScopeDecision | None:
+        """Decide whether the lens answers ``query``; None when the index has no router."""
+        return self.router.scope(self.signals(query)) if self.router else None
 
     def _dense_scores(self, query: str) -> np.ndarray:
         vector = self.encode_query(query)
@@ -284,6 +323,12 @@ def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> Lens
         raise InputError(
             f"index folder {path / 'bm25'} is damaged ({type(exc).__name__}): {_REBUILD}"
         ) from exc
+    try:
+        router = load_router(path, chunks)
+    except (OSError, ValueError, KeyError, TypeError) as exc:
+        raise InputError(
+            f"routing files in {path} are damaged ({type(exc).__name__}): {_REBUILD}"
+        ) from exc
     if (
         dense.ntotal != len(chunks)
         or dense.d != manifest.get("dim")
@@ -293,4 +338,4 @@ def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> Lens
         raise InputError(
             f"index {path} is inconsistent (vectors, chunks and manifest disagree): {_REBUILD}"
         )
-    return LensIndex(path, manifest, chunks, dense, sparse, embedder)
+    return LensIndex(path, manifest, chunks, dense, sparse, embedder, router)

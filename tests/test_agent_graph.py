@@ -163,3 +163,12 @@ def test_model_failure_keeps_the_thread(hash_index, tmp_path):
         [tool_call("get_best_practice", call_id="c3", practice_id="GENSEC04-BP02"), GOOD]
     )
     assert lens.ask("How do I stop prompt injection?", thread_id="t").citations
+
+
+def test_the_model_is_told_which_pages_the_relevance_model_found(hash_index, tmp_path):
+    lens, model = _lens(hash_index, tmp_path, [GOOD, GOOD])
+    answer = lens.ask("How do I stop prompt injection in user input?")
+    user = model.calls[0][1].content
+    hints = user.split("Lens pages that look most relevant", 1)[1].split("\n", 1)[0]
+    assert answer.routing["pages"] and answer.routing["pages"][0] in hints
+    assert "</untrusted_question>" in user.split("Lens pages that look most relevant", 1)[0]

@@ -71,6 +71,7 @@ SWEEP = [
         "rename_thread.unknown", ["no-such-thread"], lambda lens, v: lens.rename_thread(v, "t")
     ),
     *_wrong("delete_thread.id", [None, 123, ["x"], ""], lambda lens, v: lens.delete_thread(v)),
+    *_wrong("detach_design.id", [None, 123, ["x"], ""], lambda lens, v: lens.detach_design(v)),
     *_wrong("transcript.id", [None, 123, ["x"], ""], lambda lens, v: lens.transcript(v)),
     *_wrong("export_thread.id", [None, 123, ["x"]], lambda lens, v: lens.export_thread(v)),
     *_wrong("feedback_given.id", [None, 123, ["x"]], lambda lens, v: lens.feedback_given(v)),

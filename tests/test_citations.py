@@ -61,3 +61,34 @@ def test_brackets_that_are_not_ids_are_left_alone():
     text = "Use a [placeholder] word and a list [1] here [GENSEC04-BP02]. Validate prompts first."
     result = verify(text, PASSAGES, URLS)
     assert "[placeholder]" in result.text and "[1]" in result.text
+
+
+def test_markdown_links_and_bracketed_words_are_not_citations():
+    text = (
+        "Route every prompt [end-to-end] through a validation layer, such as "
+        "[guardrails](https://example.invalid/g), before the model [GENSEC04-BP02]."
+    )
+    result = verify(text, PASSAGES, URLS)
+    assert result.ok and not result.removed and not result.warnings
+    assert "[end-to-end]" in result.text and "[guardrails](" in result.text
+    assert [c.bp_id for c in result.citations] == ["GENSEC04-BP02"]
+
+
+def test_general_page_ids_cite_only_when_the_corpus_has_them():
+    passages = {
+        "generative-ai/responsible-ai#0": {
+            **PASSAGES["generative-ai/GENSEC04-BP02#2"],
+            "chunk_id": "generative-ai/responsible-ai#0",
+            "bp_id": None,
+            "question_id": None,
+            "title": "Responsible AI",
+            "text": "Fairness means outcomes do not differ unjustly between groups of people.",
+        }
+    }
+    urls = {"responsible-ai": "https://docs.example/responsible-ai.html"}
+    result = verify(
+        "Outcomes should not differ unjustly between groups [responsible-ai].", passages, urls
+    )
+    assert result.ok and result.citations[0].url == urls["responsible-ai"]
+    plain = "Keep it [well-architected]."
+    assert verify(plain, passages, urls).text == plain

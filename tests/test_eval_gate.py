@@ -58,6 +58,10 @@ def test_answers_suite_gate(real_index, tmp_path):
     _gate("answers", Settings(home=tmp_path), real_index)
 
 
+def test_heldout_suite_gate(real_index, tmp_path):
+    _gate("heldout", Settings(home=tmp_path), real_index)
+
+
 def test_diagrams_suite_gate(real_index, tmp_path):
     if not (GENAI_MARKDOWN.parents[3] / "diagrams").is_dir():
         pytest.skip("../shared/diagrams is not present")

@@ -8,6 +8,7 @@ import subprocess
 import sys
 
 import pytest
+import yaml
 
 from corpus.errors import InputError
 from evals.suites import AnswerCase, load_suite, pillar_of, resolve_suite_path
@@ -15,6 +16,7 @@ from tests.evals_fakes import write_suite
 from tests.helpers import LENS, REPO, SHARED
 
 DIAGRAMS = SHARED / "diagrams"
+DIGEST_FRONT = REPO / "corpus" / "data" / "generative-ai" / "lens.yaml"
 
 
 def _lens_ids() -> set[str]:
@@ -47,7 +49,13 @@ def test_answer_suite_has_lens_questions_and_declines():
     declines = [c for c in cases if c.should_decline]
     assert len(declines) >= 3 and all(not c.expected_citations for c in declines)
     cited = {bp for c in cases for bp in c.expected_citations}
-    assert cited <= _lens_ids()
+    pages = {p["id"] for p in yaml.safe_load(DIGEST_FRONT.read_text())["pages"]}
+    assert cited <= _lens_ids() | {q[:-5] for q in _lens_ids()} | pages
+    tags = {t for c in cases for t in c.tags}
+    assert tags >= {"plain", "multi", "scenario", "lookup", "followup", "near-miss", "design"}
+    assert len([c for c in cases if "near-miss" in c.tags]) >= 15
+    assert all(c.diagram is None or c.diagram.is_file() for c in cases)
+    assert all(set(c.leads) <= set(c.expected_citations) for c in cases)
 
 
 def test_diagram_suite_has_one_case_per_shared_file_and_per_fixture():
@@ -116,7 +124,7 @@ def test_diagram_base_dir_override_and_missing_files(tmp_path):
 
 def test_builtin_names_resolve_and_unknown_names_list_them():
     assert resolve_suite_path("retrieval").name == "retrieval.yaml"
-    with pytest.raises(InputError, match="built-in suites: answers, diagrams, retrieval"):
+    with pytest.raises(InputError, match="built-in suites: answers, diagrams, heldout, retrieval"):
         resolve_suite_path("nope")
 
 

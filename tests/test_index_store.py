@@ -10,6 +10,7 @@ import pytest
 
 from corpus.chunking import chunk_documents
 from corpus.errors import InputError
+from corpus.examples import load_examples
 from corpus.locks import file_lock
 from corpus.models import Document, Section
 from corpus.sources import load_source
@@ -37,14 +38,18 @@ def _build(chunks, home, embedder, model="hash-test", **kw):
 def test_build_then_reuse_writes_a_complete_manifest(tmp_path):
     chunks, emb = _chunks(tmp_path), HashEmbedder()
     first = _build(chunks, tmp_path, emb)
-    assert not first.reused and first.embedded == len(chunks) == emb.calls
+    questions = {e.text for e in load_examples("generative-ai").examples}
+    assert not first.reused and first.embedded == len(chunks)
+    assert emb.calls == len(chunks) + len(questions)  # chunks and example questions, once
     manifest = read_manifest(first.path)
+    assert manifest["router"]["keys"] > 0 and set(manifest["router"]["report"]) >= {"dev", "test"}
     assert manifest["chunk_count"] == len(chunks)
     assert manifest["model"] == "hash-test" and manifest["dim"] == 64
     assert manifest["source"] == "builtin" and manifest["edition"] == "2025-11"
     assert {"faiss-cpu", "bm25s"} <= set(manifest["versions"]) and manifest["created_at"]
     second = _build(chunks, tmp_path, emb)
-    assert second.reused and second.path == first.path and emb.calls == len(chunks)
+    assert second.reused and second.path == first.path
+    assert emb.calls == len(chunks) + len(questions)
     assert not [p for p in index_root(tmp_path).iterdir() if p.name.startswith((".tmp", ".old"))]
 
 

@@ -3,9 +3,10 @@ import pytest
 
 from corpus.chunking import chunk_documents
 from corpus.errors import InputError
+from corpus.ids import find_ids
 from corpus.sources import load_source
 from index.build import ensure_index
-from index.search import find_ids, normalise_pillar, rrf
+from index.search import normalise_pillar, rrf
 from index.store import load_index
 from tests.helpers import HashEmbedder
 
@@ -34,6 +35,17 @@ def test_id_forms_are_recognised():
     assert find_ids("what does gensec02 ask?", known) == ["GENSEC02"]
     assert find_ids("gencost03 bp04 and gensec2", known) == ["GENCOST03-BP04", "GENSEC02"]
     assert find_ids("no ids here sec99", known) == []
+
+
+def test_loose_id_forms_name_real_ids_only():
+    known = {"GENOPS03-BP01", "GENOPS03", "GENPERF04-BP02", "GENREL05-BP03", "GENCOST03-BP02"}
+    assert find_ids("genops 3 bp 1 in a nutshell please", known) == ["GENOPS03-BP01"]
+    assert find_ids("perf04-bp02, how risky is it to skip?", known) == ["GENPERF04-BP02"]
+    assert find_ids("GENREL5 bp3", known) == ["GENREL05-BP03"]
+    assert find_ids("tell me about cost practice 3.2", known) == ["GENCOST03-BP02"]
+    assert find_ids("operational excellence question 3", known) == ["GENOPS03"]
+    for text in ("reduce cost 3 times", "we run ec2 and s3", "ops 3 is down", "perf 99"):
+        assert find_ids(text, known) == [], text
 
 
 def test_exact_id_lookup_returns_only_that_page(index):

@@ -27,7 +27,7 @@ from tests.fake_wellarchitected import (
     build_genai_lens,
     serve,
 )
-from tests.helpers import SHARED
+from tests.helpers import LENS_DOCS, SHARED
 
 SAM = SHARED / "diagrams" / "aws-samples_serverless-pdf-chat__backend_template.yaml"
 
@@ -306,11 +306,9 @@ def _choice(choice_id: str, title: str, *urls: str, question: str = "q1") -> Cho
 
 
 def test_urls_are_compared_without_scheme_case_www_fragment_or_suffix():
-    page = (
-        "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/gensec01-bp01.html"
-    )
+    page = LENS_DOCS + "gensec01-bp01.html"
     for variant in (
-        "HTTP://www.docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/gensec01-bp01",
+        "HTTP://www." + page.removeprefix("https://").removesuffix(".html"),
         page + "#steps",
         page.replace(".html", "/") + "?x=1",
         page.replace(".html", ".md"),

@@ -28,8 +28,10 @@ EXAMPLES = (
 CURSOR = " ▌"
 
 
-def _detach() -> None:
+def _detach(lens: Any, thread_id: str | None) -> None:
     st.session_state[state.ATTACHED] = False
+    if thread_id:
+        lens.detach_design(thread_id)
 
 
 def _ask_example(question: str) -> None:
@@ -266,7 +268,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
             escape_markdown(f"Questions are asked about the reviewed design: {review.filename}"),
             icon=":material/schema:",
         )
-        detach.button("Detach design", on_click=_detach)
+        detach.button("Detach design", on_click=_detach, args=(lens, thread_id))
     if not turns and not question:
         empty_state()
     if not question:
