@@ -232,6 +232,22 @@ def _peak_mb(usage: resource.struct_rusage) -> float:
     return round(usage.ru_maxrss * scale / 2**20, 1)
 
 
+def _own_peak_mb() -> float | None:
+    """Return this process's peak resident memory since it started its program (Linux).
+
+    ``ru_maxrss`` of a child also counts the parent's pages it was forked with, so a child of a
+    large process looks large; ``VmHWM`` is the peak of the program's own address space.
+    """
+    try:
+        status = Path("/proc/self/status").read_text(encoding="ascii", errors="ignore")
+    except OSError:
+        return None
+    for line in status.splitlines():
+        if line.startswith("VmHWM:"):
+            return round(int(line.split()[1]) / 1024, 1)
+    return None
+
+
 def measure(case: Case, folder: Path, timeout: float = DEFAULT_TIMEOUT_S) -> dict:
     """Write ``case``'s file into ``folder`` and parse it in a child; return its figures.
 
@@ -265,7 +281,7 @@ def measure(case: Case, folder: Path, timeout: float = DEFAULT_TIMEOUT_S) -> dic
     proc.returncode = os.waitstatus_to_exitcode(status)
     timer.cancel()
     wall = time.perf_counter() - start
-    row["peak_mb"] = _peak_mb(usage)
+    row["peak_mb"] = _peak_mb(usage)  # replaced by the child's own figure when it reports one
     if killed.is_set():
         return {
             **row,
@@ -336,13 +352,16 @@ def _child(path: str) -> int:
     start = time.perf_counter()
     try:
         arch = parse_file(path)
+        figures = {
+            "outcome": "parsed",
+            "components": len(arch.components),
+            "edges": len(arch.edges),
+        }
     except InputError as exc:
-        seconds = round(time.perf_counter() - start, 3)
-        print(json.dumps({"seconds": seconds, "outcome": "refused", "detail": str(exc)}))
-        return 0
+        figures = {"outcome": "refused", "detail": str(exc)}
     seconds = round(time.perf_counter() - start, 3)
-    figures = {"components": len(arch.components), "edges": len(arch.edges)}
-    print(json.dumps({"seconds": seconds, "outcome": "parsed", **figures}))
+    peak = _own_peak_mb()
+    print(json.dumps({"seconds": seconds, **figures, **({"peak_mb": peak} if peak else {})}))
     return 0
 
 
