@@ -22,6 +22,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from agent.config import Settings
+from evals.bench_hostile import render_rows, run_hostile
 from evals.metrics import percentile
 from evals.runner import Target, open_target, run_suite
 from evals.suites import REPO_ROOT, load_suite
@@ -139,6 +140,7 @@ def run_bench(
         }
         figures["ask"] = _ask_figures(answers, local, target, progress, log)
         figures["diagrams"] = _diagram_figures(target, log)
+    figures["hostile"] = run_hostile(log=log)
     figures["peak_memory_mb"] = {
         "bench_process": _peak_mb(resource.RUSAGE_SELF),
         "largest_child": _peak_mb(resource.RUSAGE_CHILDREN),
@@ -279,6 +281,11 @@ def render_text(figures: dict) -> str:
             lines.append(f"  {name:62} ERROR {r['error']}")
         else:
             lines.append(f"  {name:62} {r['parse_ms']:8.1f} {r['review_ms']:8.1f}")
+    lines += [
+        "",
+        "hostile inputs (each parsed in a child process):",
+        *render_rows(figures["hostile"]),
+    ]
     return "\n".join(lines)
 
 

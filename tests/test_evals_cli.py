@@ -164,6 +164,8 @@ def test_bench_reports_every_figure_against_its_target(monkeypatch):
         "_diagram_figures",
         lambda *a: {"files": [{"file": "x.drawio", "parse_ms": 3.0, "review_ms": 4.0}]},
     )
+    hostile = {"case": "huge.mmd", "bytes": 10, "seconds": 3.5, "peak_mb": 20.0}
+    monkeypatch.setattr(bench, "run_hostile", lambda log: [{**hostile, "outcome": "refused"}])
     figures = bench.run_bench(
         Settings(),
         progress=False,
@@ -181,3 +183,17 @@ def test_bench_reports_every_figure_against_its_target(monkeypatch):
     assert "index build, cold (new process)" in text and "OVER" in text  # 25 s > 20 s target
     assert "extractive ask p50 (warm)" in text and "x.drawio" in text
     assert "peak memory" in text
+    assert "huge.mmd" in text.split("hostile inputs")[1] and "OVER >= 1 s" in text
+
+
+def test_a_hostile_case_is_measured_in_a_child_process_with_its_peak_memory():
+    from evals.bench_hostile import Case, run_hostile, verdict
+
+    slow = Case(
+        "ampersands", "amp.mmd", lambda: b"graph LR\n" + b"&".join([b"A"] * 400) + b"-->B\n"
+    )
+    broken = Case("not a diagram", "x.txt", lambda: b"just notes")
+    rows = run_hostile(timeout=60, cases=(slow, broken))
+    assert [r["outcome"] for r in rows] == ["parsed", "refused"]
+    assert rows[0]["components"] == 2 and rows[0]["peak_mb"] > 5
+    assert "cannot tell" in rows[1]["detail"] and verdict(rows[1]) == ""

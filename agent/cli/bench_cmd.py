@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 
 from agent.cli import add_common
@@ -16,6 +17,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     add_common(parser)
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    parser.add_argument(
+        "--hostile",
+        action="store_true",
+        help="only the hostile-input rows: worst-case files parsed in child processes",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -28,6 +34,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     def log(step: str) -> None:
         print(f"bench: {step}", file=sys.stderr, flush=True)
 
+    if args.hostile:
+        from evals.bench_hostile import render_rows, run_hostile
+
+        rows = run_hostile(log=log)
+        print(json.dumps(rows) if args.json else "\n".join(render_rows(rows)))
+        return 0
     figures = run_bench(settings, progress=interactive, log=log)
     print(to_json(figures) if args.json else render_text(figures))
     return 0

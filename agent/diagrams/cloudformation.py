@@ -14,6 +14,7 @@ import yaml
 
 from agent.diagrams import catalog, iac_facts
 from agent.diagrams.cfn_facts import read_facts
+from agent.diagrams.limits import Budget
 from agent.diagrams.model import Architecture, Component, Edge
 from corpus.errors import InputError
 
@@ -50,7 +51,7 @@ _SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
 _EVENT_SOURCE_KEYS = ("Bucket", "Queue", "Topic", "Stream", "RestApiId", "ApiId", "Table")
 
 
-class _Loader(yaml.SafeLoader):
+class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ten times faster
     """SafeLoader that turns CloudFormation short-form tags into their long-form dicts."""
 
 
@@ -75,12 +76,18 @@ for _name in _INTRINSICS:
     _Loader.add_constructor(f"!{_name}", _intrinsic(_name))
 
 
-def load_template(text: str) -> dict:
+_RESOURCE_TYPE = re.compile(r"\b(?:AWS|Alexa|Custom)::\w+::\w+")
+"""A resource type string (``AWS::Lambda::Function``): a cheap upper bound of the resources."""
+
+
+def load_template(text: str, budget: Budget) -> dict:
     """Load a template from YAML or JSON text.
 
     Raises:
-        InputError: the text is not valid YAML/JSON, uses unknown tags, or has no Resources map.
+        InputError: the text is not valid YAML/JSON, uses unknown tags, has no Resources map,
+            or declares more resources than ``budget`` allows (checked before parsing too).
     """
+    budget.check_resources(len(_RESOURCE_TYPE.findall(text)), "template")
     try:
         if text.lstrip().startswith("{"):
             doc = json.loads(text)
@@ -247,13 +254,15 @@ class _Template:
         iac_facts.add_implicit_services(self.comps, self.edges, texts)
 
 
-def parse_cloudformation(text: str, filename: str) -> Architecture:
+def parse_cloudformation(text: str, filename: str, budget: Budget) -> Architecture:
     """Parse a CloudFormation or SAM template (YAML or JSON) into an :class:`Architecture`.
 
     Raises:
-        InputError: malformed YAML/JSON, unknown tags, or no Resources section.
+        InputError: malformed YAML/JSON, unknown tags, no Resources section, or more
+            resources than ``budget`` allows.
     """
-    doc = load_template(text)
+    doc = load_template(text, budget)
+    budget.check_resources(len(doc["Resources"]), "template")
     arch = Architecture(file=filename, format="cloudformation")
     _Template(doc, arch).build()
     return arch

@@ -134,12 +134,14 @@ def _nearby_text(icon: Cell, grid: Grid[Cell], used: set[str]) -> Cell | None:
     return best
 
 
-def _legend_boxes(vertices: list[Cell], icons: dict[str, _Icon], bounds) -> set[str]:
+def _legend_boxes(
+    vertices: list[Cell], icons: dict[str, _Icon], bounds, budget: Budget
+) -> set[str]:
     """Return the ids of boxes titled as legends, and drop the icon samples drawn inside them."""
     legends = [c for c in vertices if c.id not in icons and is_legend_title(c.label)]
     if not legends:
         return set()
-    grid: Grid[Cell] = Grid(bounds)
+    grid: Grid[Cell] = Grid(bounds, budget)
     for box in legends:
         grid.add_box(box, box)
     for cell in vertices:
@@ -148,9 +150,9 @@ def _legend_boxes(vertices: list[Cell], icons: dict[str, _Icon], bounds) -> set[
     return {box.id for box in legends}
 
 
-def _zones(candidates: list[Cell], icons: list[Cell], bounds) -> set[str]:
+def _zones(candidates: list[Cell], icons: list[Cell], bounds, budget: Budget) -> set[str]:
     """Return the ids of plain boxes drawn around two or more icons: unmarked boundaries."""
-    grid: Grid[Cell] = Grid(bounds)
+    grid: Grid[Cell] = Grid(bounds, budget)
     for box in candidates:
         grid.add_box(box, box)
     held: dict[str, int] = {}
@@ -162,7 +164,9 @@ def _zones(candidates: list[Cell], icons: list[Cell], bounds) -> set[str]:
     return {box_id for box_id, count in held.items() if count >= 2}
 
 
-def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -> None:
+def _page_graph(
+    name: str, cells: list[Cell], prefix: str, arch: Architecture, budget: Budget
+) -> None:
     by_id = {c.id: c for c in cells}
     edge_ids = {c.id for c in cells if c.edge}
     ends = {ref for c in cells if c.edge for ref in (c.source, c.target) if ref}
@@ -170,7 +174,7 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
     vertices = [c for c in cells if c.vertex and c.parent not in edge_ids]
     bounds = extent(vertices)
     icons = {c.id: icon for c in vertices if (icon := _icon(c)) is not None}
-    legends = _legend_boxes(vertices, icons, bounds)
+    legends = _legend_boxes(vertices, icons, bounds, budget)
     plain = [c for c in vertices if c.id not in icons]
     held = ends | has_children | legends  # a connected or containing cell is no badge
     badges = {c.id for c in plain if c.id not in held and is_badge(c)}
@@ -179,6 +183,7 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         [c for c in plain if c.id not in marks and not c.is_text],
         [c for c in vertices if c.id in icons],
         bounds,
+        budget,
     )
     texts = [
         c
@@ -188,10 +193,10 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
         and c.id not in zones
         and (c.is_text or (not c.shape and c.id not in has_children))
     ]
-    grid: Grid[Cell] = Grid(bounds)
+    grid: Grid[Cell] = Grid(bounds, budget)
     for text in texts:
         grid.add_box(text, text)
-    notes = PageNotes(name, prefix, by_id)
+    notes = PageNotes(name, prefix, by_id, budget)
     groups: dict[str, Group] = {}
     group_cells: list[Cell] = []
     comps: dict[str, Component] = {}
@@ -257,43 +262,62 @@ def _page_graph(name: str, cells: list[Cell], prefix: str, arch: Architecture) -
                 add(cell, cell.label, slug, kind, source)
             else:
                 notes.boxes.append(cell)
-    _assign_groups(by_id, comps, groups, group_cells)
-    drawn = page_arrows(cells, by_id, comps, alias, prefix, name)
+    _assign_groups(by_id, comps, groups, Grid(bounds, budget), group_cells)
+    drawn = page_arrows(cells, by_id, comps, alias, prefix, name, budget)
     arch.groups.extend(groups.values())
     arch.components.extend(comps.values())
     arch.edges.extend(edge for _, edge in drawn)
     arch.annotations.extend(notes.resolve(comps, groups, drawn, bounds))
 
 
-def _assign_groups(by_id, comps, groups, group_cells) -> None:
-    boxes = sorted(group_cells, key=lambda c: c.w * c.h)
+def _assign_groups(
+    by_id: dict[str, Cell],
+    comps: dict[str, Component],
+    groups: dict[str, Group],
+    grid: Grid[Cell],
+    group_cells: list[Cell],
+) -> None:
+    """Put every component and group in its innermost group.
+
+    The draw.io parent chain decides first (the nearest ancestor that is a group); a cell with
+    no group among its ancestors goes in the smallest larger group box holding its centre,
+    found through ``grid``. Chains are walked once each (memoised, cycles cut), so a page of
+    boxes nested thousands deep stays linear.
+    """
+    for cell in group_cells:
+        grid.add_box(cell, cell)
+    above: dict[str, str | None] = {}  # cell id -> the first group at or above it
+
+    def group_at_or_above(cell_id: str | None) -> str | None:
+        chain: list[str] = []
+        seen: set[str] = set()
+        while cell_id in by_id and cell_id not in groups and cell_id not in above:
+            if cell_id in seen:  # a parent cycle in a hostile file: no group up there
+                break
+            seen.add(cell_id)
+            chain.append(cell_id)
+            cell_id = by_id[cell_id].parent
+        found = cell_id if cell_id in groups else above.get(cell_id or "")
+        above.update(dict.fromkeys(chain, found))
+        return found
+
+    def enclosing(cell: Cell) -> str | None:
+        center, area = cell.center, cell.w * cell.h
+        holders = [
+            b
+            for b in grid.at(center)
+            if b.id != cell.id and b.w * b.h > area and b.contains(center)
+        ]
+        return min(holders, key=lambda b: b.w * b.h).id if holders else None
+
     for raw_id, comp in comps.items():
         cell = by_id[raw_id]
-        parent = by_id.get(cell.parent or "")
-        while parent is not None and parent.id not in groups:
-            parent = by_id.get(parent.parent or "")
-        if parent is None:
-            center = cell.center
-            parent = next(
-                (
-                    b
-                    for b in boxes
-                    if b.id != raw_id and b.contains(center) and b.w * b.h > cell.w * cell.h
-                ),
-                None,
-            )
-        comp.group = groups[parent.id].id if parent is not None else None
+        parent = group_at_or_above(cell.parent) or enclosing(cell)
+        comp.group = groups[parent].id if parent else None
     for gid, group in groups.items():
         cell = by_id[gid]
-        outer = next(
-            (
-                b
-                for b in boxes
-                if b.id != gid and b.w * b.h > cell.w * cell.h and b.contains(cell.center)
-            ),
-            None,
-        )
-        group.parent = groups[outer.id].id if outer is not None else None
+        outer = group_at_or_above(cell.parent) or enclosing(cell)
+        group.parent = groups[outer].id if outer and outer != gid else None
 
 
 def graph_from_pages(pages: list[Page], *, file: str, fmt: str, budget: Budget) -> Architecture:
@@ -303,5 +327,5 @@ def graph_from_pages(pages: list[Page], *, file: str, fmt: str, budget: Budget) 
         cells = read_cells(model)
         budget.add_cells(len(cells))
         absolutize(cells)
-        _page_graph(name, cells, f"{number}:" if len(pages) > 1 else "", arch)
+        _page_graph(name, cells, f"{number}:" if len(pages) > 1 else "", arch, budget)
     return arch

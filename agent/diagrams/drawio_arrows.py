@@ -10,6 +10,7 @@ import math
 
 from agent.diagrams.drawio_cells import Cell
 from agent.diagrams.drawio_space import Grid, drawn_box, extent, point_box
+from agent.diagrams.limits import Budget
 from agent.diagrams.model import Component, Edge
 from agent.diagrams.notes import step_of
 
@@ -60,6 +61,7 @@ def page_arrows(
     alias: dict[str, str],
     prefix: str,
     page: str,
+    budget: Budget,
 ) -> list[tuple[Cell, Edge]]:
     """Return each arrow between two components, with the cell it was drawn as.
 
@@ -70,13 +72,14 @@ def page_arrows(
         alias: text cell id -> the icon it names (an arrow to the name reaches the icon).
         prefix: page prefix of component ids.
         page: page name.
+        budget: the file's work budget (the lookups are charged to it).
     """
     labels: dict[str, list[str]] = {}
     for cell in cells:
         if cell.vertex and cell.parent in by_id and by_id[cell.parent].edge and cell.label:
             labels.setdefault(cell.parent, []).append(cell.label)
     boxes = sorted((by_id[k] for k in comps), key=lambda c: c.w * c.h)
-    near: Grid[Cell] = Grid(extent(boxes))
+    near: Grid[Cell] = Grid(extent(boxes), budget)
     for box in boxes:
         near.add_box(box, drawn_box(box))
     drawn: list[tuple[Cell, Edge]] = []
@@ -87,8 +90,10 @@ def page_arrows(
         for ref, point in ((cell.source, "sourcePoint"), (cell.target, "targetPoint")):
             ref = alias.get(ref or "", ref)
             if ref not in comps and ref in by_id and by_id[ref].vertex:
+                budget.spend(len(boxes))
                 ref = _inside(by_id[ref], boxes, comps)
             if ref not in comps and point in cell.points:
+                budget.spend(len(boxes))
                 ref = _loose_end(_offset(cell, by_id, cell.points[point]), near, boxes)
             ends.append(ref if ref in comps else None)
         if ends[0] and ends[1] and ends[0] != ends[1]:

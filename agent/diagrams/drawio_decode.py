@@ -6,6 +6,7 @@ inflate through :class:`~agent.diagrams.limits.Budget`, so hostile files fail fa
 
 from __future__ import annotations
 
+import io
 import struct
 import urllib.parse
 from xml.etree.ElementTree import Element, ParseError
@@ -24,10 +25,18 @@ Page = tuple[str, Element]
 """A page name and its ``<mxGraphModel>`` element."""
 
 
-def parse_xml(text: str | bytes, what: str = "diagram") -> Element:
-    """Parse untrusted XML safely, turning every failure into one :class:`InputError`."""
+def parse_xml(text: str | bytes, budget: Budget, what: str = "diagram") -> Element:
+    """Parse untrusted XML safely, turning every failure into one :class:`InputError`.
+
+    Elements are counted against ``budget`` as they are read, so a small file that expands
+    into millions of elements is refused before its tree fills memory.
+    """
+    source = io.StringIO(text) if isinstance(text, str) else io.BytesIO(text)
     try:
-        return SafeET.fromstring(text, forbid_dtd=True)
+        events = SafeET.iterparse(source, events=("start",), forbid_dtd=True)
+        for _ in events:
+            budget.add_element()
+        return events.root
     except DefusedXmlException as exc:
         raise InputError(f"{what} XML uses forbidden constructs ({type(exc).__name__})") from None
     except ParseError as exc:
@@ -40,16 +49,28 @@ def _local(tag: object) -> str:
     return tag.rsplit("}", 1)[-1] if isinstance(tag, str) else ""
 
 
-def _maybe_unquote(text: str) -> str:
+def _unquote(text: str, budget: Budget) -> str:
+    """URL-decode draw.io XML, refusing first the text that would decode to too many elements.
+
+    Every element needs at least one ``<`` (literal or ``%3C``) and at most two, so half of
+    them bounds the element count from below: counting is cheap, while decoding a
+    percent-encoded bomb and building its tree would take seconds and gigabytes.
+    """
+    tags = text.count("<") + text.count("%3C") + text.count("%3c")
+    budget.check_elements(tags // 2)
+    return urllib.parse.unquote(text)
+
+
+def _maybe_unquote(text: str, budget: Budget) -> str:
     stripped = text.lstrip()
-    return urllib.parse.unquote(stripped) if stripped.startswith("%3C") else stripped
+    return _unquote(stripped, budget) if stripped.startswith("%3C") else stripped
 
 
 def decode_compressed_page(text: str, budget: Budget) -> str:
     """Decode a compressed ``<diagram>`` body: base64, then raw deflate, then URL-encoding."""
     inflated = budget.inflate(b64decode(text, "compressed diagram page"))
     try:
-        return urllib.parse.unquote(inflated.decode("utf-8"))
+        return _unquote(inflated.decode("utf-8"), budget)
     except UnicodeDecodeError:
         raise InputError("compressed diagram page does not inflate to text") from None
 
@@ -75,7 +96,7 @@ def pages_from_root(root: Element, budget: Budget) -> list[Page]:
             if not body:
                 continue
             xml = body if body.startswith("<") else decode_compressed_page(body, budget)
-            model = parse_xml(xml, f"page '{name}'")
+            model = parse_xml(xml, budget, f"page '{name}'")
             if _local(model.tag) != "mxGraphModel":
                 raise InputError(f"page '{name}' does not hold an <mxGraphModel>")
         pages.append((name, model))
@@ -87,8 +108,8 @@ def pages_from_root(root: Element, budget: Budget) -> list[Page]:
 def pages_from_xml_text(text: str | bytes, budget: Budget) -> list[Page]:
     """Parse draw.io XML text (``<mxfile>``, possibly URL-encoded, or ``<mxGraphModel>``)."""
     if isinstance(text, str):
-        text = _maybe_unquote(text)
-    return pages_from_root(parse_xml(text), budget)
+        text = _maybe_unquote(text, budget)
+    return pages_from_root(parse_xml(text, budget), budget)
 
 
 def png_text_chunks(data: bytes, budget: Budget) -> dict[str, str]:

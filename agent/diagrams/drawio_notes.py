@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 
 from agent.diagrams.drawio_cells import Cell
 from agent.diagrams.drawio_space import Grid, arrow_segments, box_distance, innermost
+from agent.diagrams.limits import Budget
 from agent.diagrams.model import Annotation, Component, Edge, Group
 from agent.diagrams.notes import is_legend_title, step_of
 
@@ -41,6 +42,8 @@ class PageNotes:
     page: str
     prefix: str
     by_id: dict[str, Cell]
+    budget: Budget
+    """The file's work budget: the page's lookups are charged to it."""
     badges: list[Cell] = field(default_factory=list)
     """Cells whose label is only a step number."""
     texts: list[Cell] = field(default_factory=list)
@@ -56,7 +59,7 @@ class PageNotes:
         grid_bounds: tuple[float, float, float, float],
     ) -> list[Annotation]:
         """Classify the candidates: return the annotations, labelling arrows and groups."""
-        holders: Grid[Cell] = Grid(grid_bounds)
+        holders: Grid[Cell] = Grid(grid_bounds, self.budget)
         for raw_id in [*groups, *(b.id for b in self.boxes)]:
             holders.add_box(self.by_id[raw_id], self.by_id[raw_id])
         notes: dict[str, Annotation] = {}
@@ -163,7 +166,7 @@ class PageNotes:
         bounds: tuple[float, float, float, float],
     ) -> None:
         """Attach badges and free texts lying on an arrow to that arrow."""
-        segments: Grid[tuple[Edge, tuple]] = Grid(bounds)
+        segments: Grid[tuple[Edge, tuple]] = Grid(bounds, self.budget)
         for cell, edge in edges:
             for segment in arrow_segments(cell, self.by_id):
                 segments.add_segment((edge, segment), segment)

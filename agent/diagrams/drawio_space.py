@@ -2,7 +2,9 @@
 
 Pages can hold tens of thousands of cells, so "which boxes hold this point" and "which arrow
 passes next to this badge" are answered from buckets around the point, never by comparing
-every cell with every other.
+every cell with every other. Every filing and every item looked at is charged to the file's
+:class:`~agent.diagrams.limits.Budget` first, so boxes stacked thousands deep (where buckets
+fill up) end in a clear refusal, not in minutes of work.
 """
 
 from __future__ import annotations
@@ -13,6 +15,7 @@ from collections.abc import Iterable
 from typing import Generic, TypeVar
 
 from agent.diagrams.drawio_cells import Cell
+from agent.diagrams.limits import Budget
 
 T = TypeVar("T")
 Point = tuple[float, float]
@@ -35,8 +38,9 @@ def extent(cells: Iterable[Cell]) -> tuple[float, float, float, float]:
 class Grid(Generic[T]):
     """Items (boxes or segments) filed in the buckets they cover."""
 
-    def __init__(self, bounds: tuple[float, float, float, float]) -> None:
+    def __init__(self, bounds: tuple[float, float, float, float], budget: Budget) -> None:
         x0, y0, x1, y1 = bounds
+        self.budget = budget
         self.x0, self.y0 = x0, y0
         self.size = max(x1 - x0, y1 - y0, 1.0) / BUCKETS_PER_SIDE
         self.buckets: dict[tuple[int, int], list[T]] = defaultdict(list)
@@ -53,6 +57,7 @@ class Grid(Generic[T]):
             self._key(cell.x, cell.y),
             self._key(cell.x + cell.w, cell.y + cell.h),
         )
+        self.budget.spend((bx1 - bx0 + 1) * (by1 - by0 + 1))
         for bx in range(bx0, bx1 + 1):
             for by in range(by0, by1 + 1):
                 self.buckets[(bx, by)].append(item)
@@ -61,6 +66,7 @@ class Grid(Generic[T]):
         """File ``item`` in the buckets along a straight segment."""
         (ax, ay), (bx, by) = segment
         steps = min(4 * BUCKETS_PER_SIDE, int(math.hypot(bx - ax, by - ay) / (self.size / 2)) + 1)
+        self.budget.spend(steps)
         keys = {
             self._key(ax + (bx - ax) * i / steps, ay + (by - ay) * i / steps)
             for i in range(steps + 1)
@@ -70,7 +76,9 @@ class Grid(Generic[T]):
 
     def at(self, point: Point) -> list[T]:
         """Return the items filed in the bucket of ``point``."""
-        return self.buckets.get(self._key(*point), [])
+        found = self.buckets.get(self._key(*point), [])
+        self.budget.spend(len(found) + 1)
+        return found
 
     def around(self, cell: Cell, margin: float = 0.0) -> list[T]:
         """Return the items filed near ``cell``'s box grown by ``margin`` (each item once)."""
@@ -80,7 +88,9 @@ class Grid(Generic[T]):
         found: dict[int, T] = {}
         for bx in range(bx0, bx1 + 1):
             for by in range(by0, by1 + 1):
-                for item in self.buckets.get((bx, by), ()):
+                items = self.buckets.get((bx, by), ())
+                self.budget.spend(len(items) + 1)
+                for item in items:
                     found.setdefault(id(item), item)
         return list(found.values())
 

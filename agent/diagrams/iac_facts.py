@@ -22,7 +22,10 @@ API_ONLY_SERVICES = {
     "aoss": "opensearch",
     "sagemaker": "sagemaker",
 }
-_ACTION = re.compile(r"\b([a-z0-9-]+):([A-Za-z*]+)\b")
+# An IAM action (``bedrock:InvokeModel``). The service prefix is bounded and must start a run
+# of its characters: an unbounded ``[a-z0-9-]+`` retried at every position of a long
+# ``a-a-a-...`` string is quadratic.
+_ACTION = re.compile(r"(?<![\w-])([a-z0-9-]{1,64}):([A-Za-z*]{1,128})\b")
 _CROSS_REGION_MODEL = re.compile(
     r"\b(?:us|eu|apac|jp|au|ca|us-gov|global)\.(?:anthropic|amazon|meta|mistral|cohere|deepseek|"
     r"writer|ai21|twelvelabs)\.",

@@ -26,6 +26,18 @@ class Limits:
     """Most bytes any one inflate may produce (a deflate bomb stops here)."""
     max_total_decompressed: int = 100 * MIB
     """Most bytes all inflates of one file may produce together."""
+    max_elements: int = 400_000
+    """Most XML elements in one file, over all its pages (a cell is a few elements; a page that
+    decodes to millions of tiny elements would take gigabytes as a tree)."""
+    max_edges: int = 50_000
+    """Most connections, counted after expanding Mermaid ``&`` lists (``A & B --> C & D``)."""
+    max_geometry_steps: int = 1_000_000
+    """Most geometry steps (grid filings, containment and distance tests) one file may take.
+    Real pages need a few hundred thousand at most; thousands of boxes nested inside each
+    other need billions, and are refused instead."""
+    max_resources: int = 2_000
+    """Most resources in one CloudFormation or Terraform file (a CloudFormation stack allows
+    500); beyond this a template is refused before it is parsed."""
 
 
 class Budget:
@@ -35,6 +47,49 @@ class Budget:
         self.limits = limits
         self.inflated = 0
         self.cells = 0
+        self.edges = 0
+        self.elements = 0
+        self.steps = 0
+
+    def add_element(self) -> None:
+        """Count one more XML element; raise once the element cap is passed."""
+        self.elements += 1
+        self.check_elements(0)
+
+    def check_elements(self, coming: int) -> None:
+        """Raise when ``coming`` more XML elements would pass the element cap (none counted)."""
+        if self.elements + coming > self.limits.max_elements:
+            raise InputError(
+                f"diagram XML has more than {self.limits.max_elements} elements: "
+                "too large to review"
+            )
+
+    def add_edges(self, count: int) -> None:
+        """Count ``count`` more connections; raise once the connection cap is passed."""
+        self.edges += count
+        if self.edges > self.limits.max_edges:
+            raise InputError(
+                f"diagram expands to more than {self.limits.max_edges} connections "
+                "(long '&' lists multiply): too large to review"
+            )
+
+    def spend(self, steps: int) -> None:
+        """Count ``steps`` geometry steps before they are taken; raise once over the cap."""
+        self.steps += steps
+        if self.steps > self.limits.max_geometry_steps:
+            raise InputError(
+                "diagram is too intricate to review: its boxes nest or overlap so much that "
+                f"placing them takes over {self.limits.max_geometry_steps} steps"
+            )
+
+    def check_resources(self, count: int, what: str) -> None:
+        """Raise when ``what`` declares more than the resource cap (``count`` of them)."""
+        if count > self.limits.max_resources:
+            raise InputError(
+                f"{what} declares {count} resources, more than the "
+                f"{self.limits.max_resources} lenswise reviews at once: split it by stack "
+                "or module and review the parts"
+            )
 
     def add_cells(self, count: int) -> None:
         """Count ``count`` more cells; raise once the cell cap is passed."""

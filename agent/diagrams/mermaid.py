@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 
 from agent.diagrams import catalog
+from agent.diagrams.limits import Budget
 from agent.diagrams.mermaid_nodes import clean, node_component
 from agent.diagrams.mermaid_sequence import SEQUENCE_HEADER, parse_sequence
 from agent.diagrams.model import Annotation, Architecture, Component, Edge, Group
@@ -33,22 +34,25 @@ _OPENERS = (
     ("{", "}"),
     (">", "]"),
 )
+# The label of ``A-- text -->`` is matched by one lazy run, with no ``\s*`` beside it (spaces
+# are stripped afterwards): overlapping quantifiers there backtrack cubically on long runs.
 _EDGE = re.compile(
     r"\s*(?:"
-    r"(?P<lab>[<ox]?(?:--|==|-\.)(?![->.=])\s*(?P<text>[^|]*?)\s*(?:-{2,}|={2,}|\.-)[>ox]?)"
+    r"(?P<lab>[<ox]?(?:--|==|-\.)(?![->.=])(?P<text>[^|]*?)(?:-{2,}|={2,}|\.-)[>ox]?)"
     r"|(?P<op>[<ox]?(?:-{2,}|={2,}|-\.+-|~{3,})[>ox]?)(?:\s*\|(?P<pipe>[^|]*)\|)?"
     r")\s*"
 )
 _SHAPE_DATA = re.compile(r"@\{([^}]*)\}")
 _CLASS = re.compile(r":::[\w-]+")
+_AMPERSAND = re.compile(r"\s*&\s*")
 _MAX_STATEMENTS = 20_000
 
 
 class _Flowchart:
     """Accumulates nodes, edges and subgraphs of one flowchart."""
 
-    def __init__(self, prefix: str, page: str) -> None:
-        self.prefix, self.page = prefix, page
+    def __init__(self, prefix: str, page: str, budget: Budget) -> None:
+        self.prefix, self.page, self.budget = prefix, page, budget
         self.labels: dict[str, str] = {}
         self.node_group: dict[str, str | None] = {}
         self.groups: dict[str, Group] = {}
@@ -94,9 +98,9 @@ class _Flowchart:
                 break
             sets[-1].append(node_id)
             pos = new_pos
-            amp = re.match(r"\s*&\s*", line[pos:])
+            amp = _AMPERSAND.match(line, pos)
             if amp:
-                pos += amp.end()
+                pos = amp.end()
                 continue
             edge = _EDGE.match(line, pos)
             if not edge or edge.end() == pos:
@@ -105,6 +109,7 @@ class _Flowchart:
             sets.append([])
             pos = edge.end()
         for (left, right), label in zip(zip(sets, sets[1:]), labels, strict=False):
+            self.budget.add_edges(len(left) * len(right))  # before the product is built
             self.edges.extend((a, b, label) for a in left for b in right)
 
     def subgraph(self, rest: str) -> None:
@@ -213,12 +218,12 @@ def _reviewed(body: str) -> bool:
     return bool(_HEADER.match(body) or SEQUENCE_HEADER.match(body))
 
 
-def parse_mermaid(text: str, filename: str) -> Architecture:
+def parse_mermaid(text: str, filename: str, budget: Budget) -> Architecture:
     """Parse every Mermaid flowchart and sequence diagram in ``text`` (``.mmd`` or markdown).
 
     Raises:
-        InputError: no flowchart or sequence diagram found, too many statements, or a node
-            is malformed.
+        InputError: no flowchart or sequence diagram found, too many statements or
+            connections (``budget``), or a node is malformed.
     """
     blocks = _blocks(text)
     charts = [(name, body) for name, body in blocks if _reviewed(body)]
@@ -244,7 +249,7 @@ def parse_mermaid(text: str, filename: str) -> Architecture:
         if SEQUENCE_HEADER.match(chart):
             parse_sequence(lines, prefix, page, arch)
             continue
-        flow = _Flowchart(prefix, page)
+        flow = _Flowchart(prefix, page, budget)
         for line in lines:
             if _SKIP.match(line):
                 continue

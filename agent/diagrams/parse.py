@@ -23,11 +23,15 @@ IMAGE_SIGNATURES = {
 }
 _XML_START = re.compile(r"^\s*(<\?xml[^>]*\?>\s*)?(<!--.*?-->\s*)*<", re.DOTALL)
 _MERMAID_START = re.compile(r"^\s*(%%.*\n\s*)*(graph|flowchart|sequenceDiagram)\b", re.IGNORECASE)
-_MERMAID_FENCE = re.compile(r"^\s*(```|~~~)\s*mermaid\b", re.IGNORECASE | re.MULTILINE)
+# Line-anchored sniffing uses ``[ \t]*``, never ``\s*``: under MULTILINE, ``^\s*`` at every line
+# start runs over all the blank lines below it, quadratic in a file of blank lines.
+_MERMAID_FENCE = re.compile(r"^[ \t]*(```|~~~)[ \t]*mermaid\b", re.IGNORECASE | re.MULTILINE)
 _TF_HINT = re.compile(
-    r'^\s*(resource|module|provider|data|variable|terraform)\s+("|\{)', re.MULTILINE
+    r'^[ \t]*(resource|module|provider|data|variable|terraform)[ \t]+("|\{)', re.MULTILINE
 )
-_CFN_HINT = re.compile(r"AWSTemplateFormatVersion|^Resources\s*:|\"Resources\"\s*:", re.MULTILINE)
+_CFN_HINT = re.compile(
+    r"AWSTemplateFormatVersion|^Resources[ \t]*:|\"Resources\"[ \t]*:", re.MULTILINE
+)
 WHAT_TO_UPLOAD = (
     "upload the .drawio / .drawio.png / .drawio.svg file, a Mermaid flowchart (.mmd or .md), "
     "or a CloudFormation/SAM or Terraform template"
@@ -62,7 +66,7 @@ def _parse_image(data, kind, filename, vision_model, budget) -> Architecture:
 
 
 def _parse_xml(text: str, filename: str, budget: Budget) -> Architecture:
-    root = parse_xml(text, filename)
+    root = parse_xml(text, budget, filename)
     tag = root.tag.rsplit("}", 1)[-1]
     if tag == "svg":
         from agent.diagrams.drawio_decode import pages_from_svg
@@ -143,14 +147,14 @@ def _parse(data: bytes, name: str, vision_model, limits: Limits) -> Architecture
     if detected == "mermaid":
         from agent.diagrams.mermaid import parse_mermaid
 
-        return parse_mermaid(text, name)
+        return parse_mermaid(text, name, budget)
     if detected == "terraform":
         from agent.diagrams.terraform import parse_terraform
 
-        return parse_terraform(text, name, json_syntax=suffix == ".json")
+        return parse_terraform(text, name, budget, json_syntax=suffix == ".json")
     from agent.diagrams.cloudformation import parse_cloudformation
 
-    return parse_cloudformation(text, name)
+    return parse_cloudformation(text, name, budget)
 
 
 def parse_file(

@@ -13,6 +13,7 @@ from typing import Any
 import hcl2
 
 from agent.diagrams import catalog, iac_facts
+from agent.diagrams.limits import Budget
 from agent.diagrams.model import Architecture, Component, Edge
 from agent.diagrams.tf_facts import ATTACHMENTS, read_facts
 from corpus.errors import InputError
@@ -146,12 +147,23 @@ class _Config:
         iac_facts.add_implicit_services(self.comps, self.edges, texts)
 
 
-def parse_terraform(text: str, filename: str, *, json_syntax: bool = False) -> Architecture:
+_BLOCK_HEADER = re.compile(r'^[ \t]*(?:resource|data|module)[ \t]+"', re.MULTILINE)
+"""The first line of a resource, data or module block: a cheap count before parsing."""
+
+
+def parse_terraform(
+    text: str, filename: str, budget: Budget, *, json_syntax: bool = False
+) -> Architecture:
     """Parse Terraform configuration text into an :class:`Architecture`.
 
     Raises:
-        InputError: invalid HCL/JSON, or no resources or modules at all.
+        InputError: invalid HCL/JSON, no resources or modules at all, or more blocks than
+            ``budget`` allows (counted before the HCL parser runs, which is slow on huge files).
     """
+    if not json_syntax:
+        budget.check_resources(len(_BLOCK_HEADER.findall(text)), "Terraform file")
     arch = Architecture(file=filename, format="terraform")
-    _Config(_load(text, json_syntax), arch).build()
+    config = _Config(_load(text, json_syntax), arch)
+    config.build()
+    budget.check_resources(len(config.comps), "Terraform file")
     return arch
