@@ -350,7 +350,9 @@ def open_index_dir(config: IndexConfig, path: Path) -> LensIndex:
     return load_index(path, model, _query_factory(config, lambda: load_embedder(model)))
 
 
-def _query_factory(config: IndexConfig, reference: Callable[[], Embedder]) -> Callable[[], Embedder]:
+def _query_factory(
+    config: IndexConfig, reference: Callable[[], Embedder]
+) -> Callable[[], Embedder]:
     """Return the index's query-encoder factory (see :func:`load_query_embedder`)."""
     return lambda: load_query_embedder(
         config.embedding_model, home=config.home, runtime=config.query_encoder, reference=reference

@@ -69,11 +69,7 @@ class SentenceTransformerEmbedder:
 
         self.name = name
         self.batch_size = batch_size
-        path = (
-            _packaged_minilm_path()
-            if name in MINILM_NAMES
-            else name
-        )
+        path = _packaged_minilm_path() if name in MINILM_NAMES else name
         try:
             self._model = SentenceTransformer(str(path), device="cpu")
         except Exception as exc:  # the library raises many types for a missing model

@@ -64,7 +64,9 @@ def test_retrieval_figures_unchanged(onnx_index, st_index, tmp_path):
         result = run_suite(
             suite, settings, target=LensAssistant(settings, index=index), progress=False
         )
-        figures.append({k: round(v, 3) for k, v in result.metrics.items() if "@" in k or "mrr" in k})
+        figures.append(
+            {k: round(v, 3) for k, v in result.metrics.items() if "@" in k or "mrr" in k}
+        )
     fast, reference = figures
     # The reference runs MiniLM in bfloat16 on CPUs with native kernels, ONNX in float32: a
     # near-tie among dense neighbours can swap, so dense figures may move in the third decimal.
@@ -77,8 +79,10 @@ def test_retrieval_figures_unchanged(onnx_index, st_index, tmp_path):
 
 def test_other_models_and_forced_reference_use_the_reference(tmp_path):
     sentinel = object()
-    for spec, runtime in (("bedrock:amazon.titan-embed-text-v2:0", "onnx"),
-                          (PACKAGED_MINILM, "sentence-transformers")):
+    for spec, runtime in (
+        ("bedrock:amazon.titan-embed-text-v2:0", "onnx"),
+        (PACKAGED_MINILM, "sentence-transformers"),
+    ):
         got = load_query_embedder(spec, home=tmp_path, runtime=runtime, reference=lambda: sentinel)
         assert got is sentinel
     assert not (tmp_path / "onnx").exists()  # nothing exported
@@ -101,4 +105,3 @@ def test_broken_export_falls_back_with_a_reason(tmp_path, caplog):
 def test_unknown_query_encoder_is_a_clear_input_error():
     with pytest.raises(InputError, match="LENSWISE_QUERY_ENCODER"):
         Settings.from_env({"LENSWISE_QUERY_ENCODER": "tensorrt"})
-
