@@ -48,38 +48,51 @@ TARGETS = {
 QUALITY_METRICS = ("recall@1", "recall@5", "recall@10", "mrr", "ndcg@10")
 
 
-def _cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> dict:
-    """Run ``lenswise ARGS`` in a child process; return seconds, peak MB, exit code, error line.
+_CHILD = """
+import atexit, runpy, sys
+report = sys.argv.pop(1)
 
-    The child is reaped with ``os.wait4`` so its own peak resident memory is known (output goes
-    to temporary files, so waiting cannot block on a full pipe).
-    """
-    with tempfile.TemporaryFile("w+") as stdout, tempfile.TemporaryFile("w+") as stderr:
+def _peak():
+    try:
+        with open("/proc/self/status") as status, open(report, "w") as out:
+            out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
+    except (OSError, StopIteration):
+        pass
+
+atexit.register(_peak)
+sys.argv[0] = "lenswise"
+runpy.run_module("agent.cli", run_name="__main__", alter_sys=True)
+"""
+"""Runs ``lenswise`` and, at exit, writes its peak resident memory (VmHWM, in kB) to a file.
+
+The child's own high-water mark is the true figure: ``ru_maxrss`` of a reaped child also counts
+what its parent held when it forked, so a large bench process would inflate it.
+"""
+
+
+def _cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> dict:
+    """Run ``lenswise ARGS`` in a child process; return seconds, peak MB, exit code, error line."""
+    with tempfile.TemporaryDirectory(prefix="lenswise-child-") as scratch:
+        peak_file = Path(scratch) / "peak_kb"
         start = time.perf_counter()
-        proc = subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", *args],
+        proc = subprocess.run(
+            [sys.executable, "-c", _CHILD, str(peak_file), *args],
             env=env,
             cwd=REPO_ROOT,
-            stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-            stdout=stdout,
-            stderr=stderr,
+            input=stdin,
+            capture_output=True,
             text=True,
+            check=False,
         )
-        if stdin is not None:
-            proc.stdin.write(stdin)
-            proc.stdin.close()
-        _, status, usage = os.wait4(proc.pid, 0)
         seconds = time.perf_counter() - start
-        proc.returncode = os.waitstatus_to_exitcode(status)
-        stderr.seek(0)
-        message = stderr.read()
+        peak_kb = peak_file.read_text() if peak_file.exists() else ""
     out = {
         "seconds": round(seconds, 3),
-        "peak_mb": _mb(usage.ru_maxrss),
+        "peak_mb": round(int(peak_kb) / 1024, 1) if peak_kb.isdigit() else None,
         "exit_code": proc.returncode,
     }
     if proc.returncode:
-        out["error"] = (message.strip().splitlines() or ["(no message)"])[-1][:300]
+        out["error"] = (proc.stderr.strip().splitlines() or ["(no message)"])[-1][:300]
     return out
 
 
@@ -102,7 +115,7 @@ def _cold(args: list[str], env: dict[str, str]) -> dict:
             "encoder": encoder,
             "runs": COLD_RUNS,
             "seconds": statistics.median(r["seconds"] for r in runs),
-            "peak_mb": max(r["peak_mb"] for r in runs),
+            "peak_mb": max((r["peak_mb"] for r in runs if r["peak_mb"]), default=None),
             **({"error": failed[0].get("error", "")} if failed else {}),
         }
     return out
@@ -124,13 +137,9 @@ def _machine() -> dict:
 
 
 def _peak_mb(who: int) -> float:
-    return _mb(resource.getrusage(who).ru_maxrss)
-
-
-def _mb(maxrss: int) -> float:
     # ru_maxrss is in kilobytes on Linux (bytes on macOS).
     scale = 1 if sys.platform == "darwin" else 1024
-    return round(maxrss * scale / 2**20, 1)
+    return round(resource.getrusage(who).ru_maxrss * scale / 2**20, 1)
 
 
 def run_bench(
