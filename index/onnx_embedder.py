@@ -110,11 +110,15 @@ def export_folder(home: Path, name: str) -> Path:
 def load_onnx_embedder(home: Path, name: str) -> OnnxEmbedder:
     """Return the ONNX encoder of ``name``, exporting it first (in a child process) if needed.
 
+    A missing, stale (other export version) or damaged export is made again.
+
     Raises:
         ExportError: the model cannot be exported or the export cannot be opened.
     """
     folder = export_folder(home, name)
-    if not (folder / META_FILE).exists():
+    try:
+        return OnnxEmbedder(folder, name)
+    except ExportError:
         _export_in_child(name, folder)
     return OnnxEmbedder(folder, name)
 

@@ -13,7 +13,13 @@ from evals.runner import run_suite
 from evals.suites import load_suite
 from index.build import open_index
 from index.embeddings import PACKAGED_MINILM, load_query_embedder
-from index.onnx_embedder import META_FILE, ExportError, OnnxEmbedder, export_folder
+from index.onnx_embedder import (
+    META_FILE,
+    ExportError,
+    OnnxEmbedder,
+    export_folder,
+    load_onnx_embedder,
+)
 
 pytestmark = pytest.mark.slow  # loads the real embedding model
 
@@ -88,18 +94,28 @@ def test_other_models_and_forced_reference_use_the_reference(tmp_path):
     assert not (tmp_path / "onnx").exists()  # nothing exported
 
 
-def test_broken_export_falls_back_with_a_reason(tmp_path, caplog):
+def test_damaged_export_is_made_again(tmp_path):
     folder = export_folder(tmp_path, PACKAGED_MINILM)
     folder.mkdir(parents=True)
     (folder / META_FILE).write_text("{not json", encoding="utf-8")
     with pytest.raises(ExportError, match="no usable ONNX export"):
         OnnxEmbedder(folder, PACKAGED_MINILM)
+    encoder = load_onnx_embedder(tmp_path, PACKAGED_MINILM)
+    assert encoder.encode(["guardrails"]).shape == (1, 384)
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # no staging left behind
+
+
+def test_failed_export_falls_back_with_a_reason(tmp_path, caplog, monkeypatch):
+    def failing_export(name, folder):
+        raise ExportError(f"ONNX export of '{name}' failed: no space left on device")
+
+    monkeypatch.setattr("index.onnx_embedder._export_in_child", failing_export)
     sentinel = object()
     got = load_query_embedder(
         PACKAGED_MINILM, home=tmp_path, runtime="onnx", reference=lambda: sentinel
     )
     assert got is sentinel
-    assert "using sentence-transformers for queries: no usable ONNX export" in caplog.text
+    assert "using sentence-transformers for queries: ONNX export" in caplog.text
 
 
 def test_unknown_query_encoder_is_a_clear_input_error():
