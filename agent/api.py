@@ -130,6 +130,15 @@ class LensAssistant:
         else:
             warnings.warn(line, RuntimeWarning, stacklevel=3)
 
+    def warm_up(self) -> None:
+        """Open the index, load the query encoder and compile the agent graph now.
+
+        A server calls this at start so its first question costs what later ones do.
+        """
+        self.catalog()
+        self.search("generative AI lens", k=1)
+        _ = self.graph
+
     @property
     def graph(self):
         """The compiled LangGraph agent, checkpointed to the thread store."""

@@ -11,11 +11,13 @@ from platformdirs import user_cache_dir
 from corpus.errors import InputError, check_int, check_number, check_text, shown
 
 DEFAULT_EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+QUERY_ENCODERS = ("onnx", "sentence-transformers")
 ENV = {
     "home": "LENSWISE_HOME",
     "source": "LENSWISE_CORPUS",
     "model": "LENSWISE_MODEL",
     "embedding_model": "LENSWISE_EMBEDDING_MODEL",
+    "query_encoder": "LENSWISE_QUERY_ENCODER",
     "docs_base_url": "LENSWISE_DOCS_BASE_URL",
     "region": "LENSWISE_REGION",
     "timeout_s": "LENSWISE_TIMEOUT",
@@ -40,6 +42,9 @@ class Settings:
     """Answer model: ``extractive`` or an ``init_chat_model`` spec (``LENSWISE_MODEL``)."""
     embedding_model: str = DEFAULT_EMBEDDING_MODEL
     """Sentence-transformers name/path, or ``bedrock:<model-id>`` (``LENSWISE_EMBEDDING_MODEL``)."""
+    query_encoder: str = "onnx"
+    """Query-time runtime of the embedding model: ``onnx`` (fast start; MiniLM, exported once
+    into ``home``) or ``sentence-transformers`` (the reference) (``LENSWISE_QUERY_ENCODER``)."""
     lens: str = "generative-ai"
     """Lens slug used when a source holds several lenses and for ``corpus fetch``."""
     docs_base_url: str = "https://docs.aws.amazon.com/wellarchitected/latest"
@@ -62,6 +67,11 @@ class Settings:
         _check_home(self.home)
         for name in ("source", "model", "embedding_model", "lens", "docs_base_url"):
             object.__setattr__(self, name, check_text(getattr(self, name), _label(name)))
+        if self.query_encoder not in QUERY_ENCODERS:
+            raise InputError(
+                f"{_label('query_encoder')} must be one of {', '.join(QUERY_ENCODERS)}, "
+                f"not {shown(self.query_encoder)}"
+            )
         if not self.docs_base_url.startswith(("https://", "http://")):
             raise InputError(f"{_label('docs_base_url')} must be an http(s) URL")
         if self.region is not None:

@@ -29,7 +29,7 @@ from corpus.examples import ExampleSet, load_examples
 from corpus.locks import file_lock
 from corpus.models import Chunk
 from corpus.sources import load_source
-from index.embeddings import Embedder, load_embedder
+from index.embeddings import Embedder, load_embedder, load_query_embedder
 from index.router import build_router, stored_vectors
 from index.sparse import SparseIndex
 from index.store import (
@@ -306,6 +306,7 @@ class IndexConfig(Protocol):
     home: Path
     source: str
     embedding_model: str
+    query_encoder: str
     lens: str
 
 
@@ -336,13 +337,23 @@ def open_index(
         force=force,
         notify=notify,
     )
-    index = load_index(report.path, model, embedder)
+    index = load_index(report.path, model, _query_factory(config, embedder))
     index.corpus = corpus
     return index, report
 
 
-def open_index_dir(path: Path, model: str) -> LensIndex:
+def open_index_dir(config: IndexConfig, path: Path) -> LensIndex:
     """Open a specific index directory, refusing one built for another embedding model."""
     if not path.is_dir():
         raise InputError(f"index directory not found: {path}")
-    return load_index(path, model, lambda: load_embedder(model))
+    model = config.embedding_model
+    return load_index(path, model, _query_factory(config, lambda: load_embedder(model)))
+
+
+def _query_factory(
+    config: IndexConfig, reference: Callable[[], Embedder]
+) -> Callable[[], Embedder]:
+    """Return the index's query-encoder factory (see :func:`load_query_embedder`)."""
+    return lambda: load_query_embedder(
+        config.embedding_model, home=config.home, runtime=config.query_encoder, reference=reference
+    )

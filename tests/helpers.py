@@ -58,6 +58,25 @@ class HashEmbedder:
         return out / np.where(norms == 0, 1, norms)
 
 
+def use_hash_embedder(monkeypatch=None) -> None:
+    """Stand the hash embedder in for the model when indexes are built and queried.
+
+    Queries go to it as the reference encoder, so no ONNX export is made. Without
+    ``monkeypatch`` (a child process) the module attributes are simply replaced.
+    """
+    import index.build
+
+    patches = {
+        "load_embedder": lambda spec: HashEmbedder(name=spec),
+        "load_query_embedder": lambda spec, *, home, runtime, reference: reference(),
+    }
+    for name, value in patches.items():
+        if monkeypatch is None:
+            setattr(index.build, name, value)
+        else:
+            monkeypatch.setattr(index.build, name, value)
+
+
 def scripted_model(replies):
     """A chat model that returns ``replies`` in order and records every prompt it was sent.
 

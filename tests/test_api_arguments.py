@@ -108,6 +108,7 @@ CONSTRUCTOR = [
     *_wrong("Settings.docs_base_url", ["ftp://x", 5], lambda lens, v: Settings(docs_base_url=v)),
     *_wrong("Settings.region", [5, ""], lambda lens, v: Settings(region=v)),
     *_wrong("Settings.embedding_model", [None, 5], lambda lens, v: Settings(embedding_model=v)),
+    *_wrong("Settings.query_encoder", [None, "torch"], lambda lens, v: Settings(query_encoder=v)),
 ]
 
 
@@ -133,7 +134,7 @@ def test_the_sweep_covers_every_public_method():
         if not name.startswith("_") and callable(getattr(LensAssistant, name))
     }
     swept = {p.id.split(".")[0].split("=")[0] for p in SWEEP}
-    no_arguments = {"threads", "catalog", "export_feedback_suite"}
+    no_arguments = {"threads", "catalog", "export_feedback_suite", "warm_up"}
     assert public - no_arguments <= swept, public - no_arguments - swept
     assert len(SWEEP) + len(CONSTRUCTOR) >= 150
 

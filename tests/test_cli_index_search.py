@@ -7,13 +7,13 @@ from pathlib import Path
 import pytest
 
 from agent.cli import main
-from tests.helpers import HashEmbedder
+from tests.helpers import use_hash_embedder
 
 
 @pytest.fixture
 def hash_cli(monkeypatch, tmp_path):
     """Run CLI commands with the hash embedder standing in for the model (fast)."""
-    monkeypatch.setattr("index.build.load_embedder", lambda spec: HashEmbedder(name=spec))
+    use_hash_embedder(monkeypatch)
     monkeypatch.setenv("LENSWISE_HOME", str(tmp_path / "home"))
     return tmp_path
 

@@ -21,7 +21,7 @@ from mcp import Client, MCPError, StdioServerParameters
 
 from agent.config import Settings
 from agent.mcp_server import build_server
-from tests.helpers import HOLD_LOCK, LENS_DOCS, SHARED, HashEmbedder
+from tests.helpers import HOLD_LOCK, LENS_DOCS, SHARED, use_hash_embedder
 
 DIAGRAMS = SHARED / "diagrams"
 SAM = DIAGRAMS / "aws-samples_serverless-pdf-chat__backend_template.yaml"
@@ -267,7 +267,7 @@ def test_a_damaged_index_and_history_are_repaired_and_told_while_the_tools_answe
     from agent import LensAssistant
     from index.build import open_index
 
-    monkeypatch.setattr("index.build.load_embedder", lambda spec: HashEmbedder(name=spec))
+    use_hash_embedder(monkeypatch)
     settings = Settings(home=tmp_path / "home")
     _, report = open_index(settings)
     (report.path / "dense.faiss").write_bytes(b"not a faiss index")

@@ -15,16 +15,15 @@ from agent import LensAssistant, LenswiseError
 from agent.cli import main
 from agent.config import Settings
 from agent.threads import BUSY_TIMEOUT_S, ThreadStore
-from tests.helpers import HOLD_LOCK, REPO, HashEmbedder
+from tests.helpers import HOLD_LOCK, REPO, use_hash_embedder
 
 CLI_WITH_HASH_EMBEDDER = textwrap.dedent(
     """
     import sys
-    import index.build
     from agent.cli import main
-    from tests.helpers import HashEmbedder
+    from tests.helpers import use_hash_embedder
 
-    index.build.load_embedder = lambda spec: HashEmbedder(name=spec)
+    use_hash_embedder()
     process, asks = sys.argv[1], int(sys.argv[2])
     for n in range(asks):
         code = main(["ask", f"process {process} question {n}: how do I use guardrails?",
@@ -38,7 +37,7 @@ CLI_WITH_HASH_EMBEDDER = textwrap.dedent(
 @pytest.fixture
 def hash_home(monkeypatch, tmp_path):
     """A LENSWISE_HOME whose default index was built with the hash embedder."""
-    monkeypatch.setattr("index.build.load_embedder", lambda spec: HashEmbedder(name=spec))
+    use_hash_embedder(monkeypatch)
     home = tmp_path / "home"
     monkeypatch.setenv("LENSWISE_HOME", str(home))
     assert main(["index", "build"]) == 0

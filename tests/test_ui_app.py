@@ -628,3 +628,33 @@ def test_a_locked_history_file_is_a_clear_error_in_the_page(own_home):
         holder.wait()
     assert not at.exception
     assert [e.value for e in at.error if "locked by another program" in e.value]
+
+
+def test_server_start_loads_the_assistant_the_first_page_then_reuses(monkeypatch):
+    from agent import LensAssistant
+    from ui import serve, state
+
+    warmed = []
+    original = LensAssistant.warm_up
+
+    def recording_warm_up(self):
+        original(self)
+        warmed.append(self)
+
+    monkeypatch.setattr(LensAssistant, "warm_up", recording_warm_up)
+    state._load_assistant.clear()
+    serve.warm_up()  # what `lenswise ui` runs before Streamlit serves the first page
+    assert len(warmed) == 1
+    lens = warmed[0]
+    assert lens._index is not None and lens._index._embedder is not None
+    assert lens._graph is not None  # index, query encoder and agent graph are all loaded
+    at = ask(start(), QUESTION)
+    assert "[" in markdown_of(at.chat_message[1])
+    assert warmed == [lens]  # the page and its first answer used the assistant built at start
+
+
+def test_ui_command_serves_through_the_warm_up_entry_point():
+    from agent.cli.ui_cmd import streamlit_command
+
+    command = streamlit_command(8501)
+    assert command[1:3] == ["-m", "ui.serve"] and "--server.port" in command

@@ -38,6 +38,15 @@ def _defaults(base: Settings) -> None:
     state["set_k"] = max(1, min(base.k, 20))
 
 
+def initial_choice(base: Settings) -> UiSettings:
+    """Return what :func:`settings_panel` gives before anyone touches it (seeded from ``base``)."""
+    if base.model.startswith(BEDROCK_PREFIX):
+        model, region = base.model, base.region or DEFAULT_REGION
+    else:
+        model, region = "extractive", None
+    return UiSettings(model=model, region=region, source=base.source, k=max(1, min(base.k, 20)))
+
+
 def settings_panel(base: Settings, where: Any) -> UiSettings:
     """Draw the model / corpus / passages controls in ``where`` and return the choice.
 

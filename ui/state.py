@@ -101,9 +101,7 @@ def _load_assistant(
 
     settings = Settings.from_env().with_(region=region)
     lens = LensAssistant(settings, model=model, source=source, k=k)
-    # Open the index and load the embedding model now, under the spinner, not mid-answer.
-    lens.catalog()
-    lens.search("generative AI lens", k=1)
+    lens.warm_up()  # the index, the query encoder and the agent graph: not mid-answer
     return lens
 
 

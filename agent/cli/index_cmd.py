@@ -61,7 +61,7 @@ def run_info(args: argparse.Namespace, settings: Settings) -> int:
     from index.build import open_index, open_index_dir
 
     if args.index:
-        index = open_index_dir(args.index, settings.embedding_model)
+        index = open_index_dir(settings, args.index)
     else:
         index, _ = open_index(settings)
     manifest = {**index.manifest, "path": str(index.path)}

@@ -62,7 +62,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     normalise_pillar(args.pillar)  # a bad filter fails before any index work
 
     if args.index:
-        index = open_index_dir(args.index, settings.embedding_model)
+        index = open_index_dir(settings, args.index)
     else:
         index, _ = open_index(settings, notify=lambda line: print(line, file=sys.stderr))
     for query in queries:

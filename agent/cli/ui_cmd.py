@@ -6,7 +6,6 @@ import argparse
 import math
 import os
 import sys
-from pathlib import Path
 
 from agent.cli import add_common, whole_number
 from agent.config import Settings
@@ -25,21 +24,18 @@ def register(sub: argparse._SubParsersAction) -> None:
 def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[str]:
     """Return the command line that serves the app locally, headless, without telemetry.
 
+    It runs :mod:`ui.serve`, which loads the assistant at server start, then Streamlit.
+
     Args:
         port: TCP port on 127.0.0.1.
         max_upload_bytes: largest upload Streamlit accepts (rounded up to whole MB); the app
             enforces the exact limit again in code. Defaults to the settings' limit.
     """
-    import ui
-
-    app = Path(ui.__file__).parent / "app.py"
     limit = max_upload_bytes or Settings().max_upload_bytes
     return [
         sys.executable,
         "-m",
-        "streamlit",
-        "run",
-        str(app),
+        "ui.serve",
         "--server.address",
         "127.0.0.1",
         "--server.port",
