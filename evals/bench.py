@@ -28,6 +28,7 @@ from pathlib import Path
 from agent.config import Settings
 from evals.bench_hostile import render_rows, run_hostile
 from evals.metrics import percentile
+from evals.peak import rusage_mb
 from evals.runner import Target, open_target, run_suite
 from evals.suites import REPO_ROOT, load_suite
 
@@ -54,17 +55,17 @@ import atexit, runpy, sys
 report = sys.argv.pop(1)
 
 def _peak():
-    try:
-        with open("/proc/self/status") as status, open(report, "w") as out:
-            out.write(next(line.split()[1] for line in status if line.startswith("VmHWM:")))
-    except (OSError, StopIteration):
-        pass
+    from evals.peak import own_peak_mb
+    peak = own_peak_mb()
+    if peak is not None:
+        with open(report, "w") as out:
+            out.write(str(peak))
 
 atexit.register(_peak)
 sys.argv[0] = "lenswise"
 runpy.run_module("agent.cli", run_name="__main__", alter_sys=True)
 """
-"""Runs ``lenswise`` and, at exit, writes its peak resident memory (VmHWM, in kB) to a file.
+"""Runs ``lenswise`` and, at exit, writes its peak resident memory (VmHWM, in MB) to a file.
 
 The child's own high-water mark is the true figure: ``ru_maxrss`` of a reaped child also counts
 what its parent held when it forked, so a large bench process would inflate it.
@@ -74,7 +75,7 @@ what its parent held when it forked, so a large bench process would inflate it.
 def _cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> dict:
     """Run ``lenswise ARGS`` in a child process; return seconds, peak MB, exit code, error line."""
     with tempfile.TemporaryDirectory(prefix="lenswise-child-") as scratch:
-        peak_file = Path(scratch) / "peak_kb"
+        peak_file = Path(scratch) / "peak_mb"
         start = time.perf_counter()
         proc = subprocess.run(
             [sys.executable, "-c", _CHILD, str(peak_file), *args],
@@ -86,10 +87,10 @@ def _cli(args: list[str], env: dict[str, str], stdin: str | None = None) -> dict
             check=False,
         )
         seconds = time.perf_counter() - start
-        peak_kb = peak_file.read_text() if peak_file.exists() else ""
+        peak = peak_file.read_text() if peak_file.exists() else ""
     out = {
         "seconds": round(seconds, 3),
-        "peak_mb": round(int(peak_kb) / 1024, 1) if peak_kb.isdigit() else None,
+        "peak_mb": float(peak) if peak else None,
         "exit_code": proc.returncode,
     }
     if proc.returncode:
@@ -138,9 +139,7 @@ def _machine() -> dict:
 
 
 def _peak_mb(who: int) -> float:
-    # ru_maxrss is in kilobytes on Linux (bytes on macOS).
-    scale = 1 if sys.platform == "darwin" else 1024
-    return round(resource.getrusage(who).ru_maxrss * scale / 2**20, 1)
+    return rusage_mb(resource.getrusage(who))
 
 
 def run_bench(

@@ -15,7 +15,6 @@ from __future__ import annotations
 import base64
 import json
 import os
-import resource
 import signal
 import subprocess
 import sys
@@ -28,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals.peak import own_peak_mb, rusage_mb
 from evals.suites import REPO_ROOT
 
 PARSE_TARGET_S = 2.0
@@ -227,27 +227,6 @@ CASES: tuple[Case, ...] = (
 )
 
 
-def _peak_mb(usage: resource.struct_rusage) -> float:
-    scale = 1 if sys.platform == "darwin" else 1024  # ru_maxrss: bytes on macOS, KiB on Linux
-    return round(usage.ru_maxrss * scale / 2**20, 1)
-
-
-def _own_peak_mb() -> float | None:
-    """Return this process's peak resident memory since it started its program (Linux).
-
-    ``ru_maxrss`` of a child also counts the parent's pages it was forked with, so a child of a
-    large process looks large; ``VmHWM`` is the peak of the program's own address space.
-    """
-    try:
-        status = Path("/proc/self/status").read_text(encoding="ascii", errors="ignore")
-    except OSError:
-        return None
-    for line in status.splitlines():
-        if line.startswith("VmHWM:"):
-            return round(int(line.split()[1]) / 1024, 1)
-    return None
-
-
 def measure(case: Case, folder: Path, timeout: float = DEFAULT_TIMEOUT_S) -> dict:
     """Write ``case``'s file into ``folder`` and parse it in a child; return its figures.
 
@@ -281,7 +260,7 @@ def measure(case: Case, folder: Path, timeout: float = DEFAULT_TIMEOUT_S) -> dic
     proc.returncode = os.waitstatus_to_exitcode(status)
     timer.cancel()
     wall = time.perf_counter() - start
-    row["peak_mb"] = _peak_mb(usage)  # replaced by the child's own figure when it reports one
+    row["peak_mb"] = rusage_mb(usage)  # replaced by the child's own figure when it reports one
     if killed.is_set():
         return {
             **row,
@@ -360,7 +339,7 @@ def _child(path: str) -> int:
     except InputError as exc:
         figures = {"outcome": "refused", "detail": str(exc)}
     seconds = round(time.perf_counter() - start, 3)
-    peak = _own_peak_mb()
+    peak = own_peak_mb()
     print(json.dumps({"seconds": seconds, **figures, **({"peak_mb": peak} if peak else {})}))
     return 0
 
