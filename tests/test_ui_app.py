@@ -658,3 +658,45 @@ def test_ui_command_serves_through_the_warm_up_entry_point():
 
     command = streamlit_command(8501)
     assert command[1:3] == ["-m", "ui.serve"] and "--server.port" in command
+
+
+def test_the_start_up_load_is_described_with_its_step_time_and_estimate():
+    from ui.state import MODEL_LOAD_S, SECONDS_PER_CHUNK, Startup
+
+    startup = Startup()
+    assert startup.describe() is None
+    startup.begin()
+    assert "opening the lens index and query encoder. 0 s so far." in startup.describe()
+    with pytest.warns(RuntimeWarning, match="411 chunks"):  # the server log hears it too
+        startup.note("building the index for source 'builtin' (411 chunks)...")
+    line = startup.describe()
+    expected = MODEL_LOAD_S + SECONDS_PER_CHUNK * 411
+    assert "building the index for source 'builtin' (411 chunks). 0 s so far" in line
+    assert f"about {expected:.0f} s in all" in line
+    startup.end()
+    assert startup.describe() is None
+
+
+def test_a_page_opened_during_the_server_start_load_waits_for_it_then_opens(monkeypatch):
+    import threading
+
+    from ui import state
+
+    shown: list[str] = []
+    original = state.Startup.describe
+
+    def recording(self):
+        line = original(self)
+        if line:
+            shown.append(line)
+        return line
+
+    monkeypatch.setattr(state.Startup, "describe", recording)
+    state.STARTUP.begin()
+    with pytest.warns(RuntimeWarning):
+        state.STARTUP.note("building the index for source 'builtin' (411 chunks)...")
+    threading.Timer(1.2, state.STARTUP.end).start()
+    at = start()
+    assert shown and "411 chunks" in shown[0] and "This happens once per server start" in shown[0]
+    assert state.STARTUP.describe() is None
+    assert at.chat_input  # the page went on to the chat once the load was done

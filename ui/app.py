@@ -6,6 +6,7 @@ Run with ``lenswise ui`` (or ``make run``). The app is a thin shell over
 
 from __future__ import annotations
 
+import time
 from dataclasses import replace
 
 import streamlit as st
@@ -47,6 +48,19 @@ def _export_panel(lens, where) -> None:
         )
 
 
+def wait_for_startup() -> None:
+    """While the server's start-up load runs, show its step, the time so far and an estimate.
+
+    The note updates in place every half second; the page goes on once the load is done (the
+    assistant is then in the cache, so the page's own load below returns at once).
+    """
+    note = st.empty()
+    while (text := state.STARTUP.describe()) is not None:
+        note.info(escape_markdown(text), icon=":material/hourglass_top:")
+        time.sleep(0.5)
+    note.empty()
+
+
 def main() -> None:
     """Draw the page."""
     view = st.session_state.get(state.VIEW, state.VIEWS[0])
@@ -77,8 +91,9 @@ def main() -> None:
         export_box = st.expander("Feedback export", icon=":material/thumbs_up_down:")
 
     ui = settings_panel(base, settings_box)
+    wait_for_startup()
     try:
-        with st.spinner("Loading the lens index (the first start takes a few seconds)…"):
+        with st.spinner("Opening the lens index (building it for a new source takes a minute)…"):
             lens = state.assistant(ui)
             catalog = lens.catalog()
     except Exception as exc:  # noqa: BLE001 - e.g. a bad corpus path or Bedrock setup

@@ -11,7 +11,10 @@ from __future__ import annotations
 import hashlib
 import logging
 import re
-from dataclasses import dataclass
+import threading
+import time
+import warnings
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -88,6 +91,67 @@ def design_file(rs: ReviewState) -> Path:
     return path
 
 
+SECONDS_PER_CHUNK = 0.05
+"""Index build cost per chunk on the 2-core reference machine (embedding and calibration)."""
+MODEL_LOAD_S = 10.0
+"""Loading the embedding model for a build, on the same machine."""
+
+
+@dataclass
+class Startup:
+    """What the assistant load running in this server process is doing, for the page to show.
+
+    The load runs once per process (at server start, or on the first visit); while it runs, the
+    page shows its steps, the time so far and an estimate instead of a bare spinner.
+    """
+
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    started: float | None = None
+    """``time.monotonic()`` when the running load began; None when none runs."""
+    steps: list[str] = field(default_factory=list)
+    estimate_s: float | None = None
+    """Expected total seconds, once the load knows it builds an index (None: just opening)."""
+
+    def begin(self) -> None:
+        """Mark a load as started."""
+        with self.lock:
+            self.started, self.steps, self.estimate_s = time.monotonic(), [], None
+
+    def note(self, line: str) -> None:
+        """Record a line the assistant reports ("building the index ... (411 chunks)...").
+
+        The line still goes to the server log as a warning, as it does without a listener.
+        """
+        warnings.warn(line, RuntimeWarning, stacklevel=2)
+        found = re.search(r"\((\d+) chunks\)", line)
+        with self.lock:
+            self.steps.append(line)
+            if found:
+                self.estimate_s = MODEL_LOAD_S + SECONDS_PER_CHUNK * int(found.group(1))
+
+    def end(self) -> None:
+        """Mark the load as finished (or failed)."""
+        with self.lock:
+            self.started = None
+
+    def describe(self) -> str | None:
+        """Return one line on the running load (step, time so far, estimate); None if idle."""
+        with self.lock:
+            if self.started is None:
+                return None
+            elapsed, steps, estimate = time.monotonic() - self.started, self.steps, self.estimate_s
+        doing = steps[-1].rstrip(".") if steps else "opening the lens index and query encoder"
+        total = f", about {estimate:.0f} s in all on a 2-core machine" if estimate else ""
+        return (
+            f"Getting the lens assistant ready: {doing}. {elapsed:.0f} s so far{total}. "
+            "This happens once per server start."
+        )
+
+
+STARTUP = Startup()
+"""The one load status of this server process."""
+
+
 def base_settings() -> Settings:
     """Return the settings read from the environment (``LENSWISE_*``)."""
     return Settings.from_env()
@@ -100,8 +164,12 @@ def _load_assistant(
     from agent import LensAssistant
 
     settings = Settings.from_env().with_(region=region)
-    lens = LensAssistant(settings, model=model, source=source, k=k)
-    lens.warm_up()  # the index, the query encoder and the agent graph: not mid-answer
+    STARTUP.begin()
+    try:
+        lens = LensAssistant(settings, model=model, source=source, k=k, notify=STARTUP.note)
+        lens.warm_up()  # the index, the query encoder and the agent graph: not mid-answer
+    finally:
+        STARTUP.end()
     return lens
 
 
