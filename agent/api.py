@@ -349,7 +349,7 @@ class LensAssistant:
 
     def review(self, diagram: str | Path | bytes, filename: str | None = None):
         """Parse a diagram or IaC file (path or bytes) and review it against every practice."""
-        from agent.diagrams import parse_bytes, parse_file
+        from diagrams import parse_bytes, parse_file
 
         _require(
             isinstance(diagram, str | os.PathLike | bytes | bytearray),
@@ -372,13 +372,13 @@ class LensAssistant:
 
     def _review_path(self, path: str):
         """Review a diagram attached to a question (the answer itself explains the gaps)."""
-        from agent.diagrams import parse_file
+        from diagrams import parse_file
 
         arch = parse_file(path, max_bytes=self.settings.max_upload_bytes)
         return self._review_arch(arch, explain=False)
 
     def _review_arch(self, arch, explain: bool):
-        from agent.diagrams import review_architecture
+        from diagrams import review_architecture
 
         review = review_architecture(arch, self.catalog().best_practices())
         if explain and self.chat_model is not None:

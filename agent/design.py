@@ -76,7 +76,7 @@ def fix_order(findings: list, architecture) -> list[tuple[Any, int]]:
 
 
 def summarise(review) -> DesignSummary:
-    """Return the design summary of a :class:`agent.diagrams.review.Review`."""
+    """Return the design summary of a :class:`diagrams.review.Review`."""
     arch = review.architecture
     names = {c.id: c.name for c in arch.components}
     gaps: list[GapSummary] = [

@@ -28,13 +28,13 @@ from agent import extractive
 from agent.citations import verify as verify_citations
 from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
-from agent.diagrams.catalog import mentioned
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import decide
 from agent.state import InputState, State
 from agent.text import stems
 from agent.tools import TOOLS
 from corpus.errors import LenswiseError
+from diagrams.catalog import mentioned
 from index.relevance import MAX_PAGES
 from index.store import page_id
 

@@ -13,9 +13,9 @@ from typing_extensions import TypedDict
 from agent.mcp_inputs import UNTRUSTED_NOTICE, mark_untrusted
 
 if TYPE_CHECKING:
-    from agent.diagrams import Review
     from agent.results import Answer
     from corpus.models import Document
+    from diagrams import Review
     from index.search import Hit
 
 RESOURCE_PREFIX = "lens://"

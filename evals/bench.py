@@ -253,7 +253,7 @@ def _diagram_figures(target: Target, log) -> dict:
         suite = load_suite("diagrams", diagrams_dir=os.environ.get("LENSWISE_DIAGRAMS_DIR"))
     except Exception as exc:  # noqa: BLE001 - a missing folder is a note in the bench, not a crash
         return {"error": str(exc)}
-    from agent.diagrams import parse_file
+    from diagrams import parse_file
 
     rows = []
     for case in suite.cases:

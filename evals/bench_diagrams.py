@@ -12,10 +12,10 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from agent.diagrams import parse_file, review_architecture
-from agent.diagrams.catalog import match_text
 from corpus.errors import InputError
 from corpus.loaders.builtin import digest_practices
+from diagrams import parse_file, review_architecture
+from diagrams.catalog import match_text
 
 DEFAULT_DIR = Path(__file__).resolve().parents[2] / "shared" / "diagrams"
 

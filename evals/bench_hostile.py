@@ -325,8 +325,8 @@ def render_rows(rows: list[dict]) -> list[str]:
 
 def _child(path: str) -> int:
     """Parse one file and print its figures as one JSON line (the measured side of a row)."""
-    from agent.diagrams import parse_file
     from corpus.errors import InputError
+    from diagrams import parse_file
 
     start = time.perf_counter()
     try:

@@ -8,8 +8,8 @@ import re
 import pytest
 
 from agent.design import fix_order, risk_rank
-from agent.diagrams.model import Architecture, Component, Edge
-from agent.diagrams.review import Finding
+from diagrams.model import Architecture, Component, Edge
+from diagrams.review import Finding
 
 SERVERLESS = """flowchart LR
   U[Users] --> G[Amazon API Gateway]

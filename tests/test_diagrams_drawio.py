@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from agent.diagrams import parse_bytes, review_architecture
 from corpus.loaders.builtin import digest_practices
+from diagrams import parse_bytes, review_architecture
 from tests.test_diagrams_samples import (
     AWS4,
     box,

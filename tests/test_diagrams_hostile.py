@@ -15,9 +15,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.diagrams import parse_bytes
-from agent.diagrams.limits import Limits
 from corpus.errors import InputError
+from diagrams import parse_bytes
+from diagrams.limits import Limits
 from evals import bench_hostile as shapes
 
 GUARD_S = 5.0

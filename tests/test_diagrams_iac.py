@@ -6,8 +6,8 @@ import json
 
 import pytest
 
-from agent.diagrams import parse_bytes
 from corpus.errors import InputError
+from diagrams import parse_bytes
 
 SAM = """AWSTemplateFormatVersion: '2010-09-09'
 Transform: AWS::Serverless-2016-10-31

@@ -8,9 +8,9 @@ import pytest
 from langchain_core.language_models.fake_chat_models import FakeMessagesListChatModel
 from langchain_core.messages import AIMessage
 
-from agent.diagrams import parse_bytes
-from agent.diagrams.image import VISION_PROMPT
 from corpus.errors import InputError
+from diagrams import parse_bytes
+from diagrams.image import VISION_PROMPT
 from tests.test_diagrams_samples import png
 
 GOOD = {

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from agent.diagrams import parse_bytes, review_architecture
 from corpus.errors import InputError
 from corpus.loaders.builtin import digest_practices
+from diagrams import parse_bytes, review_architecture
 
 CHART = """flowchart LR
     %% a comment

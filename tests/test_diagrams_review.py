@@ -6,11 +6,11 @@ import json
 
 import pytest
 
-from agent.diagrams import parse_bytes, render_markdown, review_architecture
-from agent.diagrams.model import Architecture, Component
-from agent.diagrams.rules import load_rules, parse_rules
 from corpus.loaders.builtin import digest_practices
 from corpus.models import PILLARS
+from diagrams import parse_bytes, render_markdown, review_architecture
+from diagrams.model import Architecture, Component
+from diagrams.rules import load_rules, parse_rules
 
 BARE = """graph LR
   U[Users] --> API[Amazon API Gateway] --> L[AWS Lambda] --> B[Amazon Bedrock]
@@ -254,7 +254,7 @@ def test_look_alikes_of_a_control_leave_the_practice_unknown_and_say_why(practic
 
 
 def test_rule_labels_match_whole_words_unless_starred():
-    from agent.diagrams.review import label_pattern
+    from diagrams.review import label_pattern
 
     assert label_pattern("spot instance*").search("ec2 spot instances")
     assert not label_pattern("spot").search("spotlight board")

@@ -9,9 +9,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from agent.diagrams import parse_bytes
-from agent.diagrams.limits import MIB, Limits
 from corpus.errors import InputError
+from diagrams import parse_bytes
+from diagrams.limits import MIB, Limits
 from tests.test_diagrams_samples import compress, drawio_png, icon, model, mxfile, png, rag_page
 
 GOOD_XML = mxfile(rag_page())

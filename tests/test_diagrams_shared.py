@@ -6,8 +6,8 @@ import time
 
 import pytest
 
-from agent.diagrams import parse_file, render_markdown, review_architecture
 from corpus.loaders.builtin import digest_practices
+from diagrams import parse_file, render_markdown, review_architecture
 from evals.bench_diagrams import expected_services, score
 from tests.test_diagrams_samples import SHARED_DIAGRAMS
 

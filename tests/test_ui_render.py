@@ -7,8 +7,8 @@ import shutil
 
 import pytest
 
-from agent.diagrams import Annotation, Architecture, Component, Edge, Group
 from agent.results import Citation
+from diagrams import Annotation, Architecture, Component, Edge, Group
 from tests.helpers import LENS_DOCS
 from ui.graph import architecture_dot, dot_escape
 from ui.render import (

@@ -270,7 +270,7 @@ def render_review(rs: state.ReviewState) -> None:
     with gaps_col:
         _top_gaps(review)
     _findings_table(review)
-    from agent.diagrams import render_markdown
+    from diagrams import render_markdown
 
     with st.container(horizontal=True, gap="small"):
         st.download_button(

@@ -70,7 +70,7 @@ class ReviewState:
     filename: str
     data: bytes
     review: Any
-    """The API's ``Review`` (``agent.diagrams.Review``)."""
+    """The API's ``Review`` (``diagrams.Review``)."""
 
 
 def design_file(rs: ReviewState) -> Path:

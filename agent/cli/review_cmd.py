@@ -94,7 +94,7 @@ def summary(review) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Parse the file, review it, print the result and optionally write the report."""
     from agent import LensAssistant
-    from agent.diagrams import render_markdown
+    from diagrams import render_markdown
 
     wa_tool_cmd.check(args)
     lens = LensAssistant(settings, model=args.model)

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from corpus.models import RISKS
 
 if TYPE_CHECKING:
-    from agent.diagrams import Finding, Review
+    from diagrams import Finding, Review
 
 NOTES_MAX = 2084
 """Longest ``Notes`` the Well-Architected Tool accepts on a question (API shape ``Notes``)."""

@@ -19,8 +19,8 @@ from agent.watool.notes import flat, question_notes
 from corpus.errors import InputError, check_text
 
 if TYPE_CHECKING:
-    from agent.diagrams import Finding, Review
     from corpus.models import Document
+    from diagrams import Finding, Review
 
 GENAI_LENS = "arn:aws:wellarchitected::aws:lens/genai"
 """The Generative AI Lens in the Well-Architected Tool."""

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from agent.diagrams.model import Architecture, Component
-from agent.diagrams.rules import Rule, RuleBook, load_rules
 from corpus.models import PILLARS, Document
+from diagrams.model import Architecture, Component
+from diagrams.rules import Rule, RuleBook, load_rules
 
 STATUSES = ("addressed", "gap", "unknown")
 _MAX_EVIDENCE = 20

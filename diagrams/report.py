@@ -9,8 +9,8 @@ from __future__ import annotations
 import html
 import re
 
-from agent.diagrams.review import Finding, Review
 from corpus.models import RISKS
+from diagrams.review import Finding, Review
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|~])")
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")

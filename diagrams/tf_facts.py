@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from agent.diagrams import iac_facts
+from diagrams import iac_facts
 
 Facts = dict[str, Any]
 

@@ -6,8 +6,8 @@ import html
 import re
 import unicodedata
 
-from agent.diagrams import catalog
-from agent.diagrams.model import Component
+from diagrams import catalog
+from diagrams.model import Component
 
 _TAGS = re.compile(r"<[^>]*>")
 _ICON = re.compile(r"\bfa[bsr]?:fa-[\w-]+")

@@ -12,11 +12,11 @@ from typing import Any
 
 import hcl2
 
-from agent.diagrams import catalog, iac_facts
-from agent.diagrams.limits import Budget
-from agent.diagrams.model import Architecture, Component, Edge
-from agent.diagrams.tf_facts import ATTACHMENTS, read_facts
 from corpus.errors import InputError
+from diagrams import catalog, iac_facts
+from diagrams.limits import Budget
+from diagrams.model import Architecture, Component, Edge
+from diagrams.tf_facts import ATTACHMENTS, read_facts
 
 _REF = re.compile(
     r"\b(?:(data)\.)?(aws_[a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)|\bmodule\.([A-Za-z_][\w-]*)"

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import math
 
-from agent.diagrams.drawio_cells import Cell
-from agent.diagrams.drawio_space import Grid, drawn_box, extent, point_box
-from agent.diagrams.limits import Budget
-from agent.diagrams.model import Component, Edge
-from agent.diagrams.notes import step_of
+from diagrams.drawio_cells import Cell
+from diagrams.drawio_space import Grid, drawn_box, extent, point_box
+from diagrams.limits import Budget
+from diagrams.model import Component, Edge
+from diagrams.notes import step_of
 
 
 def _inside(card: Cell, boxes: list[Cell], comps: dict[str, Component]) -> str | None:

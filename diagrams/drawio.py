@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from agent.diagrams import catalog
-from agent.diagrams.drawio_arrows import page_arrows
-from agent.diagrams.drawio_cells import Cell, absolutize, icon_text, read_cells
-from agent.diagrams.drawio_decode import Page
-from agent.diagrams.drawio_notes import PageNotes, is_badge
-from agent.diagrams.drawio_space import Grid, extent, innermost
-from agent.diagrams.limits import Budget
-from agent.diagrams.model import Architecture, Component, Group
-from agent.diagrams.notes import is_legend_title
-from agent.diagrams.views import unique_names
+from diagrams import catalog
+from diagrams.drawio_arrows import page_arrows
+from diagrams.drawio_cells import Cell, absolutize, icon_text, read_cells
+from diagrams.drawio_decode import Page
+from diagrams.drawio_notes import PageNotes, is_badge
+from diagrams.drawio_space import Grid, extent, innermost
+from diagrams.limits import Budget
+from diagrams.model import Architecture, Component, Group
+from diagrams.notes import is_legend_title
+from diagrams.views import unique_names
 
 _MIN_BOX_AREA = 15_000.0
 _NAME_REACH = 60.0

@@ -1,7 +1,7 @@
 """Unwrap draw.io containers into page models: .drawio, compressed pages, .drawio.png, .svg.
 
 Every XML parse goes through ``defusedxml`` (no DTDs, entities or external references) and every
-inflate through :class:`~agent.diagrams.limits.Budget`, so hostile files fail fast and cheaply.
+inflate through :class:`~diagrams.limits.Budget`, so hostile files fail fast and cheaply.
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from xml.etree.ElementTree import Element, ParseError
 import defusedxml.ElementTree as SafeET
 from defusedxml import DefusedXmlException
 
-from agent.diagrams.limits import Budget, b64decode
 from corpus.errors import InputError
+from diagrams.limits import Budget, b64decode
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 _TEXT_CHUNKS = (b"tEXt", b"zTXt", b"iTXt")

@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import re
 
-from agent.diagrams import catalog
-from agent.diagrams.limits import Budget
-from agent.diagrams.mermaid_nodes import clean, node_component
-from agent.diagrams.mermaid_sequence import SEQUENCE_HEADER, parse_sequence
-from agent.diagrams.model import Annotation, Architecture, Component, Edge, Group
-from agent.diagrams.notes import is_legend_title, step_of
-from agent.diagrams.views import unique_names
 from corpus.errors import InputError
+from diagrams import catalog
+from diagrams.limits import Budget
+from diagrams.mermaid_nodes import clean, node_component
+from diagrams.mermaid_sequence import SEQUENCE_HEADER, parse_sequence
+from diagrams.model import Annotation, Architecture, Component, Edge, Group
+from diagrams.notes import is_legend_title, step_of
+from diagrams.views import unique_names
 
 _FENCE = re.compile(
     r"^[ \t]*(```|~~~)[ \t]*mermaid[^\n]*\n(.*?)^[ \t]*\1", re.DOTALL | re.MULTILINE

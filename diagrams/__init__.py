@@ -1,9 +1,9 @@
 """Architecture diagrams and IaC: parse them into a graph and review the graph against the lens."""
 
-from agent.diagrams.model import Annotation, Architecture, Component, Edge, Group
-from agent.diagrams.parse import parse_bytes, parse_file
-from agent.diagrams.report import render_markdown
-from agent.diagrams.review import DiagramReview, Finding, Review, review_architecture
+from diagrams.model import Annotation, Architecture, Component, Edge, Group
+from diagrams.parse import parse_bytes, parse_file
+from diagrams.report import render_markdown
+from diagrams.review import DiagramReview, Finding, Review, review_architecture
 
 __all__ = [
     "Annotation",

@@ -12,11 +12,11 @@ from typing import Any
 
 import yaml
 
-from agent.diagrams import catalog, iac_facts
-from agent.diagrams.cfn_facts import read_facts
-from agent.diagrams.limits import Budget
-from agent.diagrams.model import Architecture, Component, Edge
 from corpus.errors import InputError
+from diagrams import catalog, iac_facts
+from diagrams.cfn_facts import read_facts
+from diagrams.limits import Budget
+from diagrams.model import Architecture, Component, Edge
 
 _INTRINSICS = (
     "Ref",

@@ -6,12 +6,12 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from agent.diagrams.drawio import graph_from_pages
-from agent.diagrams.drawio_decode import PNG_SIGNATURE, pages_from_png, pages_from_root, parse_xml
-from agent.diagrams.limits import MIB, Budget, Limits, check_size
-from agent.diagrams.model import Architecture
-from agent.diagrams.views import merge_views
 from corpus.errors import InputError
+from diagrams.drawio import graph_from_pages
+from diagrams.drawio_decode import PNG_SIGNATURE, pages_from_png, pages_from_root, parse_xml
+from diagrams.limits import MIB, Budget, Limits, check_size
+from diagrams.model import Architecture
+from diagrams.views import merge_views
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -60,7 +60,7 @@ def _parse_image(data, kind, filename, vision_model, budget) -> Architecture:
         pages = pages_from_png(data, budget)
         if pages is not None:
             return graph_from_pages(pages, file=filename, fmt="drawio.png", budget=budget)
-    from agent.diagrams.image import parse_image
+    from diagrams.image import parse_image
 
     return parse_image(data, kind, filename=filename, vision_model=vision_model)
 
@@ -69,7 +69,7 @@ def _parse_xml(text: str, filename: str, budget: Budget) -> Architecture:
     root = parse_xml(text, budget, filename)
     tag = root.tag.rsplit("}", 1)[-1]
     if tag == "svg":
-        from agent.diagrams.drawio_decode import pages_from_svg
+        from diagrams.drawio_decode import pages_from_svg
 
         pages = pages_from_svg(root, budget)
         if pages is None:
@@ -145,14 +145,14 @@ def _parse(data: bytes, name: str, vision_model, limits: Limits) -> Architecture
     if detected == "xml":
         return _parse_xml(text, name, budget)
     if detected == "mermaid":
-        from agent.diagrams.mermaid import parse_mermaid
+        from diagrams.mermaid import parse_mermaid
 
         return parse_mermaid(text, name, budget)
     if detected == "terraform":
-        from agent.diagrams.terraform import parse_terraform
+        from diagrams.terraform import parse_terraform
 
         return parse_terraform(text, name, budget, json_syntax=suffix == ".json")
-    from agent.diagrams.cloudformation import parse_cloudformation
+    from diagrams.cloudformation import parse_cloudformation
 
     return parse_cloudformation(text, name, budget)
 

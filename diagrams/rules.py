@@ -9,8 +9,8 @@ from typing import Any
 
 import yaml
 
-from agent.diagrams.model import FORMATS, GROUP_KINDS
 from corpus.services import SERVICES
+from diagrams.model import FORMATS, GROUP_KINDS
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
 MATCHER_KINDS = ("services", "facts", "labels", "edges", "groups", "formats")

@@ -7,10 +7,10 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from agent.diagrams import catalog
-from agent.diagrams.model import Architecture, Component, Edge
 from corpus.errors import InputError, LenswiseError
 from corpus.services import SERVICES
+from diagrams import catalog
+from diagrams.model import Architecture, Component, Edge
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel

@@ -177,8 +177,8 @@ def add_implicit_services(comps: dict, edges: dict, texts: Iterable[str]) -> Non
     runs on Bedrock foundation models. Each gets one implicit component, linked from its users.
     ``texts`` (every string of the template) reveal cross-Region inference profiles.
     """
-    from agent.diagrams.model import Component
     from corpus.services import SERVICES
+    from diagrams.model import Component
 
     present = {c.service for c in comps.values()}
 

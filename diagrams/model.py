@@ -156,7 +156,7 @@ class Group:
 
 @dataclass
 class Architecture:
-    """The graph parsed from one file: what :func:`agent.diagrams.review_architecture` reviews."""
+    """The graph parsed from one file: what :func:`diagrams.review_architecture` reviews."""
 
     file: str
     format: str

@@ -3,7 +3,7 @@
 Pages can hold tens of thousands of cells, so "which boxes hold this point" and "which arrow
 passes next to this badge" are answered from buckets around the point, never by comparing
 every cell with every other. Every filing and every item looked at is charged to the file's
-:class:`~agent.diagrams.limits.Budget` first, so boxes stacked thousands deep (where buckets
+:class:`~diagrams.limits.Budget` first, so boxes stacked thousands deep (where buckets
 fill up) end in a clear refusal, not in minutes of work.
 """
 
@@ -14,8 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from typing import Generic, TypeVar
 
-from agent.diagrams.drawio_cells import Cell
-from agent.diagrams.limits import Budget
+from diagrams.drawio_cells import Cell
+from diagrams.limits import Budget
 
 T = TypeVar("T")
 Point = tuple[float, float]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from agent.diagrams.mermaid_nodes import clean, node_component
-from agent.diagrams.model import Annotation, Architecture, Edge
+from diagrams.mermaid_nodes import clean, node_component
+from diagrams.model import Annotation, Architecture, Edge
 
 SEQUENCE_HEADER = re.compile(r"^\s*sequenceDiagram\b")
 _DECLARE = re.compile(

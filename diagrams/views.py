@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from agent.diagrams.catalog import normalize
-from agent.diagrams.model import Architecture, Component, Edge
+from diagrams.catalog import normalize
+from diagrams.model import Architecture, Component, Edge
 
 
 def unique_names(names: list[str]) -> list[str]:

@@ -12,11 +12,11 @@ from __future__ import annotations
 import bisect
 from dataclasses import dataclass, field
 
-from agent.diagrams.drawio_cells import Cell
-from agent.diagrams.drawio_space import Grid, arrow_segments, box_distance, innermost
-from agent.diagrams.limits import Budget
-from agent.diagrams.model import Annotation, Component, Edge, Group
-from agent.diagrams.notes import is_legend_title, step_of
+from diagrams.drawio_cells import Cell
+from diagrams.drawio_space import Grid, arrow_segments, box_distance, innermost
+from diagrams.limits import Budget
+from diagrams.model import Annotation, Component, Edge, Group
+from diagrams.notes import is_legend_title, step_of
 
 
 def is_badge(cell: Cell) -> bool:
