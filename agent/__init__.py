@@ -5,12 +5,12 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from corpus.errors import InputError, LenswiseError
-from corpus.models import PILLARS
+from corpus.vocabulary import PILLARS, RISKS
 
 if TYPE_CHECKING:
     from agent.api import LensAssistant
 
-__all__ = ["PILLARS", "InputError", "LensAssistant", "LenswiseError"]
+__all__ = ["PILLARS", "RISKS", "InputError", "LensAssistant", "LenswiseError"]
 
 
 def __getattr__(name: str):

@@ -20,9 +20,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from agent.extractive import page_key
 from agent.results import Citation
-from agent.text import containment, sentences
+from agent.text import containment
+from corpus.text import sentences
+from corpus.vocabulary import PRACTICE_IN_TEXT, is_practice_id, is_question_id, page_key
 
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.6
@@ -30,9 +31,6 @@ MARKER = re.compile(r"\s?\[([^\[\]\n]{2,80})\](?!\()")
 """A bracketed marker that is not the text of a markdown link (``[label](url)``)."""
 LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
 """A markdown link; a claim is checked on the link's text, not its address."""
-PRACTICE_ID = re.compile(r"\b(GEN[A-Z]{2,4}\d{2}-BP\d{2}|[A-Z]{2,10}\d{2}-BP\d{2})\b")
-ID_SHAPE = re.compile(r"^[A-Z]{2,10}\d{2}(?:-BP\d{2})?$")
-"""What a practice or question id looks like; such a marker cites, whether or not it exists."""
 
 
 @dataclass
@@ -62,7 +60,7 @@ def _ids_in_marker(content: str, pages: dict[str, str]) -> list[str] | None:
     exist is a citation to remove, not text); ``[end-to-end]`` or ``[1]`` are text.
     """
     parts = [p.strip() for p in re.split(r"[,;]|\band\b", content) if p.strip()]
-    if not parts or not all(p in pages or ID_SHAPE.match(p) for p in parts):
+    if not parts or not all(p in pages or is_practice_id(p) or is_question_id(p) for p in parts):
         return None
     return parts
 
@@ -84,7 +82,7 @@ def verify(
     """
     by_page: dict[str, list[dict]] = {}
     for p in passages.values():
-        by_page.setdefault(page_key(p), []).append(p)
+        by_page.setdefault(page_key(p.get("bp_id"), p["chunk_id"]), []).append(p)
     result = Verification(text=text)
 
     def check_id(ident: str) -> bool:
@@ -106,7 +104,7 @@ def verify(
         return f" [{', '.join(kept)}]" if kept else ""
 
     cleaned = MARKER.sub(replace, text)
-    for ident in dict.fromkeys(PRACTICE_ID.findall(MARKER.sub(" ", cleaned))):
+    for ident in dict.fromkeys(PRACTICE_IN_TEXT.findall(MARKER.sub(" ", cleaned))):
         if not check_id(ident):  # a bare mention of a practice that does not hold
             cleaned = re.sub(
                 rf"\*{{0,2}}{re.escape(ident)}\*{{0,2}}", "(removed citation)", cleaned

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
+from corpus.errors import LenswiseError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
@@ -27,15 +28,19 @@ class LensContext:
     """Callable ``(path) -> Review`` for attached diagrams, or None when unavailable."""
 
 
-@cache
-def default_context() -> LensContext:
-    """Build a context from the environment, for runs that bring none (``langgraph dev``)."""
-    from agent.api import LensAssistant
+_default_factory: Callable[[], LensContext] | None = None
 
-    lens = LensAssistant(Settings.from_env())
-    return LensContext(lens.settings, lens.index, lens.chat_model, reviewer=lens._review_path)
+
+def use_default_context(factory: Callable[[], LensContext]) -> None:
+    """Set how runs that bring no context get one (the Studio entry point sets this)."""
+    global _default_factory
+    _default_factory = factory
 
 
 def resolve(runtime) -> LensContext:
-    """Return the run's context, or the environment's default when the caller gave none."""
-    return runtime.context if runtime.context is not None else default_context()
+    """Return the run's context, or the registered default when the caller gave none."""
+    if runtime.context is not None:
+        return runtime.context
+    if _default_factory is None:
+        raise LenswiseError("this graph run has no LensContext: pass context=LensContext(...)")
+    return _default_factory()

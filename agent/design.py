@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, TypedDict
 
-from corpus.models import RISKS
+from corpus.vocabulary import risk_rank
 
 MAX_GAPS = 8
 MAX_LISTED = 40
@@ -53,13 +53,12 @@ class DesignSummary(TypedDict):
     strengths: list[StrengthSummary]
 
 
-def risk_rank(risk: str | None) -> int:
-    """Return 0 for High, 1 for Medium, 2 for Low, 3 for anything else."""
-    return RISKS.index(risk) if risk in RISKS else len(RISKS)
-
-
 def fix_order(findings: list, architecture) -> list[tuple[Any, int]]:
-    """Return ``(finding, reach)`` for every gap, in the order to fix them."""
+    """Return ``(finding, reach)`` for every gap, in the order to fix them.
+
+    Highest risk first (as everywhere, see :meth:`diagrams.review.Review.by_risk`); among gaps
+    of one risk, those touching more of the design first; then lens order.
+    """
     neighbours: dict[str, set[str]] = {}
     for edge in architecture.edges:
         neighbours.setdefault(edge.source, set()).add(edge.target)
@@ -72,7 +71,7 @@ def fix_order(findings: list, architecture) -> list[tuple[Any, int]]:
         return len(touched)
 
     gaps = [(f, reach(f)) for f in findings if f.status == "gap"]
-    return sorted(gaps, key=lambda pair: (risk_rank(pair[0].risk), -pair[1], pair[0].bp_id))
+    return sorted(gaps, key=lambda pair: (risk_rank(pair[0].risk), -pair[1]))
 
 
 def summarise(review) -> DesignSummary:
@@ -97,7 +96,7 @@ def summarise(review) -> DesignSummary:
             "explanation": f.explanation,
             "evidence": [names.get(e, e) for e in f.evidence][:5],
         }
-        for f in sorted(review.by_status("addressed"), key=lambda f: (risk_rank(f.risk), f.bp_id))
+        for f in review.by_risk("addressed")
     ]
     return {
         "file": arch.file,

@@ -18,9 +18,7 @@ def explain_gaps(review, index, chat_model, settings) -> None:
     from agent.models import describe_model_error
 
     labels = {c.id: c.name for c in review.architecture.components}
-    order = {"High": 0, "Medium": 1, "Low": 2}
-    gaps = sorted(review.by_status("gap"), key=lambda f: (order.get(f.risk, 3), f.bp_id))
-    for finding in gaps[:MAX_EXPLAINED_GAPS]:
+    for finding in review.by_risk("gap")[:MAX_EXPLAINED_GAPS]:
         chunks = index.chunks_of(finding.bp_id)
         passages = {c.chunk_id: passage(c, 1.0, finding.bp_id) for c in chunks}
         evidence = "\n".join(escape_untrusted(labels.get(e, e)) for e in finding.evidence)

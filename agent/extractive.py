@@ -19,7 +19,9 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from agent.design import DesignSummary
-from agent.text import sentences, stems
+from agent.text import stems
+from corpus.text import sentences
+from corpus.vocabulary import is_practice_id, page_key
 
 SECTION_PRIOR = {
     "Overview": 0.15,
@@ -68,7 +70,7 @@ class DocGroup:
     @property
     def is_practice(self) -> bool:
         """True for best-practice pages."""
-        return bool(re.match(r"^[A-Z]+\d{2}-BP\d{2}$", self.key))
+        return is_practice_id(self.key)
 
 
 @dataclass(frozen=True)
@@ -86,16 +88,11 @@ class Scoring:
     """The AWS services a sentence names (service slugs)."""
 
 
-def page_key(passage: dict) -> str:
-    """Return the citation id of a passage: bp id, else question id, else the page id."""
-    return passage.get("bp_id") or passage["chunk_id"].split("#", 1)[0].split("/", 1)[-1]
-
-
 def group_passages(passages: dict[str, dict], first: list[str] | None = None) -> list[DocGroup]:
     """Group passages by page, best first; pages named in ``first`` lead in that order."""
     groups: dict[str, DocGroup] = {}
     for p in passages.values():
-        key = page_key(p)
+        key = page_key(p.get("bp_id"), p["chunk_id"])
         group = groups.setdefault(
             key,
             DocGroup(

@@ -36,7 +36,6 @@ from agent.tools import TOOLS
 from corpus.errors import LenswiseError
 from diagrams.catalog import mentioned
 from index.relevance import MAX_PAGES
-from index.store import page_id
 
 RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
@@ -132,7 +131,7 @@ def _chosen_pages(
         hits = index.search(query, k=ctx.settings.k, pillar=pillar)
         best: dict[str, float] = {}
         for hit in hits:
-            best.setdefault(page_id(hit.chunk), hit.score)
+            best.setdefault(hit.chunk.page_id, hit.score)
         top = max(best.values(), default=0.0)
         return [p for p, score in best.items() if score >= FALLBACK_RATIO * top][:3]
     ranked = index.rank_pages(query, pillar)

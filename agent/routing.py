@@ -20,7 +20,7 @@ from typing import Literal
 
 from agent.text import stems
 from corpus.ids import find_ids
-from corpus.models import PILLARS
+from corpus.vocabulary import PILLARS
 
 RouteKind = Literal["lens", "followup", "lookup", "out_of_scope"]
 

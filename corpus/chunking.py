@@ -9,31 +9,16 @@ lens, question and practice, so a passage stays meaningful on its own. Chunk ids
 
 from __future__ import annotations
 
-import re
 from collections.abc import Iterable
 
 from corpus.models import Chunk, Document
+from corpus.text import split_units
 
 CHUNKER_VERSION = "1"
 TARGET_CHARS = 700
 HARD_MAX_CHARS = 1200
 MIN_CHARS = 120
 SKIPPED_SECTIONS = frozenset({"Resources"})
-_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])")
-
-
-def split_units(text: str) -> list[str]:
-    """Split text into units that must stay whole: sentences, and list items as a whole."""
-    units: list[str] = []
-    for block in text.split("\n"):
-        block = block.strip()
-        if not block:
-            continue
-        if block.startswith("- "):
-            units.append(block)
-        else:
-            units.extend(s.strip() for s in _SENTENCE_END.split(block) if s.strip())
-    return units
 
 
 def _cut_long(unit: str, hard_max: int) -> list[str]:

@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from corpus.models import PILLAR_ABBREVIATIONS
+from corpus.vocabulary import PILLAR_ABBREVIATIONS
 
 _COMPACT = re.compile(
     r"(?<![\w-])(?P<letters>[A-Za-z]{2,12}?)(?P<space>\s?)(?P<number>\d{1,2})"

@@ -11,8 +11,6 @@ import re
 
 from corpus.models import Section
 
-BP_ID = re.compile(r"\b([A-Z][A-Z_]*\d{1,2}-BP\d{1,2})\b")
-QUESTION_OF_BP = re.compile(r"^([A-Z][A-Z_]*\d{1,2})-BP\d{1,2}$")
 _LINK = re.compile(r"!?\[([^\]]*)\]\([^)]*\)")
 _BOLD_LEAD = re.compile(r"^\*\*([^*]{3,90}?):?\*\*:?\s*(.*)$")
 _HEADING = re.compile(r"^(#{2,4})\s+(.*?)\s*#*\s*$")

@@ -4,25 +4,7 @@ from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
-PILLARS: tuple[str, ...] = (
-    "Operational Excellence",
-    "Security",
-    "Reliability",
-    "Performance Efficiency",
-    "Cost Optimization",
-    "Sustainability",
-)
-PILLAR_ABBREVIATIONS: dict[str, str] = {
-    "ops": "Operational Excellence",
-    "sec": "Security",
-    "rel": "Reliability",
-    "perf": "Performance Efficiency",
-    "cost": "Cost Optimization",
-    "sus": "Sustainability",
-    "sust": "Sustainability",
-}
-"""Short pillar names as they appear in ids and filters (``GENSEC``, ``--pillar cost``)."""
-RISKS: tuple[str, ...] = ("High", "Medium", "Low")
+from corpus.vocabulary import page_key
 
 
 @dataclass(frozen=True)
@@ -85,6 +67,11 @@ class Chunk:
     text: str
     context: str = ""
     """Heading line prepended for embedding and BM25 (lens, question, practice title)."""
+
+    @property
+    def page_id(self) -> str:
+        """The citable id of the chunk's page (bp id, question id or page slug)."""
+        return page_key(self.bp_id, self.chunk_id)
 
     def to_dict(self) -> dict:
         """Return a JSON-ready dict."""

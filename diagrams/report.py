@@ -9,7 +9,6 @@ from __future__ import annotations
 import html
 import re
 
-from corpus.models import RISKS
 from diagrams.review import Finding, Review
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]#!|~])")
@@ -81,12 +80,8 @@ def _coverage(review: Review) -> list[str]:
     return lines
 
 
-def _risk_order(finding: Finding) -> int:
-    return RISKS.index(finding.risk) if finding.risk in RISKS else len(RISKS)
-
-
 def _gaps(review: Review) -> list[str]:
-    gaps = sorted(review.by_status("gap"), key=_risk_order)
+    gaps = review.by_risk("gap")
     lines = ["## Gaps (highest risk first)", ""]
     if not gaps:
         return lines + ["No gaps were found in what the design shows.", ""]
@@ -119,7 +114,7 @@ def _addressed(review: Review) -> list[str]:
 
 
 def _unknown(review: Review) -> list[str]:
-    found = sorted(review.by_status("unknown"), key=_risk_order)
+    found = review.by_risk("unknown")
     lines = ["## Not visible in the design: questions for the team", ""]
     if not found:
         return lines + ["None.", ""]

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import Any
 
-from corpus.models import PILLARS, Document
+from corpus.models import Document
+from corpus.vocabulary import PILLARS, risk_rank
 from diagrams.model import Architecture, Component
 from diagrams.rules import Rule, RuleBook, load_rules
 
@@ -91,6 +92,14 @@ class Review:
     def by_status(self, status: str) -> list[Finding]:
         """Return the findings with ``status``, in lens order."""
         return [f for f in self.findings if f.status == status]
+
+    def by_risk(self, status: str) -> list[Finding]:
+        """Return the findings with ``status``, highest risk first, ties in lens order.
+
+        This is the one order of "top gaps": the CLI, the UI, the report, the gap
+        explanations and the MCP tools all list findings this way.
+        """
+        return sorted(self.by_status(status), key=lambda f: risk_rank(f.risk))
 
     @property
     def coverage(self) -> dict[str, Any]:

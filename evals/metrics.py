@@ -15,6 +15,8 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from corpus.text import sentences
+from corpus.vocabulary import PRACTICE_ID, PRACTICE_IN_TEXT
 from evals.suites import AnswerCase, DiagramCase, RetrievalCase
 
 RETRIEVAL_METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10")
@@ -22,10 +24,7 @@ CURVE_KS = tuple(range(1, 11))
 """Cut-offs of the recall@k curve drawn in reports."""
 PRIMARY_GAIN, SECONDARY_GAIN = 2, 1
 """Relevance of the first expected id and of the others (nDCG uses the difference)."""
-ID_IN_TEXT = re.compile(r"\b[A-Z]{3,12}\d{2}-BP\d{2}\b")
-CITATION_MARKER = re.compile(
-    r"\[\s*([A-Z]{3,12}\d{2}-BP\d{2}(?:\s*[,;]\s*[A-Z]{3,12}\d{2}-BP\d{2})*)\s*\]"
-)
+CITATION_MARKER = re.compile(rf"\[\s*({PRACTICE_ID}(?:\s*[,;]\s*{PRACTICE_ID})*)\s*\]")
 """An inline citation such as ``[GENSEC04-BP02]`` or ``[GENSEC04-BP02, GENSEC02-BP01]``."""
 
 
@@ -209,7 +208,7 @@ _STOPWORDS = frozenset(
 
 def content_words(text: str) -> set[str]:
     """Return the lowercase words of ``text`` that carry meaning (no ids, no stopwords)."""
-    text = ID_IN_TEXT.sub(" ", text)
+    text = PRACTICE_IN_TEXT.sub(" ", text)
     return {w for w in re.findall(r"[a-z0-9]+", text.lower()) if len(w) > 2} - _STOPWORDS
 
 
@@ -220,10 +219,12 @@ def cited_sentences(response: str) -> list[tuple[str, list[str]]]:
     standing alone after a sentence (``... outputs. [GENSEC02-BP01]``) belongs to the
     sentence before it.
     """
-    pieces = [p.strip() for p in re.split(r"(?<=[.!?])\s+|\n+", response or "") if p.strip()]
+    pieces = sentences(response or "")
     out: list[tuple[str, list[str]]] = []
     for piece in pieces:
-        ids = [i for marker in CITATION_MARKER.findall(piece) for i in ID_IN_TEXT.findall(marker)]
+        ids = [
+            i for marker in CITATION_MARKER.findall(piece) for i in PRACTICE_IN_TEXT.findall(marker)
+        ]
         if ids and not content_words(piece) and out:
             out[-1] = (out[-1][0], out[-1][1] + ids)
             continue

@@ -29,7 +29,8 @@ from corpus.examples import ExampleSet, load_examples
 from corpus.locks import file_lock
 from corpus.models import Chunk
 from corpus.sources import load_source
-from index.embeddings import Embedder, load_embedder, load_query_embedder
+from index.embeddings import Embedder, load_embedder
+from index.onnx_embedder import load_query_embedder
 from index.router import build_router, stored_vectors
 from index.sparse import SparseIndex
 from index.store import (

@@ -6,18 +6,15 @@ or local path works the same way; ``bedrock:<model-id>`` uses Amazon Titan (or a
 Bedrock embedding model) through langchain-aws. Heavy libraries are imported lazily so that
 commands which never embed (a no-op ``index build``) start fast.
 
-Queries go through :func:`load_query_embedder`, the one place that picks the query-time
-encoder: for the packaged MiniLM an ONNX Runtime export of the same model
-(:mod:`index.onnx_embedder`, the same vectors without importing torch), else the reference.
+Queries go through :func:`index.onnx_embedder.load_query_embedder`, the one place that picks
+the query-time encoder: for the packaged MiniLM an ONNX Runtime export of the same model (the
+same vectors without importing torch), else the reference.
 """
 
 from __future__ import annotations
 
-import logging
 import os
 import re
-from collections.abc import Callable
-from pathlib import Path
 from typing import Protocol
 
 import numpy as np
@@ -26,7 +23,6 @@ from corpus.errors import InputError, LenswiseError
 
 PACKAGED_MINILM = "all-MiniLM-L6-v2"
 MINILM_NAMES = (PACKAGED_MINILM, f"sentence-transformers/{PACKAGED_MINILM}")
-_log = logging.getLogger(__name__)
 
 
 class Embedder(Protocol):
@@ -165,26 +161,6 @@ def load_embedder(spec: str) -> Embedder:
     if spec.startswith("bedrock:"):
         return BedrockEmbedder(spec.split(":", 1)[1])
     return SentenceTransformerEmbedder(spec)
-
-
-def load_query_embedder(
-    spec: str, *, home: Path, runtime: str, reference: Callable[[], Embedder]
-) -> Embedder:
-    """Return the encoder for queries against an index built by ``reference()``'s model.
-
-    With ``runtime="onnx"`` the packaged MiniLM runs on ONNX Runtime (exported once into
-    ``home``); any other model, ``runtime="sentence-transformers"``, or a failed export (the
-    reason is logged as a warning) uses ``reference()``, the model the index was built with.
-    """
-    if runtime != "onnx" or spec not in MINILM_NAMES:
-        return reference()
-    from index.onnx_embedder import ExportError, load_onnx_embedder
-
-    try:
-        return load_onnx_embedder(home, spec)
-    except ExportError as exc:
-        _log.warning("lenswise: using sentence-transformers for queries: %s", exc)
-        return reference()
 
 
 def model_slug(spec: str) -> str:

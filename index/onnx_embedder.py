@@ -9,23 +9,26 @@ normalisation, exactly the pipeline of a Transformer + mean Pooling + Normalize 
 The export is made once per model, in a child process (so the caller never imports torch),
 into ``<home>/onnx/<model slug>/``, written to a temporary folder and renamed into place so a
 crash never leaves half an export. sentence-transformers stays the reference: it builds the
-index, and :func:`index.embeddings.query_embedder` falls back to it, with the reason, for a
+index, and :func:`load_query_embedder` falls back to it, with the reason, for a
 model this module cannot export.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 from corpus.errors import LenswiseError
+from index.embeddings import MINILM_NAMES, Embedder, SentenceTransformerEmbedder, model_slug
 
 EXPORT_VERSION = 1
 """Bump when the export layout changes, so old exports are redone."""
@@ -34,6 +37,7 @@ EXPORT_TIMEOUT_S = 600
 MODEL_FILE = "model.onnx"
 META_FILE = "meta.json"
 TOKENIZER_FILE = "tokenizer.json"
+_log = logging.getLogger(__name__)
 PIPELINE = [
     "sentence_transformers.models.Transformer",
     "sentence_transformers.models.Pooling",
@@ -100,10 +104,26 @@ class OnnxEmbedder:
         return (pooled / np.clip(norms, 1e-12, None)).astype("float32")
 
 
+def load_query_embedder(
+    spec: str, *, home: Path, runtime: str, reference: Callable[[], Embedder]
+) -> Embedder:
+    """Return the encoder for queries against an index built by ``reference()``'s model.
+
+    With ``runtime="onnx"`` the packaged MiniLM runs on ONNX Runtime (exported once into
+    ``home``); any other model, ``runtime="sentence-transformers"``, or a failed export (the
+    reason is logged as a warning) uses ``reference()``, the model the index was built with.
+    """
+    if runtime != "onnx" or spec not in MINILM_NAMES:
+        return reference()
+    try:
+        return load_onnx_embedder(home, spec)
+    except ExportError as exc:
+        _log.warning("lenswise: using sentence-transformers for queries: %s", exc)
+        return reference()
+
+
 def export_folder(home: Path, name: str) -> Path:
     """Return where the export of model ``name`` lives under ``home``."""
-    from index.embeddings import model_slug
-
     return Path(home) / "onnx" / model_slug(name)
 
 
@@ -148,8 +168,6 @@ def export(name: str, folder: Path) -> None:
         ExportError: the model's module stack is not Transformer + mean Pooling + Normalize.
     """
     import torch
-
-    from index.embeddings import SentenceTransformerEmbedder
 
     reference = SentenceTransformerEmbedder(name)
     model = reference.model

@@ -196,8 +196,6 @@ class PageTable:
 
     def __init__(self, chunks: Sequence[Chunk], keys: Sequence[Example]) -> None:
         """Index the pages of ``chunks`` and the page labels of the example ``keys``."""
-        from index.store import page_id
-
         self.pages: list[str] = []
         position: dict[str, int] = {}
         chunk_page = []
@@ -207,7 +205,7 @@ class PageTable:
             if chunk.question_id and not chunk.bp_id:
                 chunk_page.append(-1)
                 continue
-            page = page_id(chunk)
+            page = chunk.page_id
             if page not in position:
                 position[page] = len(self.pages)
                 self.pages.append(page)

@@ -15,7 +15,8 @@ import numpy as np
 
 from corpus.errors import InputError, check_int, check_text
 from corpus.ids import find_ids, without_ids
-from corpus.models import PILLAR_ABBREVIATIONS, PILLARS, Chunk
+from corpus.models import Chunk
+from corpus.vocabulary import PILLAR_ABBREVIATIONS, PILLARS
 
 MODES = ("hybrid", "dense", "bm25")
 GENERAL_PAGE_PRIOR = 0.6

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
 from bm25s.stopwords import STOPWORDS_EN_PLUS
+
+from corpus.text import stemmer
 
 # The broad English list plus the words of how practitioners phrase questions, which carry no
 # topic ("how do we...", "what should our..."). Measured on the development suite, the broad
@@ -37,13 +38,6 @@ STOPWORDS: tuple[str, ...] = tuple(
 )
 
 
-@lru_cache(maxsize=1)
-def _stemmer():
-    import Stemmer
-
-    return Stemmer.Stemmer("english")
-
-
 class SparseIndex:
     """A bm25s retriever plus the tokenisation settings it was built with."""
 
@@ -58,7 +52,7 @@ class SparseIndex:
         import bm25s
 
         tokens = bm25s.tokenize(
-            texts, stopwords=list(STOPWORDS), stemmer=_stemmer(), show_progress=False
+            texts, stopwords=list(STOPWORDS), stemmer=stemmer(), show_progress=False
         )
         retriever = bm25s.BM25()
         retriever.index(tokens, show_progress=False)
@@ -111,5 +105,5 @@ def tokenize(text: str) -> list[str]:
     import bm25s
 
     return bm25s.tokenize(
-        [text], stopwords=list(STOPWORDS), stemmer=_stemmer(), return_ids=False, show_progress=False
+        [text], stopwords=list(STOPWORDS), stemmer=stemmer(), return_ids=False, show_progress=False
     )[0]

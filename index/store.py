@@ -109,7 +109,7 @@ class LensIndex:
     @cached_property
     def page_urls(self) -> dict[str, str]:
         """Official URL of every citable page: practices, questions and general pages."""
-        return {page_id(c): c.url for c in self.chunks}
+        return {c.page_id: c.url for c in self.chunks}
 
     def term_weight(self, token: str) -> float:
         """Return the inverse document frequency of a stemmed term (0 for unknown terms)."""
@@ -207,12 +207,7 @@ class LensIndex:
         """Return the chunks of a practice id, a question id (with its practices) or a page id."""
         upper = ident.upper()
         found = [c for c in self.chunks if upper in (c.bp_id, c.question_id)]
-        return found or [c for c in self.chunks if page_id(c) == ident]
-
-
-def page_id(chunk: Chunk) -> str:
-    """Return the citable id of the page a chunk belongs to (bp id, question id or page slug)."""
-    return chunk.bp_id or chunk.chunk_id.split("#", 1)[0].split("/", 1)[-1]
+        return found or [c for c in self.chunks if c.page_id == ident]
 
 
 def index_root(home: Path) -> Path:

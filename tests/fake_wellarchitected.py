@@ -28,7 +28,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 import pytest
 from botocore.loaders import Loader
 
-from corpus.models import PILLARS
+from corpus.vocabulary import PILLARS
 from tests.fake_bedrock import use_fake_aws_env
 
 MODEL = Loader().load_service_model("wellarchitected", "service-2")

@@ -7,7 +7,8 @@ import re
 
 import pytest
 
-from agent.design import fix_order, risk_rank
+from agent.design import fix_order
+from corpus.vocabulary import risk_rank
 from diagrams.model import Architecture, Component, Edge
 from diagrams.review import Finding
 

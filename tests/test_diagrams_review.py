@@ -7,7 +7,7 @@ import json
 import pytest
 
 from corpus.loaders.builtin import digest_practices
-from corpus.models import PILLARS
+from corpus.vocabulary import PILLARS
 from diagrams import parse_bytes, render_markdown, review_architecture
 from diagrams.model import Architecture, Component
 from diagrams.rules import load_rules, parse_rules

@@ -8,7 +8,7 @@ import pytest
 
 from corpus.errors import InputError
 from corpus.loaders import docs_pages
-from corpus.loaders.docs_pages import html_to_markdown, pillar_for_id
+from corpus.loaders.docs_pages import html_to_markdown
 
 BP_MD = """# GENSEC09-BP03 Keep the teapots apart
 <a name="gensec09-bp03"></a>
@@ -170,25 +170,6 @@ def test_framework_pages(tmp_path):
     assert doc.lens == "framework"
     assert doc.pillar == "Security"
     assert doc.url.endswith("/wellarchitected/latest/framework/sec_keep_keys.html")
-
-
-@pytest.mark.parametrize(
-    ("identifier", "pillar"),
-    [
-        ("GENSEC04-BP02", "Security"),
-        ("GENOPS01", "Operational Excellence"),
-        ("GENREL06-BP01", "Reliability"),
-        ("GENPERF04", "Performance Efficiency"),
-        ("GENCOST03-BP04", "Cost Optimization"),
-        ("GENSUS03", "Sustainability"),
-        ("SEC01-BP01", "Security"),
-        ("PERF02", "Performance Efficiency"),
-        ("RAIDP01", None),
-        (None, None),
-    ],
-)
-def test_pillar_from_id_prefix(identifier, pillar):
-    assert pillar_for_id(identifier) == pillar
 
 
 def test_sniff(tmp_path, pages):

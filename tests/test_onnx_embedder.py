@@ -12,13 +12,14 @@ from corpus.errors import InputError
 from evals.runner import run_suite
 from evals.suites import load_suite
 from index.build import open_index
-from index.embeddings import PACKAGED_MINILM, load_query_embedder
+from index.embeddings import PACKAGED_MINILM
 from index.onnx_embedder import (
     META_FILE,
     ExportError,
     OnnxEmbedder,
     export_folder,
     load_onnx_embedder,
+    load_query_embedder,
 )
 
 pytestmark = pytest.mark.slow  # loads the real embedding model

@@ -654,7 +654,7 @@ def test_server_start_loads_the_assistant_the_first_page_then_reuses(monkeypatch
 
 
 def test_ui_command_serves_through_the_warm_up_entry_point():
-    from agent.cli.ui_cmd import streamlit_command
+    from ui.serve import streamlit_command
 
     command = streamlit_command(8501)
     assert command[1:3] == ["-m", "ui.serve"] and "--server.port" in command

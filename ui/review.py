@@ -9,6 +9,7 @@ import altair as alt
 import pandas as pd
 import streamlit as st
 
+from agent import RISKS
 from ui import state
 from ui.render import STATUS_LABELS, escape_markdown, is_trusted_url, one_line, slugify
 from ui.review_graph import architecture_section
@@ -34,7 +35,6 @@ FORMATS_HELP = (
     "CloudFormation / SAM templates (.yaml, .json) and Terraform (.tf)."
 )
 STATUS_COLORS = {"Addressed": "#2e7d32", "Gap": "#c62828", "Unknown": "#9e9e9e"}
-RISK_ORDER = {"High": 0, "Medium": 1, "Low": 2}
 PASTE_EXAMPLE = """flowchart LR
   user[Users] --> api[Amazon API Gateway]
   api --> fn[AWS Lambda]
@@ -207,7 +207,7 @@ def _findings_table(review: Any) -> None:
     statuses = c2.multiselect(
         "Status", list(STATUS_COLORS), key="f-status", placeholder="All statuses"
     )
-    risks = c3.multiselect("Risk", list(RISK_ORDER), key="f-risk", placeholder="All risks")
+    risks = c3.multiselect("Risk", list(RISKS), key="f-risk", placeholder="All risks")
     shown = frame
     if pillars:
         shown = shown[shown["Pillar"].isin(pillars)]
@@ -237,10 +237,7 @@ def _findings_table(review: Any) -> None:
 
 
 def _top_gaps(review: Any, limit: int = 5) -> None:
-    gaps = sorted(
-        (f for f in review.findings if f.status == "gap"),
-        key=lambda f: RISK_ORDER.get(f.risk, len(RISK_ORDER)),
-    )
+    gaps = review.by_risk("gap")
     st.markdown("#### Top gaps")
     if not gaps:
         st.success("No gaps found in what the design shows.", icon=":material/check_circle:")

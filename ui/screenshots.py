@@ -67,7 +67,7 @@ def serve_app(home: Path, log: Path | None = None, timeout: float = 180.0) -> It
 
     The server runs in its own process group and is stopped (SIGTERM, then SIGKILL) on exit.
     """
-    from agent.cli.ui_cmd import streamlit_command
+    from ui.serve import streamlit_command
 
     port = free_port()
     url = f"http://127.0.0.1:{port}"

@@ -8,11 +8,48 @@ are ready when the first question comes; a page that arrives earlier waits on th
 
 from __future__ import annotations
 
+import math
 import sys
 import threading
 from pathlib import Path
 
 APP = Path(__file__).resolve().parent / "app.py"
+
+
+def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[str]:
+    """Return the command line that serves the app locally, headless, without telemetry.
+
+    It runs :mod:`ui.serve`, which loads the assistant at server start, then Streamlit.
+
+    Args:
+        port: TCP port on 127.0.0.1.
+        max_upload_bytes: largest upload Streamlit accepts (rounded up to whole MB); the app
+            enforces the exact limit again in code. Defaults to the settings' limit.
+    """
+    from agent.config import Settings
+
+    limit = max_upload_bytes or Settings().max_upload_bytes
+    return [
+        sys.executable,
+        "-m",
+        "ui.serve",
+        "--server.address",
+        "127.0.0.1",
+        "--server.port",
+        str(port),
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.maxUploadSize",
+        str(max(1, math.ceil(limit / 2**20))),
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--theme.primaryColor",
+        "#1f5fa8",
+    ]
 
 
 def warm_up() -> None:

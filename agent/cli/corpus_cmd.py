@@ -111,7 +111,7 @@ def diff_handler(args: argparse.Namespace, settings: Settings) -> int:
 
 def describe(corpus: Corpus) -> dict:
     """Return the counts ``corpus info`` shows: documents, questions, best practices by pillar."""
-    from corpus.models import PILLARS
+    from corpus.vocabulary import PILLARS
 
     docs = corpus.documents
     pillars: dict[str, dict[str, set]] = {}

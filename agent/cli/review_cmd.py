@@ -77,8 +77,7 @@ def summary(review) -> str:
             f"  {pillar:24} {counts['addressed']:2} addressed {counts['gap']:2} gaps "
             f"{counts['unknown']:2} unknown"
         )
-    risk_rank = {"High": 0, "Medium": 1, "Low": 2}
-    gaps = sorted(review.by_status("gap"), key=lambda f: risk_rank.get(f.risk, 3))
+    gaps = review.by_risk("gap")
     if gaps:
         lines.append("top gaps:")
         for finding in gaps[:TOP_GAPS]:

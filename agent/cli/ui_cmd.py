@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import math
 import os
 import sys
 
@@ -21,43 +20,10 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[str]:
-    """Return the command line that serves the app locally, headless, without telemetry.
-
-    It runs :mod:`ui.serve`, which loads the assistant at server start, then Streamlit.
-
-    Args:
-        port: TCP port on 127.0.0.1.
-        max_upload_bytes: largest upload Streamlit accepts (rounded up to whole MB); the app
-            enforces the exact limit again in code. Defaults to the settings' limit.
-    """
-    limit = max_upload_bytes or Settings().max_upload_bytes
-    return [
-        sys.executable,
-        "-m",
-        "ui.serve",
-        "--server.address",
-        "127.0.0.1",
-        "--server.port",
-        str(port),
-        "--server.headless",
-        "true",
-        "--browser.gatherUsageStats",
-        "false",
-        "--server.maxUploadSize",
-        str(max(1, math.ceil(limit / 2**20))),
-        "--server.fileWatcherType",
-        "none",
-        "--client.toolbarMode",
-        "minimal",
-        "--theme.primaryColor",
-        "#1f5fa8",
-    ]
-
-
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run Streamlit in the foreground until interrupted; stopping lenswise stops it too."""
     from agent.cli.foreground import run_foreground
+    from ui.serve import streamlit_command
 
     env = {**os.environ, "LENSWISE_CORPUS": settings.source, "LENSWISE_HOME": str(settings.home)}
     print(f"lenswise UI on http://127.0.0.1:{args.port} (Ctrl+C to stop)", file=sys.stderr)

@@ -13,7 +13,7 @@ import re
 from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
-from corpus.models import RISKS
+from corpus.vocabulary import risk_rank
 
 if TYPE_CHECKING:
     from diagrams import Finding, Review
@@ -51,8 +51,7 @@ def evidence_names(finding: Finding, review: Review) -> str:
 
 def _order(finding: Finding) -> tuple[int, int]:
     status_rank = {"gap": 0, "addressed": 1, "unknown": 2}.get(finding.status, 3)
-    risk_rank = RISKS.index(finding.risk) if finding.risk in RISKS else len(RISKS)
-    return status_rank, risk_rank
+    return status_rank, risk_rank(finding.risk)
 
 
 def finding_line(finding: Finding, review: Review) -> str:

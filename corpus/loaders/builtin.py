@@ -26,8 +26,9 @@ from pathlib import Path
 import yaml
 
 from corpus.errors import InputError
-from corpus.models import PILLARS, RISKS, Corpus, Document, Section
+from corpus.models import Corpus, Document, Section
 from corpus.services import is_known
+from corpus.vocabulary import PILLARS, RISKS
 
 URL_PATTERN = re.compile(
     r"^https://docs\.aws\.amazon\.com/wellarchitected/latest/[a-z0-9-]+/[a-z0-9-]+\.html$"

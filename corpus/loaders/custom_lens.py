@@ -21,7 +21,8 @@ from pathlib import Path
 
 from corpus.errors import InputError
 from corpus.loaders.wa_json import read_json
-from corpus.models import PILLAR_ABBREVIATIONS, PILLARS, Corpus, Document, Section
+from corpus.models import Corpus, Document, Section
+from corpus.vocabulary import PILLAR_ABBREVIATIONS, PILLARS
 
 _RISKS = {"HIGH_RISK": "High", "MEDIUM_RISK": "Medium", "LOW_RISK": "Low", "NO_RISK": None}
 # Pillar ids seen in custom lenses: "SEC", "docdb_sec", "waf_ec_1_ops", "costOptimization".

@@ -5,7 +5,7 @@ Used for a user's folder of saved pages and for the ``fetched`` cache that
 or a file named ``gensec04-bp02.md``), a question (``gensec04.md``, or a
 ``| GENSEC04: How do you ...? |`` row) or a general page (design principles, scenarios).
 Page bodies are split by :func:`corpus.markdown.parse_page_body`, like every markdown
-source; :func:`pillar_for_id` and :func:`html_to_markdown` are shared with the PDF loader
+source; :func:`html_to_markdown` is shared with the PDF loader
 and the fetcher.
 """
 
@@ -19,41 +19,32 @@ from pathlib import Path
 import yaml
 
 from corpus.errors import InputError
-from corpus.markdown import QUESTION_OF_BP, parse_page_body
-from corpus.models import PILLARS, Corpus, Document, Section
+from corpus.markdown import parse_page_body
+from corpus.models import Corpus, Document, Section
+from corpus.vocabulary import (
+    PILLARS,
+    PRACTICE_ID,
+    PRACTICE_IN_TEXT,
+    QUESTION_ID,
+    is_practice_id,
+    pillar_of,
+    question_of,
+)
 
 DOCS_BASE = "https://docs.aws.amazon.com/wellarchitected/latest"
 PAGE_SUFFIXES = (".md", ".html", ".htm")
 TOC_FILE = "toc-contents.json"
 MANIFEST_FILE = "fetch.json"
 
-BP_ID = re.compile(r"\b([A-Z]{2,12}\d{2})-BP(\d{2})\b")
-BP_HEADING = re.compile(r"^([A-Z]{2,12}\d{2}-BP\d{2})\b[\s:.\-–—]*(.*)$")
-QUESTION_LINE = re.compile(r"^\|?\s*([A-Z]{2,12}\d{2})\s*:\s*(.+?)\s*\|?\s*$", re.M)
-BP_FILE = re.compile(r"^([a-z]{2,12}\d{2})-bp(\d{2})$", re.I)
+BP_HEADING = re.compile(rf"^({PRACTICE_ID})\b[\s:.\-–—]*(.*)$")
+QUESTION_LINE = re.compile(rf"^\|?\s*({QUESTION_ID})\s*:\s*(.+?)\s*\|?\s*$", re.M)
+BP_FILE = re.compile(rf"^({QUESTION_ID})-bp(\d{{2}})$", re.I)
+"""A best-practice page saved under its id (``gensec04-bp02.md``)."""
 QUESTION_FILE = re.compile(r"^([a-z]{2,12}\d{2})$", re.I)
 LENS_URL = re.compile(r"/wellarchitected/[^/]+/([a-z0-9-]+?)(?:-lens)?/", re.I)
 
-_PILLAR_SUFFIXES = (
-    ("PERF", "Performance Efficiency"),
-    ("COST", "Cost Optimization"),
-    ("OPS", "Operational Excellence"),
-    ("SEC", "Security"),
-    ("REL", "Reliability"),
-    ("SUS", "Sustainability"),
-)
 _RISK = {"HIGH": "High", "MEDIUM": "Medium", "LOW": "Low"}
 _ANCHOR = re.compile(r"<a\s+name=\"[^\"]*\"\s*>\s*</a>", re.I)
-
-
-def pillar_for_id(identifier: str | None) -> str | None:
-    """Return the pillar of a question or bp id from its prefix (GENSEC04 -> Security)."""
-    match = re.match(r"[A-Z]+", (identifier or "").upper())
-    prefix = match.group(0) if match else ""
-    for suffix, pillar in _PILLAR_SUFFIXES:
-        if prefix.endswith(suffix):
-            return pillar
-    return None
 
 
 def slugify(text: str) -> str:
@@ -144,10 +135,10 @@ def _classify(title: str, page: dict, entry: dict) -> dict:
     bp = BP_HEADING.match(title) or BP_HEADING.match(str(meta.get("title_full", "")))
     meta_id = str(meta.get("id") or "").upper()
     file_bp = BP_FILE.match(stem)
-    if bp or BP_ID.fullmatch(meta_id) or file_bp:
+    if bp or is_practice_id(meta_id) or file_bp:
         if bp:
             bp_id, bp_title = bp.group(1), bp.group(2)
-        elif BP_ID.fullmatch(meta_id):
+        elif is_practice_id(meta_id):
             bp_id, bp_title = meta_id, str(meta.get("title") or "")
         else:
             bp_id, bp_title = f"{file_bp.group(1).upper()}-BP{file_bp.group(2)}", title
@@ -157,8 +148,8 @@ def _classify(title: str, page: dict, entry: dict) -> dict:
     # The question row opens a question page; further down a page it is only a mention.
     opening = "\n".join([ln for ln in page["body"].splitlines() if ln.strip()][:3])
     row = QUESTION_LINE.search(opening)
-    file_q = QUESTION_FILE.match(stem) and pillar_for_id(stem)
-    if row and not pillar_for_id(row.group(1)):
+    file_q = QUESTION_FILE.match(stem) and pillar_of(stem)
+    if row and not pillar_of(row.group(1)):
         row = None
     if row and (not file_q or row.group(1).lower() == stem) or file_q:
         qid = row.group(1) if row else stem.upper()
@@ -191,8 +182,8 @@ def _to_document(page: dict, lens: str, source: str) -> Document:
     if page["kind"] == "bp":
         meta = page["meta"]
         risk = risk or _RISK.get(str(meta.get("risk_level") or meta.get("risk") or "").upper())
-        qid = QUESTION_OF_BP.match(page["id"]).group(1)
-        pillar = meta.get("pillar") if meta.get("pillar") in PILLARS else pillar_for_id(qid)
+        qid = question_of(page["id"])
+        pillar = meta.get("pillar") if meta.get("pillar") in PILLARS else pillar_of(qid)
         return Document(
             **common,
             sections=tuple(sections) or (Section("Overview", page["title"]),),
@@ -208,7 +199,7 @@ def _to_document(page: dict, lens: str, source: str) -> Document:
         return Document(
             **common,
             sections=tuple(sections),
-            pillar=pillar_for_id(page["id"]),
+            pillar=pillar_of(page["id"]),
             question_id=page["id"],
             question_title=page["title"],
         )
@@ -218,7 +209,7 @@ def _to_document(page: dict, lens: str, source: str) -> Document:
 def _related(bp_id: str, sections: list[Section]) -> tuple[str, ...]:
     """Return the other bp ids a page's Resources section names."""
     resources = " ".join(s.text for s in sections if s.heading == "Resources")
-    found = (m.group(0) for m in BP_ID.finditer(resources))
+    found = PRACTICE_IN_TEXT.findall(resources)
     return tuple(dict.fromkeys(i for i in found if i != bp_id))
 
 
@@ -309,7 +300,7 @@ def _page_files(folder: Path) -> list[Path]:
 
 def _looks_like_page(path: Path) -> bool:
     """Cheaply tell whether a file is a lens docs page (ids, lens markers, docs URL)."""
-    if BP_FILE.match(path.stem) or QUESTION_FILE.match(path.stem) and pillar_for_id(path.stem):
+    if BP_FILE.match(path.stem) or QUESTION_FILE.match(path.stem) and pillar_of(path.stem):
         return True
     try:
         with path.open(encoding="utf-8", errors="replace") as handle:
@@ -317,7 +308,7 @@ def _looks_like_page(path: Path) -> bool:
     except OSError:
         return False
     return bool(
-        BP_ID.search(head)
+        PRACTICE_IN_TEXT.search(head)
         or QUESTION_LINE.search(head)
         or re.search(r"wellarchitected|well-architected", head, re.I)
     )

@@ -15,13 +15,14 @@ import re
 from pathlib import Path
 
 from corpus.errors import InputError
-from corpus.markdown import BP_ID, QUESTION_OF_BP, clean_inline, parse_page_body
-from corpus.models import PILLARS, Corpus, Document, Section
+from corpus.markdown import clean_inline, parse_page_body
+from corpus.models import Corpus, Document, Section
+from corpus.vocabulary import PILLARS, PRACTICE_ID, PRACTICE_IN_TEXT, question_of
 
 _PILLAR_LINE = re.compile(r"^\*\*Pillar\*\*:\s*(.+?)\s*$")
 _META_LINE = re.compile(r"^\*\*(Pillar|Best Practices|Saga|Capability)\*\*:")
 _H1 = re.compile(r"^#\s+(.*?)\s*$")
-_BP_HEADING = re.compile(r"^([A-Z][A-Z_]*\d{1,2}-BP\d{1,2})\s+(.*)$")
+_BP_HEADING = re.compile(rf"^({PRACTICE_ID})\s+(.*)$")
 _QUESTION_HEADING = re.compile(r"^([A-Z][A-Z_]*\d{1,2})(?:\s+[—-]|:)\s+(.*)$")
 _FRAMEWORK_QUESTION = re.compile(r"^## Question ([A-Z]+\d{2})\s*$")
 
@@ -108,7 +109,7 @@ def _load_file(file: Path) -> list[Document]:
             continue
         qid = framework_q.get(position)
         question = _QUESTION_HEADING.match(heading)
-        if qid or (question and not BP_ID.search(heading)):
+        if qid or (question and not PRACTICE_IN_TEXT.search(heading)):
             qid = qid or question.group(1)
             title = (
                 re.sub(r"^[A-Z]+\s*\d+\s+[—-]\s+", "", heading)
@@ -141,13 +142,13 @@ def _practice(
     file: Path,
 ) -> Document:
     sections, risk, url = parse_page_body(body)
-    question_id = QUESTION_OF_BP.match(bp_id).group(1)
+    question_id = question_of(bp_id)
     related = tuple(
         dict.fromkeys(
             m
             for s in sections
             if s.heading == "Resources"
-            for m in BP_ID.findall(s.text)
+            for m in PRACTICE_IN_TEXT.findall(s.text)
             if m != bp_id
         )
     )

@@ -16,12 +16,13 @@ from collections import Counter
 from pathlib import Path
 
 from corpus.errors import InputError
-from corpus.loaders.docs_pages import DOCS_BASE, pillar_for_id, slugify
-from corpus.markdown import BP_ID, parse_page_body
+from corpus.loaders.docs_pages import DOCS_BASE, slugify
+from corpus.markdown import parse_page_body
 from corpus.models import Corpus, Document, Section
+from corpus.vocabulary import PRACTICE_ID, PRACTICE_IN_TEXT, QUESTION_ID, pillar_of
 
-_BP_LINE = re.compile(r"^([A-Z]{2,12}\d{2}-BP\d{2})\s+(\S.*?)\s*$")
-_QUESTION_LINE = re.compile(r"^([A-Z]{2,12}\d{2})\s*:\s+(\S.*?)\s*$")
+_BP_LINE = re.compile(rf"^({PRACTICE_ID})\s+(\S.*?)\s*$")
+_QUESTION_LINE = re.compile(rf"^({QUESTION_ID})\s*:\s+(\S.*?)\s*$")
 _TOC_ENTRY = re.compile(r"(\.\s*){3,}\s*\d+\s*$|\s\d{1,4}$")
 _PAGE_NUMBER = re.compile(r"^\s*(page\s+)?\d{1,4}(\s+of\s+\d+)?\s*$", re.I)
 _STRUCTURE = re.compile(r"desired\s+outcome|level\s+of\s+risk|implementation\s+guidance", re.I)
@@ -145,7 +146,7 @@ def _heading_positions(lines: list[str]) -> list[tuple[int, str, str, str]]:
         bp = _BP_LINE.match(line.strip())
         question = _QUESTION_LINE.match(line.strip()) if not bp else None
         match = bp or question
-        if match and pillar_for_id(match.group(1)) and not _TOC_ENTRY.search(line):
+        if match and pillar_of(match.group(1)) and not _TOC_ENTRY.search(line):
             candidates.append((number, "bp" if bp else "question", match.group(1), match.group(2)))
     kept = []
     for index, candidate in enumerate(candidates):
@@ -189,7 +190,7 @@ def _document(
         "doc_id": ident,
         "url": url,
         "source": str(file),
-        "pillar": pillar_for_id(ident),
+        "pillar": pillar_of(ident),
         "question_id": question_id,
         "question_title": short_titles.get(question_id),
     }
@@ -198,7 +199,7 @@ def _document(
         return Document(**common, title=short_titles.get(ident) or title, sections=tuple(sections))
     sections = sections or [Section("Overview", title)]
     resources = " ".join(s.text for s in sections if s.heading == "Resources")
-    related = tuple(dict.fromkeys(i for i in BP_ID.findall(resources) if i != ident))
+    related = tuple(dict.fromkeys(i for i in PRACTICE_IN_TEXT.findall(resources) if i != ident))
     return Document(
         **common,
         title=title,

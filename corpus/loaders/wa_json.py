@@ -15,18 +15,11 @@ from pathlib import Path
 
 from corpus.errors import InputError
 from corpus.models import Corpus, Document, Section
+from corpus.vocabulary import PILLARS, is_practice_id, question_of
 
 REQUIRED = ("id", "title", "pillar")
-_PILLARS = {
-    "OPERATIONAL_EXCELLENCE": "Operational Excellence",
-    "SECURITY": "Security",
-    "RELIABILITY": "Reliability",
-    "PERFORMANCE_EFFICIENCY": "Performance Efficiency",
-    "COST_OPTIMIZATION": "Cost Optimization",
-    "SUSTAINABILITY": "Sustainability",
-}
+_PILLARS = {p.upper().replace(" ", "_"): p for p in PILLARS}
 _RISKS = {"HIGH": "High", "MEDIUM": "Medium", "LOW": "Low"}
-_BP_ID = re.compile(r"^([A-Z]{2,12}\d{2})-BP\d{2}$")
 _ARRAY_OF_OBJECTS = re.compile(r"^\ufeff?\s*\[\s*\{")
 
 
@@ -110,8 +103,7 @@ def _load_file(file: Path) -> list[Document]:
 def _document(record: dict, file: Path) -> Document:
     """Map one best-practice record to a :class:`Document`."""
     bp_id = str(record["id"]).strip().upper()
-    match = _BP_ID.match(bp_id)
-    if not match:
+    if not is_practice_id(bp_id):
         raise InputError(f"{file}: '{bp_id}' is not a best-practice id like GENSEC04-BP02")
     pillar = _PILLARS.get(str(record["pillar"]).upper())
     if pillar is None:
@@ -125,7 +117,7 @@ def _document(record: dict, file: Path) -> Document:
         source=str(file),
         sections=_sections(record),
         pillar=pillar,
-        question_id=match.group(1),
+        question_id=question_of(bp_id),
         # The practice's area: the question's short title in lens files (one entry there).
         question_title=area[-1] if area else None,
         bp_id=bp_id,
