@@ -283,6 +283,20 @@ class ScriptedLens:
         self._answers.setdefault(thread_id, []).append(answer)
         yield Event("final", answer)
 
+    @property
+    def conversations(self):
+        return ScriptedConversations(self._real.conversations, self._answers)
+
+
+class ScriptedConversations:
+    """The real threads and feedback, except that transcripts hold the scripted answers."""
+
+    def __init__(self, real, answers: dict[str, list[Answer]]):
+        self._real, self._answers = real, answers
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
+
     def transcript(self, thread_id):
         return list(self._answers.get(thread_id, []))
 
