@@ -25,22 +25,21 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import yaml
-from langchain_core.messages import AIMessage, HumanMessage
 from langgraph.errors import GraphRecursionError
 
 from agent.config import Settings
 from agent.context import LensContext
+from agent.conversations import Conversations
+from agent.conversations import thread_id as thread_id_of
 from agent.graph import build_graph
 from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
-from agent.threads import Feedback, ThreadInfo, ThreadStore
-from corpus.errors import InputError, LenswiseError, check_int, check_text, shown
+from agent.threads import ThreadStore
+from corpus.errors import InputError, LenswiseError, check_text, shown
 from corpus.models import Corpus
 from index.search import Hit, normalise_pillar
 
 MAX_QUESTION_CHARS = 4000
-MAX_THREAD_ID_CHARS = 200
 
 
 class LensAssistant:
@@ -92,6 +91,7 @@ class LensAssistant:
         self._chat_model = chat_model
         self._notify = notify
         self._store: ThreadStore | None = None
+        self._conversations: Conversations | None = None
         self._corpus: Corpus | None = None
         self._graph = None
 
@@ -114,6 +114,15 @@ class LensAssistant:
 
             self._chat_model = load_chat_model(self.settings.model, self.settings)
         return self._chat_model
+
+    @property
+    def conversations(self) -> Conversations:
+        """Threads, transcripts and feedback (see :class:`agent.conversations.Conversations`)."""
+        if self._conversations is None:
+            self._conversations = Conversations(
+                self.store, lambda: self.graph, self._answer, self._turn_wait_s
+            )
+        return self._conversations
 
     @property
     def store(self) -> ThreadStore:
@@ -185,7 +194,7 @@ class LensAssistant:
         """Check the arguments of one turn; return them normalised."""
         return (
             self._check_question(question),
-            uuid.uuid4().hex[:12] if thread_id is None else _thread_id(thread_id),
+            uuid.uuid4().hex[:12] if thread_id is None else thread_id_of(thread_id),
             self._check_diagram(diagram),
             normalise_pillar(pillar),
         )
@@ -399,123 +408,10 @@ class LensAssistant:
             )
         return self._corpus
 
-    # --- threads and feedback -------------------------------------------------------------
-
-    def threads(self) -> list[ThreadInfo]:
-        """Every conversation, most recently used first."""
-        return self.store.threads()
-
-    def new_thread(self, title: str | None = None) -> str:
-        """Create an empty thread and return its id."""
-        _require(title is None or isinstance(title, str), "title", "text", title)
-        thread_id = uuid.uuid4().hex[:12]
-        self.store.touch(thread_id, title or "New conversation")
-        return thread_id
-
-    def rename_thread(self, thread_id: str, title: str) -> None:
-        """Rename a thread (InputError if it does not exist or the title is empty)."""
-        thread_id = _thread_id(thread_id)
-        if isinstance(title, str) and not title.strip():
-            raise InputError("a thread title cannot be empty")
-        if not self.store.rename(thread_id, check_text(title, "title")):
-            raise InputError(f"no thread {thread_id}")
-
-    def detach_design(self, thread_id: str) -> None:
-        """Forget the reviewed design of a thread: later questions are about the lens only."""
-        thread_id = _thread_id(thread_id)
-        config = {"configurable": {"thread_id": thread_id}}
-        with self.store.turn(thread_id, self._turn_wait_s), self.store.guarded():
-            if self.graph.get_state(config).values.get("diagram"):
-                self.graph.update_state(config, {"diagram": None}, as_node="finalize")
-
-    def delete_thread(self, thread_id: str) -> None:
-        """Delete a thread with its history and feedback (after any turn running on it)."""
-        thread_id = _thread_id(thread_id)
-        with self.store.turn(thread_id, self._turn_wait_s):
-            self.store.delete(thread_id)
-
-    def transcript(self, thread_id: str) -> list[Answer]:
-        """Every answered turn of a thread, in order."""
-        config = {"configurable": {"thread_id": _thread_id(thread_id)}}
-        with self.store.guarded():
-            messages = self.graph.get_state(config).values.get("messages", [])
-        answers: list[Answer] = []
-        question = ""
-        for message in messages:
-            if isinstance(message, HumanMessage) and message.name is None:
-                question = str(message.content)
-            elif isinstance(message, AIMessage) and "lenswise" in message.additional_kwargs:
-                answers.append(
-                    self._answer(message.additional_kwargs["lenswise"], question, thread_id)
-                )
-        return answers
-
-    def export_thread(self, thread_id: str) -> str:
-        """A thread as one markdown document, citations and links kept."""
-        thread_id = _thread_id(thread_id)
-        title = next((t.title for t in self.threads() if t.id == thread_id), thread_id)
-        parts = [f"# {title}", ""]
-        parts += [a.to_markdown() for a in self.transcript(thread_id)]
-        return "\n".join(parts)
-
-    def feedback(self, thread_id: str, turn: int, score: int, comment: str = "") -> None:
-        """Record a thumbs up (+1) or down (-1) on answer number ``turn`` of a thread."""
-        if isinstance(score, bool) or not isinstance(score, int) or score not in (1, -1):
-            raise InputError(f"feedback score must be +1 or -1, not {shown(score)}")
-        check_int(turn, "turn", minimum=0)
-        _require(isinstance(comment, str), "comment", "text", comment)
-        answers = self.transcript(thread_id)
-        if not 0 <= turn < len(answers):
-            raise InputError(f"thread {thread_id} has no answer number {turn}")
-        answer = answers[turn]
-        self.store.add_feedback(
-            Feedback(
-                thread_id,
-                turn,
-                score,
-                comment.strip(),
-                answer.question,
-                answer.text,
-                [c.page_id for c in answer.citations],
-                time.time(),
-            )
-        )
-
-    def feedback_given(self, thread_id: str) -> dict[int, Feedback]:
-        """Return the stored feedback of a thread, by answer number."""
-        thread_id = _thread_id(thread_id)
-        return {fb.turn: fb for fb in self.store.feedback() if fb.thread_id == thread_id}
-
-    def export_feedback_suite(self) -> str:
-        """Return stored feedback as an answers eval suite (YAML); liked answers become cases."""
-        cases = []
-        for fb in self.store.feedback():
-            case: dict[str, Any] = {
-                "id": f"feedback-{fb.thread_id}-{fb.turn}",
-                "question": fb.question,
-            }
-            if fb.score > 0:
-                case["expected_citations"] = fb.cited
-            else:
-                case["note"] = "answer marked unhelpful" + (f": {fb.comment}" if fb.comment else "")
-                case["must_not_state"] = []
-            if fb.comment:
-                case["comment"] = fb.comment
-            cases.append(case)
-        return yaml.safe_dump(
-            {"suite": "feedback", "kind": "answers", "cases": cases},
-            sort_keys=False,
-            allow_unicode=True,
-        )
-
 
 def _require(ok: bool, name: str, expected: str, value: Any) -> None:
     if not ok:
         raise InputError(f"{name} must be {expected}, not {shown(value)}")
-
-
-def _thread_id(value: Any) -> str:
-    return check_text(value, "thread_id", max_chars=MAX_THREAD_ID_CHARS)
 
 
 def _citation(data: dict) -> Citation:

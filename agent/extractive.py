@@ -15,6 +15,7 @@ import math
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -22,6 +23,11 @@ from agent.design import DesignSummary
 from agent.text import stems
 from corpus.text import sentences
 from corpus.vocabulary import is_practice_id, page_key
+from diagrams.catalog import mentioned
+
+if TYPE_CHECKING:
+    from agent.context import LensContext
+    from agent.state import State
 
 SECTION_PRIOR = {
     "Overview": 0.15,
@@ -46,6 +52,8 @@ DECLINE_TEXT = (
     "the lens. Ask me about a generative AI design decision, a best practice (for example "
     "GENSEC04-BP02) or attach an architecture diagram to review."
 )
+WEAK_SCORE = 0.05
+"""Best fused score under which a retrieved page is too weak to quote unasked."""
 NO_COVERAGE_TEXT = "The lens does not cover this directly."
 NO_DESIGN_TEXT = (
     "No design has been reviewed in this conversation yet, so there is nothing of yours to "
@@ -364,3 +372,51 @@ def compose_strengths(
             parts += [f"   - {_cited(s, group.key)}" for s in pick_sentences(group, 1, scoring)]
     parts += ["", f"_{edition_line}_"]
     return "\n".join(parts)
+
+
+def edition_line(ctx: LensContext) -> str:
+    """Return the answer's closing line naming the lens, its edition and the corpus."""
+    corpus = ctx.index.corpus
+    name = (corpus.name if corpus else None) or "AWS Well-Architected Generative AI Lens"
+    if corpus and corpus.edition:
+        return f"Source: {name}, {corpus.edition} edition ({corpus.source} corpus)."
+    return f"Source: {name} ({corpus.source if corpus else 'configured'} corpus)."
+
+
+def draft(state: State, ctx: LensContext) -> str:
+    """Compose the extractive answer of a turn from its retrieved passages.
+
+    A lookup lists the named pages; a question about the thread's design leads with its gaps
+    or strengths; any other question quotes the pages relevance chose (or, when it chose none,
+    the best retrieved ones).
+    """
+    edition = edition_line(ctx)
+    groups = group_passages(state.passages, first=state.ids)
+    if state.route == "lookup" and not state.attempts:
+        return compose_lookup(state.ids, groups, edition)
+    query = state.queries[0]["text"] if state.queries else state.question
+    design = state.diagram
+    scoring = Scoring(
+        question=query,
+        weight=ctx.index.term_weight,
+        similarity=ctx.index.chunk_similarity(query),
+        services=frozenset(design["services"]) if design else None,
+        mentions=mentioned if design else None,
+    )
+    if design and state.intent == "prioritize":
+        return compose_priorities(design, groups, edition, scoring)
+    if design and state.intent == "review":
+        preface = compose_design_preface(design, urgent=0)
+        return f"{preface}\n\n{compose_priorities(design, groups, edition, scoring)}"
+    if design and state.intent == "strengths":
+        return compose_strengths(design, groups, edition, scoring)
+    by_key = {g.key: g for g in groups}
+    chosen = [by_key[p] for p in state.pages if p in by_key]
+    if not chosen:  # relevance chose nothing (a retry's reformulated search): best retrieved
+        chosen = [g for g in groups if g.score >= WEAK_SCORE][:3]
+    body = compose_lens_answer(chosen, edition, scoring)
+    if state.intent and not design:
+        body = f"{NO_DESIGN_TEXT}\n\n{body}"
+    if design:
+        body = f"{compose_design_preface(design)}\n\n{body}"
+    return body

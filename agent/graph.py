@@ -30,19 +30,16 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import decide
-from agent.state import InputState, State
+from agent.state import InputState, Query, State
 from agent.text import stems
 from agent.tools import TOOLS
 from corpus.errors import LenswiseError
-from diagrams.catalog import mentioned
 from index.relevance import MAX_PAGES
 
 RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
 MAX_TOOL_ROUNDS = 4
 MAX_RETRIES = 1
-WEAK_SCORE = 0.05
-"""Best fused score under which retrieval counts as weak (no query term and poor dense rank)."""
 FALLBACK_RATIO = 0.5
 """Without a relevance model: pages within this share of the best fused score are named too."""
 DESIGN_GAP_SHARE = 0.5
@@ -59,14 +56,6 @@ def _turn_messages(state: State) -> list:
 
 def _tool_rounds(state: State) -> int:
     return sum(1 for m in _turn_messages(state) if isinstance(m, AIMessage) and m.tool_calls)
-
-
-def _edition_line(ctx: LensContext) -> str:
-    corpus = ctx.index.corpus
-    name = (corpus.name if corpus else None) or "AWS Well-Architected Generative AI Lens"
-    if corpus and corpus.edition:
-        return f"Source: {name}, {corpus.edition} edition ({corpus.source} corpus)."
-    return f"Source: {name} ({corpus.source if corpus else 'configured'} corpus)."
 
 
 # --- nodes ---------------------------------------------------------------------------------
@@ -100,7 +89,7 @@ def route(state: State, runtime: Runtime[LensContext]) -> dict:
         "intent": decision.intent,
         "ids": decision.ids,
         "pages": pages,
-        "queries": [f"{decision.query}\t{decision.pillar or ''}"],
+        "queries": [Query(text=decision.query, pillar=decision.pillar)],
         "passages": None,
         "warnings": warnings,
         "draft": "",
@@ -170,8 +159,8 @@ def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
     design = summarise(review)
     update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
     if state.route in ("lens", "followup") and not state.intent:
-        query, pillar = state.queries[0].split("\t")
-        update["pages"] = _chosen_pages(ctx, query, pillar or None, design)
+        first = state.queries[0]
+        update["pages"] = _chosen_pages(ctx, first["text"], first["pillar"], design)
     return update
 
 
@@ -190,10 +179,9 @@ def _policy_calls(state: State) -> list[dict]:
     wanted = list(dict.fromkeys([*state.ids, *state.pages, *_design_ids(state)]))
     calls = [{"name": "get_best_practice", "args": {"practice_id": i}} for i in wanted]
     if state.route != "lookup" or state.attempts:
-        for line in state.queries:
-            query, pillar = line.split("\t")
+        for query in state.queries:
             calls.append(
-                {"name": "search_lens", "args": {"query": query, "pillar": pillar or None}}
+                {"name": "search_lens", "args": {"query": query["text"], "pillar": query["pillar"]}}
             )
     round_no = _tool_rounds(state)
     return [{**c, "id": f"call_{round_no}_{i}", "type": "tool_call"} for i, c in enumerate(calls)]
@@ -269,44 +257,11 @@ def compose(state: State, runtime: Runtime[LensContext]) -> dict:
     warnings = list(state.warnings)
     if ctx.chat_model is not None:
         warnings.append("the model gave no final answer; showing an extractive answer instead")
-    draft = _extractive_draft(state, ctx)
+    draft = extractive.draft(state, ctx)
     writer = get_stream_writer()
     for piece in _pieces(draft):
         writer({"type": "token", "text": piece})
     return {"draft": draft, "warnings": warnings}
-
-
-def _extractive_draft(state: State, ctx: LensContext) -> str:
-    edition = _edition_line(ctx)
-    groups = extractive.group_passages(state.passages, first=state.ids)
-    if state.route == "lookup" and not state.attempts:
-        return extractive.compose_lookup(state.ids, groups, edition)
-    query = state.queries[0].split("\t")[0] if state.queries else state.question
-    design = state.diagram
-    scoring = extractive.Scoring(
-        question=query,
-        weight=ctx.index.term_weight,
-        similarity=ctx.index.chunk_similarity(query),
-        services=frozenset(design["services"]) if design else None,
-        mentions=mentioned if design else None,
-    )
-    if design and state.intent == "prioritize":
-        return extractive.compose_priorities(design, groups, edition, scoring)
-    if design and state.intent == "review":
-        preface = extractive.compose_design_preface(design, urgent=0)
-        return f"{preface}\n\n{extractive.compose_priorities(design, groups, edition, scoring)}"
-    if design and state.intent == "strengths":
-        return extractive.compose_strengths(design, groups, edition, scoring)
-    by_key = {g.key: g for g in groups}
-    chosen = [by_key[p] for p in state.pages if p in by_key]
-    if not chosen:  # relevance chose nothing (a retry's reformulated search): best retrieved
-        chosen = [g for g in groups if g.score >= WEAK_SCORE][:3]
-    body = extractive.compose_lens_answer(chosen, edition, scoring)
-    if state.intent and not design:
-        body = f"{extractive.NO_DESIGN_TEXT}\n\n{body}"
-    if design:
-        body = f"{extractive.compose_design_preface(design)}\n\n{body}"
-    return body
 
 
 def _pieces(text: str, size: int = 24) -> list[str]:
@@ -347,10 +302,10 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     return update
 
 
-def _reformulate(state: State) -> list[str]:
+def _reformulate(state: State) -> list[Query]:
     """Second-chance queries: the question's content words alone, and the question unfiltered."""
     words = " ".join(dict.fromkeys(w for w in state.question.lower().split() if stems(w)))
-    return [f"{words}\t", f"{state.question}\t"]
+    return [Query(text=words, pillar=None), Query(text=state.question, pillar=None)]
 
 
 def finalize(state: State, runtime: Runtime[LensContext]) -> dict:

@@ -3,15 +3,51 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal, TypedDict
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 
+from agent.design import DesignSummary
+from agent.routing import RouteKind
+
+Verdict = Literal["", "ok", "weak", "failed", "retry", "declined"]
+"""How a draft fared: ``ok``; ``weak`` (no citation held: thin retrieval); ``failed`` (citations
+did not hold); ``retry`` (one more plan round follows); ``declined`` (out of scope)."""
+
+
+class Query(TypedDict):
+    """One planned retrieval: what to search for, and the pillar to keep to (None: all)."""
+
+    text: str
+    pillar: str | None
+
+
+class Passage(TypedDict):
+    """One retrieved chunk in the state: the chunk's fields plus how it was found."""
+
+    chunk_id: str
+    lens: str
+    pillar: str | None
+    question_id: str | None
+    question_title: str | None
+    bp_id: str | None
+    title: str
+    section: str
+    risk: str | None
+    url: str
+    source: str
+    text: str
+    context: str
+    score: float
+    """Retrieval score (hybrid, or 1.0 for a page fetched by id)."""
+    query: str
+    """The query (or practice id) that found it."""
+
 
 def merge_passages(
-    existing: dict[str, dict] | None, new: dict[str, dict] | None
-) -> dict[str, dict]:
+    existing: dict[str, Passage] | None, new: dict[str, Passage] | None
+) -> dict[str, Passage]:
     """Merge retrieved passages by chunk id; ``None`` clears them (a new turn starts)."""
     if new is None:
         return {}
@@ -42,8 +78,8 @@ class State(InputState):
     """The thread's conversation: questions, tool calls and results, verified answers."""
     turn_start: int = 0
     """Index in ``messages`` where the current turn begins."""
-    route: str = ""
-    """``lens``, ``followup``, ``lookup`` or ``out_of_scope``."""
+    route: RouteKind | Literal[""] = ""
+    """``lens``, ``followup``, ``lookup`` or ``out_of_scope`` (empty before routing)."""
     route_note: str = ""
     """Why the turn was routed so (nearest example questions, scope probability)."""
     intent: str | None = None
@@ -52,21 +88,21 @@ class State(InputState):
     """Practice / question ids named in the question (and, with a design, its gaps)."""
     pages: list[str] = field(default_factory=list)
     """Pages the relevance model chose for the answer, most relevant first."""
-    queries: list[str] = field(default_factory=list)
-    """Retrieval queries planned for this turn, ``query<TAB>pillar`` (reformulations too)."""
-    passages: Annotated[dict[str, dict], merge_passages] = field(default_factory=dict)
-    """Retrieved chunks of this turn by chunk id (chunk dict plus ``score`` and ``query``)."""
-    diagram: dict[str, Any] | None = None
-    """The thread's reviewed design (``agent.design.DesignSummary``): set when a diagram is
-    attached, kept for the following turns of the thread."""
+    queries: list[Query] = field(default_factory=list)
+    """Retrieval queries planned for this turn (a retry's reformulations too)."""
+    passages: Annotated[dict[str, Passage], merge_passages] = field(default_factory=dict)
+    """Retrieved chunks of this turn by chunk id."""
+    diagram: DesignSummary | None = None
+    """The thread's reviewed design: set when a diagram is attached, kept for the following
+    turns of the thread."""
     draft: str = ""
     """The answer text before verification."""
     answer: dict[str, Any] | None = None
     """The verified answer of this turn (``Answer`` fields as plain data)."""
     attempts: int = 0
     """Verification retries used this turn."""
-    verdict: str = ""
-    """``ok``, ``weak`` (thin retrieval) or ``failed`` (citations did not hold)."""
+    verdict: Verdict = ""
+    """How this turn's draft fared (see :data:`Verdict`)."""
     warnings: list[str] = field(default_factory=list)
     """Problems found this turn, shown to the user (nodes write the whole list)."""
     usage: dict[str, int] = field(default_factory=dict)

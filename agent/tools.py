@@ -16,16 +16,18 @@ from langgraph.types import Command
 
 from agent.context import resolve
 from agent.prompts import render_passages
+from agent.state import Passage
 from corpus.errors import InputError
+from corpus.models import Chunk
 
 # ToolNode hands each tool a runtime holding the dataclass state and context; pydantic warns
 # that it cannot serialise them, which is harmless (the runtime is never serialised).
 warnings.filterwarnings("ignore", message="Pydantic serializer warnings", category=UserWarning)
 
 
-def passage(hit_chunk, score: float, query: str) -> dict:
+def passage(hit_chunk: Chunk, score: float, query: str) -> Passage:
     """Return the state record of one retrieved chunk."""
-    return {**hit_chunk.to_dict(), "score": float(score), "query": query}
+    return Passage(**hit_chunk.to_dict(), score=float(score), query=query)
 
 
 def _reply(runtime: ToolRuntime, found: dict[str, dict], text: str | None = None) -> Command:

@@ -12,9 +12,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from tqdm import tqdm
+
+if TYPE_CHECKING:
+    from agent.results import Answer
+    from index.search import Hit
 
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
@@ -39,9 +43,9 @@ from evals.suites import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, T
 class Target(Protocol):
     """What the runner drives: ``agent.LensAssistant`` or a test double."""
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", **kwargs: Any) -> list: ...  # noqa: D102
+    def search(self, query: str, k: int = 10, mode: str = "hybrid", **kwargs: Any) -> list[Hit]: ...  # noqa: D102
 
-    def ask(self, question: str, **kwargs: Any) -> Any: ...  # noqa: D102
+    def ask(self, question: str, **kwargs: Any) -> Answer: ...  # noqa: D102
 
     def review(self, path: Any) -> Any: ...  # noqa: D102
 
@@ -200,10 +204,6 @@ def check_thresholds(
 # --- retrieval ---------------------------------------------------------------------------
 
 
-def _hit_dict(hit: Any) -> dict:
-    return hit.to_dict() if hasattr(hit, "to_dict") else dict(hit)
-
-
 def doc_id(hit: dict) -> str:
     """Return the document a hit belongs to: its best-practice id, else its page id."""
     return hit.get("bp_id") or str(hit.get("chunk_id", "")).split("#")[0] or "?"
@@ -233,7 +233,7 @@ def _run_retrieval(suite: Suite, target: Target, modes: Sequence[str], bar: dict
             rankings: dict[str, list[str]] = {}
             for case in cases:
                 t0 = time.perf_counter()
-                hits = [_hit_dict(h) for h in target.search(case.question, k=suite.k, mode=mode)]
+                hits = [h.to_dict() for h in target.search(case.question, k=suite.k, mode=mode)]
                 latency = (time.perf_counter() - t0) * 1000
                 rankings[case.id] = [doc_id(h) for h in hits]
                 records[case.id]["modes"][mode] = {
@@ -277,24 +277,10 @@ def _run_retrieval(suite: Suite, target: Target, modes: Sequence[str], bar: dict
 # --- answers -----------------------------------------------------------------------------
 
 
-def answer_sample(question: str, answer: Any, latency_ms: float, model: str) -> AnswerSample:
-    """Turn an ``Answer`` (object or its ``to_dict()``) into an :class:`AnswerSample`."""
-    data = answer if isinstance(answer, dict) else None
-
-    def get(name: str, default: Any = None) -> Any:
-        if data is not None:
-            return data.get("answer" if name == "text" else name, default)
-        return getattr(answer, name, default)
-
-    citations = [
-        c
-        if isinstance(c, dict)
-        else {**c.to_dict(), "page_id": getattr(c, "page_id", None)}
-        if hasattr(c, "to_dict")
-        else vars(c)
-        for c in get("citations", []) or []
-    ]
-    hits = [_hit_dict(h) for h in get("hits", []) or []]
+def answer_sample(question: str, answer: Answer, latency_ms: float, model: str) -> AnswerSample:
+    """Turn an :class:`Answer` into the :class:`AnswerSample` the evaluators score."""
+    citations = [{**c.to_dict(), "page_id": c.page_id} for c in answer.citations]
+    hits = [h.to_dict() for h in answer.hits]
     contexts: dict[str, str] = {}
     for hit in hits:
         if hit.get("bp_id"):
@@ -304,16 +290,16 @@ def answer_sample(question: str, answer: Any, latency_ms: float, model: str) -> 
             contexts[cite["bp_id"]] = f"{contexts.get(cite['bp_id'], '')} {cite['quote']}"
     return AnswerSample(
         user_input=question,
-        response=get("text", "") or "",
+        response=answer.text,
         cited_ids=[
             c.get("page_id") or c["bp_id"] for c in citations if c.get("page_id") or c.get("bp_id")
         ],
         retrieved_ids=[h.get("bp_id") or _page_of(h["chunk_id"]) for h in hits],
         retrieved_contexts=contexts,
-        declined=bool(get("declined", False)),
+        declined=answer.declined,
         latency_ms=latency_ms,
-        usage=dict(get("usage", {}) or {}),
-        model=get("model", None) or model,
+        usage=dict(answer.usage),
+        model=answer.model or model,
     )
 
 
@@ -390,7 +376,7 @@ def _run_answers(
                 ],
                 "latency_ms": round(sample.latency_ms, 2),
                 "usage": sample.usage,
-                "warnings": list(_field(answer, "warnings") or []),
+                "warnings": list(answer.warnings),
                 "metrics": scores,
             }
         )
@@ -417,16 +403,12 @@ def _run_answers(
     )
 
 
-def _field(obj: Any, name: str) -> Any:
-    return obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
-
-
 # --- diagrams ----------------------------------------------------------------------------
 
 
 def review_sample(review: Any, latency_ms: float) -> ReviewSample:
-    """Turn a ``Review`` (object or its ``to_dict()``) into a :class:`ReviewSample`."""
-    data = review if isinstance(review, dict) else review.to_dict()
+    """Turn a ``Review`` (anything with the review's ``to_dict()``) into a :class:`ReviewSample`."""
+    data = review.to_dict()
     services = {str(s).lower() for s in data.get("services", [])}
     statuses = {
         f["bp_id"]: f.get("status", "unknown") for f in data.get("findings", []) if f.get("bp_id")

@@ -2,31 +2,25 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import yaml
 
-
-@dataclass
-class FakeCitation:
-    bp_id: str
-    title: str = ""
-    url: str = ""
-    chunk_ids: list[str] = field(default_factory=list)
-    quote: str = ""
+from agent.results import Answer, Citation
+from corpus.models import Chunk
+from index.search import Hit
 
 
-@dataclass
-class FakeAnswer:
-    text: str
-    citations: list[FakeCitation] = field(default_factory=list)
-    hits: list[dict] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    model: str = "extractive"
-    timings_ms: dict = field(default_factory=dict)
-    usage: dict = field(default_factory=dict)
-    declined: bool = False
+def citation(bp_id: str, quote: str = "") -> Citation:
+    """Return a real :class:`Citation` of ``bp_id``."""
+    return Citation(bp_id, title="", url="", chunk_ids=(), quote=quote, page_id=bp_id)
+
+
+def answer(
+    text: str, citations: list[Citation] | None = None, hits: list[Hit] | None = None, **kwargs
+) -> Answer:
+    """Return a real :class:`Answer` (the question is filled in by whoever asked)."""
+    return Answer(question="", text=text, citations=citations or [], hits=hits or [], **kwargs)
 
 
 class FakeReview:
@@ -40,20 +34,23 @@ class FakeReview:
         }
 
 
-def hit(bp_id: str | None, rank: int, text: str = "", page: str = "page") -> dict:
-    """Return a search-hit dict as ``Hit.to_dict()`` would."""
-    chunk = f"generative-ai/{bp_id or page}#1"
-    return {
-        "rank": rank,
-        "chunk_id": chunk,
-        "bp_id": bp_id,
-        "title": bp_id or page,
-        "pillar": None,
-        "section": "Overview",
-        "score": 1.0 / rank,
-        "url": "",
-        "text": text,
-    }
+def hit(bp_id: str | None, rank: int, text: str = "", page: str = "page") -> Hit:
+    """Return a real search :class:`Hit` on a one-chunk page ``bp_id`` (or ``page``)."""
+    chunk = Chunk(
+        chunk_id=f"generative-ai/{bp_id or page}#1",
+        lens="generative-ai",
+        pillar=None,
+        question_id=None,
+        question_title=None,
+        bp_id=bp_id,
+        title=bp_id or page,
+        section="Overview",
+        risk=None,
+        url="",
+        source="builtin",
+        text=text,
+    )
+    return Hit(rank=rank, score=1.0 / rank, chunk=chunk)
 
 
 class FakeAssistant:

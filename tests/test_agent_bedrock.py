@@ -56,7 +56,7 @@ def test_bedrock_error_is_one_clear_line_and_the_thread_survives(
         lens.ask("what about cost?", thread_id="t")
     message = str(caught.value)
     assert "\n" not in message and "access" in message.lower()
-    assert len(lens.transcript("t")) == 1
+    assert len(lens.conversations.transcript("t")) == 1
 
 
 def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path):

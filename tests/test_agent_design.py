@@ -69,7 +69,7 @@ def test_the_thread_keeps_the_design_and_answers_what_first_in_order(real_lens, 
     assert keys == sorted(keys)
     cited = [c.bp_id for c in follow.citations]
     assert cited == [bp for _, bp, _, _ in numbered if bp in cited] and len(cited) == len(numbered)
-    real_lens.detach_design("d")
+    real_lens.conversations.detach_design("d")
     plain = real_lens.ask("How do I log model invocations?", thread_id="d")
     assert "Your design" not in plain.text and plain.routing["intent"] is None
 

@@ -5,6 +5,7 @@ import re
 
 from agent import LensAssistant
 from agent.cli import main
+from evals.feedback import suite_yaml
 
 
 def test_answer_is_cited_grounded_and_readable(real_lens):
@@ -34,10 +35,10 @@ def test_follow_up_uses_the_thread(real_lens):
     follow = real_lens.ask("what about cost?", thread_id="t")
     assert follow.citations[0].pillar == "Cost Optimization"
     restarted = LensAssistant(real_lens.settings, index=real_lens.index)
-    saved = restarted.transcript("t")
+    saved = restarted.conversations.transcript("t")
     assert saved[1].hits and saved[1].hits[0].chunk.pillar == "Cost Optimization"
     assert [c.bp_id for c in saved[1].citations] == [c.bp_id for c in follow.citations]
-    assert [a.question for a in restarted.transcript("t")] == [
+    assert [a.question for a in restarted.conversations.transcript("t")] == [
         "Our agent sometimes loops forever calling tools, how do we bound it?",
         "what about cost?",
     ]
@@ -93,17 +94,19 @@ def test_cli_ask_json_and_errors(real_home, monkeypatch, capsys):
 
 def test_feedback_and_exports(real_lens):
     real_lens.ask("How do I evaluate model quality over time?", thread_id="f")
-    real_lens.feedback("f", 0, 1, "clear and useful")
-    assert real_lens.feedback_given("f")[0].comment == "clear and useful"
-    suite = real_lens.export_feedback_suite()
-    cited = real_lens.transcript("f")[0].citations[0].page_id
+    real_lens.conversations.feedback("f", 0, 1, "clear and useful")
+    assert real_lens.conversations.feedback_given("f")[0].comment == "clear and useful"
+    suite = suite_yaml(real_lens.conversations.all_feedback())
+    cited = real_lens.conversations.transcript("f")[0].citations[0].page_id
     assert "How do I evaluate model quality over time?" in suite and cited in suite
-    markdown = real_lens.export_thread("f")
+    markdown = real_lens.conversations.export_thread("f")
     assert "https://docs.aws.amazon.com/wellarchitected/latest/generative-ai-lens/" in markdown
-    real_lens.rename_thread("f", "Evaluation")
-    assert [t.title for t in real_lens.threads() if t.id == "f"] == ["Evaluation"]
-    real_lens.delete_thread("f")
-    assert real_lens.transcript("f") == [] and "f" not in [t.id for t in real_lens.threads()]
+    real_lens.conversations.rename_thread("f", "Evaluation")
+    assert [t.title for t in real_lens.conversations.threads() if t.id == "f"] == ["Evaluation"]
+    real_lens.conversations.delete_thread("f")
+    assert real_lens.conversations.transcript("f") == [] and "f" not in [
+        t.id for t in real_lens.conversations.threads()
+    ]
 
 
 def test_terms_the_lens_never_uses_are_named(real_lens):

@@ -127,7 +127,7 @@ def test_thread_memory_reaches_the_model(hash_index, tmp_path):
     humans = [m.content for m in later if isinstance(m, HumanMessage)]
     assert "How do I stop prompt injection?" in humans[0] and "what about cost?" in humans[1]
     assert any(m.type == "ai" and m.content.startswith("Validate and sanitise") for m in later)
-    assert [a.question for a in lens.transcript("t")] == [
+    assert [a.question for a in lens.conversations.transcript("t")] == [
         "How do I stop prompt injection?",
         "and what about cost?",
     ]
@@ -158,7 +158,9 @@ def test_model_failure_keeps_the_thread(hash_index, tmp_path):
     lens.ask("How do I stop prompt injection?", thread_id="t")
     with pytest.raises(ModelError):
         lens.ask("and guardrails?", thread_id="t")
-    assert [a.question for a in lens.transcript("t")] == ["How do I stop prompt injection?"]
+    assert [a.question for a in lens.conversations.transcript("t")] == [
+        "How do I stop prompt injection?"
+    ]
     model.replies.extend(
         [tool_call("get_best_practice", call_id="c3", practice_id="GENSEC04-BP02"), GOOD]
     )

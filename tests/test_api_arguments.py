@@ -9,6 +9,7 @@ import pytest
 
 from agent import InputError, LensAssistant
 from agent.config import Settings
+from agent.conversations import Conversations
 from tests.helpers import SHARED
 
 QUESTION = "How do I stop prompt injection?"
@@ -48,7 +49,9 @@ SWEEP = [
     *_wrong("stream.pillar", ["nope"], lambda lens, v: _drain(lens.stream(QUESTION, pillar=v))),
     *_wrong("aask.question", [None, 5], lambda lens, v: asyncio.run(lens.aask(v))),
     *_wrong(
-        "aask.thread_id", [["x"]], lambda lens, v: asyncio.run(lens.aask(QUESTION, thread_id=v))
+        "aask.thread_id",
+        [["x"]],
+        lambda lens, v: asyncio.run(lens.aask(QUESTION, thread_id=v)),
     ),
     *_wrong("astream.question", [None, ""], lambda lens, v: asyncio.run(_adrain(lens.astream(v)))),
     *_wrong("search.query", [None, 5, ["x"], b"x", *BLANK], lambda lens, v: lens.search(v)),
@@ -58,31 +61,75 @@ SWEEP = [
     *_wrong("search.per_doc", [-1, "2", 1.5, None], lambda lens, v: lens.search("x", per_doc=v)),
     *_wrong("review.diagram", [None, 123, 1.5, ["x"], {}], lambda lens, v: lens.review(v)),
     *_wrong(
-        "review.filename", [123, ["x"], ""], lambda lens, v: lens.review(b"graph TD; A-->B", v)
+        "review.filename",
+        [123, ["x"], ""],
+        lambda lens, v: lens.review(b"graph TD; A-->B", v),
     ),
-    *_wrong("new_thread.title", [123, ["x"], b"x"], lambda lens, v: lens.new_thread(v)),
-    *_wrong("rename_thread.id", [None, 123, ["x"], ""], lambda lens, v: lens.rename_thread(v, "t")),
+    *_wrong(
+        "new_thread.title",
+        [123, ["x"], b"x"],
+        lambda lens, v: lens.conversations.new_thread(v),
+    ),
+    *_wrong(
+        "rename_thread.id",
+        [None, 123, ["x"], ""],
+        lambda lens, v: lens.conversations.rename_thread(v, "t"),
+    ),
     *_wrong(
         "rename_thread.title",
         [None, 123, ["x"], *BLANK],
-        lambda lens, v: lens.rename_thread(lens.new_thread(), v),
+        lambda lens, v: lens.conversations.rename_thread(lens.conversations.new_thread(), v),
     ),
     *_wrong(
-        "rename_thread.unknown", ["no-such-thread"], lambda lens, v: lens.rename_thread(v, "t")
-    ),
-    *_wrong("delete_thread.id", [None, 123, ["x"], ""], lambda lens, v: lens.delete_thread(v)),
-    *_wrong("detach_design.id", [None, 123, ["x"], ""], lambda lens, v: lens.detach_design(v)),
-    *_wrong("transcript.id", [None, 123, ["x"], ""], lambda lens, v: lens.transcript(v)),
-    *_wrong("export_thread.id", [None, 123, ["x"]], lambda lens, v: lens.export_thread(v)),
-    *_wrong("feedback_given.id", [None, 123, ["x"]], lambda lens, v: lens.feedback_given(v)),
-    *_wrong("feedback.thread_id", [None, 123, ["x"]], lambda lens, v: lens.feedback(v, 0, 1)),
-    *_wrong(
-        "feedback.turn", [-1, "0", 1.5, None, True, 99], lambda lens, v: lens.feedback("fb", v, 1)
+        "rename_thread.unknown",
+        ["no-such-thread"],
+        lambda lens, v: lens.conversations.rename_thread(v, "t"),
     ),
     *_wrong(
-        "feedback.score", [0, 2, True, "1", 1.5, None], lambda lens, v: lens.feedback("fb", 0, v)
+        "delete_thread.id",
+        [None, 123, ["x"], ""],
+        lambda lens, v: lens.conversations.delete_thread(v),
     ),
-    *_wrong("feedback.comment", [None, 123, ["x"]], lambda lens, v: lens.feedback("fb", 0, 1, v)),
+    *_wrong(
+        "detach_design.id",
+        [None, 123, ["x"], ""],
+        lambda lens, v: lens.conversations.detach_design(v),
+    ),
+    *_wrong(
+        "transcript.id",
+        [None, 123, ["x"], ""],
+        lambda lens, v: lens.conversations.transcript(v),
+    ),
+    *_wrong(
+        "export_thread.id",
+        [None, 123, ["x"]],
+        lambda lens, v: lens.conversations.export_thread(v),
+    ),
+    *_wrong(
+        "feedback_given.id",
+        [None, 123, ["x"]],
+        lambda lens, v: lens.conversations.feedback_given(v),
+    ),
+    *_wrong(
+        "feedback.thread_id",
+        [None, 123, ["x"]],
+        lambda lens, v: lens.conversations.feedback(v, 0, 1),
+    ),
+    *_wrong(
+        "feedback.turn",
+        [-1, "0", 1.5, None, True, 99],
+        lambda lens, v: lens.conversations.feedback("fb", v, 1),
+    ),
+    *_wrong(
+        "feedback.score",
+        [0, 2, True, "1", 1.5, None],
+        lambda lens, v: lens.conversations.feedback("fb", 0, v),
+    ),
+    *_wrong(
+        "feedback.comment",
+        [None, 123, ["x"]],
+        lambda lens, v: lens.conversations.feedback("fb", 0, 1, v),
+    ),
 ]
 
 CONSTRUCTOR = [
@@ -130,11 +177,12 @@ def test_wrong_arguments_raise_input_error_in_one_line(lens, call, value):
 def test_the_sweep_covers_every_public_method():
     public = {
         name
-        for name in dir(LensAssistant)
-        if not name.startswith("_") and callable(getattr(LensAssistant, name))
+        for cls in (LensAssistant, Conversations)
+        for name in dir(cls)
+        if not name.startswith("_") and callable(getattr(cls, name))
     }
     swept = {p.id.split(".")[0].split("=")[0] for p in SWEEP}
-    no_arguments = {"threads", "catalog", "export_feedback_suite", "warm_up"}
+    no_arguments = {"threads", "catalog", "all_feedback", "warm_up"}
     assert public - no_arguments <= swept, public - no_arguments - swept
     assert len(SWEEP) + len(CONSTRUCTOR) >= 150
 
@@ -151,13 +199,13 @@ def test_valid_arguments_still_work(lens, tmp_path):
     assert asyncio.run(lens.aask(QUESTION, thread_id="valid")).thread_id == "valid"
     assert len(lens.search("guardrails", k=3, per_doc=0, mode="bm25", pillar="security")) == 3
     assert lens.search("guardrails", k=10**6)  # a large k is fine: everything that matches
-    lens.rename_thread("valid", "Renamed")
-    lens.feedback("valid", 0, -1, "")
-    lens.feedback("valid", 1, 1, "right on")
-    assert set(lens.feedback_given("valid")) == {0, 1}
-    assert len(lens.transcript("valid")) == 3
-    lens.delete_thread("valid")
-    assert lens.transcript("valid") == []
+    lens.conversations.rename_thread("valid", "Renamed")
+    lens.conversations.feedback("valid", 0, -1, "")
+    lens.conversations.feedback("valid", 1, 1, "right on")
+    assert set(lens.conversations.feedback_given("valid")) == {0, 1}
+    assert len(lens.conversations.transcript("valid")) == 3
+    lens.conversations.delete_thread("valid")
+    assert lens.conversations.transcript("valid") == []
     sample = SHARED / "diagrams"
     if sample.is_dir():
         first = next(p for p in sorted(sample.iterdir()) if p.suffix == ".drawio")

@@ -11,7 +11,7 @@ from corpus.errors import InputError
 from evals.judge import load_judge, parse_verdict
 from evals.runner import run_suite
 from evals.suites import load_suite
-from tests.evals_fakes import FakeAnswer, FakeAssistant, FakeCitation, hit, write_suite
+from tests.evals_fakes import FakeAssistant, answer, citation, hit, write_suite
 from tests.fake_bedrock import (
     FakeBedrock,
     fake_bedrock_fixture,  # noqa: F401  (provides the fake_bedrock fixture)
@@ -32,12 +32,12 @@ SUITE = {
     ],
 }
 ANSWERS = {
-    "How do we stop prompt injection?": FakeAnswer(
+    "How do we stop prompt injection?": answer(
         "Validate user input before it reaches the model [GENSEC04-BP02].",
-        citations=[FakeCitation("GENSEC04-BP02")],
+        citations=[citation("GENSEC04-BP02")],
         hits=[hit("GENSEC04-BP02", 1, "Inspect prompts for injection attempts.")],
     ),
-    "Pasta?": FakeAnswer("Outside the lens.", declined=True),
+    "Pasta?": answer("Outside the lens.", declined=True),
 }
 
 

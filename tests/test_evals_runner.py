@@ -10,7 +10,7 @@ from agent.config import Settings
 from evals.report import write_report
 from evals.runner import SuiteResult, check_thresholds, run_suite
 from evals.suites import Threshold, load_suite
-from tests.evals_fakes import FakeAnswer, FakeAssistant, FakeCitation, FakeReview, hit, write_suite
+from tests.evals_fakes import FakeAssistant, FakeReview, answer, citation, hit, write_suite
 
 RETRIEVAL = {
     "kind": "retrieval",
@@ -129,9 +129,9 @@ ANSWERS = {
 def test_answer_run_and_report(tmp_path):
     grounded = "Validate input to stop prompt injection before the model [GENSEC04-BP02]."
     answers = {
-        "injection?": FakeAnswer(
+        "injection?": answer(
             grounded,
-            citations=[FakeCitation("GENSEC04-BP02", quote="validate input")],
+            citations=[citation("GENSEC04-BP02", quote="validate input")],
             hits=[
                 hit(
                     "GENSEC04-BP02",
@@ -143,7 +143,7 @@ def test_answer_run_and_report(tmp_path):
             usage={"input_tokens": 10, "output_tokens": 5},
             model="bedrock_converse:anthropic.claude-3-haiku-20240307-v1:0",
         ),
-        "pasta?": FakeAnswer("That is outside the Generative AI Lens.", declined=False),
+        "pasta?": answer("That is outside the Generative AI Lens.", declined=False),
     }
     suite = load_suite(write_suite(tmp_path, ANSWERS))
     r = run_suite(suite, _settings(tmp_path), target=FakeAssistant(answers=answers), progress=False)

@@ -60,7 +60,7 @@ def test_concurrent_cli_asks_on_one_thread_each_land_as_a_turn(hash_home):
     assert [proc.returncode for proc in procs] == [0] * processes, outputs
     answered = [json.loads(line) for out, _ in outputs for line in out.splitlines()]
     assert len(answered) == processes * asks
-    turns = LensAssistant().transcript("C1")
+    turns = LensAssistant().conversations.transcript("C1")
     questions = [turn.question for turn in turns]
     assert len(turns) == processes * asks
     assert sorted(questions) == sorted(a["question"] for a in answered)
@@ -74,7 +74,7 @@ def test_concurrent_asks_from_threads_of_one_process_are_all_kept(hash_index, tm
     questions = [f"question {n} about prompt injection" for n in range(12)]
     with ThreadPoolExecutor(4) as pool:
         list(pool.map(lambda q: lens.ask(q, thread_id="shared"), questions))
-    assert sorted(a.question for a in lens.transcript("shared")) == sorted(questions)
+    assert sorted(a.question for a in lens.conversations.transcript("shared")) == sorted(questions)
 
 
 def test_a_busy_thread_fails_with_a_clear_line_when_the_wait_runs_out(hash_index, tmp_path):
@@ -128,7 +128,7 @@ def test_a_damaged_state_file_is_moved_aside_once_and_a_new_one_started(
     damage(settings.state_db)
     told: list[str] = []
     lens = LensAssistant(settings, index=hash_index, notify=told.append)
-    assert lens.threads() == []  # a new, empty history
+    assert lens.conversations.threads() == []  # a new, empty history
     assert len(told) == 1 and "was damaged" in told[0] and "moved it to" in told[0]
     aside = [p for p in settings.home.iterdir() if ".damaged-" in p.name]
     assert len(aside) == 1 and str(aside[0]) in told[0]
@@ -137,7 +137,7 @@ def test_a_damaged_state_file_is_moved_aside_once_and_a_new_one_started(
     assert lens.ask("how do I use guardrails?", thread_id="t2").citations
     again: list[str] = []
     restarted = LensAssistant(settings, index=hash_index, notify=again.append)
-    assert [t.id for t in restarted.threads()] == ["t2"] and again == []  # told once
+    assert [t.id for t in restarted.conversations.threads()] == ["t2"] and again == []  # told once
 
 
 def test_a_damaged_state_file_without_notify_is_a_warning(hash_index, tmp_path):
@@ -145,7 +145,7 @@ def test_a_damaged_state_file_without_notify_is_a_warning(hash_index, tmp_path):
     (settings.home / "state.sqlite-wal").unlink(missing_ok=True)
     _garble(settings.state_db)
     with pytest.warns(RuntimeWarning, match="was damaged"):
-        assert LensAssistant(settings, index=hash_index).threads() == []
+        assert LensAssistant(settings, index=hash_index).conversations.threads() == []
 
 
 def test_a_state_file_locked_by_another_program_fails_fast_with_a_clear_line(
@@ -159,14 +159,16 @@ def test_a_state_file_locked_by_another_program_fails_fast_with_a_clear_line(
         assert holder.stdout.readline().strip() == "locked"
         started = time.monotonic()
         with pytest.raises(LenswiseError, match="locked by another program") as caught:
-            LensAssistant(settings, index=hash_index).threads()
+            LensAssistant(settings, index=hash_index).conversations.threads()
         assert time.monotonic() - started < BUSY_TIMEOUT_S + 10  # not the old 30 s wait
         assert str(settings.state_db) in str(caught.value)
         assert not [p for p in settings.home.iterdir() if ".damaged-" in p.name]  # not damage
     finally:
         holder.kill()
         holder.wait()
-    assert [t.id for t in LensAssistant(settings, index=hash_index).threads()] == ["t1"]
+    assert [t.id for t in LensAssistant(settings, index=hash_index).conversations.threads()] == [
+        "t1"
+    ]
 
 
 def test_cli_reports_a_locked_state_file_in_one_line(hash_home, capsys):

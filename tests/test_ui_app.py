@@ -135,7 +135,7 @@ def test_answer_shows_linked_citations_chips_and_sources(lens):
     assert all(c.proto.url.startswith("https://docs.aws.amazon.com/") for c in chips)
     sources = next(e for e in assistant.expander if e.label.startswith("Sources"))
     quotes = texts_of(sources)
-    saved = lens.transcript(current_thread(at))[-1]
+    saved = lens.conversations.transcript(current_thread(at))[-1]
     assert [c.quote for c in saved.citations if c.quote][0] in quotes
     assert "passages" in sources.label and len(quotes) > len(saved.citations)
 
@@ -152,7 +152,7 @@ def test_a_pasted_question_over_the_limit_is_cut_with_a_visible_notice(lens):
         "4,000 were used. Put the question itself first, or shorten it."
     ]
     assert re.search(r"\[GEN[A-Z]+\d\d-BP\d\d\]", at.chat_message[1].markdown[0].value)  # answered
-    assert lens.transcript(current_thread(at))[-1].question == asked
+    assert lens.conversations.transcript(current_thread(at))[-1].question == asked
     at = ask(at, "what about cost?")  # the next, short question clears the notice
     assert not [w for w in at.warning if "characters long" in w.value]
 
@@ -161,7 +161,7 @@ def test_thread_is_saved_and_survives_a_restart(lens):
     at = ask(start(), "How should I version prompts?")
     thread_id = current_thread(at)
     assert at.query_params["thread"] in (thread_id, [thread_id])
-    assert thread_id in {t.id for t in lens.threads()}
+    assert thread_id in {t.id for t in lens.conversations.threads()}
     assert "How should I version prompts?" in thread_buttons(at)[thread_id]
 
     import streamlit as st
@@ -178,7 +178,7 @@ def test_thread_is_saved_and_survives_a_restart(lens):
     assert texts_of(reloaded.chat_message[0]) == ["How should I version prompts?"]
     second = ask(reloaded, "And how do I roll a prompt back?")
     assert current_thread(second) == thread_id
-    assert [a.question for a in lens.transcript(thread_id)] == [
+    assert [a.question for a in lens.conversations.transcript(thread_id)] == [
         "How should I version prompts?",
         "And how do I roll a prompt back?",
     ]
@@ -189,13 +189,13 @@ def test_new_rename_and_delete_thread(lens):
     thread_id = current_thread(at)
     at.text_input(key="thread-title").set_value("RAG logging").run()
     at.button(key="thread-rename").click().run()
-    assert {t.id: t.title for t in lens.threads()}[thread_id] == "RAG logging"
+    assert {t.id: t.title for t in lens.conversations.threads()}[thread_id] == "RAG logging"
     assert thread_buttons(at)[thread_id] == "RAG logging"
 
     assert at.button(key="thread-delete").disabled
     at.checkbox(key=f"thread-sure-{thread_id}").check().run()
     at.button(key="thread-delete").click().run()
-    assert thread_id not in {t.id for t in lens.threads()}
+    assert thread_id not in {t.id for t in lens.conversations.threads()}
     assert thread_id not in thread_buttons(at)
     assert current_thread(at) is None and not at.chat_message
 
@@ -246,7 +246,7 @@ def test_pillar_filter_and_passages_setting_reach_the_api(lens):
     at.selectbox(key="set_pillar").set_value("Cost Optimization").run()
     at.slider(key="set_k").set_value(3).run()
     ask(at, "How do I keep my vector store fast?")
-    saved = lens.transcript(current_thread(at))[-1]
+    saved = lens.conversations.transcript(current_thread(at))[-1]
     assert saved.citations
     assert {c.pillar for c in saved.citations if c.bp_id} == {"Cost Optimization"}
 
@@ -282,6 +282,20 @@ class ScriptedLens:
         yield Event("citation", citation)
         self._answers.setdefault(thread_id, []).append(answer)
         yield Event("final", answer)
+
+    @property
+    def conversations(self):
+        return ScriptedConversations(self._real.conversations, self._answers)
+
+
+class ScriptedConversations:
+    """The real threads and feedback, except that transcripts hold the scripted answers."""
+
+    def __init__(self, real, answers: dict[str, list[Answer]]):
+        self._real, self._answers = real, answers
+
+    def __getattr__(self, name):
+        return getattr(self._real, name)
 
     def transcript(self, thread_id):
         return list(self._answers.get(thread_id, []))
@@ -335,7 +349,7 @@ def test_api_errors_show_as_a_message_not_a_traceback(scripted, lens):
     assert [e.value for e in at.error] == ["the model is not available in this Region"]
     # The failed first question leaves no empty conversation behind.
     assert current_thread(at) is None
-    assert "Anything?" not in [t.title for t in lens.threads()]
+    assert "Anything?" not in [t.title for t in lens.conversations.threads()]
 
 
 def test_bedrock_errors_are_shown_clearly(fake_bedrock):
@@ -417,7 +431,7 @@ def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch
     assert not at.exception
     assert at.session_state["view"] == "Chat"
     assert any(SAM.name in unescape(i.value) for i in at.info)
-    saved = lens.transcript(current_thread(at))
+    saved = lens.conversations.transcript(current_thread(at))
     assert saved and "gaps" in saved[-1].question
     assert at.chat_message[1].markdown[0].value
     # The API got the design as a file holding exactly the uploaded bytes.
@@ -428,7 +442,7 @@ def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch
     next(b for b in at.button if b.label == "Detach design").click().run()
     ask(at, "How do I log model invocations?")
     assert diagrams == [str(kept[0]), None]
-    detached = lens.transcript(current_thread(at))[-1]
+    detached = lens.conversations.transcript(current_thread(at))[-1]
     assert "Your design" not in detached.text and detached.citations
     # Back on the review screen the review is still there, until cleared.
     open_review(at)

@@ -12,6 +12,7 @@ from dataclasses import replace
 import streamlit as st
 
 from agent import LenswiseError
+from evals.feedback import suite_yaml
 from ui import state
 from ui.browser import browser_view
 from ui.chat import chat_view
@@ -32,7 +33,7 @@ def _export_panel(lens, where) -> None:
     with where:
         st.caption("Thumbs and comments on answers, as an eval suite for `lenswise eval run`.")
         try:
-            suite = lens.export_feedback_suite()
+            suite = suite_yaml(lens.conversations.all_feedback())
         except Exception as exc:  # noqa: BLE001 - shown in the sidebar
             state.show_error(exc)
             return

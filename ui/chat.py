@@ -31,7 +31,7 @@ CURSOR = " ▌"
 def _detach(lens: Any, thread_id: str | None) -> None:
     st.session_state[state.ATTACHED] = False
     if thread_id:
-        lens.detach_design(thread_id)
+        lens.conversations.detach_design(thread_id)
 
 
 def _ask_example(question: str) -> None:
@@ -127,7 +127,7 @@ def _store_feedback(lens: Any, thread_id: str, turn: int, from_comment: bool) ->
         return
     comment = (st.session_state.get(f"fbc-{thread_id}-{turn}") or "").strip()
     try:
-        lens.feedback(thread_id, turn, 1 if score == 1 else -1, comment)
+        lens.conversations.feedback(thread_id, turn, 1 if score == 1 else -1, comment)
     except Exception as exc:  # noqa: BLE001 - shown to the user, never a traceback
         st.toast(escape_markdown(state.error_message(exc)), icon=":material/error:")
         return
@@ -140,7 +140,7 @@ def _restore_feedback(lens: Any, thread_id: str) -> None:
     if thread_id in done:
         return
     done.add(thread_id)
-    for turn, fb in lens.feedback_given(thread_id).items():
+    for turn, fb in lens.conversations.feedback_given(thread_id).items():
         st.session_state.setdefault(f"fb-{thread_id}-{turn}", 1 if fb.score > 0 else 0)
         st.session_state.setdefault(f"fbc-{thread_id}-{turn}", fb.comment)
 
@@ -189,7 +189,7 @@ def render_answer(lens: Any, answer: Any, thread_id: str | None, turn: int) -> N
 
 def render_transcript(lens: Any, thread_id: str) -> int:
     """Render every turn of ``thread_id``; return how many turns there are."""
-    answers = lens.transcript(thread_id)
+    answers = lens.conversations.transcript(thread_id)
     for turn, answer in enumerate(answers):
         with st.chat_message("user"):
             st.text(answer.question)
@@ -246,7 +246,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
     header, export = st.columns([4, 1], vertical_alignment="center")
     turns = 0
     if thread_id:
-        titles = {t.id: t.title for t in lens.threads()}
+        titles = {t.id: t.title for t in lens.conversations.threads()}
         header.subheader(escape_markdown(one_line(titles.get(thread_id, "Conversation"), 70)))
         turns = render_transcript(lens, thread_id)
         shortened = st.session_state.get(state.SHORTENED)
@@ -255,7 +255,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
         if turns:
             export.download_button(
                 "Export thread",
-                data=lens.export_thread(thread_id),
+                data=lens.conversations.export_thread(thread_id),
                 file_name=f"lenswise-thread-{slugify(titles.get(thread_id, thread_id))}.md",
                 mime="text/markdown",
                 icon=":material/download:",
@@ -276,7 +276,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
 
     created = not thread_id
     if created:
-        thread_id = lens.new_thread(title=one_line(question, 60))
+        thread_id = lens.conversations.new_thread(title=one_line(question, 60))
     with st.chat_message("user"):
         st.text(question)
     if notice:
@@ -287,7 +287,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
         answer = stream_answer(lens, ui, question, thread_id, diagram)
     if answer is None:
         if created:  # nothing was said in it: do not leave an empty conversation behind
-            lens.delete_thread(thread_id)
+            lens.conversations.delete_thread(thread_id)
         return
     state.open_thread(thread_id)
     # Rerun so the sidebar, the title and the transcript all show the saved turn.

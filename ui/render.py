@@ -26,7 +26,6 @@ _DIRECTIVE = re.compile(r"(?<!\\):(?=[a-z-]+(?:\[|/))")
 TRUSTED_HOSTS = ("docs.aws.amazon.com",)
 """Hosts the answer text may link to; any other link is shown as its text only."""
 
-RISK_ICONS = {"High": ":material/priority_high:", "Medium": ":material/remove:", "Low": ""}
 STATUS_LABELS = {"addressed": "Addressed", "gap": "Gap", "unknown": "Unknown"}
 
 

@@ -23,14 +23,14 @@ def _rename(lens: Any, thread_id: str) -> None:
         st.toast("A title cannot be empty.", icon=":material/info:")
         return
     try:
-        lens.rename_thread(thread_id, title)
+        lens.conversations.rename_thread(thread_id, title)
     except Exception as exc:  # noqa: BLE001 - shown to the user
         st.toast(escape_markdown(state.error_message(exc)), icon=":material/error:")
 
 
 def _delete(lens: Any, thread_id: str) -> None:
     try:
-        lens.delete_thread(thread_id)
+        lens.conversations.delete_thread(thread_id)
     except Exception as exc:  # noqa: BLE001 - shown to the user
         st.toast(escape_markdown(state.error_message(exc)), icon=":material/error:")
         return
@@ -40,7 +40,7 @@ def _delete(lens: Any, thread_id: str) -> None:
 
 def threads_panel(lens: Any, where: Any) -> None:
     """Draw the conversation list with new / rename / delete controls in ``where``."""
-    threads = lens.threads()
+    threads = lens.conversations.threads()
     current = state.current_thread()
     if current and current not in {t.id for t in threads}:
         state.open_thread(None)  # deleted elsewhere, or a stale link

@@ -228,12 +228,6 @@ def _fill_question_titles(documents: list[Document], toc: dict[str, dict]) -> li
     ]
 
 
-def _strip_id(title: str) -> str:
-    """Return a toc title without its leading bp id."""
-    match = BP_HEADING.match(title)
-    return match.group(2) if match else title
-
-
 def _front_matter(text: str) -> tuple[dict, str]:
     """Split YAML front matter (``---`` lines) from the page text."""
     match = re.match(r"\A---\s*\n(.*?)\n---\s*\n", text, re.S)

@@ -1,0 +1,145 @@
+"""Conversations: threads, their transcripts and the feedback on answers.
+
+A thread lives in two places: its title and feedback in the thread store (SQLite), its turns
+in the graph's checkpoints (the same file). This facade keeps both behind one small
+interface, so :class:`agent.api.LensAssistant` only answers, searches and reviews. Every
+argument is checked (a wrong type raises :class:`InputError`), and changes to a thread wait
+for any turn running on it, even in another process.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable
+from typing import Any
+
+from langchain_core.messages import AIMessage, HumanMessage
+
+from agent.results import Answer
+from agent.threads import Feedback, ThreadInfo, ThreadStore
+from corpus.errors import InputError, check_int, check_text, shown
+
+MAX_THREAD_ID_CHARS = 200
+
+
+def thread_id(value: Any) -> str:
+    """Return ``value`` checked as a thread id (InputError if it is not one)."""
+    return check_text(value, "thread_id", max_chars=MAX_THREAD_ID_CHARS)
+
+
+class Conversations:
+    """The assistant's threads and feedback (``lens.conversations``)."""
+
+    def __init__(
+        self,
+        store: ThreadStore,
+        graph: Callable[[], Any],
+        answer: Callable[[dict, str, str], Answer],
+        wait_s: float,
+    ) -> None:
+        """Wire the facade to its parts.
+
+        Args:
+            store: the thread and feedback store.
+            graph: returns the compiled agent graph checkpointed to ``store``.
+            answer: builds an :class:`Answer` from a turn's stored record, question, thread.
+            wait_s: how long a change waits for a turn running on the same thread.
+        """
+        self._store = store
+        self._graph = graph
+        self._answer = answer
+        self._wait_s = wait_s
+
+    def threads(self) -> list[ThreadInfo]:
+        """Every conversation, most recently used first."""
+        return self._store.threads()
+
+    def new_thread(self, title: str | None = None) -> str:
+        """Create an empty thread and return its id."""
+        if title is not None and not isinstance(title, str):
+            raise InputError(f"title must be text, not {shown(title)}")
+        ident = uuid.uuid4().hex[:12]
+        self._store.touch(ident, title or "New conversation")
+        return ident
+
+    def rename_thread(self, thread: str, title: str) -> None:
+        """Rename a thread (InputError if it does not exist or the title is empty)."""
+        thread = thread_id(thread)
+        if isinstance(title, str) and not title.strip():
+            raise InputError("a thread title cannot be empty")
+        if not self._store.rename(thread, check_text(title, "title")):
+            raise InputError(f"no thread {thread}")
+
+    def detach_design(self, thread: str) -> None:
+        """Forget the reviewed design of a thread: later questions are about the lens only."""
+        thread = thread_id(thread)
+        config = {"configurable": {"thread_id": thread}}
+        graph = self._graph()
+        with self._store.turn(thread, self._wait_s), self._store.guarded():
+            if graph.get_state(config).values.get("diagram"):
+                graph.update_state(config, {"diagram": None}, as_node="finalize")
+
+    def delete_thread(self, thread: str) -> None:
+        """Delete a thread with its history and feedback (after any turn running on it)."""
+        thread = thread_id(thread)
+        with self._store.turn(thread, self._wait_s):
+            self._store.delete(thread)
+
+    def transcript(self, thread: str) -> list[Answer]:
+        """Every answered turn of a thread, in order."""
+        thread = thread_id(thread)
+        config = {"configurable": {"thread_id": thread}}
+        with self._store.guarded():
+            messages = self._graph().get_state(config).values.get("messages", [])
+        answers: list[Answer] = []
+        question = ""
+        for message in messages:
+            if isinstance(message, HumanMessage) and message.name is None:
+                question = str(message.content)
+            elif isinstance(message, AIMessage) and "lenswise" in message.additional_kwargs:
+                answers.append(
+                    self._answer(message.additional_kwargs["lenswise"], question, thread)
+                )
+        return answers
+
+    def export_thread(self, thread: str) -> str:
+        """A thread as one markdown document, citations and links kept."""
+        thread = thread_id(thread)
+        title = next((t.title for t in self.threads() if t.id == thread), thread)
+        parts = [f"# {title}", ""]
+        parts += [a.to_markdown() for a in self.transcript(thread)]
+        return "\n".join(parts)
+
+    def feedback(self, thread: str, turn: int, score: int, comment: str = "") -> None:
+        """Record a thumbs up (+1) or down (-1) on answer number ``turn`` of a thread."""
+        if isinstance(score, bool) or not isinstance(score, int) or score not in (1, -1):
+            raise InputError(f"feedback score must be +1 or -1, not {shown(score)}")
+        check_int(turn, "turn", minimum=0)
+        if not isinstance(comment, str):
+            raise InputError(f"comment must be text, not {shown(comment)}")
+        answers = self.transcript(thread)
+        if not 0 <= turn < len(answers):
+            raise InputError(f"thread {thread} has no answer number {turn}")
+        answer = answers[turn]
+        self._store.add_feedback(
+            Feedback(
+                thread,
+                turn,
+                score,
+                comment.strip(),
+                answer.question,
+                answer.text,
+                [c.page_id for c in answer.citations],
+                time.time(),
+            )
+        )
+
+    def feedback_given(self, thread: str) -> dict[int, Feedback]:
+        """Return the stored feedback of a thread, by answer number."""
+        thread = thread_id(thread)
+        return {fb.turn: fb for fb in self._store.feedback() if fb.thread_id == thread}
+
+    def all_feedback(self) -> list[Feedback]:
+        """Every stored feedback record, oldest first (see :func:`evals.feedback.suite_yaml`)."""
+        return self._store.feedback()
