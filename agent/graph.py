@@ -30,7 +30,7 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import decide
-from agent.state import InputState, Query, State
+from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
 from agent.text import stems
 from agent.tools import TOOLS
 from corpus.errors import LenswiseError
@@ -93,6 +93,7 @@ def route(state: State, runtime: Runtime[LensContext]) -> dict:
         "passages": None,
         "warnings": warnings,
         "draft": "",
+        "checked": None,
         "answer": None,
         "attempts": 0,
         "verdict": "",
@@ -284,10 +285,10 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     update: dict = {
         "verdict": verdict,
         "draft": result.text,
-        "answer": {
-            "citations": [asdict(c) for c in result.citations],
-            "verification_warnings": result.warnings,
-        },
+        "checked": Checked(
+            citations=[asdict(c) for c in result.citations],
+            verification_warnings=result.warnings,
+        ),
     }
     can_retry = state.attempts < MAX_RETRIES and time.time() < state.deadline
     if verdict != "ok" and can_retry and state.route != "lookup":
@@ -310,26 +311,26 @@ def _reformulate(state: State) -> list[Query]:
 
 def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
     """Publish the verified answer and append it to the thread."""
-    checked = state.answer or {"citations": [], "verification_warnings": []}
+    checked = state.checked or Checked(citations=[], verification_warnings=[])
     text = state.draft
     if state.verdict == "weak" and extractive.NO_COVERAGE_TEXT not in text:
         text = f"{extractive.NO_COVERAGE_TEXT}\n\n{text}"
     ranked = sorted(state.passages.values(), key=lambda p: -p["score"])
-    answer = {
-        "text": text,
-        "hits": [[p["chunk_id"], p["score"]] for p in ranked],
-        "citations": checked["citations"],
-        "warnings": [*state.warnings, *checked["verification_warnings"]],
-        "declined": state.route == "out_of_scope",
-        "usage": state.usage,
-        "model": resolve(runtime).settings.model,
-        "routing": {
-            "kind": state.route,
-            "intent": state.intent,
-            "pages": list(state.pages),
-            "explanation": state.route_note,
-        },
-    }
+    answer = AnswerRecord(
+        text=text,
+        hits=[(p["chunk_id"], p["score"]) for p in ranked],
+        citations=checked["citations"],
+        warnings=[*state.warnings, *checked["verification_warnings"]],
+        declined=state.route == "out_of_scope",
+        usage=state.usage,
+        model=resolve(runtime).settings.model,
+        routing=Routing(
+            kind=state.route,
+            intent=state.intent,
+            pages=list(state.pages),
+            explanation=state.route_note,
+        ),
+    )
     message = AIMessage(content=text, additional_kwargs={"lenswise": answer})
     return {"answer": answer, "messages": [message]}
 

@@ -45,6 +45,38 @@ class Passage(TypedDict):
     """The query (or practice id) that found it."""
 
 
+class Checked(TypedDict):
+    """What the citation check made of a draft."""
+
+    citations: list[dict[str, Any]]
+    """The citations that held (``agent.results.Citation`` fields)."""
+    verification_warnings: list[str]
+    """Citations dropped and claims not supported, one line each."""
+
+
+class Routing(TypedDict):
+    """How a turn was routed, kept with its answer."""
+
+    kind: str
+    intent: str | None
+    pages: list[str]
+    explanation: str
+
+
+class AnswerRecord(TypedDict):
+    """The verified answer of a turn as stored in the thread (``Answer`` fields as data)."""
+
+    text: str
+    hits: list[tuple[str, float]]
+    """``(chunk id, score)`` of every retrieved passage, best first."""
+    citations: list[dict[str, Any]]
+    warnings: list[str]
+    declined: bool
+    usage: dict[str, int]
+    model: str
+    routing: Routing
+
+
 def merge_passages(
     existing: dict[str, Passage] | None, new: dict[str, Passage] | None
 ) -> dict[str, Passage]:
@@ -97,8 +129,10 @@ class State(InputState):
     turns of the thread."""
     draft: str = ""
     """The answer text before verification."""
-    answer: dict[str, Any] | None = None
-    """The verified answer of this turn (``Answer`` fields as plain data)."""
+    checked: Checked | None = None
+    """The citation check of the latest draft."""
+    answer: AnswerRecord | None = None
+    """The verified answer of this turn."""
     attempts: int = 0
     """Verification retries used this turn."""
     verdict: Verdict = ""
