@@ -23,6 +23,20 @@ def _isolated_home(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
 
 
+REAL_MODEL_FIXTURES = {"real_home", "real_index", "real_lens"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the real-model index ``slow`` (``make test-quick`` skips them).
+
+    Building that index embeds the digest and the example questions with MiniLM, about two
+    minutes on two cores, so a test is slow as soon as it asks for one of these fixtures.
+    """
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
 class NetworkBlocked(RuntimeError):
     """A test tried to reach a host other than this machine."""
 
