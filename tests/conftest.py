@@ -106,8 +106,8 @@ def _fingerprint(*parts):
     return digest
 
 
-@pytest.fixture(autouse=True)
-def _calibrate_once_per_input(monkeypatch):
+@pytest.fixture(scope="session", autouse=True)
+def _calibrate_once_per_input():
     """Reuse a router calibration already fitted in this session on exactly the same input.
 
     Calibration (``index.calibrate.calibrate``, some 20 s on two cores) is a pure function of
@@ -143,7 +143,9 @@ def _calibrate_once_per_input(monkeypatch):
         finally:
             index.router.calibrate = real_calibrate
 
-    monkeypatch.setattr(index.build, "build_router", build_router)
+    with pytest.MonkeyPatch.context() as patch:  # session-wide: module fixtures build too
+        patch.setattr(index.build, "build_router", build_router)
+        yield
 
 
 @pytest.fixture
