@@ -5,13 +5,17 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test install index browser graphviz bench eval clean
+.PHONY: run test test-quick install index browser graphviz bench eval clean
 
 run: index graphviz
 	$(BIN)/lenswise ui --port $(PORT)
 
 test: install browser graphviz
 	$(BIN)/python -m pytest
+
+# The fast tests only: no real embedding model, no lenswise subprocesses, no browser.
+test-quick: install
+	$(BIN)/python -m pytest -m "not slow and not browser"
 
 install: $(STAMP)
 

@@ -1,7 +1,14 @@
-"""Shared fixtures: an isolated LENSWISE_HOME, the shared lens folder, a real-model index."""
+"""Shared fixtures: an isolated LENSWISE_HOME, no network, the shared lens folder, indexes."""
 
 from __future__ import annotations
 
+import copy
+import hashlib
+import ipaddress
+import json
+import socket
+
+import numpy as np
 import pytest
 
 from agent.config import Settings
@@ -14,6 +21,131 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LENSWISE_HOME", str(tmp_path / "home"))
     for name in ("LENSWISE_CORPUS", "LENSWISE_MODEL", "LENSWISE_EMBEDDING_MODEL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
+
+
+REAL_MODEL_FIXTURES = {"real_home", "real_index", "real_lens"}
+
+
+def pytest_collection_modifyitems(items):
+    """Mark every test that needs the real-model index ``slow`` (``make test-quick`` skips them).
+
+    Building that index embeds the digest and the example questions with MiniLM, about two
+    minutes on two cores, so a test is slow as soon as it asks for one of these fixtures.
+    """
+    for item in items:
+        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.slow)
+
+
+class NetworkBlocked(RuntimeError):
+    """A test tried to reach a host other than this machine."""
+
+
+LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
+
+
+def _is_loopback(host) -> bool:
+    if isinstance(host, bytes):
+        host = host.decode("ascii", "replace")
+    host = str(host).split("%", 1)[0]  # an IPv6 scope id
+    if host.lower() in LOOPBACK_NAMES:
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False  # any other host name would need the network to resolve
+
+
+def _check_address(family, address) -> None:
+    if family == getattr(socket, "AF_UNIX", None) or not isinstance(address, tuple):
+        return  # a Unix socket path
+    if not _is_loopback(address[0]):
+        raise NetworkBlocked(f"tests must not use the network: connect to {address[:2]} blocked")
+
+
+@pytest.fixture(autouse=True)
+def _no_network(monkeypatch):
+    """Fail loudly when a test (in this process) connects anywhere but the loopback.
+
+    Local fakes on 127.0.0.1 (Bedrock, the Well-Architected API, the UI) stay reachable; Unix
+    sockets are allowed. Child processes are out of its reach.
+    """
+    real_connect, real_connect_ex = socket.socket.connect, socket.socket.connect_ex
+    real_create_connection = socket.create_connection
+
+    def connect(self, address):
+        _check_address(self.family, address)
+        return real_connect(self, address)
+
+    def connect_ex(self, address):
+        _check_address(self.family, address)
+        return real_connect_ex(self, address)
+
+    def create_connection(address, *args, **kwargs):
+        _check_address(socket.AF_INET, address)  # before any name lookup
+        return real_create_connection(address, *args, **kwargs)
+
+    monkeypatch.setattr(socket.socket, "connect", connect)
+    monkeypatch.setattr(socket.socket, "connect_ex", connect_ex)
+    monkeypatch.setattr(socket, "create_connection", create_connection)
+
+
+_FITS: dict[str, object] = {}
+"""Router calibrations of this session, by a hash of everything they are computed from."""
+
+
+def _fingerprint(*parts):
+    digest = hashlib.sha256()
+    for part in parts:
+        if isinstance(part, np.ndarray):
+            digest.update(f"{part.dtype}{part.shape}".encode())
+            part = np.ascontiguousarray(part).tobytes()
+        elif not isinstance(part, bytes):
+            part = json.dumps(part, sort_keys=True, default=str).encode()
+        digest.update(part)
+    return digest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _calibrate_once_per_input():
+    """Reuse a router calibration already fitted in this session on exactly the same input.
+
+    Calibration (``index.calibrate.calibrate``, some 20 s on two cores) is a pure function of
+    the chunks, their texts and vectors, and the example questions with their vectors; most
+    tests build the same hash-embedder digest index only to exercise other logic (damage,
+    repair, the CLI). The first build with a given input fits for real; later ones get a
+    copy of that result. Everything else a build does (embedding, files, locks) still runs.
+    """
+    import index.build
+    import index.router
+
+    real_build_router, real_calibrate = index.build.build_router, index.router.calibrate
+
+    def build_router(folder, chunks, texts, chunk_vectors, sparse, examples, previous, encoder):
+        corpus = _fingerprint([c.to_dict() for c in chunks], list(texts), examples.digest)
+
+        def calibrate(table, vectors, *args):
+            vector_of = args[-1]
+            key = _fingerprint(
+                corpus.hexdigest(),
+                vectors,
+                np.array([vector_of(e.text) for e in args[-2].examples], dtype="float32"),
+            ).hexdigest()
+            if key not in _FITS:
+                _FITS[key] = copy.deepcopy(real_calibrate(table, vectors, *args))
+            return copy.deepcopy(_FITS[key])
+
+        index.router.calibrate = calibrate
+        try:
+            return real_build_router(
+                folder, chunks, texts, chunk_vectors, sparse, examples, previous, encoder
+            )
+        finally:
+            index.router.calibrate = real_calibrate
+
+    with pytest.MonkeyPatch.context() as patch:  # session-wide: module fixtures build too
+        patch.setattr(index.build, "build_router", build_router)
+        yield
 
 
 @pytest.fixture

@@ -1,5 +1,7 @@
 """The agent over the real Bedrock client stack: ChatBedrockConverse -> boto3 -> 127.0.0.1."""
 
+import dataclasses
+
 import pytest
 
 from agent import LensAssistant
@@ -59,13 +61,30 @@ def test_bedrock_error_is_one_clear_line_and_the_thread_survives(
     assert len(lens.conversations.transcript("t")) == 1
 
 
-def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path):
+def _few_examples(lens: str):
+    """The lens's example questions about GENSEC02 and every 25th other one (about 140).
+
+    Each question is one Titan request, and the full set (some 2,400) would take minutes.
+    """
+    from corpus.examples import load_examples
+
+    full = load_examples(lens)
+    few = tuple(
+        e
+        for i, e in enumerate(full.examples)
+        if i % 25 == 0 or any(label.startswith("GENSEC02") for label in e.labels)
+    )
+    return dataclasses.replace(full, examples=few, digest=f"{full.digest}-few")
+
+
+def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path, monkeypatch):
     from corpus.chunking import chunk_documents
     from corpus.sources import load_source
     from index.build import ensure_index
     from index.embeddings import load_embedder
     from index.store import load_index
 
+    monkeypatch.setattr("index.build.load_examples", _few_examples)
     model = "bedrock:amazon.titan-embed-text-v2:0"
     corpus = load_source("builtin", home=tmp_path)
     chunks = [c for c in chunk_documents(corpus.documents) if c.question_id == "GENSEC02"]
@@ -76,6 +95,9 @@ def test_titan_embeddings_build_and_query_an_index(fake_bedrock, tmp_path):
     index = load_index(report.path, model, lambda: embedder)
     assert index.manifest["model"] == model
     assert index.manifest["dim"] == 32 and report.embedded == report.chunks == len(chunks)
+    questions = len(_few_examples("generative-ai").examples)
+    assert len(fake_bedrock.requests) == len(chunks) + questions  # one Titan call per text
+    assert index.manifest["router"]["keys"] > 0  # the router was fitted on Titan vectors
     calls = len(fake_bedrock.requests)
     hits = index.search("guardrails for harmful responses", k=3, mode="dense")
     assert hits and len(fake_bedrock.requests) == calls + 1

@@ -108,7 +108,9 @@ def test_cli_model_reads_image_through_the_real_bedrock_client(tmp_path, capsys,
     """``review --model bedrock_converse:...`` sends a Converse image block over HTTP."""
     from agent.cli import main
     from tests.fake_bedrock import FakeBedrock, text_reply, use_fake_aws_env
+    from tests.helpers import use_hash_embedder
 
+    use_hash_embedder(monkeypatch)  # the review's guidance index; the model is what is tested
     image = tmp_path / "whiteboard.png"
     image.write_bytes(png())
     with FakeBedrock() as server:

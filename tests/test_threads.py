@@ -44,6 +44,7 @@ def hash_home(monkeypatch, tmp_path):
     return home
 
 
+@pytest.mark.slow  # four lenswise processes, each importing the agent stack
 def test_concurrent_cli_asks_on_one_thread_each_land_as_a_turn(hash_home):
     processes, asks = 4, 5
     procs = [
