@@ -17,6 +17,14 @@ class InputError(LenswiseError):
     """
 
 
+class SchemaError(InputError, ValueError):
+    """A data file (suite, rule table, digest) does not follow its schema.
+
+    Also a ``ValueError``, as pydantic's own ``ValidationError`` is, so a caller that checks
+    values keeps working.
+    """
+
+
 def shown(value: Any) -> str:
     """Return a short description of a rejected value for an error message."""
     text = repr(value)
