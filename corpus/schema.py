@@ -25,16 +25,17 @@ _PREDICATES = {
 
 
 class Schema(BaseModel):
-    """Base of a file schema: immutable, and an unknown key is an error that names the keys."""
+    """Base of a file schema: immutable, and no key it does not know."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
-    noun: ClassVar[str] = "entry"
-    """What one item is called in the unknown-keys message (``unknown rule keys [...]``)."""
+    noun: ClassVar[str | None] = None
+    """When set, unknown keys are one error naming them all (``unknown rule keys [...]``),
+    found before anything else of the entry is checked; else each is an error of its own."""
 
     @model_validator(mode="before")
     @classmethod
     def _known_keys(cls, data: Any) -> Any:
-        if isinstance(data, dict):
+        if cls.noun and isinstance(data, dict):
             extra = sorted(str(k) for k in data if k not in cls.model_fields)
             if extra:
                 raise ValueError(f"unknown {cls.noun} keys {extra}")
@@ -63,14 +64,17 @@ def validated(model: type[M], data: Any, where: str, context: dict | None = None
 
 def describe(error: ErrorDetails) -> str:
     """Return one pydantic error as ``'place' predicate`` (just the predicate at the top)."""
+    place = location(error["loc"])
+    return f"'{place}' {predicate(error)}" if place else predicate(error)
+
+
+def predicate(error: ErrorDetails) -> str:
+    """Return what is wrong, as a predicate: ``should be a valid integer (got str 'x')``."""
+    if error["type"] in _PREDICATES:
+        return _PREDICATES[error["type"]]
     message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Input ")
     message = re.sub(r" or instance of \w+", "", message)
-    if error["type"] in _PREDICATES:
-        message = _PREDICATES[error["type"]]
-    elif error["type"] != "value_error":
-        message += f" (got {shown(error['input'])})"
-    place = location(error["loc"])
-    return f"'{place}' {message}" if place else message
+    return message if error["type"] == "value_error" else f"{message} (got {shown(error['input'])})"
 
 
 def location(loc: tuple[int | str, ...]) -> str:
