@@ -12,12 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
 from pydantic_core import ErrorDetails
 
 from corpus.errors import SchemaError, shown
 
 M = TypeVar("M", bound=BaseModel)
+_UNSEEN = object()
+"""No data to walk: keep every step of a location."""
 _PREDICATES = {
     "missing": "is missing",
     "extra_forbidden": "is not a known key",
@@ -42,11 +44,13 @@ class Schema(BaseModel):
         return data
 
 
-def validated(model: type[M], data: Any, where: str, context: dict | None = None) -> M:
+def validated(
+    model: type[M] | TypeAdapter[M], data: Any, where: str, context: dict | None = None
+) -> M:
     """Return ``data`` validated as ``model``.
 
     Args:
-        model: the schema.
+        model: the schema: a model, or an adapter of a type such as a tagged union.
         data: parsed YAML.
         where: what the data is, for the message (``suite x.yaml: case 3 (q3)``).
         context: passed to the validators (e.g. the rule table's service sets).
@@ -55,16 +59,22 @@ def validated(model: type[M], data: Any, where: str, context: dict | None = None
         SchemaError: the first problem, on one line (``(+N more)`` counts the others).
     """
     try:
-        return model.model_validate(data, context=context)
+        validate = model.validate_python if isinstance(model, TypeAdapter) else model.model_validate
+        return validate(data, context=context)
     except ValidationError as exc:
         errors = exc.errors(include_url=False)
         more = f" (+{len(errors) - 1} more)" if len(errors) > 1 else ""
-        raise SchemaError(f"{where}: {describe(errors[0])}{more}") from None
+        raise SchemaError(f"{where}: {describe(errors[0], data)}{more}") from None
 
 
-def describe(error: ErrorDetails) -> str:
-    """Return one pydantic error as ``'place' predicate`` (just the predicate at the top)."""
-    place = location(error["loc"])
+def describe(error: ErrorDetails, data: Any = _UNSEEN) -> str:
+    """Return one pydantic error as ``'place' predicate`` (just the predicate at the top).
+
+    Args:
+        error: one of ``ValidationError.errors()``.
+        data: the validated input (see :func:`location`).
+    """
+    place = location(error["loc"], data)
     return f"'{place}' {predicate(error)}" if place else predicate(error)
 
 
@@ -72,20 +82,45 @@ def predicate(error: ErrorDetails) -> str:
     """Return what is wrong, as a predicate: ``should be a valid integer (got str 'x')``."""
     if error["type"] in _PREDICATES:
         return _PREDICATES[error["type"]]
+    ctx = error.get("ctx", {})
+    if error["type"] == "union_tag_invalid":  # a tagged union's tag names no member
+        return f"{ctx['discriminator']} must be one of {ctx['expected_tags']} (got {ctx['tag']!r})"
+    if error["type"] == "union_tag_not_found":
+        return f"{ctx['discriminator']} is missing"
     message = str(error["msg"]).removeprefix("Value error, ").removeprefix("Input ")
     message = re.sub(r" or instance of \w+", "", message)
-    return message if error["type"] == "value_error" else f"{message} (got {shown(error['input'])})"
+    if error["type"] == "value_error":  # our validators' own words
+        return message
+    return f"{message[:1].lower()}{message[1:]} (got {shown(error['input'])})"
 
 
-def location(loc: tuple[int | str, ...]) -> str:
+def location(loc: tuple[int | str, ...], data: Any = _UNSEEN) -> str:
     """Return a pydantic location as a path, ``addressed[0].services``.
 
-    A tagged union repeats its tag (the matcher kind) in the location; the repeat is dropped.
+    Args:
+        loc: the error's location.
+        data: the validated input. When given, a tagged union's tag (the suite or matcher
+            kind), which pydantic puts in the location, is left out: a step repeating the one
+            before (a matcher's tag is its key), a step before the last that is no key of the
+            data, or a last step that is no key but the tag's value (``kind: retrieval``).
+            Another absent last step is a missing key, and is kept.
     """
     parts: list[str] = []
+    node = data
     for i, step in enumerate(loc):
-        if isinstance(step, int):
-            parts.append(f"[{step}]")
-        elif i == 0 or step != loc[i - 1]:
-            parts.append(f".{step}" if parts else str(step))
+        if i and step == loc[i - 1] and isinstance(step, str):
+            continue
+        if isinstance(step, str) and node is not _UNSEEN and not has_step(node, step):
+            last = i == len(loc) - 1
+            if not last or isinstance(node, dict) and step in node.values():
+                continue
+        node = node[step] if node is not _UNSEEN and has_step(node, step) else _UNSEEN
+        parts.append(f"[{step}]" if isinstance(step, int) else f".{step}" if parts else str(step))
     return "".join(parts)
+
+
+def has_step(node: Any, step: int | str) -> bool:
+    """Return True when ``node[step]`` exists in parsed YAML (a mapping key or a list index)."""
+    if isinstance(node, dict):
+        return step in node
+    return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)

@@ -23,7 +23,7 @@ from pydantic import (
 from pydantic_core import ErrorDetails
 
 from corpus.models import PILLARS, RISKS
-from corpus.schema import Schema, location, predicate
+from corpus.schema import Schema, has_step, location, predicate
 from corpus.services import is_known
 
 M = TypeVar("M", bound=Schema)
@@ -159,7 +159,7 @@ def parsed(model: type[M], data: Any, top: str, ids: set, problems: list[str]) -
 def _problem(error: ErrorDetails, data: Any, top: str) -> str:
     entry, field, node, parent = top, [], data, None
     for step in error["loc"]:
-        node = node[step] if _has(node, step) else None
+        node = node[step] if has_step(node, step) else None
         if isinstance(step, int) and parent in _ENTRIES and isinstance(node, dict):
             entry, field = f"{_ENTRIES[parent]}{node.get('id')}", []
         else:
@@ -173,9 +173,3 @@ def _problem(error: ErrorDetails, data: Any, top: str) -> str:
     if error["type"] == "value_error":  # our validators' messages name what is wrong
         return f"{entry}: {predicate(error)}"
     return f"{entry}: {place} {predicate(error)}".replace(":  ", ": ")
-
-
-def _has(node: Any, step: int | str) -> bool:
-    if isinstance(node, dict):
-        return step in node
-    return isinstance(node, list) and isinstance(step, int) and step < len(node)
