@@ -50,8 +50,13 @@ def sniff(path: Path) -> bool:
 def _read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read digest file {path}: {str(exc).splitlines()[0]}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read digest file {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"digest file {path}{line}: not valid YAML ({problem})") from exc
     if not isinstance(data, dict):
         raise InputError(f"digest file {path} does not hold a mapping")
     return data
