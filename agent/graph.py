@@ -33,7 +33,7 @@ from agent.routing import decide
 from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
 from agent.text import stems
 from agent.tools import TOOLS
-from corpus.errors import LenswiseError
+from corpus.errors import ModelError
 from index.relevance import MAX_PAGES
 
 RETRY_NAME = "lenswise-retry"
@@ -44,10 +44,6 @@ FALLBACK_RATIO = 0.5
 """Without a relevance model: pages within this share of the best fused score are named too."""
 DESIGN_GAP_SHARE = 0.5
 """A design gap leads the answer when its relevance reaches this share of the best page's."""
-
-
-class ModelError(LenswiseError):
-    """The chat model failed (throttled, denied, unreachable...): one clear line."""
 
 
 def _turn_messages(state: State) -> list:

@@ -17,6 +17,18 @@ class InputError(LenswiseError):
     """
 
 
+class ModelError(LenswiseError):
+    """The chat model failed (throttled, denied, unreachable...): one clear line (exit code 1)."""
+
+
+class SchemaError(InputError, ValueError):
+    """A data file (suite, rule table, digest) does not follow its schema.
+
+    Also a ``ValueError``, as pydantic's own ``ValidationError`` is, so a caller that checks
+    values keeps working.
+    """
+
+
 def shown(value: Any) -> str:
     """Return a short description of a rejected value for an error message."""
     text = repr(value)

@@ -18,8 +18,6 @@ PATH_LOADERS = (
     "corpus.loaders.pdf",
 )
 
-BUILTIN_DIR = Path(__file__).parent / "data"
-
 
 def fetched_dir(home: Path, lens: str = "generative-ai") -> Path:
     """Return the cache folder that ``lenswise corpus fetch`` fills for ``lens``."""
@@ -38,7 +36,8 @@ def load_source(source: str, *, home: Path, lens: str = "generative-ai") -> Corp
         InputError: the source is missing, empty, or in no format lenswise reads.
     """
     if source == "builtin":
-        corpus = import_module("corpus.loaders.builtin").load(BUILTIN_DIR)
+        builtin = import_module("corpus.loaders.builtin")
+        corpus = builtin.load(builtin.BUILTIN_DIR)
         corpus.source = "builtin"
         return corpus
     if source == "fetched":

@@ -65,8 +65,11 @@ def question_of(bp_id: str) -> str:
 
 
 def pillar_of(identifier: str | None) -> str | None:
-    """Return the pillar of a question or practice id from its letters (GENSEC04 -> Security)."""
-    match = re.match(r"[A-Z_]+", (identifier or "").upper())
+    """Return the pillar of a question or practice id from its letters (GENSEC04 -> Security).
+
+    Anything not shaped like an id (a page slug such as ``devops-guide``) has no pillar.
+    """
+    match = re.match(r"[A-Z][A-Z_]*(?=\d{2})", (identifier or "").upper())
     letters = match.group(0) if match else ""
     for abbreviation, pillar in sorted(PILLAR_ABBREVIATIONS.items(), key=lambda a: -len(a[0])):
         if letters.endswith(abbreviation.upper()):

@@ -10,6 +10,7 @@ from typing import Any
 
 from corpus.models import Document
 from corpus.vocabulary import PILLARS, risk_rank
+from diagrams.matchers import Edges, Facts, Formats, Groups, Labels, Matcher, Services
 from diagrams.model import Architecture, Component
 from diagrams.rules import Rule, RuleBook, load_rules
 
@@ -152,39 +153,40 @@ class _Index:
         self.texts += [([e.source, e.target], e.label.lower()) for e in arch.edges if e.label]
         self.service = {c.id: c.service for c in arch.components}
 
-    def match(self, matcher: dict[str, Any]) -> list[str] | None:
+    def match(self, matcher: Matcher) -> list[str] | None:
         """Return evidence ids when ``matcher`` hits (possibly empty), None when it misses."""
-        kind, value = next(iter(matcher.items()))
         hits: list[str] = []
-        if kind == "services":
-            hits = [c.id for c in self.comps if c.service in value]
-        elif kind == "facts":
-            hits = [c.id for c in self.comps if _facts_match(c, value)]
-        elif kind == "labels":
-            hits = [
-                i
-                for ids, text in self.texts
-                if any(label_pattern(s).search(text) for s in value)
-                for i in ids
-            ]
-        elif kind == "edges":
-            for edge in self.arch.edges:
-                ends = (self.service.get(edge.source), self.service.get(edge.target))
-                if any(
-                    ends[0] in a and ends[1] in b or ends[1] in a and ends[0] in b for a, b in value
-                ):
-                    hits += [edge.source, edge.target]
-        elif kind == "groups":
-            return self._groups(value)
-        elif kind == "formats":
-            return [c.id for c in self.comps[:5]] if self.arch.format in value else None
+        match matcher:
+            case Services(services=slugs):
+                hits = [c.id for c in self.comps if c.service in slugs]
+            case Facts(facts=wanted):
+                hits = [c.id for c in self.comps if _facts_match(c, wanted)]
+            case Labels(labels=phrases):
+                hits = [
+                    i
+                    for ids, text in self.texts
+                    if any(label_pattern(s).search(text) for s in phrases)
+                    for i in ids
+                ]
+            case Edges(edges=pairs):
+                for edge in self.arch.edges:
+                    ends = (self.service.get(edge.source), self.service.get(edge.target))
+                    if any(
+                        ends[0] in a and ends[1] in b or ends[1] in a and ends[0] in b
+                        for a, b in pairs
+                    ):
+                        hits += [edge.source, edge.target]
+            case Groups(groups=minimums):
+                return self._groups(minimums)
+            case Formats(formats=formats):
+                return [c.id for c in self.comps[:5]] if self.arch.format in formats else None
         return list(dict.fromkeys(hits)) or None
 
     def _groups(self, minimums: dict[str, int]) -> list[str] | None:
         chosen: set[str] = set()
         for kind, minimum in minimums.items():
             ids = {g.id for g in self.arch.groups if g.kind == kind}
-            if len(ids) < int(minimum):
+            if len(ids) < minimum:
                 return None
             chosen |= ids
         return [c.id for c in self.comps if c.group in chosen][:_MAX_EVIDENCE]
@@ -209,7 +211,7 @@ def _names(ids: list[str], arch: Architecture, why: dict[str, str] | None = None
     return shown + (f" and {len(unique) - 4} more" if len(unique) > 4 else "")
 
 
-def _hits(matchers: tuple[dict[str, Any], ...], index: _Index) -> tuple[bool, list[str]]:
+def _hits(matchers: tuple[Matcher, ...], index: _Index) -> tuple[bool, list[str]]:
     hit, evidence = False, []
     for matcher in matchers:
         found = index.match(matcher)
@@ -225,8 +227,8 @@ def _reasons(rule: Rule, ids: list[str], arch: Architecture, words: dict) -> dic
         said = [
             words[key][value]
             for matcher in rule.gap
-            if "facts" in matcher
-            for key, value in matcher["facts"].items()
+            if isinstance(matcher, Facts)
+            for key, value in matcher.facts.items()
             if comp and comp.facts.get(key) == value and value in words.get(key, {})
         ]
         if said:

@@ -2,34 +2,34 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import yaml
+from pydantic import Field, ValidationInfo, field_validator, model_validator
 
-from corpus.services import SERVICES
-from diagrams.model import FORMATS, GROUP_KINDS
+from corpus.errors import InputError
+from corpus.schema import Schema, validated
+from diagrams.matchers import Matcher, expand
+from diagrams.model import GROUP_KINDS
 
 RULES_FILE = Path(__file__).with_name("rules.yaml")
-MATCHER_KINDS = ("services", "facts", "labels", "edges", "groups", "formats")
-ABSENT = ("gap", "gap-in-iac", "unknown")
 
 
-@dataclass(frozen=True)
-class Rule:
+class Rule(Schema):
     """How a design shows one best practice addressed, or missing."""
 
+    noun = "rule"
     bp_id: str
     concerns: frozenset[str] = frozenset()
     """Service slugs the practice is about; empty means it applies to every design."""
-    addressed: tuple[dict[str, Any], ...] = ()
-    gap: tuple[dict[str, Any], ...] = ()
-    weak: tuple[dict[str, Any], ...] = ()
+    addressed: tuple[Matcher, ...] = ()
+    gap: tuple[Matcher, ...] = ()
+    weak: tuple[Matcher, ...] = ()
     """Look-alikes of the control that do not show it (a queue for throttling): a hit keeps
     the practice ``unknown`` and says why, instead of claiming it addressed."""
-    absent: str = "unknown"
+    absent: Literal["gap", "gap-in-iac", "unknown"] = "unknown"
     absent_requires: frozenset[str] = frozenset()
     absent_when_drawn: frozenset[str] = frozenset()
     """For ``gap-in-iac``: services or group kinds whose presence in a drawing shows that the
@@ -42,13 +42,28 @@ class Rule:
     weak_text: str = ""
     question: str = ""
 
+    _expand = field_validator("concerns", "absent_requires", mode="before")(expand)
 
-@dataclass(frozen=True)
-class RuleBook:
+    @field_validator("absent_when_drawn", mode="before")
+    @classmethod
+    def _drawn(cls, value: Any, info: ValidationInfo) -> Any:
+        if not isinstance(value, list):
+            return value
+        kinds = {str(v) for v in value if str(v) in GROUP_KINDS}
+        return frozenset(kinds | expand([v for v in value if str(v) not in kinds], info))
+
+    @model_validator(mode="after")
+    def _weak_has_text(self) -> Rule:
+        if bool(self.weak) != bool(self.weak_text):
+            raise ValueError("'weak' matchers and 'weak_text' go together")
+        return self
+
+
+class RuleBook(Schema):
     """All rules, keyed by best-practice id."""
 
-    rules: dict[str, Rule] = field(default_factory=dict)
-    fact_words: dict[str, dict[Any, str]] = field(default_factory=dict)
+    rules: dict[str, Rule] = Field(default_factory=dict)
+    fact_words: dict[str, dict[Any, str]] = Field(default_factory=dict)
     """Plain words for a fact value that makes a gap, e.g. ``authorizer: false``."""
 
     def get(self, bp_id: str) -> Rule | None:
@@ -56,80 +71,46 @@ class RuleBook:
         return self.rules.get(bp_id)
 
 
-def _expand(items: list[Any], sets: dict[str, list[str]], where: str) -> frozenset[str]:
-    slugs: set[str] = set()
-    for item in items or []:
-        name = str(item)
-        if name.startswith("@"):
-            if name[1:] not in sets:
-                raise ValueError(f"{where}: unknown set {name}")
-            slugs.update(sets[name[1:]])
-        else:
-            slugs.add(name)
-    unknown = slugs - set(SERVICES)
-    if unknown:
-        raise ValueError(f"{where}: unknown service slugs {sorted(unknown)}")
-    return frozenset(slugs)
+class _Table(Schema):
+    """The file's top level; each rule is validated on its own, to name it in an error."""
+
+    noun = "rule table"
+    sets: dict[str, list[str]] = Field(default_factory=dict)
+    """Named service lists a rule refers to as ``@name``."""
+    fact_words: dict[str, dict[Any, str]] = Field(default_factory=dict)
+    rules: dict[str, dict[str, Any]] = Field(default_factory=dict)
 
 
-def _matcher(raw: dict, sets: dict, where: str) -> dict[str, Any]:
-    if not isinstance(raw, dict) or len(raw) != 1 or next(iter(raw)) not in MATCHER_KINDS:
-        raise ValueError(f"{where}: a matcher is one of {MATCHER_KINDS}, got {raw!r}")
-    kind, value = next(iter(raw.items()))
-    if kind == "services":
-        return {kind: _expand(value, sets, where)}
-    if kind == "edges":
-        return {kind: [(_expand([a], sets, where), _expand([b], sets, where)) for a, b in value]}
-    if kind == "groups" and not set(value) <= set(GROUP_KINDS):
-        raise ValueError(f"{where}: unknown group kinds {sorted(set(value) - set(GROUP_KINDS))}")
-    if kind == "formats" and not set(value) <= set(FORMATS):
-        raise ValueError(f"{where}: unknown formats {value}")
-    if kind == "labels":
-        phrases = [str(v).lower().strip() for v in value]
-        if any(not p.rstrip("*") or "*" in p.rstrip("*") for p in phrases):
-            raise ValueError(f"{where}: a label is a word or phrase, '*' only at its end")
-        return {kind: phrases}
-    return {kind: value}
-
-
-def parse_rules(data: dict) -> RuleBook:
+def parse_rules(data: Any, where: str = "rule table") -> RuleBook:
     """Validate the rule table's structure and build a :class:`RuleBook`.
 
+    Args:
+        data: the parsed ``rules.yaml``.
+        where: what to call the table in an error (its file name).
+
     Raises:
-        ValueError: an unknown key, set, slug, matcher or ``absent`` value.
+        SchemaError: an unknown key, set, slug, matcher or ``absent`` value (one line, naming
+            the rule and the place in it; also a ``ValueError``).
     """
-    sets = {name: list(slugs) for name, slugs in (data.get("sets") or {}).items()}
-    rules: dict[str, Rule] = {}
-    allowed = set(Rule.__dataclass_fields__) - {"bp_id"}
-    for bp_id, raw in (data.get("rules") or {}).items():
-        extra = set(raw) - allowed
-        if extra:
-            raise ValueError(f"{bp_id}: unknown rule keys {sorted(extra)}")
-        if raw.get("absent", "unknown") not in ABSENT:
-            raise ValueError(f"{bp_id}: absent must be one of {ABSENT}")
-        if bool(raw.get("weak")) != bool(raw.get("weak_text")):
-            raise ValueError(f"{bp_id}: 'weak' matchers and 'weak_text' go together")
-        rules[bp_id] = Rule(
-            bp_id=bp_id,
-            concerns=_expand(raw.get("concerns", []), sets, bp_id),
-            addressed=tuple(_matcher(m, sets, bp_id) for m in raw.get("addressed", [])),
-            gap=tuple(_matcher(m, sets, bp_id) for m in raw.get("gap", [])),
-            weak=tuple(_matcher(m, sets, bp_id) for m in raw.get("weak", [])),
-            absent=raw.get("absent", "unknown"),
-            absent_requires=_expand(raw.get("absent_requires", []), sets, bp_id),
-            absent_when_drawn=frozenset(raw.get("absent_when_drawn", [])),
-            addressed_text=raw.get("addressed_text", ""),
-            gap_text=raw.get("gap_text", ""),
-            absent_text=raw.get("absent_text", ""),
-            unknown_text=raw.get("unknown_text", ""),
-            weak_text=raw.get("weak_text", ""),
-            question=raw.get("question", ""),
-        )
-    return RuleBook(rules, dict(data.get("fact_words") or {}))
+    table = validated(_Table, data if data is not None else {}, where)
+    context = {"sets": table.sets}
+    rules = {
+        bp_id: validated(Rule, {**raw, "bp_id": bp_id}, f"{where}: rule {bp_id}", context)
+        for bp_id, raw in table.rules.items()
+    }
+    return RuleBook(rules=rules, fact_words=table.fact_words)
 
 
 @lru_cache(maxsize=1)
 def load_rules(path: Path = RULES_FILE) -> RuleBook:
-    """Load the rule table shipped with lenswise (cached)."""
+    """Load the rule table shipped with lenswise (cached).
+
+    Raises:
+        InputError: the file is unreadable or not YAML (SchemaError: it breaks the schema).
+    """
     loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
-    return parse_rules(yaml.load(path.read_text(encoding="utf-8"), Loader=loader))  # noqa: S506
+    try:
+        data = yaml.load(path.read_text(encoding="utf-8"), Loader=loader)  # noqa: S506
+    except (OSError, UnicodeDecodeError, yaml.YAMLError) as exc:
+        raise InputError(f"cannot read rule table {path}: {str(exc).splitlines()[0]}") from exc
+    return parse_rules(data, str(path))

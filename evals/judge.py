@@ -15,8 +15,8 @@ from typing import Any
 
 from agent.config import Settings
 from corpus.errors import InputError
+from evals.cases import AnswerCase
 from evals.metrics import AnswerSample
-from evals.suites import AnswerCase
 
 MAX_CONTEXT_CHARS = 12_000
 

@@ -17,7 +17,7 @@ from typing import Protocol
 
 from corpus.text import sentences
 from corpus.vocabulary import PRACTICE_ID, PRACTICE_IN_TEXT
-from evals.suites import AnswerCase, DiagramCase, RetrievalCase
+from evals.cases import AnswerCase, DiagramCase, RetrievalCase
 
 RETRIEVAL_METRICS = ("recall@1", "recall@3", "recall@5", "recall@10", "mrr", "ndcg@10")
 CURVE_KS = tuple(range(1, 11))

@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
+from evals.cases import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, Threshold
 from evals.metrics import (
     CURVE_KS,
     RETRIEVAL_METRICS,
@@ -37,7 +38,6 @@ from evals.metrics import (
     retrieval_scores,
     review_evaluators,
 )
-from evals.suites import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, Threshold
 
 
 class Target(Protocol):

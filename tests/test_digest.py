@@ -4,9 +4,9 @@ import re
 
 import pytest
 
-from corpus.loaders.builtin import check, read_digest
+from corpus.loaders.builtin import BUILTIN_DIR, check, read_digest
 from corpus.services import SERVICES
-from corpus.sources import BUILTIN_DIR, load_source
+from corpus.sources import load_source
 
 DIGEST = BUILTIN_DIR / "generative-ai"
 OFFICIAL = re.compile(

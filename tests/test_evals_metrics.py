@@ -6,6 +6,7 @@ import math
 
 import pytest
 
+from evals.cases import AnswerCase, DiagramCase, Fact, RetrievalCase
 from evals.metrics import (
     AnnotationRecall,
     AnsweredInScope,
@@ -30,7 +31,6 @@ from evals.metrics import (
     retrieval_scores,
     run_for,
 )
-from evals.suites import AnswerCase, DiagramCase, Fact, RetrievalCase
 
 
 def _case(cid: str, *expected: str, pillar: str = "Security") -> RetrievalCase:

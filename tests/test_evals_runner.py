@@ -7,9 +7,10 @@ import json
 import pytest
 
 from agent.config import Settings
+from evals.cases import Threshold
 from evals.report import write_report
 from evals.runner import SuiteResult, check_thresholds, run_suite
-from evals.suites import Threshold, load_suite
+from evals.suites import load_suite
 from tests.evals_fakes import FakeAssistant, FakeReview, answer, citation, hit, write_suite
 
 RETRIEVAL = {

@@ -11,7 +11,9 @@ import pytest
 import yaml
 
 from corpus.errors import InputError
-from evals.suites import AnswerCase, load_suite, pillar_of, resolve_suite_path
+from corpus.vocabulary import pillar_of
+from evals.cases import AnswerCase
+from evals.suites import load_suite, resolve_suite_path
 from tests.evals_fakes import write_suite
 from tests.helpers import LENS, REPO, SHARED
 

@@ -14,28 +14,30 @@ Format (one folder per lens):
 Official URLs are not stored per page: they follow one pattern, ``<docs_url><id>.html``
 with the id in lower case, so they are derived (and cannot drift).
 
-:func:`check` validates all of it and returns a list of problems; :func:`load` refuses a
-digest that has any.
+:func:`check` validates all of it against the schema (:mod:`corpus.loaders.builtin_schema`)
+and the id grammar, and returns a list of problems; :func:`load` refuses a digest that has any.
 """
 
 from __future__ import annotations
 
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 
 from corpus.errors import InputError
 from corpus.models import Corpus, Document, Section
-from corpus.services import is_known
-from corpus.vocabulary import PILLARS, RISKS
+from corpus.vocabulary import is_practice_id, is_question_id
+
+if TYPE_CHECKING:
+    from corpus.loaders.builtin_schema import LensFront, PillarFile
 
 URL_PATTERN = re.compile(
     r"^https://docs\.aws\.amazon\.com/wellarchitected/latest/[a-z0-9-]+/[a-z0-9-]+\.html$"
 )
-BP_ID = re.compile(r"^[A-Z]+\d{2}-BP\d{2}$")
-QUESTION_ID = re.compile(r"^[A-Z]+\d{2}$")
-_BP_KEYS = ("id", "title", "risk", "summary", "desired_outcome", "steps", "anti_patterns")
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "data"
+"""The project's own digest of the lens (one folder per lens)."""
 
 
 def sniff(path: Path) -> bool:
@@ -49,8 +51,13 @@ def sniff(path: Path) -> bool:
 def _read_yaml(path: Path) -> dict:
     try:
         data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise InputError(f"cannot read digest file {path}: {str(exc).splitlines()[0]}") from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read digest file {path}: {exc}") from exc
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        line = f" line {mark.line + 1}" if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise InputError(f"digest file {path}{line}: not valid YAML ({problem})") from exc
     if not isinstance(data, dict):
         raise InputError(f"digest file {path} does not hold a mapping")
     return data
@@ -73,56 +80,42 @@ def read_digest(folder: Path) -> tuple[dict, list[dict]]:
 
 def check(front: dict, pillars: list[dict]) -> list[str]:
     """Return every schema problem of a digest (empty when it is valid)."""
-    problems: list[str] = []
-    for key in ("lens", "name", "edition", "docs_url", "landing_page"):
-        if not front.get(key):
-            problems.append(f"lens.yaml: missing {key}")
-    if not URL_PATTERN.match(page_url(front, str(front.get("landing_page")))):
-        problems.append("lens.yaml: docs_url does not follow the official pattern")
+    return _validate(front, pillars)[2]
+
+
+def _validate(
+    front: dict, pillars: list[dict]
+) -> tuple[LensFront | None, list[PillarFile], list[str]]:
+    """Return the validated front matter and pillar files, and every problem found."""
+    from corpus.loaders import builtin_schema as schema  # pydantic only once a digest is read
+
     ids = {
         bp.get("id")
-        for p in pillars
-        for q in p.get("questions", [])
-        for bp in q.get("best_practices", [])
+        for pillar in pillars
+        for q in _entries(pillar, "questions")
+        for bp in _entries(q, "best_practices")
     }
-    for page in front.get("pages") or []:
-        where = f"page {page.get('id')}"
-        for key in ("id", "title", "sections"):
-            if not page.get(key):
-                problems.append(f"{where}: missing {key}")
+    problems: list[str] = []
+    lens = schema.parsed(schema.LensFront, front, "lens.yaml", ids, problems)
+    files = [schema.parsed(schema.PillarFile, p, "pillar file", ids, problems) for p in pillars]
+    files = [f for f in files if f is not None]
+    if lens and not URL_PATTERN.match(page_url(lens, lens.landing_page)):
+        problems.append("lens.yaml: docs_url does not follow the official pattern")
+    for q in (q for f in files for q in f.questions):
+        if not is_question_id(q.id):
+            problems.append(f"question {q.id}: bad id")
         problems += [
-            f"{where}: unknown related id {r}" for r in page.get("related", []) if r not in ids
+            f"{bp.id}: id does not belong to question {q.id}"
+            for bp in q.best_practices
+            if not is_practice_id(bp.id) or not bp.id.startswith(q.id + "-")
         ]
-    for pillar in pillars:
-        if pillar.get("pillar") not in PILLARS:
-            problems.append(f"unknown pillar {pillar.get('pillar')!r}")
-        for q in pillar.get("questions", []):
-            if not QUESTION_ID.match(str(q.get("id"))):
-                problems.append(f"question {q.get('id')}: bad id")
-            for bp in q.get("best_practices", []):
-                problems += _check_practice(bp, q, ids)
-    return problems
+    return lens, files, problems
 
 
-def _check_practice(bp: dict, question: dict, ids: set) -> list[str]:
-    where = f"{bp.get('id')}"
-    problems = [f"{where}: missing {k}" for k in _BP_KEYS if not bp.get(k)]
-    if not BP_ID.match(str(bp.get("id"))) or not str(bp.get("id")).startswith(
-        question.get("id", "?") + "-"
-    ):
-        problems.append(f"{where}: id does not belong to question {question.get('id')}")
-    if bp.get("risk") not in RISKS:
-        problems.append(f"{where}: risk must be one of {RISKS}")
-    problems += [
-        f"{where}: unknown service slug {s}" for s in bp.get("services", []) if not is_known(s)
-    ]
-    problems += [f"{where}: unknown related id {r}" for r in bp.get("related", []) if r not in ids]
-    text = " ".join(
-        str(v) for v in (bp.get("summary"), bp.get("desired_outcome"), *bp.get("steps", []))
-    )
-    if "TODO" in text:
-        problems.append(f"{where}: unfinished text (TODO)")
-    return problems
+def _entries(data: object, key: str) -> list[dict]:
+    """Return the mappings listed under ``key`` of raw ``data`` (none when it is malformed)."""
+    items = data.get(key) if isinstance(data, dict) else None
+    return [item for item in items if isinstance(item, dict)] if isinstance(items, list) else []
 
 
 def load(path: Path) -> Corpus:
@@ -130,40 +123,38 @@ def load(path: Path) -> Corpus:
     documents: list[Document] = []
     edition = name = None
     for folder in _lens_dirs(path):
-        front, pillars = read_digest(folder)
-        problems = check(front, pillars)
-        if problems:
-            raise InputError(
-                f"digest {folder} is invalid: {problems[0]} (+{len(problems) - 1} more)"
-            )
-        edition, name = front["edition"], front["name"]
-        documents += _front_documents(front)
+        lens, pillars, problems = _validate(*read_digest(folder))
+        if problems or lens is None:
+            more = f" (+{len(problems) - 1} more)" if len(problems) > 1 else ""
+            raise InputError(f"digest {folder} is invalid: {problems[0]}{more}")
+        edition, name = lens.edition, lens.name
+        documents += _front_documents(lens)
         for pillar in pillars:
-            documents += _pillar_documents(front, pillar)
+            documents += _pillar_documents(lens, pillar)
     if not documents:
         raise InputError(f"no digest found in {path}")
     return Corpus(source=str(path), documents=documents, edition=str(edition), name=name)
 
 
-def page_url(front: dict, page: str) -> str:
+def page_url(front: LensFront, page: str) -> str:
     """Return the official URL of ``page`` (a page name or a question / practice id)."""
-    return f"{front.get('docs_url', '')}{page.lower()}.html"
+    return f"{front.docs_url}{page.lower()}.html"
 
 
-def _front_documents(front: dict) -> list[Document]:
+def _front_documents(front: LensFront) -> list[Document]:
     docs = []
-    for page in front.get("pages") or []:
-        sections = [Section("Overview", page["summary"])] if page.get("summary") else []
-        sections += [Section(s["heading"], s["text"].strip()) for s in page["sections"]]
+    for page in front.pages:
+        sections = [Section("Overview", page.summary)] if page.summary else []
+        sections += [Section(s.heading, s.text.strip()) for s in page.sections]
         docs.append(
             Document(
-                lens=front["lens"],
-                doc_id=page["id"],
-                title=page["title"],
-                url=page_url(front, page.get("page") or front["landing_page"]),
+                lens=front.lens,
+                doc_id=page.id,
+                title=page.title,
+                url=page_url(front, page.page or front.landing_page),
                 source="builtin",
                 sections=tuple(sections),
-                related=tuple(page.get("related", [])),
+                related=tuple(page.related),
             )
         )
     return docs
@@ -173,47 +164,46 @@ def _bullets(items: list[str]) -> str:
     return "\n".join(f"- {item.strip()}" for item in items)
 
 
-def _pillar_documents(front: dict, pillar: dict) -> list[Document]:
-    lens = front["lens"]
+def _pillar_documents(front: LensFront, pillar: PillarFile) -> list[Document]:
     docs = []
-    for q in pillar["questions"]:
-        q_sections = [Section("Question", q["question"])] if q.get("question") else []
-        q_sections += [Section("Overview", q["summary"])] if q.get("summary") else []
+    for q in pillar.questions:
+        q_sections = [Section("Question", q.question)] if q.question else []
+        q_sections += [Section("Overview", q.summary)] if q.summary else []
         docs.append(
             Document(
-                lens=lens,
-                doc_id=q["id"],
-                title=q["title"],
-                url=page_url(front, q["id"]),
+                lens=front.lens,
+                doc_id=q.id,
+                title=q.title,
+                url=page_url(front, q.id),
                 source="builtin",
                 sections=tuple(q_sections),
-                pillar=pillar["pillar"],
-                question_id=q["id"],
-                question_title=q["title"],
+                pillar=pillar.pillar,
+                question_id=q.id,
+                question_title=q.title,
             )
         )
-        for bp in q["best_practices"]:
+        for bp in q.best_practices:
             sections = (
-                Section("Overview", bp["summary"].strip()),
-                Section("Desired outcome", bp["desired_outcome"].strip()),
-                Section("Implementation steps", _bullets(bp["steps"])),
-                Section("Anti-patterns", _bullets(bp["anti_patterns"])),
+                Section("Overview", bp.summary.strip()),
+                Section("Desired outcome", bp.desired_outcome.strip()),
+                Section("Implementation steps", _bullets(bp.steps)),
+                Section("Anti-patterns", _bullets(bp.anti_patterns)),
             )
             docs.append(
                 Document(
-                    lens=lens,
-                    doc_id=bp["id"],
-                    title=bp["title"],
-                    url=page_url(front, bp["id"]),
+                    lens=front.lens,
+                    doc_id=bp.id,
+                    title=bp.title,
+                    url=page_url(front, bp.id),
                     source="builtin",
                     sections=sections,
-                    pillar=pillar["pillar"],
-                    question_id=q["id"],
-                    question_title=q["title"],
-                    bp_id=bp["id"],
-                    risk=bp["risk"],
-                    services=tuple(bp.get("services", [])),
-                    related=tuple(bp.get("related", [])),
+                    pillar=pillar.pillar,
+                    question_id=q.id,
+                    question_title=q.title,
+                    bp_id=bp.id,
+                    risk=bp.risk,
+                    services=tuple(bp.services),
+                    related=tuple(bp.related),
                 )
             )
     return docs
@@ -221,6 +211,4 @@ def _pillar_documents(front: dict, pillar: dict) -> list[Document]:
 
 def digest_practices() -> dict[str, Document]:
     """Return the built-in digest's best practices keyed by id (for reviews and benchmarks)."""
-    from corpus.sources import BUILTIN_DIR
-
     return load(BUILTIN_DIR).best_practices()

@@ -317,6 +317,13 @@ def _check(lens: object, file: Path) -> None:
     for pillar in lens["pillars"]:
         if not isinstance(pillar, dict) or not isinstance(pillar.get("questions", []), list):
             raise InputError(f"{file}: a pillar is not an object with a 'questions' list")
+        for number, question in enumerate(pillar.get("questions") or [], 1):
+            where = f"{file}: question {number} of pillar '{pillar.get('name', '?')}'"
+            if not isinstance(question, dict):
+                raise InputError(f"{where} is not an object")
+            rules = question.get("riskRules") or []
+            if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
+                raise InputError(f"{where}: 'riskRules' is not a list of objects")
 
 
 def _slug(name: str) -> str:
