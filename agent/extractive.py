@@ -22,7 +22,7 @@ import numpy as np
 from agent.design import DesignSummary
 from agent.text import stems
 from corpus.text import sentences
-from corpus.vocabulary import is_practice_id, page_key
+from corpus.vocabulary import is_practice_id, is_question_id, page_key
 from diagrams.catalog import mentioned
 
 if TYPE_CHECKING:
@@ -262,7 +262,7 @@ def compose_lookup(ids: list[str], groups: list[DocGroup], edition_line: str) ->
     by_key = {g.key: g for g in groups}
     parts: list[str] = []
     for ident in ids:
-        if re.match(r"^[A-Z]+\d{2}$", ident):
+        if is_question_id(ident):
             parts += _question_block(ident, groups)
             continue
         group = by_key.get(ident)

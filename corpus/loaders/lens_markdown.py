@@ -17,14 +17,14 @@ from pathlib import Path
 from corpus.errors import InputError
 from corpus.markdown import clean_inline, parse_page_body
 from corpus.models import Corpus, Document, Section
-from corpus.vocabulary import PILLARS, PRACTICE_ID, PRACTICE_IN_TEXT, question_of
+from corpus.vocabulary import PILLARS, PRACTICE_ID, PRACTICE_IN_TEXT, QUESTION_ID, question_of
 
 _PILLAR_LINE = re.compile(r"^\*\*Pillar\*\*:\s*(.+?)\s*$")
 _META_LINE = re.compile(r"^\*\*(Pillar|Best Practices|Saga|Capability)\*\*:")
 _H1 = re.compile(r"^#\s+(.*?)\s*$")
 _BP_HEADING = re.compile(rf"^({PRACTICE_ID})\s+(.*)$")
-_QUESTION_HEADING = re.compile(r"^([A-Z][A-Z_]*\d{1,2})(?:\s+[—-]|:)\s+(.*)$")
-_FRAMEWORK_QUESTION = re.compile(r"^## Question ([A-Z]+\d{2})\s*$")
+_QUESTION_HEADING = re.compile(rf"^({QUESTION_ID})(?:\s+[—-]|:)\s+(.*)$")
+_FRAMEWORK_QUESTION = re.compile(rf"^## Question ({QUESTION_ID})\s*$")
 
 
 def _lens_dirs(path: Path) -> list[Path]:
