@@ -35,7 +35,7 @@ from agent.graph import build_graph
 from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
 from agent.threads import ThreadStore
-from corpus.errors import InputError, LenswiseError, check_text, shown
+from corpus.errors import InputError, LenswiseError, check_text, require
 from corpus.models import Corpus
 from index.search import Hit, normalise_pillar
 
@@ -72,20 +72,20 @@ class LensAssistant:
         Raises:
             InputError: an argument has the wrong type or is out of range.
         """
-        _require(
+        require(
             settings is None or isinstance(settings, Settings),
             "settings",
             "an agent.config.Settings",
             settings,
         )
-        _require(index is None or hasattr(index, "search"), "index", "an opened LensIndex", index)
-        _require(
+        require(index is None or hasattr(index, "search"), "index", "an opened LensIndex", index)
+        require(
             chat_model is None or hasattr(chat_model, "invoke"),
             "chat_model",
             "a LangChain chat model",
             chat_model,
         )
-        _require(notify is None or callable(notify), "notify", "a function", notify)
+        require(notify is None or callable(notify), "notify", "a function", notify)
         self.settings = (settings or Settings.from_env()).with_(model=model, source=source, k=k)
         self._index = index
         self._chat_model = chat_model
@@ -301,7 +301,7 @@ class LensAssistant:
         await worker
 
     def _check_question(self, question: Any) -> str:
-        _require(isinstance(question, str), "question", "text", question)
+        require(isinstance(question, str), "question", "text", question)
         if not question.strip():
             raise InputError("empty question: ask something about the lens")
         if len(question) > MAX_QUESTION_CHARS:
@@ -313,7 +313,7 @@ class LensAssistant:
     def _check_diagram(self, diagram: Any) -> str | None:
         if diagram is None:
             return None
-        _require(isinstance(diagram, str | os.PathLike), "diagram", "a file path", diagram)
+        require(isinstance(diagram, str | os.PathLike), "diagram", "a file path", diagram)
         path = Path(diagram)
         if not path.is_file():
             raise InputError(f"diagram not found: {diagram}")
@@ -360,7 +360,7 @@ class LensAssistant:
         """Parse a diagram or IaC file (path or bytes) and review it against every practice."""
         from diagrams import parse_bytes, parse_file
 
-        _require(
+        require(
             isinstance(diagram, str | os.PathLike | bytes | bytearray),
             "diagram",
             "a file path or the file's bytes",
@@ -407,11 +407,6 @@ class LensAssistant:
                 self.settings.source, home=self.settings.home, lens=self.settings.lens
             )
         return self._corpus
-
-
-def _require(ok: bool, name: str, expected: str, value: Any) -> None:
-    if not ok:
-        raise InputError(f"{name} must be {expected}, not {shown(value)}")
 
 
 def _citation(data: dict) -> Citation:

@@ -18,7 +18,7 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from agent.results import Answer
 from agent.threads import Feedback, ThreadInfo, ThreadStore
-from corpus.errors import InputError, check_int, check_text, shown
+from corpus.errors import InputError, check_int, check_text, require, shown
 
 MAX_THREAD_ID_CHARS = 200
 
@@ -57,8 +57,7 @@ class Conversations:
 
     def new_thread(self, title: str | None = None) -> str:
         """Create an empty thread and return its id."""
-        if title is not None and not isinstance(title, str):
-            raise InputError(f"title must be text, not {shown(title)}")
+        require(title is None or isinstance(title, str), "title", "text", title)
         ident = uuid.uuid4().hex[:12]
         self._store.touch(ident, title or "New conversation")
         return ident
@@ -116,8 +115,7 @@ class Conversations:
         if isinstance(score, bool) or not isinstance(score, int) or score not in (1, -1):
             raise InputError(f"feedback score must be +1 or -1, not {shown(score)}")
         check_int(turn, "turn", minimum=0)
-        if not isinstance(comment, str):
-            raise InputError(f"comment must be text, not {shown(comment)}")
+        require(isinstance(comment, str), "comment", "text", comment)
         answers = self.transcript(thread)
         if not 0 <= turn < len(answers):
             raise InputError(f"thread {thread} has no answer number {turn}")

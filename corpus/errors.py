@@ -29,6 +29,12 @@ class SchemaError(InputError, ValueError):
     """
 
 
+def require(ok: bool, name: str, expected: str, value: Any) -> None:
+    """Raise ``InputError("<name> must be <expected>, not <value>")`` unless ``ok``."""
+    if not ok:
+        raise InputError(f"{name} must be {expected}, not {shown(value)}")
+
+
 def shown(value: Any) -> str:
     """Return a short description of a rejected value for an error message."""
     text = repr(value)

@@ -97,8 +97,8 @@ class Review:
     def by_risk(self, status: str) -> list[Finding]:
         """Return the findings with ``status``, highest risk first, ties in lens order.
 
-        This is the one order of "top gaps": the CLI, the UI, the report, the gap
-        explanations and the MCP tools all list findings this way.
+        This is the one order of "top gaps": the CLI, the UI, the report and the gap
+        explanations list findings this way (the design summary adds reach within a risk).
         """
         return sorted(self.by_status(status), key=lambda f: risk_rank(f.risk))
 
