@@ -87,6 +87,8 @@ class AnswerCase:
     diagram: Path | None = None
     """A design attached to the question."""
     tags: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+    """Statements a correct answer makes, in plain words (scored by meaning: ``facts_stated``)."""
 
     @property
     def leads(self) -> tuple[str, ...]:

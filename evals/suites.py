@@ -92,7 +92,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
         if head.kind == "retrieval":
             suite.cases.append(written.case(case_id))
         elif head.kind == "answers":
-            case = written.case(case_id, suite.base_dir)
+            case = written.case(case_id, suite.base_dir, suite.fixtures_dir)
             if case.diagram is None or case.diagram.is_file():
                 suite.cases.append(case)
             else:
