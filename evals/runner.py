@@ -23,6 +23,7 @@ if TYPE_CHECKING:
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
 from evals.cases import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, Threshold
+from evals.content import Encode, FactsStated, content_evaluators
 from evals.metrics import (
     CURVE_KS,
     RETRIEVAL_METRICS,
@@ -277,8 +278,13 @@ def _run_retrieval(suite: Suite, target: Target, modes: Sequence[str], bar: dict
 # --- answers -----------------------------------------------------------------------------
 
 
-def answer_sample(question: str, answer: Answer, latency_ms: float, model: str) -> AnswerSample:
-    """Turn an :class:`Answer` into the :class:`AnswerSample` the evaluators score."""
+def answer_sample(
+    question: str, answer: Answer, latency_ms: float, model: str, previous: str = ""
+) -> AnswerSample:
+    """Turn an :class:`Answer` into the :class:`AnswerSample` the evaluators score.
+
+    ``previous`` is the text of the thread's previous answer (for follow-ups).
+    """
     citations = [{**c.to_dict(), "page_id": c.page_id} for c in answer.citations]
     hits = [h.to_dict() for h in answer.hits]
     contexts: dict[str, str] = {}
@@ -300,12 +306,25 @@ def answer_sample(question: str, answer: Answer, latency_ms: float, model: str) 
         latency_ms=latency_ms,
         usage=dict(answer.usage),
         model=answer.model or model,
+        previous_response=previous,
     )
 
 
 def _page_of(chunk_id: str) -> str:
     """Return the page id of a chunk id (``generative-ai/agentic-ai#2`` -> ``agentic-ai``)."""
     return chunk_id.split("#", 1)[0].split("/", 1)[-1]
+
+
+def _encoder(target: Target, suite: Suite) -> Encode | None:
+    """Return the embedder's ``encode`` for fact scoring, when the suite has facts to score.
+
+    The target's own index embedder is used (no second model load); a target without one
+    (a test double) leaves facts unscored.
+    """
+    if not any(case.facts for case in suite.cases):
+        return None
+    embedder = getattr(getattr(target, "index", None), "embedder", None)
+    return embedder.encode if embedder is not None else None
 
 
 def _known_ids(settings: Settings) -> set[str] | None:
@@ -336,7 +355,8 @@ def _run_answers(
     skipped = len(suite.cases) - len(cases)
     if skipped:
         suite.skipped.append(f"{skipped} cases expect pages this source does not have: skipped")
-    evaluators = answer_evaluators(known)
+    evaluators = answer_evaluators(known) + content_evaluators(_encoder(target, suite))
+    facts = next((e for e in evaluators if isinstance(e, FactsStated)), None)
     if judge is not None:
         from evals.judge import judge_evaluators
 
@@ -346,13 +366,14 @@ def _run_answers(
     records = []
     for number, case in enumerate(tqdm(cases, desc=suite.name, **bar)):
         thread = f"eval-{number}-{case.id}"
+        previous = ""
         for earlier in case.previous:
-            target.ask(earlier, thread_id=thread)
+            previous = target.ask(earlier, thread_id=thread).text
         t0 = time.perf_counter()
         extra = {"diagram": case.diagram} if case.diagram else {}
         answer = target.ask(case.question, thread_id=thread, **extra)
         sample = answer_sample(
-            case.question, answer, (time.perf_counter() - t0) * 1000, settings.model
+            case.question, answer, (time.perf_counter() - t0) * 1000, settings.model, previous
         )
         samples.append(sample)
         scores = {e.name: e(case, sample) for e in evaluators}
@@ -374,6 +395,7 @@ def _run_answers(
                 "forbidden_facts": [
                     str(f) for f in case.must_not_state if f.found_in(sample.response)
                 ],
+                "facts_not_stated": facts.unstated.get(case.id, []) if facts else [],
                 "latency_ms": round(sample.latency_ms, 2),
                 "usage": sample.usage,
                 "warnings": list(answer.warnings),
