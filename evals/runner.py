@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -39,6 +40,7 @@ from evals.metrics import (
     retrieval_scores,
     review_evaluators,
 )
+from evals.scripted_bedrock import ScriptedBedrock, pointed_at
 
 
 class Target(Protocol):
@@ -129,6 +131,7 @@ def run_suite(
     target: Target | None = None,
     progress: bool = True,
     judge: Any = None,
+    opener: Callable[[Settings], Target] | None = None,
 ) -> SuiteResult:
     """Run every case of ``suite`` and return the result with metrics and threshold checks.
 
@@ -136,24 +139,26 @@ def run_suite(
         suite: a loaded suite.
         settings: source, model and home to run with.
         modes: retrieval modes to run (default: the suite's ``modes``).
-        target: object to drive; default ``LensAssistant(settings=settings)``.
+        target: object to drive; default ``opener(settings)``.
         progress: show a progress bar on stderr.
         judge: an ``evals.judge.LLMJudge`` adding faithfulness and relevance (answer suites).
+        opener: makes the target from settings (default :func:`open_target`). A suite with
+            ``scripted_model`` and no ``target`` is run against a local scripted endpoint
+            (:mod:`evals.scripted_bedrock`), with the model set to that id.
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    target = target if target is not None else open_target(settings)
+    opener = opener or open_target
     bar = dict(disable=not progress, file=sys.stderr, unit="case", dynamic_ncols=True)
-    if suite.kind == "retrieval":
-        modes = tuple(modes or suite.modes)
-        for mode in modes:
-            if mode not in MODES:
-                raise InputError(f"unknown mode '{mode}' (one of: {', '.join(MODES)}, all)")
-        result = _run_retrieval(suite, target, modes, bar)
-    elif suite.kind == "answers":
-        result = _run_answers(suite, target, settings, bar, judge)
-    else:
-        result = _run_diagrams(suite, target, bar)
+    scripted = suite.kind == "answers" and suite.scripted_model and target is None
+    with ExitStack() as stack:
+        if scripted:
+            settings = settings.with_(model=f"bedrock_converse:{suite.scripted_model}")
+            turns = {c.question: c.model_turns for c in suite.cases}
+            endpoint = stack.enter_context(ScriptedBedrock(turns))
+            stack.enter_context(pointed_at(endpoint.url))
+        target = target if target is not None else opener(settings)
+        result = _run_kind(suite, settings, target, modes, bar, judge)
     result.suite = {
         "name": suite.name,
         "kind": suite.kind,
@@ -174,6 +179,26 @@ def run_suite(
     primary = primary or next(iter(result.run.get("modes", ())), None)
     result.thresholds = check_thresholds(suite.thresholds, result.metrics, primary)
     return result
+
+
+def _run_kind(
+    suite: Suite,
+    settings: Settings,
+    target: Target,
+    modes: Sequence[str] | None,
+    bar: dict,
+    judge: Any,
+) -> SuiteResult:
+    """Run the cases of ``suite`` by its kind."""
+    if suite.kind == "retrieval":
+        modes = tuple(modes or suite.modes)
+        for mode in modes:
+            if mode not in MODES:
+                raise InputError(f"unknown mode '{mode}' (one of: {', '.join(MODES)}, all)")
+        return _run_retrieval(suite, target, modes, bar)
+    if suite.kind == "answers":
+        return _run_answers(suite, target, settings, bar, judge)
+    return _run_diagrams(suite, target, bar)
 
 
 def check_thresholds(

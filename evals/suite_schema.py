@@ -134,6 +134,7 @@ class AnswerCaseIn(_Case):
     """A design from the suite's ``fixtures_dir``, instead of ``diagram``."""
     tags: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
+    model_turns: tuple[dict[str, Any], ...] = ()
 
     _question = field_validator("question", mode="before")(_question)
     _pages = field_validator("expected_citations", "lead", mode="before")(_ids(pages=True))
@@ -146,6 +147,25 @@ class AnswerCaseIn(_Case):
         if value is not None and not value.strip():
             raise ValueError("must be a file name (relative to base_dir or fixtures_dir)")
         return value
+
+    @field_validator("model_turns", mode="before")
+    @classmethod
+    def _turns(cls, value: Any) -> tuple[dict[str, Any], ...]:
+        if not isinstance(value, list) or not value:
+            raise ValueError("must be a non-empty list of {text: ...} or {tool: NAME, args: {...}}")
+        for turn in value:
+            text = (
+                isinstance(turn, dict) and set(turn) == {"text"} and isinstance(turn["text"], str)
+            )
+            tool = (
+                isinstance(turn, dict)
+                and set(turn) <= {"tool", "args"}
+                and isinstance(turn.get("tool"), str)
+                and isinstance(turn.get("args", {}), dict)
+            )
+            if not (text or tool):
+                raise ValueError("items must be {text: ...} or {tool: NAME, args: {...}}")
+        return tuple(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> AnswerCaseIn:
@@ -308,6 +328,15 @@ class AnswersSuite(_FileSuite):
     case_model = AnswerCaseIn
     kind: Literal["answers"]
     examples: Examples | None = None
+    scripted_model: str | None = None
+    """A Bedrock model id served locally from the cases' ``model_turns``."""
+
+    @field_validator("scripted_model")
+    @classmethod
+    def _model_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.:-]+", value.strip()):
+            raise ValueError("must be a Bedrock model id such as anthropic.claude-3-haiku")
+        return value.strip() if value else value
 
 
 class DiagramsSuite(_FileSuite):

@@ -127,7 +127,7 @@ def test_diagram_base_dir_override_and_missing_files(tmp_path):
 def test_builtin_names_resolve_and_unknown_names_list_them():
     assert resolve_suite_path("retrieval").name == "retrieval.yaml"
     with pytest.raises(
-        InputError, match="built-in suites: answers, diagrams, everyday, heldout, retrieval"
+        InputError, match="built-in suites: answers, diagrams, everyday, faithfulness, heldout, retrieval"
     ):
         resolve_suite_path("nope")
 
