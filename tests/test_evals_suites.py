@@ -126,9 +126,8 @@ def test_diagram_base_dir_override_and_missing_files(tmp_path):
 
 def test_builtin_names_resolve_and_unknown_names_list_them():
     assert resolve_suite_path("retrieval").name == "retrieval.yaml"
-    with pytest.raises(
-        InputError, match="built-in suites: answers, diagrams, everyday, faithfulness, heldout, retrieval"
-    ):
+    names = "answers, diagrams, everyday, faithfulness, heldout, retrieval"
+    with pytest.raises(InputError, match=f"built-in suites: {names}"):
         resolve_suite_path("nope")
 
 
