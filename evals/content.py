@@ -66,6 +66,12 @@ def _words(text: str) -> list[str]:
     return [w for w in _WORD.findall(text) if w not in STOPWORDS]
 
 
+def _clauses(sentence: str) -> list[str]:
+    """Return the parts of a statement around colons and semicolons (a label, its detail)."""
+    parts = [p.strip() for p in re.split(r"(?<!\d)[:;](?!\d)", sentence)]
+    return [p for p in parts if _words(p)] if len(parts) > 1 else []
+
+
 def _ids(text: str) -> set[str]:
     return set(PRACTICE_IN_TEXT.findall(text.upper()))
 
@@ -74,7 +80,8 @@ def _ids(text: str) -> set[str]:
 class FactsStated:
     """Share of the case's expected facts that the answer states.
 
-    Each fact is compared with each statement of the answer by meaning and by words: the
+    Each fact is compared with each statement of the answer, and with the parts of a
+    statement around a colon or semicolon (``**Scoping**: decide...``), by meaning and by words: the
     cosine of their sentence embeddings, and a soft word recall (each topic word of the fact
     matched to its closest word of the statement, by the cosine of the words' embeddings,
     averaged). A statement's score is the mean of the two; a fact naming practice ids counts
@@ -90,7 +97,11 @@ class FactsStated:
 
     def scores(self, facts: Sequence[str], response: str) -> list[float]:
         """Return each fact's best score against the answer's statements, in [0, 1]."""
-        units = answer_sentences(response)
+        units = [
+            part
+            for sentence in answer_sentences(response)
+            for part in dict.fromkeys([sentence, *_clauses(sentence)])
+        ]
         if not facts or not units:
             return [0.0] * len(facts)
         vectors = self.encode([*facts, *map(plain, units)])
