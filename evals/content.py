@@ -92,7 +92,7 @@ class FactsStated:
     encode: Encode
     threshold: float = FACT_THRESHOLD
     name: str = "facts_stated"
-    unstated: dict[str, list[str]] = field(default_factory=dict)
+    found: dict[str, list[str]] = field(default_factory=dict)
     """Case id -> the facts its answer did not state (filled as cases are scored)."""
 
     def scores(self, facts: Sequence[str], response: str) -> list[float]:
@@ -132,7 +132,7 @@ class FactsStated:
         if not case.facts or case.should_decline:
             return None
         found = self.stated(case.facts, "" if sample.declined else sample.response)
-        self.unstated[case.id] = [f for f, ok in zip(case.facts, found, strict=True) if not ok]
+        self.found[case.id] = [f for f, ok in zip(case.facts, found, strict=True) if not ok]
         return sum(found) / len(found)
 
 
@@ -163,17 +163,21 @@ class RepeatedSentences:
     """
 
     name: str = "repeated_sentences"
+    found: dict[str, list[str]] = field(default_factory=dict)
+    """Case id -> the repeated statements."""
 
     def __call__(self, case: AnswerCase, sample: AnswerSample) -> float | None:  # noqa: D102
         if sample.declined:
             return None
         seen = {_same(s) for s in answer_sentences(sample.previous_response)} - {""}
-        repeats = 0
+        repeats = []
         for sentence in answer_sentences(sample.response):
             key = _same(sentence)
-            repeats += key in seen
+            if key in seen:
+                repeats.append(sentence)
             seen.add(key)
-        return float(repeats)
+        self.found[case.id] = repeats
+        return float(len(repeats))
 
 
 @dataclass
@@ -186,6 +190,8 @@ class UncitedClaims:
     """
 
     name: str = "uncited_claims"
+    found: dict[str, list[str]] = field(default_factory=dict)
+    """Case id -> the uncited statements shown."""
 
     def __call__(self, case: AnswerCase, sample: AnswerSample) -> float | None:  # noqa: D102
         if sample.declined or sample.model in ("", "extractive"):
@@ -195,6 +201,7 @@ class UncitedClaims:
             for s in answer_sentences(sample.response)
             if not MARKER.search(s) and not PRACTICE_IN_TEXT.search(s) and not _UNVERIFIED.search(s)
         ]
+        self.found[case.id] = uncited
         return float(len(uncited))
 
 

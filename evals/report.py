@@ -34,6 +34,12 @@ RATIO_METRICS_ANSWERS = (
 )
 COUNT_METRICS_ANSWERS = ("repeated_sentences", "uncited_claims", "answer_words")
 """Per-answer counts (their means are shown, not charted with the ratios)."""
+DETAIL_LABELS = {
+    "facts_stated": "unstated",
+    "repeated_sentences": "repeated",
+    "uncited_claims": "uncited",
+}
+"""How the per-case details of the content metrics are labelled in the cases table."""
 BY_TAG_METRICS = (
     "facts_stated",
     "lead_correct",
@@ -205,7 +211,11 @@ def _answers_md(result: SuiteResult) -> list[str]:
                 "; ".join(
                     c["missing_facts"]
                     + [f"NOT: {f}" for f in c["forbidden_facts"]]
-                    + [f"unstated: {f}" for f in c.get("facts_not_stated", [])]
+                    + [
+                        f"{label}: {text}"
+                        for name, label in DETAIL_LABELS.items()
+                        for text in c.get("details", {}).get(name, [])
+                    ]
                 )
                 or "-",
                 fmt(c["latency_ms"], 0),

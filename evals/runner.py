@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
 from evals.cases import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, Threshold
-from evals.content import Encode, FactsStated, content_evaluators
+from evals.content import Encode, content_evaluators
 from evals.metrics import (
     CURVE_KS,
     RETRIEVAL_METRICS,
@@ -381,7 +381,6 @@ def _run_answers(
     if skipped:
         suite.skipped.append(f"{skipped} cases expect pages this source does not have: skipped")
     evaluators = answer_evaluators(known) + content_evaluators(_encoder(target, suite))
-    facts = next((e for e in evaluators if isinstance(e, FactsStated)), None)
     if judge is not None:
         from evals.judge import judge_evaluators
 
@@ -420,7 +419,11 @@ def _run_answers(
                 "forbidden_facts": [
                     str(f) for f in case.must_not_state if f.found_in(sample.response)
                 ],
-                "facts_not_stated": facts.unstated.get(case.id, []) if facts else [],
+                "details": {
+                    e.name: e.found[case.id]
+                    for e in evaluators
+                    if case.id in getattr(e, "found", {})
+                },
                 "latency_ms": round(sample.latency_ms, 2),
                 "usage": sample.usage,
                 "warnings": list(answer.warnings),

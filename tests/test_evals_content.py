@@ -87,7 +87,7 @@ def test_facts_stated_is_the_share_and_all_missing_when_declined(facts_metric):
     facts = (*stated, "Put a guardrail on model responses.")
     case = _case(id="tokens", facts=facts)
     assert facts_metric(case, _sample(TOKENS_ANSWER)) == pytest.approx(0.75)
-    assert facts_metric.unstated["tokens"] == ["Put a guardrail on model responses."]
+    assert facts_metric.found["tokens"] == ["Put a guardrail on model responses."]
     assert facts_metric(case, _sample(TOKENS_ANSWER, declined=True)) == 0.0
     assert facts_metric(_case(), _sample(TOKENS_ANSWER)) is None  # no facts to check
 
@@ -119,6 +119,10 @@ def test_repeated_sentences_within_the_answer_and_from_the_previous_turn():
     )
     metric = RepeatedSentences()
     assert metric(_case(), _sample(answer, previous_response=previous)) == 2.0
+    assert metric.found["c"] == [
+        "cap the RESPONSE length [GENCOST03-BP02]",
+        "Trim the prompt! [GENCOST03-BP01]",
+    ]
     assert metric(_case(), _sample(answer)) == 1.0
     assert metric(_case(), _sample("Cache it. Trim it.", previous_response=previous)) == 0.0
 
@@ -134,6 +138,10 @@ def test_uncited_claims_count_generated_statements_without_citation():
     )
     metric = UncitedClaims()
     assert metric(_case(), _sample(answer, model="bedrock_converse:m")) == 2.0
+    assert metric.found["c"] == [
+        "Always use the largest model available for safety.",
+        "See the lens for details.",
+    ]
     assert metric(_case(), _sample(answer, model="extractive")) is None
     assert metric(_case(), _sample(answer, model="bedrock_converse:m", declined=True)) is None
 

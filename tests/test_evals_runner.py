@@ -241,8 +241,11 @@ def test_answer_run_scores_content_with_the_targets_embedder(tmp_path):
     r = run_suite(suite, _settings(tmp_path), target=fake, progress=False)
     assert r.metrics["facts_stated"] == 0.5 and r.metrics["multi_part_all_cited"] == 0.0
     assert r.metrics["repeated_sentences"] == 1.0 and r.metrics["answer_words"] == 12.0
-    assert r.cases[0]["facts_not_stated"] == ["Shorten the prompt template."]
+    details = r.cases[0]["details"]
+    assert details["facts_stated"] == ["Shorten the prompt template."]
+    assert details["repeated_sentences"] == ["Screen answers with a guardrail."]
     assert [t["passed"] for t in r.thresholds] == [False, False]
     write_report(r, tmp_path / "out")
     report = (tmp_path / "out" / "report.md").read_text()
     assert "facts_stated" in report and "unstated: Shorten the prompt template." in report
+    assert "repeated: Screen answers with a guardrail." in report
