@@ -33,9 +33,10 @@ _UNVERIFIED = re.compile(r"\bunverified\b", re.I)
 FACT_THRESHOLD = 0.60
 """A fact is stated when its score at the best answer statement reaches this.
 
-Chosen on the hand-checked pairs of ``tests/test_evals_content.py`` (close paraphrases score
-0.64-1.0, related but different statements 0.28-0.56), never on a suite's answers: the
-method misses loose paraphrases rather than crediting facts an answer does not make."""
+Chosen on the hand-checked pairs of ``tests/test_evals_content.py`` (12 of 17 pairs: close
+paraphrases score 0.65-0.99, related but different statements 0.28-0.56, loose paraphrases
+0.52-0.53), never on a suite's answers: the method misses loose paraphrases rather than
+crediting facts an answer does not make."""
 
 
 def plain(sentence: str) -> str:
@@ -80,8 +81,8 @@ def _ids(text: str) -> set[str]:
 class FactsStated:
     """Share of the case's expected facts that the answer states.
 
-    Each fact is compared with each statement of the answer, and with the parts of a
-    statement around a colon or semicolon (``**Scoping**: decide...``), by meaning and by words: the
+    Each fact is compared with each statement of the answer, and with a statement's parts
+    around a colon or semicolon (``**Scoping**: decide...``), by meaning and by words: the
     cosine of their sentence embeddings, and a soft word recall (each topic word of the fact
     matched to its closest word of the statement, by the cosine of the words' embeddings,
     averaged). A statement's score is the mean of the two; a fact naming practice ids counts
