@@ -52,6 +52,23 @@ UNKNOWN_PAIRS = [
     ("The lens has no practice GENSUS04-BP01.", False),
 ]
 
+HOSTING_ANSWER = """The lens addresses this mainly in **GENPERF03-BP01** (Use managed solutions for model hosting, customization, and data access where appropriate).
+
+**GENPERF03-BP01 · Use managed solutions** (Performance Efficiency, Medium risk)
+- Prefer managed options that match the control you need: Amazon Bedrock for fully managed access, SageMaker AI endpoints when you need more control, and Amazon SageMaker HyperPod for long-running training. [GENPERF03-BP01]
+- Decide how much control the team needs over hosting; use API-based models on Amazon Bedrock where full management is acceptable, and bring your own weights into Bedrock with Custom Model Import rather than maintaining the hosting yourself. [GENPERF03-BP01]
+- With Slurm orchestration on HyperPod, use managed cluster provisioning and lifecycle configurations that set up the SageMaker AI distributed training libraries, and rely on the managed resiliency that detects and replaces failed hardware. [GENPERF03-BP01]"""  # noqa: E501
+"""A real extractive answer of lenswise (built-in digest) to an everyday compare question."""
+HOSTING_PAIRS = [
+    ("Decide how much control your team needs over the hosting.", True),
+    ("Use a fully managed API service like Bedrock when you need no control.", True),
+    ("Use SageMaker AI endpoints for managed hosting with more control.", True),
+    ("Run large model training on SageMaker HyperPod.", True),
+    ("Turn on model invocation logging and send the logs to S3.", False),
+    ("Load test the endpoint at configurable request rates.", False),
+    ("Use spot instances with checkpoints to cut training cost.", False),
+]
+
 
 @pytest.fixture(scope="module")
 def facts_metric() -> FactsStated:
@@ -70,7 +87,12 @@ def _sample(response: str, **fields) -> AnswerSample:
 
 
 @pytest.mark.parametrize(
-    ("answer", "pairs"), [(TOKENS_ANSWER, TOKENS_PAIRS), (UNKNOWN_ANSWER, UNKNOWN_PAIRS)]
+    ("answer", "pairs"),
+    [
+        (TOKENS_ANSWER, TOKENS_PAIRS),
+        (UNKNOWN_ANSWER, UNKNOWN_PAIRS),
+        (HOSTING_ANSWER, HOSTING_PAIRS),
+    ],
 )
 def test_facts_stated_separates_hand_checked_pairs(facts_metric, answer, pairs):
     facts = [fact for fact, _ in pairs]
