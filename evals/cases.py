@@ -87,6 +87,11 @@ class AnswerCase:
     diagram: Path | None = None
     """A design attached to the question."""
     tags: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+    """Statements a correct answer makes, in plain words (scored by meaning: ``facts_stated``)."""
+    model_turns: tuple[dict[str, Any], ...] = ()
+    """What the scripted model writes for this question, in order (``scripted_model`` suites):
+    ``{"tool": name, "args": {...}}`` or ``{"text": ...}``."""
 
     @property
     def leads(self) -> tuple[str, ...]:
@@ -133,3 +138,6 @@ class Suite:
     """Diagrams: folder of the project's own small diagrams (``fixture:`` cases)."""
     skipped: list[str] = field(default_factory=list)
     """Notes about cases left out (e.g. a diagram file that is missing)."""
+    scripted_model: str | None = None
+    """Answers: a Bedrock model id answered by :mod:`evals.scripted_bedrock` from the cases'
+    ``model_turns`` (the generative path, run through the real client stack)."""

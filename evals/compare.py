@@ -1,8 +1,9 @@
 """Compare two eval runs: per-metric deltas and the cases whose scores changed.
 
 ``lenswise eval compare A B`` takes two report folders (or their ``results.json``) of the
-same suite kind, A being the baseline. Case scores are all "higher is better" ratios, so a
-changed case is ``better``, ``worse`` or ``mixed``.
+same suite kind, A being the baseline. Case scores are "higher is better" except the counts
+of :data:`LOWER_IS_BETTER`, and answer length, which is neither; a changed case is
+``better``, ``worse``, ``mixed`` or (only its length changed) ``changed``.
 """
 
 from __future__ import annotations
@@ -15,6 +16,9 @@ from evals.report import fmt
 from evals.runner import SuiteResult
 
 EPSILON = 1e-9
+LOWER_IS_BETTER = frozenset({"false_declines", "repeated_sentences", "uncited_claims"})
+UNRANKED = frozenset({"answer_words"})
+"""Per-case metrics for which neither direction is better."""
 
 
 def load_result(path: str | Path) -> SuiteResult:
@@ -79,12 +83,16 @@ def compare(a: SuiteResult, b: SuiteResult) -> dict:
         }
         if not diffs:
             continue
-        signs = {(y or 0) > (x or 0) for x, y in diffs.values()}
+        signs = {
+            ((y or 0) < (x or 0)) if m in LOWER_IS_BETTER else ((y or 0) > (x or 0))
+            for m, (x, y) in diffs.items()
+            if m not in UNRANKED
+        }
         entry = {
             "id": key[0],
             "mode": key[1] or None,
             "changes": diffs,
-            "verdict": "mixed" if len(signs) > 1 else ("better" if signs.pop() else "worse"),
+            "verdict": _verdict(signs),
         }
         if "retrieved" in ra:
             entry["a_top"], entry["b_top"] = ra["retrieved"][:3], rb["retrieved"][:3]
@@ -99,6 +107,13 @@ def compare(a: SuiteResult, b: SuiteResult) -> dict:
         "only_in_a": sorted(ids_a - ids_b),
         "only_in_b": sorted(ids_b - ids_a),
     }
+
+
+def _verdict(signs: set[bool]) -> str:
+    """Return ``better``/``worse`` for one direction, ``mixed`` for both, else ``changed``."""
+    if len(signs) > 1:
+        return "mixed"
+    return ("better" if signs.pop() else "worse") if signs else "changed"
 
 
 def _differs(x: float | None, y: float | None) -> bool:

@@ -127,6 +127,8 @@ class AnswerSample:
     latency_ms: float = 0.0
     usage: dict[str, int] = field(default_factory=dict)
     model: str = ""
+    previous_response: str = ""
+    """The answer to the thread's previous question (follow-ups), else empty."""
 
 
 class AnswerEvaluator(Protocol):

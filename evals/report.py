@@ -24,13 +24,24 @@ RATIO_METRICS_ANSWERS = (
     "grounding_rate",
     "must_state",
     "must_not_state",
+    "facts_stated",
+    "multi_part_all_cited",
     "correct_declines",
     "answered_in_scope",
     "false_declines",
     "judge_faithfulness",
     "judge_relevance",
 )
+COUNT_METRICS_ANSWERS = ("repeated_sentences", "uncited_claims", "answer_words")
+"""Per-answer counts (their means are shown, not charted with the ratios)."""
+DETAIL_LABELS = {
+    "facts_stated": "unstated",
+    "repeated_sentences": "repeated",
+    "uncited_claims": "uncited",
+}
+"""How the per-case details of the content metrics are labelled in the cases table."""
 BY_TAG_METRICS = (
+    "facts_stated",
     "lead_correct",
     "citation_precision",
     "citation_recall",
@@ -163,6 +174,11 @@ def _answers_md(result: SuiteResult) -> list[str]:
     lines = ["## Answer quality", ""]
     rows = [[name, fmt(m.get(name))] for name in RATIO_METRICS_ANSWERS if name in m]
     rows += [
+        [f"{name} (mean per answer)", fmt(m.get(name), 1)]
+        for name in COUNT_METRICS_ANSWERS
+        if name in m
+    ]
+    rows += [
         [
             "latency p50 / p95 (ms)",
             f"{fmt(m.get('latency_p50_ms'), 0)} / {fmt(m.get('latency_p95_ms'), 0)}",
@@ -191,12 +207,23 @@ def _answers_md(result: SuiteResult) -> list[str]:
                 ", ".join(c["citations"]) or "-",
                 fmt(c["metrics"].get("citation_recall"), 2),
                 fmt(c["metrics"].get("must_state"), 2),
-                "; ".join(c["missing_facts"] + [f"NOT: {f}" for f in c["forbidden_facts"]]) or "-",
+                fmt(c["metrics"].get("facts_stated"), 2),
+                "; ".join(
+                    c["missing_facts"]
+                    + [f"NOT: {f}" for f in c["forbidden_facts"]]
+                    + [
+                        f"{label}: {text}"
+                        for name, label in DETAIL_LABELS.items()
+                        for text in c.get("details", {}).get(name, [])
+                    ]
+                )
+                or "-",
                 fmt(c["latency_ms"], 0),
             ]
         )
     lines += _table(
-        ["case", "declined", "cited", "cit. recall", "must state", "fact problems", "ms"], rows
+        ["case", "declined", "cited", "cit. recall", "must state", "facts", "fact problems", "ms"],
+        rows,
     )
     return lines
 

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import sys
 import time
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any, Protocol
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
 from evals.cases import MODES, AnswerCase, DiagramCase, RetrievalCase, Suite, Threshold
+from evals.content import Encode, content_evaluators
 from evals.metrics import (
     CURVE_KS,
     RETRIEVAL_METRICS,
@@ -38,6 +40,7 @@ from evals.metrics import (
     retrieval_scores,
     review_evaluators,
 )
+from evals.scripted_bedrock import ScriptedBedrock, pointed_at
 
 
 class Target(Protocol):
@@ -128,6 +131,7 @@ def run_suite(
     target: Target | None = None,
     progress: bool = True,
     judge: Any = None,
+    opener: Callable[[Settings], Target] | None = None,
 ) -> SuiteResult:
     """Run every case of ``suite`` and return the result with metrics and threshold checks.
 
@@ -135,24 +139,26 @@ def run_suite(
         suite: a loaded suite.
         settings: source, model and home to run with.
         modes: retrieval modes to run (default: the suite's ``modes``).
-        target: object to drive; default ``LensAssistant(settings=settings)``.
+        target: object to drive; default ``opener(settings)``.
         progress: show a progress bar on stderr.
         judge: an ``evals.judge.LLMJudge`` adding faithfulness and relevance (answer suites).
+        opener: makes the target from settings (default :func:`open_target`). A suite with
+            ``scripted_model`` and no ``target`` is run against a local scripted endpoint
+            (:mod:`evals.scripted_bedrock`), with the model set to that id.
     """
     started = time.perf_counter()
     started_at = datetime.now(UTC).isoformat(timespec="seconds")
-    target = target if target is not None else open_target(settings)
+    opener = opener or open_target
     bar = dict(disable=not progress, file=sys.stderr, unit="case", dynamic_ncols=True)
-    if suite.kind == "retrieval":
-        modes = tuple(modes or suite.modes)
-        for mode in modes:
-            if mode not in MODES:
-                raise InputError(f"unknown mode '{mode}' (one of: {', '.join(MODES)}, all)")
-        result = _run_retrieval(suite, target, modes, bar)
-    elif suite.kind == "answers":
-        result = _run_answers(suite, target, settings, bar, judge)
-    else:
-        result = _run_diagrams(suite, target, bar)
+    scripted = suite.kind == "answers" and suite.scripted_model and target is None
+    with ExitStack() as stack:
+        if scripted:
+            settings = settings.with_(model=f"bedrock_converse:{suite.scripted_model}")
+            turns = {c.question: c.model_turns for c in suite.cases}
+            endpoint = stack.enter_context(ScriptedBedrock(turns))
+            stack.enter_context(pointed_at(endpoint.url))
+        target = target if target is not None else opener(settings)
+        result = _run_kind(suite, settings, target, modes, bar, judge)
     result.suite = {
         "name": suite.name,
         "kind": suite.kind,
@@ -173,6 +179,26 @@ def run_suite(
     primary = primary or next(iter(result.run.get("modes", ())), None)
     result.thresholds = check_thresholds(suite.thresholds, result.metrics, primary)
     return result
+
+
+def _run_kind(
+    suite: Suite,
+    settings: Settings,
+    target: Target,
+    modes: Sequence[str] | None,
+    bar: dict,
+    judge: Any,
+) -> SuiteResult:
+    """Run the cases of ``suite`` by its kind."""
+    if suite.kind == "retrieval":
+        modes = tuple(modes or suite.modes)
+        for mode in modes:
+            if mode not in MODES:
+                raise InputError(f"unknown mode '{mode}' (one of: {', '.join(MODES)}, all)")
+        return _run_retrieval(suite, target, modes, bar)
+    if suite.kind == "answers":
+        return _run_answers(suite, target, settings, bar, judge)
+    return _run_diagrams(suite, target, bar)
 
 
 def check_thresholds(
@@ -277,8 +303,13 @@ def _run_retrieval(suite: Suite, target: Target, modes: Sequence[str], bar: dict
 # --- answers -----------------------------------------------------------------------------
 
 
-def answer_sample(question: str, answer: Answer, latency_ms: float, model: str) -> AnswerSample:
-    """Turn an :class:`Answer` into the :class:`AnswerSample` the evaluators score."""
+def answer_sample(
+    question: str, answer: Answer, latency_ms: float, model: str, previous: str = ""
+) -> AnswerSample:
+    """Turn an :class:`Answer` into the :class:`AnswerSample` the evaluators score.
+
+    ``previous`` is the text of the thread's previous answer (for follow-ups).
+    """
     citations = [{**c.to_dict(), "page_id": c.page_id} for c in answer.citations]
     hits = [h.to_dict() for h in answer.hits]
     contexts: dict[str, str] = {}
@@ -300,12 +331,25 @@ def answer_sample(question: str, answer: Answer, latency_ms: float, model: str) 
         latency_ms=latency_ms,
         usage=dict(answer.usage),
         model=answer.model or model,
+        previous_response=previous,
     )
 
 
 def _page_of(chunk_id: str) -> str:
     """Return the page id of a chunk id (``generative-ai/agentic-ai#2`` -> ``agentic-ai``)."""
     return chunk_id.split("#", 1)[0].split("/", 1)[-1]
+
+
+def _encoder(target: Target, suite: Suite) -> Encode | None:
+    """Return the embedder's ``encode`` for fact scoring, when the suite has facts to score.
+
+    The target's own index embedder is used (no second model load); a target without one
+    (a test double) leaves facts unscored.
+    """
+    if not any(case.facts for case in suite.cases):
+        return None
+    embedder = getattr(getattr(target, "index", None), "embedder", None)
+    return embedder.encode if embedder is not None else None
 
 
 def _known_ids(settings: Settings) -> set[str] | None:
@@ -336,7 +380,7 @@ def _run_answers(
     skipped = len(suite.cases) - len(cases)
     if skipped:
         suite.skipped.append(f"{skipped} cases expect pages this source does not have: skipped")
-    evaluators = answer_evaluators(known)
+    evaluators = answer_evaluators(known) + content_evaluators(_encoder(target, suite))
     if judge is not None:
         from evals.judge import judge_evaluators
 
@@ -346,13 +390,14 @@ def _run_answers(
     records = []
     for number, case in enumerate(tqdm(cases, desc=suite.name, **bar)):
         thread = f"eval-{number}-{case.id}"
+        previous = ""
         for earlier in case.previous:
-            target.ask(earlier, thread_id=thread)
+            previous = target.ask(earlier, thread_id=thread).text
         t0 = time.perf_counter()
         extra = {"diagram": case.diagram} if case.diagram else {}
         answer = target.ask(case.question, thread_id=thread, **extra)
         sample = answer_sample(
-            case.question, answer, (time.perf_counter() - t0) * 1000, settings.model
+            case.question, answer, (time.perf_counter() - t0) * 1000, settings.model, previous
         )
         samples.append(sample)
         scores = {e.name: e(case, sample) for e in evaluators}
@@ -374,6 +419,11 @@ def _run_answers(
                 "forbidden_facts": [
                     str(f) for f in case.must_not_state if f.found_in(sample.response)
                 ],
+                "details": {
+                    e.name: e.found[case.id]
+                    for e in evaluators
+                    if case.id in getattr(e, "found", {})
+                },
                 "latency_ms": round(sample.latency_ms, 2),
                 "usage": sample.usage,
                 "warnings": list(answer.warnings),

@@ -130,36 +130,68 @@ class AnswerCaseIn(_Case):
     lead: tuple[str, ...] = ()
     previous: tuple[str, ...] = ()
     diagram: str | None = None
+    fixture: str | None = None
+    """A design from the suite's ``fixtures_dir``, instead of ``diagram``."""
     tags: tuple[str, ...] = ()
+    facts: tuple[str, ...] = ()
+    model_turns: tuple[dict[str, Any], ...] = ()
 
     _question = field_validator("question", mode="before")(_question)
     _pages = field_validator("expected_citations", "lead", mode="before")(_ids(pages=True))
     _facts = field_validator("must_state", "must_not_state", mode="before")(_facts)
-    _texts = field_validator("previous", "tags", mode="before")(_texts)
+    _texts = field_validator("previous", "tags", "facts", mode="before")(_texts)
 
-    @field_validator("diagram")
+    @field_validator("diagram", "fixture")
     @classmethod
     def _file(cls, value: str | None) -> str | None:
         if value is not None and not value.strip():
-            raise ValueError("must be a file name (relative to base_dir)")
+            raise ValueError("must be a file name (relative to base_dir or fixtures_dir)")
         return value
+
+    @field_validator("model_turns", mode="before")
+    @classmethod
+    def _turns(cls, value: Any) -> tuple[dict[str, Any], ...]:
+        if not isinstance(value, list) or not value:
+            raise ValueError("must be a non-empty list of {text: ...} or {tool: NAME, args: {...}}")
+        for turn in value:
+            text = (
+                isinstance(turn, dict) and set(turn) == {"text"} and isinstance(turn["text"], str)
+            )
+            tool = (
+                isinstance(turn, dict)
+                and set(turn) <= {"tool", "args"}
+                and isinstance(turn.get("tool"), str)
+                and isinstance(turn.get("args", {}), dict)
+            )
+            if not (text or tool):
+                raise ValueError("items must be {text: ...} or {tool: NAME, args: {...}}")
+        return tuple(value)
 
     @model_validator(mode="after")
     def _consistent(self) -> AnswerCaseIn:
         if set(self.lead) - set(self.expected_citations):
             raise ValueError("every 'lead' id must also be an expected citation")
-        if not self.should_decline and not (self.expected_citations or self.must_state):
-            raise ValueError("give 'expected_citations' or 'must_state' (or should_decline)")
-        if self.should_decline and self.expected_citations:
-            raise ValueError("a case that should be declined cannot expect citations")
+        if not self.should_decline and not (
+            self.expected_citations or self.must_state or self.facts
+        ):
+            raise ValueError(
+                "give 'expected_citations', 'must_state' or 'facts' (or should_decline)"
+            )
+        if self.should_decline and (self.expected_citations or self.facts):
+            raise ValueError("a case that should be declined cannot expect citations or facts")
+        if self.diagram is not None and self.fixture is not None:
+            raise ValueError("give either 'diagram' (relative to base_dir) or 'fixture'")
         return self
 
-    def case(self, case_id: str, base_dir: Path | None) -> AnswerCase:
-        """Return the case the runner reads, its diagram resolved against ``base_dir``."""
-        diagram = Path(self.diagram).expanduser() if self.diagram else None
-        if diagram and not diagram.is_absolute() and base_dir is not None:
-            diagram = base_dir / diagram
-        fields = {k: v for k, v in self if k not in ("id", "diagram")}
+    def case(
+        self, case_id: str, base_dir: Path | None, fixtures_dir: Path | None = None
+    ) -> AnswerCase:
+        """Return the case the runner reads, its design resolved against its folder."""
+        name, folder = (self.fixture, fixtures_dir) if self.fixture else (self.diagram, base_dir)
+        diagram = Path(name).expanduser() if name else None
+        if diagram and not diagram.is_absolute() and folder is not None:
+            diagram = folder / diagram
+        fields = {k: v for k, v in self if k not in ("id", "diagram", "fixture")}
         fields["pillar"] = self.pillar or (
             pillar_of(self.expected_citations[0]) if self.expected_citations else None
         )
@@ -296,6 +328,15 @@ class AnswersSuite(_FileSuite):
     case_model = AnswerCaseIn
     kind: Literal["answers"]
     examples: Examples | None = None
+    scripted_model: str | None = None
+    """A Bedrock model id served locally from the cases' ``model_turns``."""
+
+    @field_validator("scripted_model")
+    @classmethod
+    def _model_id(cls, value: str | None) -> str | None:
+        if value is not None and not re.fullmatch(r"[\w.:-]+", value.strip()):
+            raise ValueError("must be a Bedrock model id such as anthropic.claude-3-haiku")
+        return value.strip() if value else value
 
 
 class DiagramsSuite(_FileSuite):

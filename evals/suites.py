@@ -76,6 +76,8 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
         suite.fixtures_dir = _fixtures_dir(head.fixtures_dir, path)
     if head.kind == "answers" and head.examples:
         raw_cases += _example_cases(head.examples.lens, head.examples.split, path)
+    if head.kind == "answers":
+        suite.scripted_model = head.scripted_model
     if not raw_cases:
         raise InputError(f"suite {path}: 'cases' must be a non-empty list")
     seen: set[str] = set()
@@ -92,7 +94,12 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
         if head.kind == "retrieval":
             suite.cases.append(written.case(case_id))
         elif head.kind == "answers":
-            case = written.case(case_id, suite.base_dir)
+            case = written.case(case_id, suite.base_dir, suite.fixtures_dir)
+            if bool(case.model_turns) != bool(suite.scripted_model) and not case.should_decline:
+                raise InputError(
+                    f"{where}: 'model_turns' belong to every case of a suite with "
+                    "'scripted_model', and only there"
+                )
             if case.diagram is None or case.diagram.is_file():
                 suite.cases.append(case)
             else:

@@ -11,10 +11,8 @@ from __future__ import annotations
 
 import hashlib
 import json
-import struct
 import sys
 import threading
-import zlib
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -24,6 +22,8 @@ from typing import Any
 from urllib.parse import unquote
 
 import pytest
+
+from evals.scripted_bedrock import encode_frame, event_frame
 
 _IDS = count(1)
 
@@ -152,27 +152,6 @@ def unknown_model_error(message: str = "The provided model identifier is invalid
 def not_found_error(message: str = "Model not found.") -> ErrorReply:
     """Script HTTP 404 ``ResourceNotFoundException``."""
     return ErrorReply(404, "ResourceNotFoundException", message)
-
-
-def encode_frame(headers: dict[str, str], payload: bytes) -> bytes:
-    """Encode one AWS event-stream message (string headers only, as Bedrock sends)."""
-    raw_headers = b""
-    for name, value in headers.items():
-        name_bytes, value_bytes = name.encode(), value.encode()
-        raw_headers += struct.pack("!B", len(name_bytes)) + name_bytes
-        raw_headers += struct.pack("!BH", 7, len(value_bytes)) + value_bytes
-    total = 12 + len(raw_headers) + len(payload) + 4
-    prelude = struct.pack("!II", total, len(raw_headers))
-    prelude += struct.pack("!I", zlib.crc32(prelude))
-    message = prelude + raw_headers + payload
-    return message + struct.pack("!I", zlib.crc32(message))
-
-
-def event_frame(event_type: str, payload: dict[str, Any]) -> bytes:
-    """Encode a ``:message-type event`` frame with a JSON payload."""
-    headers = {":event-type": event_type, ":content-type": "application/json"}
-    headers[":message-type"] = "event"
-    return encode_frame(headers, json.dumps(payload).encode())
 
 
 def exception_frame(exception_type: str, message: str) -> bytes:

@@ -220,3 +220,26 @@ def test_bench_child_reports_its_own_peak_memory_and_error_line():
     assert ok["exit_code"] == 0 and 5 < ok["peak_mb"] < 400 and "error" not in ok
     bad = bench._cli(["search"], dict(os.environ), stdin="")
     assert bad["exit_code"] == 2 and bad["error"].startswith("lenswise: error:")
+
+
+def test_compare_ranks_counts_lower_is_better_and_length_as_neither():
+    from evals.compare import compare
+    from evals.runner import SuiteResult
+
+    def run(**scores):
+        case = {"id": "c", "metrics": scores}
+        return SuiteResult(suite={"kind": "answers"}, run={}, metrics={}, cases=[case])
+
+    def verdict(a, b):
+        return compare(run(**a), run(**b))["changed_cases"][0]["verdict"]
+
+    assert verdict({"uncited_claims": 2.0}, {"uncited_claims": 0.0}) == "better"
+    assert verdict({"repeated_sentences": 0.0}, {"repeated_sentences": 3.0}) == "worse"
+    assert verdict({"answer_words": 90.0}, {"answer_words": 200.0}) == "changed"
+    assert (
+        verdict(
+            {"facts_stated": 0.5, "false_declines": 0.0},
+            {"facts_stated": 1.0, "false_declines": 1.0},
+        )
+        == "mixed"
+    )

@@ -199,3 +199,53 @@ def test_diagram_run_and_report(tmp_path):
     md = (tmp_path / "out" / "report.md").read_text()
     assert "GENOPS04-BP01: unknown (want addressed)" in md
     assert (tmp_path / "out" / "diagrams.png").is_file()
+
+
+def test_answer_run_scores_content_with_the_targets_embedder(tmp_path):
+    """Facts go through the target's own embedder; follow-ups see the previous answer."""
+    from types import SimpleNamespace
+
+    from tests.helpers import HashEmbedder
+
+    suite = load_suite(
+        write_suite(
+            tmp_path,
+            {
+                "kind": "answers",
+                "thresholds": {"facts_stated": 0.7, "repeated_sentences": {"max": 0}},
+                "cases": [
+                    {
+                        "id": "fu",
+                        "previous": ["guardrails?"],
+                        "question": "and tokens?",
+                        "expected_citations": ["GENCOST03-BP02", "GENCOST03-BP01"],
+                        "facts": [
+                            "Cap the response length with max tokens.",
+                            "Shorten the prompt template.",
+                        ],
+                        "tags": ["multi"],
+                    }
+                ],
+            },
+        )
+    )
+    first = "Screen answers with a guardrail. [GENSEC02-BP01]"
+    second = f"{first}\nCap the response length with max tokens. [GENCOST03-BP02]"
+    fake = FakeAssistant(
+        answers={
+            "guardrails?": answer(first, citations=[citation("GENSEC02-BP01")]),
+            "and tokens?": answer(second, citations=[citation("GENCOST03-BP02")]),
+        }
+    )
+    fake.index = SimpleNamespace(embedder=HashEmbedder())
+    r = run_suite(suite, _settings(tmp_path), target=fake, progress=False)
+    assert r.metrics["facts_stated"] == 0.5 and r.metrics["multi_part_all_cited"] == 0.0
+    assert r.metrics["repeated_sentences"] == 1.0 and r.metrics["answer_words"] == 12.0
+    details = r.cases[0]["details"]
+    assert details["facts_stated"] == ["Shorten the prompt template."]
+    assert details["repeated_sentences"] == ["Screen answers with a guardrail."]
+    assert [t["passed"] for t in r.thresholds] == [False, False]
+    write_report(r, tmp_path / "out")
+    report = (tmp_path / "out" / "report.md").read_text()
+    assert "facts_stated" in report and "unstated: Shorten the prompt template." in report
+    assert "repeated: Screen answers with a guardrail." in report

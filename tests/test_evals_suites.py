@@ -126,7 +126,8 @@ def test_diagram_base_dir_override_and_missing_files(tmp_path):
 
 def test_builtin_names_resolve_and_unknown_names_list_them():
     assert resolve_suite_path("retrieval").name == "retrieval.yaml"
-    with pytest.raises(InputError, match="built-in suites: answers, diagrams, heldout, retrieval"):
+    names = "answers, diagrams, everyday, faithfulness, heldout, retrieval"
+    with pytest.raises(InputError, match=f"built-in suites: {names}"):
         resolve_suite_path("nope")
 
 
@@ -170,7 +171,7 @@ BAD = [
     ),
     ("kind: answers\ncases: [{question: q, must_state: [{regex: '(('}]}]", "bad regex"),
     ("kind: answers\ncases: [{question: q, must_state: [{pattern: x}]}]", "{regex: PATTERN}"),
-    ("kind: answers\ncases: [{question: q}]", "give 'expected_citations' or 'must_state'"),
+    ("kind: answers\ncases: [{question: q}]", "give 'expected_citations', 'must_state' or 'facts'"),
     ("kind: answers\ncases: [{question: q, should_decline: yes please}]", "'should_decline'"),
     (
         "kind: answers\ncases: [{question: q, should_decline: true,"
@@ -200,3 +201,29 @@ def test_unreadable_suite_is_input_error(tmp_path):
     path.write_bytes(b"\xff\xfe\x00bad")
     with pytest.raises(InputError, match="cannot read suite"):
         load_suite(path)
+
+
+def test_everyday_suite_has_every_kind_of_case_and_real_ids():
+    suite = load_suite("everyday")
+    cases: list[AnswerCase] = suite.cases
+    assert len(cases) >= 60 and not suite.skipped
+    kinds = {"multi", "compare", "list", "followup", "unknown-id", "false-premise", "scenario"}
+    counts = {kind: sum(c.tags[0] == kind for c in cases) for kind in kinds | {"design"}}
+    assert all(n >= 5 for n in counts.values()), counts
+    pages = {p["id"] for p in yaml.safe_load(DIGEST_FRONT.read_text())["pages"]}
+    cited = {bp for c in cases for bp in c.expected_citations}
+    assert cited <= _lens_ids() | pages, cited - _lens_ids() - pages
+    answered = [c for c in cases if not c.should_decline]
+    assert all(c.facts for c in answered)  # every lens question says what a good answer states
+    assert all(c.previous for c in cases if c.tags[0] == "followup")
+    assert all(c.diagram is not None and c.diagram.is_file() for c in cases if "design" in c.tags)
+    multi = [c for c in cases if c.tags[0] == "multi"]
+    assert all(len(c.expected_citations) >= 2 for c in multi)
+    assert all(set(c.leads) <= set(c.expected_citations) for c in cases)
+    for case in cases:  # an unknown id named in a question is really not in the lens
+        if case.tags[0] == "unknown-id":
+            named = {
+                f"{q}-BP{bp}"
+                for q, bp in re.findall(r"(GEN[A-Z]+\d\d)[- ]*BP(\d\d)", case.question.upper())
+            }
+            assert named and not named & _lens_ids(), case.id

@@ -68,6 +68,8 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
         raise InputError("--mode applies to retrieval suites only")
     if args.judge and suite.kind != "answers":
         raise InputError("--judge applies to answer suites only")
+    if args.model and suite.scripted_model:
+        raise InputError(f"suite {suite.name} answers with its own scripted model; drop --model")
     modes = None if args.mode == "all" else [args.mode]
     settings = settings.with_(model=args.model)
     judge = None
