@@ -128,7 +128,7 @@ class LensAssistant:
     def store(self) -> ThreadStore:
         """Thread and feedback storage (SQLite under LENSWISE_HOME)."""
         if self._store is None:
-            self._store = ThreadStore(self.settings.state_db)
+            self._store = ThreadStore(self.settings.state_db, notify=self._tell)
             if self._store.notice:
                 self._tell(self._store.notice)
         return self._store
