@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import errno
 import io
+import json
 import os
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
 from agent.cli import main, search_cmd
 from agent.config import Settings
 from corpus.errors import InputError
-from tests.helpers import use_hash_embedder
+from tests.helpers import REPO, use_hash_embedder
 
 
 @pytest.fixture
@@ -109,3 +114,75 @@ def test_a_default_home_under_a_system_home_is_refused_on_one_line(capsys, monke
     monkeypatch.setenv("HOME", "/sys")
     assert main(["search", "guardrails"]) == 2
     _one_error(capsys, "/sys/.cache/lenswise is inside /sys")
+
+
+def _built(capsys) -> Path:
+    assert main(["index", "build", "--json"]) == 0
+    return Path(json.loads(capsys.readouterr().out)["path"])
+
+
+def _router_list(path: Path) -> None:
+    manifest = json.loads((path / "manifest.json").read_text())
+    (path / "manifest.json").write_text(json.dumps({**manifest, "router": [1, 2]}))
+
+
+def _router_text(path: Path) -> None:
+    manifest = json.loads((path / "manifest.json").read_text())
+    (path / "manifest.json").write_text(json.dumps({**manifest, "router": "fitted"}))
+
+
+def _truncated_arrays(path: Path) -> None:
+    arrays = path / "router.npz"
+    arrays.write_bytes(arrays.read_bytes()[:100])
+
+
+@pytest.mark.parametrize("damage", [_router_list, _router_text, _truncated_arrays])
+def test_a_plain_build_and_every_command_repair_a_damaged_index(hash_cli, capsys, damage):
+    path = _built(capsys)
+    damage(path)
+    assert main(["index", "build"]) == 0
+    assert "the existing one is damaged" in capsys.readouterr().err
+    damage(path)
+    assert main(["search", "guardrails", "--json"]) == 0
+    out, err = capsys.readouterr()
+    assert json.loads(out)["hits"] and "unexpected" not in err
+    assert main(["index", "info", "--index", str(path)]) == 0
+
+
+def test_a_full_disk_during_a_build_is_one_line_and_keeps_the_old_index(
+    hash_cli, capsys, monkeypatch
+):
+    import index.build
+
+    path = _built(capsys)
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC), str(args[0]))
+
+    monkeypatch.setattr(index.build.np, "save", full)
+    assert main(["index", "build", "--force"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()
+    assert err[-1].startswith("lenswise: error: cannot write the index in")
+    assert "No space left on device" in err[-1] and "unexpected" not in err[-1]
+    monkeypatch.undo()
+    assert not [p for p in path.parent.iterdir() if p.name.startswith(".tmp-")]
+    assert main(["index", "info", "--index", str(path)]) == 0  # the old index is intact
+
+
+def test_output_to_a_full_device_is_one_line_and_exit_1(tmp_path):
+    diagram = tmp_path / "a.mmd"
+    diagram.write_text("graph LR\nA[Users] --> B[Lambda]\n")
+    env = {**os.environ, "PYTHONPATH": str(REPO), "LENSWISE_HOME": str(tmp_path / "home")}
+    with open("/dev/full", "w") as full:
+        done = subprocess.run(
+            [sys.executable, "-m", "agent.cli", "review", str(diagram)],
+            stdout=full,
+            stderr=subprocess.PIPE,
+            text=True,
+            env=env,
+            check=False,
+        )
+    assert done.returncode == 1
+    assert done.stderr.strip().splitlines() == [
+        "lenswise: error: no space left writing the output: free some space"
+    ]
