@@ -28,20 +28,29 @@ Page = tuple[str, Element]
 _BAD_ESCAPE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 
 
-def _tags(text: str | bytes) -> int:
-    """Return the count of ``<`` in ``text``: every element needs one or two of them."""
-    return text.count("<") if isinstance(text, str) else text.count(b"<")
+def _count(text: str | bytes, mark: str) -> int:
+    return text.count(mark) if isinstance(text, str) else text.count(mark.encode())
+
+
+def _check_markup(texts: list[str | bytes], budget: Budget) -> None:
+    """Refuse XML whose ``<`` and ``<mxCell`` counts alone pass the element or cell caps.
+
+    Every element needs one or two ``<``, and every draw.io cell is one ``<mxCell``: counting
+    is cheap, while parsing what the counts already refuse would take seconds.
+    """
+    budget.check_elements(sum(_count(text, "<") for text in texts) // 2)
+    budget.check_cells(sum(_count(text, "<mxCell") for text in texts))
 
 
 def parse_xml(text: str | bytes, budget: Budget, what: str = "diagram") -> Element:
     """Parse untrusted XML safely, turning every failure into one :class:`InputError`.
 
-    Half the ``<`` count bounds the elements from below, so text that would build too many is
-    refused before it is parsed; the elements are then counted exactly as they are read. The
+    Text whose markup counts alone pass the caps is refused before it is parsed; the elements
+    are then counted exactly as they are read. The
     text goes to expat in one piece: the bundled expat (2.5) rescans a token that spans the
     16 KiB pieces ``iterparse`` feeds, which is quadratic in one huge attribute value.
     """
-    budget.check_elements(_tags(text) // 2)
+    _check_markup([text], budget)
     pull = XMLPullParser(events=("start",), _parser=DefusedXMLParser(forbid_dtd=True))
     root = None
     try:
@@ -115,7 +124,7 @@ def pages_from_root(root: Element, budget: Budget) -> list[Page]:
         )
     bodies = [_page_body(diagram, budget) for diagram in diagrams]
     # Every page is decoded before any is parsed, so the pages together are refused at once.
-    budget.check_elements(sum(_tags(body) for body in bodies if isinstance(body, str)) // 2)
+    _check_markup([body for body in bodies if isinstance(body, str)], budget)
     for number, (diagram, body) in enumerate(zip(diagrams, bodies, strict=True), start=1):
         name = diagram.get("name") or f"Page-{number}"
         model = body

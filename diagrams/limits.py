@@ -128,7 +128,11 @@ class Budget:
     def add_cells(self, count: int) -> None:
         """Count ``count`` more cells; raise once the cell cap is passed."""
         self.cells += count
-        if self.cells > self.limits.max_cells:
+        self.check_cells(0)
+
+    def check_cells(self, coming: int) -> None:
+        """Raise when ``coming`` more cells would pass the cell cap (none counted)."""
+        if self.cells + coming > self.limits.max_cells:
             raise InputError(
                 f"diagram has more than {self.limits.max_cells} cells: too large to review"
             )

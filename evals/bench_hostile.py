@@ -407,7 +407,10 @@ def render_rows(rows: list[dict]) -> list[str]:
         )
         detail = r.get("detail", "")
         if r["outcome"] == "parsed":
-            detail = f"{r['components']} components, {r['edges']} edges"
+            detail = (
+                f"{r['components']} components, {r['edges']} edges; "
+                f"reviewed in {r.get('review_s', 0):.2f} s"
+            )
         mark = verdict(r)
         lines.append(
             f"  {r['case']:46} {size:>8} {r['seconds']:8.2f} {r['peak_mb']:8.1f}  "
@@ -419,8 +422,9 @@ def render_rows(rows: list[dict]) -> list[str]:
 def _child(path: str) -> int:
     """Parse and review one file; print its figures as one JSON line (the measured side of a row).
 
-    The review and both renderings (markdown, JSON as UTF-8) run too, so a value the parser
-    let through but the report cannot hold shows as a crash, not as a parsed row.
+    ``seconds`` is the parse (the target's subject). A parsed file is then reviewed and both
+    renderings made (markdown, JSON as UTF-8), timed as ``review_s``: a value the parser let
+    through but the report cannot hold shows as a crash, not as a parsed row.
     """
     from corpus.errors import InputError
     from corpus.loaders.builtin import digest_practices
@@ -430,6 +434,11 @@ def _child(path: str) -> int:
     start = time.perf_counter()
     try:
         arch = parse_file(path)
+    except InputError as exc:
+        arch, figures = None, {"outcome": "refused", "detail": str(exc)}
+    seconds = round(time.perf_counter() - start, 3)
+    if arch is not None:
+        parsed = time.perf_counter()
         review = review_architecture(arch, practices)
         render_markdown(review).encode()
         json.dumps(review.to_dict(), ensure_ascii=False).encode()
@@ -437,10 +446,8 @@ def _child(path: str) -> int:
             "outcome": "parsed",
             "components": len(arch.components),
             "edges": len(arch.edges),
+            "review_s": round(time.perf_counter() - parsed, 3),
         }
-    except InputError as exc:
-        figures = {"outcome": "refused", "detail": str(exc)}
-    seconds = round(time.perf_counter() - start, 3)
     peak = own_peak_mb()
     print(json.dumps({"seconds": seconds, **figures, **({"peak_mb": peak} if peak else {})}))
     return 0

@@ -186,3 +186,22 @@ def test_output_to_a_full_device_is_one_line_and_exit_1(tmp_path):
     assert done.stderr.strip().splitlines() == [
         "lenswise: error: no space left writing the output: free some space"
     ]
+
+
+def test_templates_with_odd_scalars_are_answered_about_through_ask_diagram(hash_cli, capsys):
+    from evals import hostile_files as more
+
+    files = {
+        "int.yaml": more.cloudformation_scalar("1" * 5_000),
+        "int.json": more.cloudformation_scalar("1" * 5_000, json_syntax=True),
+        "lone.json": more.cloudformation_scalar('"\\ud800"', json_syntax=True),
+        "date.yaml": more.cloudformation_scalar("2024-13-45"),
+        "datekey.yaml": more.cloudformation_scalar("2024-02-31", as_key=True),
+    }
+    for name, data in files.items():
+        path = hash_cli / name
+        path.write_bytes(data)
+        code = main(["ask", "Is this design secure?", "--diagram", str(path), "--json"])
+        out, err = capsys.readouterr()
+        assert code == 0, f"{name}: {err}"
+        assert json.loads(out)["answer"] and "unexpected" not in err
