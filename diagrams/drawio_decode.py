@@ -46,12 +46,22 @@ def parse_xml(text: str | bytes, budget: Budget, what: str = "diagram") -> Eleme
     """Parse untrusted XML safely, turning every failure into one :class:`InputError`.
 
     Text whose markup counts alone pass the caps is refused before it is parsed; the elements
-    are then counted exactly as they are read. The
-    text goes to expat in one piece: the bundled expat (2.5) rescans a token that spans the
-    16 KiB pieces ``iterparse`` feeds, which is quadratic in one huge attribute value.
+    are then counted exactly as they are read. The text goes to expat in one piece: the
+    bundled expat (2.5) rescans a token that spans the 16 KiB pieces ``iterparse`` feeds,
+    which is quadratic in one huge attribute value.
+
+    Text (``str``) reaches expat as UTF-8 whatever it declares, so a document type declaration
+    is found by its literal ``<!DOCTYPE``; with none, XML has no entities to expand and nothing
+    external to fetch, and the C tree builder (three times faster) is as safe as defusedxml.
+    Bytes may be in any encoding and go through defusedxml.
     """
     _check_markup([text], budget)
-    pull = XMLPullParser(events=("start",), _parser=DefusedXMLParser(forbid_dtd=True))
+    if isinstance(text, str):
+        if "<!DOCTYPE" in text:
+            raise InputError(f"{what} XML uses forbidden constructs (a DTD)")
+        pull = XMLPullParser(events=("start",))
+    else:
+        pull = XMLPullParser(events=("start",), _parser=DefusedXMLParser(forbid_dtd=True))
     root = None
     try:
         pull.feed(text)
