@@ -45,6 +45,7 @@ def test_a_thread_with_an_unreadable_checkpoint_is_set_aside_and_others_keep_wor
         conn.execute(DAMAGE[damage] + " WHERE thread_id = 't1'")
     told: list[str] = []
     lens = LensAssistant(settings, index=hash_index, notify=told.append)
+    assert lens.conversations.transcript("t1") == []  # opening the thread sets it aside
     assert lens.ask("What about guardrails?", thread_id="t1").citations
     assert (
         len(told) == 1
