@@ -35,7 +35,7 @@ from agent.graph import build_graph
 from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
 from agent.threads import ThreadStore
-from corpus.errors import InputError, LenswiseError, check_text, require
+from corpus.errors import InputError, LenswiseError, check_text, check_utf8, require
 from corpus.models import Corpus
 from index.search import Hit, normalise_pillar
 
@@ -128,7 +128,7 @@ class LensAssistant:
     def store(self) -> ThreadStore:
         """Thread and feedback storage (SQLite under LENSWISE_HOME)."""
         if self._store is None:
-            self._store = ThreadStore(self.settings.state_db)
+            self._store = ThreadStore(self.settings.state_db, notify=self._tell)
             if self._store.notice:
                 self._tell(self._store.notice)
         return self._store
@@ -302,6 +302,7 @@ class LensAssistant:
 
     def _check_question(self, question: Any) -> str:
         require(isinstance(question, str), "question", "text", question)
+        check_utf8(question, "question")
         if not question.strip():
             raise InputError("empty question: ask something about the lens")
         if len(question) > MAX_QUESTION_CHARS:

@@ -63,8 +63,15 @@ class Settings:
     def __post_init__(self) -> None:
         if not isinstance(self.home, str | os.PathLike):
             raise InputError(f"{_label('home')} must be a folder path, not {shown(self.home)}")
-        object.__setattr__(self, "home", Path(self.home).expanduser())
-        _check_home(self.home)
+        try:
+            home = Path(self.home).expanduser()
+        except RuntimeError:  # ~nosuchuser/x
+            raise InputError(
+                f"LENSWISE_HOME {self.home} names a user with no home folder: "
+                "give a folder path instead"
+            ) from None
+        object.__setattr__(self, "home", home)
+        _check_home(home)
         for name in ("source", "model", "embedding_model", "lens", "docs_base_url"):
             object.__setattr__(self, name, check_text(getattr(self, name), _label(name)))
         if self.query_encoder not in QUERY_ENCODERS:
@@ -117,13 +124,24 @@ def _parse(values: dict, name: str, kind: type, expected: str):
         raise InputError(f"{ENV[name]} must be {expected}, not '{values[name]}'") from None
 
 
+_SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
+"""Kernel pseudo-filesystems: they look writable to root, yet no file can be made there."""
+
+
 def _check_home(home: Path) -> None:
-    """Refuse a home that is a file or sits where lenswise cannot write."""
+    """Refuse a home that is a file, sits in a kernel pseudo-filesystem, or is not writable."""
     advice = "point LENSWISE_HOME at a folder lenswise can write"
     try:
         existing = next(p for p in (home, *home.parents) if p.exists())
-    except OSError as exc:
-        raise InputError(f"LENSWISE_HOME {home} cannot be read ({exc.strerror}): {advice}") from exc
+        real = existing.resolve()
+    except (OSError, RuntimeError) as exc:
+        raise InputError(f"LENSWISE_HOME {home} cannot be read ({exc}): {advice}") from None
+    system = next((t for t in _SYSTEM_TREES if real == t or t in real.parents), None)
+    if system is not None and real != Path("/dev/shm") and Path("/dev/shm") not in real.parents:
+        raise InputError(
+            f"LENSWISE_HOME {home} is inside {system}, a kernel pseudo-filesystem "
+            f"(with LENSWISE_HOME unset, the home follows HOME): {advice}"
+        )
     if not existing.is_dir():
         raise InputError(f"LENSWISE_HOME {home} is not a folder ({existing} is a file): {advice}")
     if not os.access(existing, os.W_OK | os.X_OK):

@@ -7,8 +7,10 @@ question sees the conversation and a restart loses nothing: SQLite commits every
 
 Nothing is lost to concurrency or damage: one turn at a time holds a thread's lock (across
 processes), so concurrent questions on one thread each land as a turn instead of forking its
-checkpoints; a damaged database file is moved aside (kept, never deleted) and a new one
-started; one locked by another program fails within seconds, with a line saying so.
+checkpoints; a damaged database file (or one whose tables have another shape) is moved aside
+(kept, never deleted) and a new one started; a thread whose saved state cannot be read is set
+aside the same way while every other thread keeps working; one locked by another program
+fails within seconds, with a line saying so.
 """
 
 from __future__ import annotations
@@ -18,12 +20,15 @@ import json
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
+import warnings
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+from langchain_core.runnables import RunnableConfig
+from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from corpus.errors import LenswiseError
@@ -69,17 +74,68 @@ class Feedback:
     created_at: float
 
 
+class _SafeSaver(SqliteSaver):
+    """The SQLite checkpointer, setting aside a thread whose stored state cannot be read.
+
+    A checkpoint blob or its metadata may be damaged (random bytes, an empty blob, a type the
+    serializer refuses, broken JSON). Reading it would fail on every later turn of that
+    thread; instead its rows are moved to a new thread id (kept) and the thread starts afresh.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, set_aside: Callable[[str, Exception], None]):
+        super().__init__(conn)
+        self._set_aside = set_aside
+
+    def get_tuple(self, config: RunnableConfig) -> CheckpointTuple | None:
+        """Return the thread's checkpoint, or None after setting a damaged thread aside."""
+        try:
+            return _checked(super().get_tuple(config))
+        except sqlite3.DatabaseError:
+            raise  # the file itself: ThreadStore.guarded says what to do
+        except Exception as exc:  # noqa: BLE001 - any failure to decode stored bytes
+            self._set_aside(str(config["configurable"]["thread_id"]), exc)
+            return super().get_tuple(config)
+
+
+_CHECKPOINT_MAPS = ("channel_values", "channel_versions", "versions_seen")
+"""Parts of a checkpoint the graph reads as mappings before anything else."""
+
+
+def _checked(found: CheckpointTuple | None) -> CheckpointTuple | None:
+    """Return ``found`` when it has a checkpoint's shape; raise ValueError when it has not.
+
+    A blob typed ``bytes``, ``null`` or JSON that is no checkpoint decodes without error, and
+    would fail later inside the graph instead.
+    """
+    if found is None:
+        return None
+    checkpoint, metadata = found.checkpoint, found.metadata
+    if not isinstance(checkpoint, dict) or not isinstance(metadata, dict):
+        raise ValueError("the checkpoint or its metadata is not a mapping")
+    if not isinstance(checkpoint.get("id"), str) or not all(
+        isinstance(checkpoint.get(key), dict) for key in _CHECKPOINT_MAPS
+    ):
+        raise ValueError("the checkpoint lacks its id or channels")
+    return found
+
+
 class ThreadStore:
     """SQLite-backed thread metadata, feedback and the LangGraph checkpointer."""
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, notify: Callable[[str], None] | None = None) -> None:
         """Open (or create) the database at ``path``, moving a damaged one aside first.
+
+        Args:
+            path: the SQLite file.
+            notify: called with one line when a damaged thread is set aside later on
+                (default: a ``RuntimeWarning``).
 
         Raises:
             LenswiseError: the file is locked by another program, or cannot be opened.
         """
         self.path = path
         self._locks = path.parent / "locks"
+        self._notify = notify
         self.notice: str | None = None
         """One line for the user when a damaged file was moved aside on opening, else None."""
         try:
@@ -95,10 +151,28 @@ class ThreadStore:
                 self._lock = threading.Lock()
                 with self._lock, self._conn:
                     self._conn.executescript(SCHEMA)
-                self.checkpointer = SqliteSaver(self._conn)
+                self.checkpointer = _SafeSaver(self._conn, self._set_aside)
                 self.checkpointer.setup()
         except TimeoutError as exc:
             raise LenswiseError(f"conversation history {path} is busy: {_RETRY}") from exc
+
+    def _set_aside(self, thread_id: str, exc: Exception) -> None:
+        """Move a thread's unreadable checkpoints to a new thread id and say so."""
+        aside = f"{thread_id}.damaged-{datetime.now().strftime('%Y%m%d-%H%M%S-%f')}"
+        with self._lock, self._conn:
+            for table in ("checkpoints", "writes"):
+                self._conn.execute(
+                    f"UPDATE {table} SET thread_id=? WHERE thread_id=?",  # noqa: S608 - fixed names
+                    (aside, thread_id),
+                )
+        line = (
+            f"thread {thread_id}: its saved state could not be read ({type(exc).__name__}); "
+            f"set it aside as thread {aside} (kept) and started the thread afresh"
+        )
+        if self._notify is not None:
+            self._notify(line)
+        else:
+            warnings.warn(line, RuntimeWarning, stacklevel=2)
 
     @contextmanager
     def guarded(self) -> Iterator[None]:
@@ -111,8 +185,8 @@ class ThreadStore:
                     f"conversation history {self.path} is locked by another program: {_RETRY}"
                 ) from exc
             raise LenswiseError(
-                f"conversation history {self.path} cannot be used ({exc}); restart lenswise "
-                "to have it checked (a damaged file is moved aside, never deleted)"
+                f"conversation history {self.path} cannot be used ({exc}); run the command "
+                "again to have it checked (a damaged file is moved aside, never deleted)"
             ) from exc
 
     @contextmanager
@@ -237,13 +311,49 @@ def _damage(path: Path) -> str | None:
     conn = sqlite3.connect(str(path), timeout=BUSY_TIMEOUT_S)
     try:
         verdict = conn.execute("PRAGMA quick_check(1)").fetchone()[0]
+        changed = _changed_table(conn) if verdict == "ok" else None
     except sqlite3.DatabaseError as exc:
         if _is_busy(exc):
             raise
         return str(exc)
     finally:
         conn.close()
-    return None if verdict == "ok" else str(verdict)
+    return str(verdict) if verdict != "ok" else changed
+
+
+def _columns(conn: sqlite3.Connection) -> dict[str, list[str]]:
+    """Return the column names of every table in ``conn``."""
+    tables = [r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")]
+    return {t: [r[1] for r in conn.execute(f"PRAGMA table_info('{t}')")] for t in tables}
+
+
+def _expected_columns() -> dict[str, list[str]]:
+    """Return the tables (and their columns) a new state file is created with."""
+    fresh = sqlite3.connect(":memory:", check_same_thread=False)
+    try:
+        fresh.executescript(SCHEMA)
+        SqliteSaver(fresh).setup()
+        return _columns(fresh)
+    finally:
+        fresh.close()
+
+
+def _changed_table(conn: sqlite3.Connection) -> str | None:
+    """Say which table has other columns than lenswise creates (the file is then unusable).
+
+    Inserts and queries name their columns, so a table of another shape (an older or foreign
+    program's) fails on every turn; a restart alone could never repair it.
+    """
+    found = _columns(conn)
+    for table, columns in _expected_columns().items():
+        have = [c for c in found.get(table, columns) if c not in _OPTIONAL_COLUMNS]
+        if have != [c for c in columns if c not in _OPTIONAL_COLUMNS]:
+            return f"table {table} has columns {', '.join(found[table])}, not {', '.join(columns)}"
+    return None
+
+
+_OPTIONAL_COLUMNS = {"task_path"}
+"""Columns an older LangGraph did not create; its saver checks for them and copes."""
 
 
 def _move_aside(path: Path) -> Path:

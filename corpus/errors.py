@@ -41,10 +41,25 @@ def shown(value: Any) -> str:
     return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
 
 
+def check_utf8(value: str, name: str) -> None:
+    """Raise InputError when ``value`` holds lone surrogates, so it cannot be UTF-8 text.
+
+    Python turns invalid UTF-8 bytes in arguments and lone surrogate escapes into such
+    characters; every later write (database, JSON, terminal) would fail on them.
+    """
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise InputError(
+            f"{name} is not valid UTF-8 text (a broken character at position {exc.start})"
+        ) from None
+
+
 def check_text(value: Any, name: str, *, max_chars: int | None = None) -> str:
-    """Return ``value`` stripped if it is non-empty text within ``max_chars``, else InputError."""
+    """Return ``value`` stripped if it is non-empty UTF-8 text within ``max_chars``; else raise."""
     if not isinstance(value, str):
         raise InputError(f"{name} must be text, not {shown(value)}")
+    check_utf8(value, name)
     if not value.strip():
         raise InputError(f"{name} must not be empty")
     if max_chars is not None and len(value) > max_chars:

@@ -15,6 +15,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+from corpus.errors import LenswiseError
+
 POLL_S = 0.02
 
 
@@ -26,9 +28,19 @@ def file_lock(path: Path, wait_s: float | None = None) -> Iterator[None]:
         path: the lock file.
         wait_s: give up after this many seconds with :class:`TimeoutError` (0: do not
             wait at all); None waits as long as it takes.
+
+    Raises:
+        LenswiseError: the lock file cannot be made: its folder is a file, or the lock path is
+            a folder or a symlink (never followed: it could point anywhere).
     """
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, 0o644)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW, 0o644)
+    except OSError as exc:
+        raise LenswiseError(
+            f"cannot use the lock file {path} ({exc.strerror or exc}): lenswise keeps only "
+            f"its own lock files in {path.parent}; move whatever is in the way elsewhere"
+        ) from None
     try:
         if wait_s is None:
             fcntl.flock(fd, fcntl.LOCK_EX)

@@ -15,6 +15,7 @@ import yaml
 from corpus.errors import InputError
 from diagrams import catalog, iac_facts
 from diagrams.cfn_facts import read_facts
+from diagrams.iac_json import load_json
 from diagrams.limits import Budget
 from diagrams.model import Architecture, Component, Edge
 
@@ -76,6 +77,19 @@ for _name in _INTRINSICS:
     _Loader.add_constructor(f"!{_name}", _intrinsic(_name))
 
 
+def _yaml_int(loader: yaml.SafeLoader, node: yaml.Node) -> int | str:
+    try:
+        return yaml.SafeLoader.construct_yaml_int(loader, node)
+    except ValueError:
+        return loader.construct_scalar(node)
+
+
+# CloudFormation reads an unquoted date as text, so timestamps stay text here too (an invalid
+# one such as 2024-13-45 would otherwise fail, and a date key would not be a string).
+_Loader.add_constructor("tag:yaml.org,2002:timestamp", yaml.SafeLoader.construct_scalar)
+_Loader.add_constructor("tag:yaml.org,2002:int", _yaml_int)
+
+
 _RESOURCE_TYPE = re.compile(r"\b(?:AWS|Alexa|Custom)::\w+::\w+")
 """A resource type string (``AWS::Lambda::Function``): a cheap upper bound of the resources."""
 
@@ -90,7 +104,7 @@ def load_template(text: str, budget: Budget) -> dict:
     budget.check_resources(len(_RESOURCE_TYPE.findall(text)), "template")
     try:
         if text.lstrip().startswith("{"):
-            doc = json.loads(text)
+            doc = load_json(text)
         else:
             doc = yaml.load(text, Loader=_Loader)  # noqa: S506 - a SafeLoader subclass
     except json.JSONDecodeError as exc:

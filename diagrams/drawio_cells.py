@@ -10,8 +10,12 @@ import urllib.parse
 from dataclasses import dataclass, field
 from xml.etree.ElementTree import Element
 
-_TAG = re.compile(r"<[^>]*>")
-_BREAK = re.compile(r"<\s*/?\s*(br|div|p|li|tr|h\d)\b[^>]*>", re.IGNORECASE)
+from diagrams.limits import MAX_LABEL
+
+# Tags end at the next ``<`` as well as at ``>``, and optional runs never sit side by side: a
+# run of ``<`` (or ``<`` then spaces) with no ``>`` is then scanned once, not once per ``<``.
+_TAG = re.compile(r"<[^<>]*>")
+_BREAK = re.compile(r"<\s*(?:/\s*)?(br|div|p|li|tr|h\d)\b[^<>]*>", re.IGNORECASE)
 _TITLE = re.compile(rb"<title[^>]*>([^<]{1,200})</title>", re.IGNORECASE)
 _ICON_ID = re.compile(rb'id="((?:Icon-|Arch_|Res_)[^"]{1,160})"')
 _MAX_ICON_BYTES = 2 * 1024 * 1024
@@ -93,6 +97,7 @@ def html_to_text(value: str) -> str:
 
 
 def _label(raw: str, *, html_label: bool) -> str:
+    raw = raw[:MAX_LABEL]
     if html_label:
         return html_to_text(raw)
     lines = (_SPACES.sub(" ", line).strip() for line in raw.splitlines())

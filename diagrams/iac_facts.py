@@ -31,6 +31,10 @@ _CROSS_REGION_MODEL = re.compile(
     r"writer|ai21|twelvelabs)\.",
     re.IGNORECASE,
 )
+# ``Action: "*"`` / ``"Resource": ["*"]``. The space after the bracket belongs to the bracket:
+# ``\s*\[?\s*`` would split one run of spaces between two quantifiers, quadratic on 100k spaces.
+_ANY_ACTION = re.compile(r'Action"?\s*[=:]\s*(?:\[\s*)?"\*"')
+_ANY_RESOURCE = re.compile(r'Resource"?\s*[=:]\s*(?:\[\s*)?"\*"')
 _BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "AmazonBedrockFullAccess")
 _DATA_PREFIXES = {"s3", "dynamodb", "aoss", "es", "kendra", "rds", "rds-data", "s3vectors", "*"}
 MAX_NODES = 200_000
@@ -101,9 +105,9 @@ def text_policy_facts(text: str) -> dict[str, Any]:
     """Summarise a policy given as text (Terraform ``jsonencode`` or JSON) by its action names."""
     actions = {f"{svc}:{verb}" for svc, verb in _ACTION.findall(text)}
     broad = sorted(a for a in actions if a.endswith(":*"))
-    if re.search(r'Action"?\s*[=:]\s*\[?\s*"\*"', text):
+    if _ANY_ACTION.search(text):
         broad.append("*")
-    any_resource = re.search(r'Resource"?\s*[=:]\s*\[?\s*"\*"', text) is not None
+    any_resource = _ANY_RESOURCE.search(text) is not None
     bedrock = [a for a in actions if a.lower().startswith("bedrock")]
     if bedrock and any_resource:
         broad.extend(f"{a} on any resource" for a in sorted(bedrock) if not a.endswith(":*"))

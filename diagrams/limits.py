@@ -10,6 +10,9 @@ from dataclasses import dataclass
 from corpus.errors import InputError
 
 MIB = 1024 * 1024
+MAX_LABEL = 10_000
+"""Most characters of one label that are read; the rest is cut. A label names a service in a
+few words; a megabyte of it would only make every name lookup slow."""
 
 
 @dataclass(frozen=True)
@@ -22,9 +25,9 @@ class Limits:
     """Most diagram pages read from one draw.io file."""
     max_cells: int = 50_000
     """Most cells (shapes plus edges) over all pages."""
-    max_decompressed: int = 50 * MIB
+    max_decompressed: int = 20 * MIB
     """Most bytes any one inflate may produce (a deflate bomb stops here)."""
-    max_total_decompressed: int = 100 * MIB
+    max_total_decompressed: int = 40 * MIB
     """Most bytes all inflates of one file may produce together."""
     max_elements: int = 400_000
     """Most XML elements in one file, over all its pages (a cell is a few elements; a page that
@@ -38,6 +41,15 @@ class Limits:
     max_resources: int = 2_000
     """Most resources in one CloudFormation or Terraform file (a CloudFormation stack allows
     500); beyond this a template is refused before it is parsed."""
+    max_hcl_bytes: int = 1 * MIB
+    """Largest Terraform (HCL) file read: its parser lexes about 2 MB a second, so a 10 MB
+    string alone would take five (real ``.tf`` files are tens of kilobytes)."""
+    max_iac_lines: int = 50_000
+    """Most lines in one Terraform file, blank ones included (the HCL parser pays for each)."""
+    max_iac_values: int = 6_000
+    """Most values in one Terraform file, counted before parsing as its ``=``, ``,``, ``{`` and
+    ``[`` (an upper bound of its attributes, list items and blocks). The HCL parser takes
+    about a quarter of a millisecond per value; large real modules hold a few thousand."""
 
 
 class Budget:
@@ -91,10 +103,36 @@ class Budget:
                 "or module and review the parts"
             )
 
+    def check_hcl(self, text: str) -> None:
+        """Raise when Terraform ``text`` has more lines or values than the caps, before parsing."""
+        if len(text) > self.limits.max_hcl_bytes:
+            raise InputError(
+                f"Terraform file is {len(text) / MIB:.1f} MiB, over the "
+                f"{self.limits.max_hcl_bytes / MIB:.1f} MiB lenswise reads as HCL: split it "
+                "into modules and review the parts"
+            )
+        lines = text.count("\n") + 1
+        if lines > self.limits.max_iac_lines:
+            raise InputError(
+                f"Terraform file has {lines} lines, more than the {self.limits.max_iac_lines} "
+                "lenswise reviews at once: split it into modules and review the parts"
+            )
+        values = sum(text.count(mark) for mark in "=,{[")
+        if values > self.limits.max_iac_values:
+            raise InputError(
+                f"Terraform file holds about {values} values (attributes, list items, blocks), "
+                f"more than the {self.limits.max_iac_values} lenswise reviews at once: split it "
+                "into modules and review the parts"
+            )
+
     def add_cells(self, count: int) -> None:
         """Count ``count`` more cells; raise once the cell cap is passed."""
         self.cells += count
-        if self.cells > self.limits.max_cells:
+        self.check_cells(0)
+
+    def check_cells(self, coming: int) -> None:
+        """Raise when ``coming`` more cells would pass the cell cap (none counted)."""
+        if self.cells + coming > self.limits.max_cells:
             raise InputError(
                 f"diagram has more than {self.limits.max_cells} cells: too large to review"
             )
@@ -105,18 +143,20 @@ class Budget:
         Raises:
             InputError: the stream is not valid deflate, or inflates past the caps.
         """
-        cap = min(
-            self.limits.max_decompressed,
-            self.limits.max_total_decompressed - self.inflated,
-        )
+        left = self.limits.max_total_decompressed - self.inflated
+        cap = min(self.limits.max_decompressed, left)
         inflater = zlib.decompressobj(-15 if raw else 15)
         try:
             out = inflater.decompress(data, cap + 1)
         except zlib.error as exc:
             raise InputError(f"compressed diagram data is corrupt (bad deflate: {exc})") from None
         if len(out) > cap:
+            what = "one part" if cap < left else "all parts together"
+            total = min(self.limits.max_decompressed, self.limits.max_total_decompressed)
+            total = total if cap < left else self.limits.max_total_decompressed
             raise InputError(
-                f"compressed diagram data inflates past {cap // MIB} MiB: refusing to read it"
+                f"compressed diagram data ({what}) inflates past {total // MIB} MiB: "
+                "refusing to read it"
             )
         self.inflated += len(out)
         return out

@@ -142,6 +142,7 @@ class _Flowchart:
         return found
 
     def build(self, arch: Architecture) -> None:
+        self.budget.add_cells(len(self.labels) + len(self.edges))
         comps: dict[str, Component] = {}
         legends = self._legends()
         for sub_id in legends:

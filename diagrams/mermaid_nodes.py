@@ -7,18 +7,22 @@ import re
 import unicodedata
 
 from diagrams import catalog
+from diagrams.limits import MAX_LABEL
 from diagrams.model import Component
 
-_TAGS = re.compile(r"<[^>]*>")
+# Tags end at the next ``<`` too, and no two optional runs sit side by side, so an unclosed
+# ``<br`` followed by a long run of spaces (or many ``<``) is scanned once, not quadratically.
+_TAGS = re.compile(r"<[^<>]*>")
+_BREAK = re.compile(r"<\s*br\s*(?:/\s*)?>", re.IGNORECASE)
 _ICON = re.compile(r"\bfa[bsr]?:fa-[\w-]+")
 
 
 def clean(text: str) -> str:
     """Return a Mermaid label as plain text: quotes, ``<br>``, HTML, icons and emoji removed."""
-    text = text.strip()
+    text = text[:MAX_LABEL].strip()
     if len(text) >= 2 and text[0] == text[-1] == '"':
         text = text[1:-1]
-    text = re.sub(r"<\s*br\s*/?\s*>", "\n", text, flags=re.IGNORECASE)
+    text = _BREAK.sub("\n", text)
     text = html.unescape(_TAGS.sub("", _ICON.sub("", text)).replace("#quot;", '"'))
     text = "".join(
         ch for ch in text if unicodedata.category(ch) not in ("So", "Sk", "Cs", "Mn", "Cf")

@@ -18,7 +18,11 @@ _DECLARE = re.compile(
 )
 _ARROWS = ("-->>", "->>", "-->", "->", "--x", "-x", "--)", "-)", "<<->>", "<<-->>")
 _SENDER = re.compile(r"^(?P<src>[^\s\-<>+:;]+)\s*")
-_NOTE = re.compile(r"^note\s+(?:over|left of|right of)\s+[^:]+:\s*(?P<text>.*)$", re.IGNORECASE)
+# The participants start at a non-space: ``\s+[^:]+`` would share the spaces between them and
+# backtrack quadratically over a long run of spaces with no colon.
+_NOTE = re.compile(
+    r"^note\s+(?:over|left of|right of)\s+[^\s:][^:]*:\s*(?P<text>.*)$", re.IGNORECASE
+)
 _BLOCKS = ("loop", "alt", "else", "opt", "par", "and", "critical", "option", "break", "rect")
 _IGNORED = ("end", "activate", "deactivate", "box", "title", "autonumber", "create", "destroy")
 

@@ -14,6 +14,7 @@ import hcl2
 
 from corpus.errors import InputError
 from diagrams import catalog, iac_facts
+from diagrams.iac_json import load_json
 from diagrams.limits import Budget
 from diagrams.model import Architecture, Component, Edge
 from diagrams.tf_facts import ATTACHMENTS, read_facts
@@ -37,7 +38,7 @@ def _clean(value: Any) -> Any:
 
 def _load(text: str, json_syntax: bool) -> dict:
     try:
-        doc = json.loads(text) if json_syntax else hcl2.loads(text)
+        doc = load_json(text) if json_syntax else hcl2.loads(text)
     except json.JSONDecodeError as exc:
         raise InputError(f"Terraform JSON is not valid ({exc.msg} at line {exc.lineno})") from None
     except RecursionError:
@@ -147,8 +148,9 @@ class _Config:
         iac_facts.add_implicit_services(self.comps, self.edges, texts)
 
 
-_BLOCK_HEADER = re.compile(r'^[ \t]*(?:resource|data|module)[ \t]+"', re.MULTILINE)
-"""The first line of a resource, data or module block: a cheap count before parsing."""
+_BLOCK_HEADER = re.compile(r'(?<![\w.-])(?:resource|data|module)[ \t]+"')
+"""The start of a resource, data or module block, wherever it sits on its line: a cheap upper
+bound of the blocks, counted before parsing (blocks may share one line)."""
 
 
 def parse_terraform(
@@ -162,6 +164,7 @@ def parse_terraform(
     """
     if not json_syntax:
         budget.check_resources(len(_BLOCK_HEADER.findall(text)), "Terraform file")
+        budget.check_hcl(text)
     arch = Architecture(file=filename, format="terraform")
     config = _Config(_load(text, json_syntax), arch)
     config.build()

@@ -27,6 +27,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from evals import hostile_files as more
 from evals.peak import own_peak_mb, rusage_mb
 from evals.suites import REPO_ROOT
 
@@ -224,6 +225,98 @@ CASES: tuple[Case, ...] = (
     Case("Terraform 2,000 resources", "cap.tf", lambda: terraform_resources(1_999)),
     Case("Terraform 20,000 resources", "many.tf", lambda: terraform_resources(20_000)),
     Case("Terraform lists nested 5,000 deep", "deep.tf", lambda: terraform_deep_nesting(5_000)),
+    Case(
+        "draw.io HTML label '< ' x 10,000",
+        "lt.drawio",
+        lambda: more.drawio_html_label("< " * 10_000),
+    ),
+    Case(
+        "draw.io HTML label '<' + 100 KB spaces",
+        "ltsp.drawio",
+        lambda: more.drawio_html_label("<" + " " * 100_000),
+    ),
+    Case(
+        "draw.io HTML label '</' x 50,000",
+        "close.drawio",
+        lambda: more.drawio_html_label("</" * 50_000),
+    ),
+    Case(
+        "draw.io 50 compressed pages x 8,000 icons",
+        "pages.drawio",
+        lambda: more.drawio_compressed_pages(50, 8_000),
+    ),
+    Case(
+        "draw.io compressed page, one 8 MB token",
+        "token.drawio",
+        lambda: more.drawio_huge_token(8_000_000),
+    ),
+    Case(
+        "draw.io compressed page, 16 M escapes",
+        "escapes.drawio",
+        lambda: more.drawio_percent_page(16_000_000),
+    ),
+    Case(
+        "mermaid '<br' + 200 KB spaces in a label",
+        "br.mmd",
+        lambda: more.mermaid_unclosed_break(200_000),
+    ),
+    Case(
+        "mermaid 'note over' + 100 KB spaces", "note.mmd", lambda: more.mermaid_note_spaces(100_000)
+    ),
+    Case(
+        "mermaid 50,000-node chain on one line",
+        "line.mmd",
+        lambda: more.mermaid_one_line_chain(50_000),
+    ),
+    Case("mermaid one 10 MB node label", "label.mmd", lambda: more.mermaid_huge_label(10_000_000)),
+    Case(
+        "Terraform 'Action:' + 100 KB spaces",
+        "action.tf",
+        lambda: more.terraform_action_spaces(100_000),
+    ),
+    Case(
+        "Terraform 10 MB of blank lines", "blank.tf", lambda: more.terraform_blank_lines(10_000_000)
+    ),
+    Case(
+        "Terraform at the line cap (50,000)", "lines.tf", lambda: more.terraform_blank_lines(49_995)
+    ),
+    Case(
+        "Terraform at the value cap (6,000)",
+        "values.tf",
+        lambda: more.terraform_functions(1_999, 2),
+    ),
+    Case("Terraform 200,000 attributes", "attrs.tf", lambda: more.terraform_attributes(200_000)),
+    Case("Terraform 200,000-item list", "list.tf", lambda: more.terraform_list_items(200_000)),
+    Case(
+        "Terraform 30,000 resources on one line",
+        "oneline.tf",
+        lambda: more.terraform_one_line_resources(30_000),
+    ),
+    Case(
+        "CloudFormation YAML 5,000-digit integer",
+        "int.yaml",
+        lambda: more.cloudformation_scalar("1" * 5_000),
+    ),
+    Case(
+        "CloudFormation JSON 5,000-digit integer",
+        "int.json",
+        lambda: more.cloudformation_scalar("1" * 5_000, json_syntax=True),
+    ),
+    Case(
+        "CloudFormation JSON lone surrogate",
+        "surrogate.json",
+        lambda: more.cloudformation_scalar('"\\ud800"', json_syntax=True),
+    ),
+    Case(
+        "CloudFormation invalid timestamp value",
+        "date.yaml",
+        lambda: more.cloudformation_scalar("2024-13-45"),
+    ),
+    Case(
+        "CloudFormation invalid timestamp key",
+        "datekey.yaml",
+        lambda: more.cloudformation_scalar("2024-02-31", as_key=True),
+    ),
 )
 
 
@@ -314,7 +407,10 @@ def render_rows(rows: list[dict]) -> list[str]:
         )
         detail = r.get("detail", "")
         if r["outcome"] == "parsed":
-            detail = f"{r['components']} components, {r['edges']} edges"
+            detail = (
+                f"{r['components']} components, {r['edges']} edges; "
+                f"reviewed in {r.get('review_s', 0):.2f} s"
+            )
         mark = verdict(r)
         lines.append(
             f"  {r['case']:46} {size:>8} {r['seconds']:8.2f} {r['peak_mb']:8.1f}  "
@@ -324,21 +420,34 @@ def render_rows(rows: list[dict]) -> list[str]:
 
 
 def _child(path: str) -> int:
-    """Parse one file and print its figures as one JSON line (the measured side of a row)."""
-    from corpus.errors import InputError
-    from diagrams import parse_file
+    """Parse and review one file; print its figures as one JSON line (the measured side of a row).
 
+    ``seconds`` is the parse (the target's subject). A parsed file is then reviewed and both
+    renderings made (markdown, JSON as UTF-8), timed as ``review_s``: a value the parser let
+    through but the report cannot hold shows as a crash, not as a parsed row.
+    """
+    from corpus.errors import InputError
+    from corpus.loaders.builtin import digest_practices
+    from diagrams import parse_file, render_markdown, review_architecture
+
+    practices = digest_practices()
     start = time.perf_counter()
     try:
         arch = parse_file(path)
+    except InputError as exc:
+        arch, figures = None, {"outcome": "refused", "detail": str(exc)}
+    seconds = round(time.perf_counter() - start, 3)
+    if arch is not None:
+        parsed = time.perf_counter()
+        review = review_architecture(arch, practices)
+        render_markdown(review).encode()
+        json.dumps(review.to_dict(), ensure_ascii=False).encode()
         figures = {
             "outcome": "parsed",
             "components": len(arch.components),
             "edges": len(arch.edges),
+            "review_s": round(time.perf_counter() - parsed, 3),
         }
-    except InputError as exc:
-        figures = {"outcome": "refused", "detail": str(exc)}
-    seconds = round(time.perf_counter() - start, 3)
     peak = own_peak_mb()
     print(json.dumps({"seconds": seconds, **figures, **({"peak_mb": peak} if peak else {})}))
     return 0

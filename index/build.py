@@ -24,7 +24,7 @@ from typing import Protocol
 import numpy as np
 
 from corpus.chunking import CHUNKER_VERSION, chunk_documents
-from corpus.errors import InputError
+from corpus.errors import InputError, LenswiseError
 from corpus.examples import ExampleSet, load_examples
 from corpus.locks import file_lock
 from corpus.models import Chunk
@@ -258,7 +258,8 @@ def _build(
     try:
         dense = faiss.IndexFlatIP(dim)
         dense.add(vectors)
-        faiss.write_index(dense, str(tmp / "dense.faiss"))
+        # Written from Python: faiss.write_index only prints a failed close (a full disk).
+        (tmp / "dense.faiss").write_bytes(faiss.serialize_index(dense).tobytes())
         np.save(tmp / "vectors.npy", vectors)
         sparse = SparseIndex.build(texts)
         sparse.save(tmp / "bm25")
@@ -285,6 +286,11 @@ def _build(
         }
         (tmp / MANIFEST).write_text(json.dumps(manifest, indent=2), encoding="utf-8")
         _swap_into_place(tmp, path)
+    except OSError as exc:  # a full disk, most often; the old index (if any) is untouched
+        raise LenswiseError(
+            f"cannot write the index in {path.parent} ({exc.strerror or exc}): free some disk "
+            "space (or fix the folder's permissions) and build again"
+        ) from exc
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     return len(missing)

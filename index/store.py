@@ -14,9 +14,11 @@ from __future__ import annotations
 import json
 import math
 import threading
+import zipfile
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from pydantic import (
@@ -59,6 +61,8 @@ class Manifest(BaseModel):
     chunker_version: str
     versions: dict[str, str]
     created_at: str
+    router: dict[str, Any] | None = None
+    """Summary of the fitted router (examples digest, keys, report); None without one."""
 
 
 _CHUNK = TypeAdapter(Chunk)
@@ -320,7 +324,7 @@ def load_index(path: Path, model: str, embedder: Callable[[], Embedder]) -> Lens
         ) from exc
     try:
         router = load_router(path, chunks)
-    except (OSError, ValueError, KeyError, TypeError) as exc:
+    except (OSError, ValueError, KeyError, TypeError, EOFError, zipfile.BadZipFile) as exc:
         raise InputError(
             f"routing files in {path} are damaged ({type(exc).__name__}): {_REBUILD}"
         ) from exc

@@ -50,6 +50,14 @@ class ServiceError(Exception):
 
 
 @dataclass
+class RawReply:
+    """A scripted reply sent as is: ``body`` bytes with HTTP ``status``."""
+
+    def __init__(self, body: bytes, status: int = 200) -> None:
+        self.body, self.status = body, status
+
+
+@dataclass
 class Recorded:
     """One request as the service understood it: operation name and its input members."""
 
@@ -268,6 +276,7 @@ class FakeWellArchitected:
         self.requests: list[Recorded] = []
         self.region = "us-east-1"
         self._faults: dict[str, list[ServiceError | None]] = defaultdict(list)
+        self._replies: dict[str, list[tuple[RawReply, bool]]] = defaultdict(list)
         self._lock = threading.Lock()
         self._server: _Server | None = None
 
@@ -282,6 +291,15 @@ class FakeWellArchitected:
             f"{operation}",
         }.get(code, code)
         self._faults[operation] += [None] * after + [ServiceError(code, text)] * times
+
+    def misreply(
+        self, operation: str, body: bytes, status: int = 200, *, apply: bool = True, times: int = 1
+    ) -> None:
+        """Answer ``times`` calls of ``operation`` with ``body`` and ``status``, not its reply.
+
+        With ``apply`` the call still takes effect first (a write applied, then a 500 or junk).
+        """
+        self._replies[operation] += [(RawReply(body, status), apply)] * times
 
     def add_workload(self, name: str, lenses: list[str], answers: dict | None = None) -> str:
         """Seed an existing workload; ``answers`` maps lens ARN -> question id -> answer."""
@@ -335,7 +353,9 @@ class FakeWellArchitected:
             )
         return workload, lens
 
-    def handle(self, operation: str, params: dict[str, Any], headers: dict[str, str]) -> dict:
+    def handle(
+        self, operation: str, params: dict[str, Any], headers: dict[str, str]
+    ) -> dict | RawReply:
         """Serve one validated request (or raise :class:`ServiceError`)."""
         with self._lock:
             self.requests.append(Recorded(operation, params, headers))
@@ -344,7 +364,10 @@ class FakeWellArchitected:
                 raise fault
             if not headers.get("authorization", "").startswith("AWS4-HMAC-SHA256"):
                 raise ServiceError("AccessDeniedException", "Missing Authentication Token")
-            return getattr(self, f"op_{operation}")(params)
+            scripted = self._replies[operation].pop(0) if self._replies[operation] else None
+            if scripted is None or scripted[1]:
+                reply = getattr(self, f"op_{operation}")(params)
+            return scripted[0] if scripted else reply
 
     # -- operations (names as in the service model)
     def op_CreateWorkload(self, p: dict) -> dict:
@@ -554,6 +577,9 @@ class _Handler(BaseHTTPRequestHandler):
             body = self.server.fake.handle(operation, params, headers)
         except ServiceError as exc:
             self._error(exc)
+            return
+        if isinstance(body, RawReply):
+            self._send(body.status, body.body)
             return
         self._send(200, json.dumps(body).encode())
 

@@ -8,6 +8,7 @@ Each command module exposes ``register(subparsers)``, which adds its sub-command
 from __future__ import annotations
 
 import argparse
+import errno
 import os
 import sys
 from collections.abc import Callable
@@ -93,7 +94,9 @@ def main(argv: list[str] | None = None) -> int:
         return int(exc.code or 0)
     try:
         settings = Settings.from_env(source=getattr(args, "source", None))
-        return int(args.handler(args, settings) or 0)
+        code = int(args.handler(args, settings) or 0)
+        sys.stdout.flush()  # a full output device fails here, inside the handler's care
+        return code
     except InputError as exc:
         print(f"lenswise: error: {exc}", file=sys.stderr)
         return 2
@@ -105,11 +108,36 @@ def main(argv: list[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-    except Exception as exc:  # last resort: one line unless debugging is asked for
-        if os.environ.get("LENSWISE_DEBUG"):
-            raise
-        print(f"lenswise: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    except OSError as exc:
+        if exc.errno not in _DEVICE_FULL:
+            return _unexpected(exc)
+        _silence_stdout()
+        where = exc.filename or "the output"
+        print(f"lenswise: error: no space left writing {where}: free some space", file=sys.stderr)
         return 1
+    except Exception as exc:  # last resort: one line unless debugging is asked for
+        return _unexpected(exc)
+
+
+_DEVICE_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def _silence_stdout() -> None:
+    """Point stdout at /dev/null, so output still buffered cannot fail again at exit."""
+    try:
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, sys.stdout.fileno())
+        os.close(null)
+    except (OSError, ValueError):  # stdout without a descriptor (a test's capture)
+        pass
+
+
+def _unexpected(exc: Exception) -> int:
+    """Report an error nobody foresaw on one line (a traceback with LENSWISE_DEBUG set)."""
+    if os.environ.get("LENSWISE_DEBUG"):
+        raise exc
+    print(f"lenswise: unexpected error: {type(exc).__name__}: {exc}", file=sys.stderr)
+    return 1
 
 
 if __name__ == "__main__":

@@ -4,12 +4,20 @@ from __future__ import annotations
 
 import argparse
 import json
+import stat
 import sys
 from pathlib import Path
 
 from agent.cli import add_common, whole_number
 from agent.config import Settings
-from corpus.errors import InputError
+from corpus.errors import InputError, check_text
+
+MAX_QUERIES_BYTES = 1024 * 1024
+"""Largest ``--queries`` file read (about ten thousand questions of typical length)."""
+MAX_QUERIES = 5_000
+"""Most queries in one batch; a search takes tens of milliseconds, so this is minutes already."""
+PROGRESS_FROM = 20
+"""Batches at least this long show a progress line on a terminal."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -40,17 +48,64 @@ def _queries(args: argparse.Namespace) -> list[str]:
     if args.queries and args.query:
         raise InputError("give either a QUERY or --queries FILE, not both")
     if args.queries:
-        try:
-            lines = args.queries.read_text(encoding="utf-8").splitlines()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise InputError(f"cannot read queries file {args.queries}: {exc}") from exc
-        queries = [line.strip() for line in lines if line.strip()]
-        if not queries:
-            raise InputError(f"queries file {args.queries} holds no query")
-        return queries
+        return read_queries(args.queries)
     if not args.query or not args.query.strip():
         raise InputError("empty query: give a question, keywords or a best-practice id")
-    return [args.query]
+    return [check_text(args.query, "query")]  # before any index work
+
+
+def read_queries(path: Path) -> list[str]:
+    """Return the non-blank lines of a queries file, within the size and count caps.
+
+    The file must be a regular file: a FIFO would block, and ``/dev/zero`` or ``/dev/urandom``
+    never end. Its size is checked before reading, and the read itself stops past the cap.
+
+    Raises:
+        InputError: not a regular file, unreadable, not UTF-8, too large, too many or no queries.
+    """
+    try:
+        info = path.stat()
+        if not stat.S_ISREG(info.st_mode):
+            raise InputError(
+                f"queries file {path} is not a regular file (a pipe, device or folder): "
+                "write the queries to a file, one per line"
+            )
+        if info.st_size > MAX_QUERIES_BYTES:
+            raise InputError(_too_big(path))
+        with path.open("rb") as handle:
+            data = handle.read(MAX_QUERIES_BYTES + 1)
+    except OSError as exc:
+        raise InputError(f"cannot read queries file {path}: {exc.strerror or exc}") from None
+    if len(data) > MAX_QUERIES_BYTES:
+        raise InputError(_too_big(path))
+    try:
+        lines = data.decode("utf-8").splitlines()
+    except UnicodeDecodeError:
+        raise InputError(f"queries file {path} is not UTF-8 text") from None
+    queries = [line.strip() for line in lines if line.strip()]
+    if not queries:
+        raise InputError(f"queries file {path} holds no query")
+    if len(queries) > MAX_QUERIES:
+        raise InputError(
+            f"queries file {path} holds {len(queries)} queries, more than the {MAX_QUERIES} "
+            "one batch runs: split it"
+        )
+    return queries
+
+
+def _too_big(path: Path) -> str:
+    return f"queries file {path} is over the {MAX_QUERIES_BYTES // 1024} KiB limit: split it"
+
+
+def _progress(done: int, total: int) -> None:
+    """Show ``done``/``total`` on one rewritten stderr line for a long batch.
+
+    Only when stderr is a terminal and the results go elsewhere: on the terminal itself the
+    printed hits already show the progress.
+    """
+    if total >= PROGRESS_FROM and sys.stderr.isatty() and not sys.stdout.isatty():
+        end = "\n" if done == total else ""
+        print(f"\rsearched {done}/{total} queries", end=end, file=sys.stderr, flush=True)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -65,7 +120,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         index = open_index_dir(settings, args.index)
     else:
         index, _ = open_index(settings, notify=lambda line: print(line, file=sys.stderr))
-    for query in queries:
+    for number, query in enumerate(queries, start=1):
+        if len(queries) > 1:
+            _progress(number - 1, len(queries))
         hits = index.search(
             query,
             k=args.k,
@@ -98,4 +155,6 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             if c.url:
                 print(f"     {c.url}")
         sys.stdout.flush()
+    if len(queries) > 1:
+        _progress(len(queries), len(queries))
     return 0

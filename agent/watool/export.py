@@ -66,6 +66,8 @@ class ExportResult:
     milestone: int | None = None
     milestone_name: str = ""
     error: str | None = None
+    maybe_written: bool = False
+    """The call that failed was a write whose outcome is unknown (it may have been applied)."""
 
     def render(self) -> str:
         """Return the report printed after an export (partial or not)."""
@@ -101,8 +103,15 @@ class ExportResult:
                 f"partial export: stopped by an error after writing {len(self.written)} "
                 "questions (listed above); no milestone recorded"
                 if self.written
+                else "nothing else was written: the export stopped at its first error"
+                if self.maybe_written
                 else "nothing was written: the export stopped at its first error"
             )
+            if self.maybe_written:
+                lines.append(
+                    "the call that failed may have been written all the same: check the "
+                    "workload before running the export again"
+                )
         return "\n".join(lines)
 
     def to_dict(self) -> dict[str, Any]:
@@ -122,6 +131,7 @@ class ExportResult:
             "milestone": self.milestone,
             "milestone_name": self.milestone_name,
             "error": self.error,
+            "maybe_written": self.maybe_written,
         }
 
 
@@ -294,5 +304,6 @@ def export_review(
             _milestone(tool, result)
     except WaToolError as exc:
         result.error = str(exc)
+        result.maybe_written = bool(getattr(exc, "maybe_written", False))
         raise WaExportError(str(exc), result) from exc
     return result
