@@ -107,7 +107,8 @@ class ExportPlan:
         lines.append(
             "questions a person already answered: "
             + (
-                "lenswise's choices are added and its notes appended (--overwrite)"
+                "lenswise's choices are added (never unselecting one) and its own block of notes "
+                "is replaced or added, the person's text kept as written (--overwrite)"
                 if self.overwrite
                 else "kept as they are (add --overwrite to add lenswise's answer)"
             )
