@@ -87,6 +87,8 @@ class AnswerCase:
     diagram: Path | None = None
     """A design attached to the question."""
     tags: tuple[str, ...] = ()
+    disliked_answer: str | None = None
+    """An answer a user marked unhelpful, which must not come back (feedback cases)."""
 
     @property
     def leads(self) -> tuple[str, ...]:

@@ -131,6 +131,10 @@ class AnswerCaseIn(_Case):
     previous: tuple[str, ...] = ()
     diagram: str | None = None
     tags: tuple[str, ...] = ()
+    disliked_answer: str | None = None
+    """An answer a user marked unhelpful: the same answer must not come back."""
+    note: str | None = None
+    """Why the case exists, for people (a user's comment); the runner never reads it."""
 
     _question = field_validator("question", mode="before")(_question)
     _pages = field_validator("expected_citations", "lead", mode="before")(_ids(pages=True))
@@ -148,8 +152,15 @@ class AnswerCaseIn(_Case):
     def _consistent(self) -> AnswerCaseIn:
         if set(self.lead) - set(self.expected_citations):
             raise ValueError("every 'lead' id must also be an expected citation")
-        if not self.should_decline and not (self.expected_citations or self.must_state):
-            raise ValueError("give 'expected_citations' or 'must_state' (or should_decline)")
+        if not (
+            self.should_decline
+            or self.expected_citations
+            or self.must_state
+            or self.disliked_answer
+        ):
+            raise ValueError(
+                "give 'expected_citations' or 'must_state' (or should_decline, disliked_answer)"
+            )
         if self.should_decline and self.expected_citations:
             raise ValueError("a case that should be declined cannot expect citations")
         return self
@@ -159,7 +170,7 @@ class AnswerCaseIn(_Case):
         diagram = Path(self.diagram).expanduser() if self.diagram else None
         if diagram and not diagram.is_absolute() and base_dir is not None:
             diagram = base_dir / diagram
-        fields = {k: v for k, v in self if k not in ("id", "diagram")}
+        fields = {k: v for k, v in self if k not in ("id", "diagram", "note")}
         fields["pillar"] = self.pillar or (
             pillar_of(self.expected_citations[0]) if self.expected_citations else None
         )
