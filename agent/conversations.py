@@ -80,6 +80,17 @@ class Conversations:
         if not self._store.rename(thread, check_text(title, "title")):
             raise InputError(f"no thread {thread}")
 
+    def attached_design(self, thread: str) -> str | None:
+        """Return the file name of the design a thread's answers are about, or None.
+
+        A design attached once stays with the thread (also across restarts) until detached.
+        """
+        thread = thread_id(thread)
+        config = {"configurable": {"thread_id": thread}}
+        with self._store.guarded():
+            design = self._graph().get_state(config).values.get("diagram")
+        return str(design.get("file") or "design") if design else None
+
     def detach_design(self, thread: str) -> None:
         """Forget the reviewed design of a thread: later questions are about the lens only."""
         thread = thread_id(thread)

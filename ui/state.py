@@ -72,6 +72,15 @@ class ReviewState:
     review: Any
     """The API's ``Review`` (``diagrams.Review``)."""
 
+    @property
+    def key(self) -> str:
+        """Return a name of this review made from its file name and content.
+
+        Widgets keyed by it (export target, findings filters) start afresh for every new file.
+        """
+        digest = hashlib.sha256(self.filename.encode("utf-8", "replace") + b"\0" + self.data)
+        return digest.hexdigest()[:16]
+
 
 def design_file(rs: ReviewState) -> Path:
     """Return a file holding the reviewed design, for questions asked about it.

@@ -91,6 +91,7 @@ class ExportPlan:
         )
         lines = [
             "Dry run: nothing is sent to AWS.",
+            f"review of {flat(self.review.architecture.file, 200)}",
             target,
             f"lenses: {', '.join(self.lenses)} (associated if missing)",
             f"would answer {len(answered)} of {len(self.questions)} questions; each practice is "
