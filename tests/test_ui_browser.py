@@ -155,52 +155,54 @@ def _export_target(page) -> str:
     return field.input_value()
 
 
-def test_two_reviews_then_the_export_preview_and_a_reload_with_the_design(
-    chromium, real_home, tmp_path
-):
+@pytest.fixture
+def app(chromium, real_home, tmp_path):
+    """The app served on a copy of the built index and opened in Chromium; no traceback logged."""
     if not (DIAGRAM.is_file() and DRAWIO.is_file()):
         pytest.skip("../shared/diagrams is not present")
-    home = tmp_path / "home"
-    shutil.copytree(real_home / "indexes", home / "indexes")
-    with serve_app(home, log=tmp_path / "app.log") as url, browser_page() as page:
-        try:
-            open_app(page, url)
-            show_screen(page, "Diagram review")
-            upload(page, DRAWIO)
-            assert _export_target(page) == f"lenswise {DRAWIO.name}"
-            page.get_by_label("Workload name or id").fill("first design workload")
-            page.keyboard.press("Enter")
-            wait_idle(page)
+    (tmp_path / "home").mkdir()
+    (tmp_path / "home" / "indexes").symlink_to(real_home / "indexes", target_is_directory=True)
+    log = tmp_path / "app.log"
+    with serve_app(tmp_path / "home", log=log) as url, browser_page() as page:
+        open_app(page, url)
+        yield page
+        page.screenshot(path=str(tmp_path / "last.png"))
+    assert "Traceback" not in log.read_text(errors="replace")
 
-            upload(page, DIAGRAM)  # a second file in the same session
-            page.get_by_role("heading", name=DIAGRAM.name).wait_for()
-            assert _export_target(page) == f"lenswise {DIAGRAM.name}"
-            panel = _export_panel(page)
-            target = panel.get_by_text("Writes the review of").inner_text()
-            assert DIAGRAM.name in target and f"lenswise {DIAGRAM.name}" in target
-            panel.get_by_role("button", name="Preview export (dry run)").click()
-            wait_idle(page)
-            preview = panel.get_by_test_id("stCode").inner_text()
-            assert f"review of {DIAGRAM.name}" in preview
-            assert f'workload "lenswise {DIAGRAM.name}"' in preview
-            assert "first design workload" not in preview and DRAWIO.name not in preview
 
-            page.get_by_role("button", name="Ask about this design in chat").click()
-            page.get_by_test_id("stChatMessage").nth(1).get_by_role("link").first.wait_for()
-            wait_idle(page)
-            banner = f"Questions are asked about the reviewed design: {DIAGRAM.name}"
-            assert page.get_by_text(banner).is_visible()
-            assert "thread=" in page.url
+def test_two_reviews_then_the_export_preview_and_a_reload_with_the_design(app):
+    page = app
+    show_screen(page, "Diagram review")
+    upload(page, DRAWIO)
+    assert _export_target(page) == f"lenswise {DRAWIO.name}"
+    page.get_by_label("Workload name or id").fill("first design workload")
+    page.keyboard.press("Enter")
+    wait_idle(page)
 
-            page.reload()  # a new session: the review is gone, the thread's design is not
-            page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
-            wait_idle(page)
-            assert page.get_by_text(banner).is_visible()
-            page.get_by_role("button", name="Detach design").click()
-            wait_idle(page)
-            assert not page.get_by_text(banner).is_visible()
-            full_screenshot(page, tmp_path / "reloaded.png")
-        except Exception:
-            page.screenshot(path=str(tmp_path / "failure.png"))
-            raise
-    assert "Traceback" not in (tmp_path / "app.log").read_text(errors="replace")
+    upload(page, DIAGRAM)  # a second file in the same session
+    page.get_by_role("heading", name=DIAGRAM.name).wait_for()
+    assert _export_target(page) == f"lenswise {DIAGRAM.name}"
+    panel = _export_panel(page)
+    target = panel.get_by_text("Writes the review of").inner_text()
+    assert DIAGRAM.name in target and f"lenswise {DIAGRAM.name}" in target
+    panel.get_by_role("button", name="Preview export (dry run)").click()
+    wait_idle(page)
+    preview = panel.get_by_test_id("stCode").inner_text()
+    assert f"review of {DIAGRAM.name}" in preview
+    assert f'workload "lenswise {DIAGRAM.name}"' in preview
+    assert "first design workload" not in preview and DRAWIO.name not in preview
+
+    page.get_by_role("button", name="Ask about this design in chat").click()
+    page.get_by_test_id("stChatMessage").nth(1).get_by_role("link").first.wait_for()
+    wait_idle(page)
+    banner = f"Questions are asked about the reviewed design: {DIAGRAM.name}"
+    assert page.get_by_text(banner).is_visible()
+    assert "thread=" in page.url
+
+    page.reload()  # a new session: the review is gone, the thread's design is not
+    page.get_by_test_id("stChatInputTextArea").wait_for(timeout=120_000)
+    wait_idle(page)
+    assert page.get_by_text(banner).is_visible()
+    page.get_by_role("button", name="Detach design").click()
+    wait_idle(page)
+    assert not page.get_by_text(banner).is_visible()

@@ -178,7 +178,7 @@ def test_a_persons_answers_are_kept_unless_overwrite(wa, genai, review, capsys):
     assert merged["Notes"].startswith("Checked with security.\n\n" + BEGIN)
     assert merged["Notes"].count(MARKER) == 1
     assert "(added to a person's answer)" in out
-    assert f'{qid}: a person chose "None of these", so it stays selected' in out
+    assert f'{qid}: a person chose "None of these", which stays; lenswise did not select' in out
 
     # A person edits around lenswise's block; the next export replaces only the block.
     tail = "\nAfter: owner is Ana, see the lenswise review of May."

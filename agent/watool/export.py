@@ -98,8 +98,8 @@ class ExportResult:
             lines.append(f"  kept {k.question_id} {k.title[:70]}: {k.reason}")
         for h in self.held:
             lines.append(
-                f'  {h.question_id}: a person chose "None of these", so it stays selected and '
-                f"{', '.join(h.bp_ids)} (shown by the design, see the notes) is not selected"
+                f'  {h.question_id}: a person chose "None of these", which stays; lenswise '
+                f"did not select {', '.join(h.bp_ids)} (the design shows them; see the notes)"
             )
         if self.unanswered:
             lines.append(
