@@ -111,3 +111,19 @@ def test_suite_schema_refuses_unknown_keys_and_cases_without_a_check(tmp_path, c
 def test_export_feedback_refuses_a_bad_out_path(lens, tmp_path, capsys):
     assert main(["eval", "export-feedback", "--out", str(tmp_path)]) == 2
     assert "not a regular file" in capsys.readouterr().err
+
+
+def test_eval_run_refuses_an_out_folder_that_would_overwrite_the_suite(tmp_path, capsys):
+    folder = tmp_path / "out"
+    folder.mkdir()
+    suite = folder / "report.md"  # a suite file named like the report the run writes
+    text = yaml.safe_dump(
+        {"name": "s", "kind": "answers", "cases": [{"question": "q", "should_decline": True}]}
+    )
+    suite.write_text(text)
+    assert main(["eval", "run", str(suite), "--out", str(folder)]) == 2
+    assert "is the input file" in capsys.readouterr().err
+    assert suite.read_text() == text
+    assert main(["eval", "run", str(suite), "--out", str(suite)]) == 2  # a file, not a folder
+    err = capsys.readouterr().err
+    assert err.startswith("lenswise: error: --out") and err.count("\n") == 1

@@ -148,7 +148,7 @@ def _export_panel(page):
 def _export_target(page) -> str:
     """Open the export panel and return the workload its field holds."""
     panel = _export_panel(page)
-    field = panel.get_by_label("Workload name or id")
+    field = panel.get_by_role("textbox", name="Workload name or id")
     if not field.is_visible():
         panel.get_by_text("Export to Well-Architected Tool").first.click()
         wait_idle(page)
@@ -175,7 +175,9 @@ def test_two_reviews_then_the_export_preview_and_a_reload_with_the_design(app):
     show_screen(page, "Diagram review")
     upload(page, DRAWIO)
     assert _export_target(page) == f"lenswise {DRAWIO.name}"
-    page.get_by_label("Workload name or id").fill("first design workload")
+    _export_panel(page).get_by_role("textbox", name="Workload name or id").fill(
+        "first design workload"
+    )
     page.keyboard.press("Enter")
     wait_idle(page)
 

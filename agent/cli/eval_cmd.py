@@ -16,6 +16,10 @@ from pathlib import Path
 from agent.cli import add_common
 from agent.config import Settings
 from corpus.errors import InputError
+from corpus.outputs import check_output
+
+REPORT_FILES = ("results.json", "report.md")
+"""Files ``eval run`` writes into its ``--out`` folder (charts besides)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -85,9 +89,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     show_progress = not args.no_progress and sys.stderr.isatty()
     for note in suite.skipped:
         print(f"lenswise: note: {note}", file=sys.stderr)
-    result = run_suite(suite, settings, modes=modes, progress=show_progress, judge=judge)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("eval-reports") / f"{suite.name}-{stamp}"
+    for name in REPORT_FILES:  # checked before the run: a bad folder costs no eval time
+        check_output(out / name, "--out", Path(suite.path))
+    result = run_suite(suite, settings, modes=modes, progress=show_progress, judge=judge)
     write_report(result, out)
     if args.json:
         print(json.dumps({**result.to_dict(), "report_dir": str(out)}, ensure_ascii=False))
@@ -137,7 +143,7 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
 def run_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
     """Write the stored feedback as an answers suite, to ``--out`` or stdout."""
     from agent import LensAssistant
-    from corpus.outputs import check_output, write_atomic
+    from corpus.outputs import write_atomic
     from evals.feedback import suite_yaml
 
     if args.out:
