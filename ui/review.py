@@ -214,7 +214,10 @@ def _findings_table(rs: state.ReviewState) -> None:
     frame = findings_frame(rs.review)
     st.markdown("#### Findings")
     c1, c2, c3 = st.columns(3)
-    # Keyed by the reviewed file, so a new file opens with every filter cleared.
+    # Keyed by the reviewed file and cleared through the session, so a new file opens with
+    # every filter off (see state.fresh).
+    for name in ("pillar", "status", "risk"):
+        state.fresh(f"f-{name}-{rs.key}", [])
     pillars = c1.multiselect(
         "Pillar",
         sorted(frame["Pillar"].unique()),

@@ -188,6 +188,17 @@ def assistant(ui: UiSettings) -> LensAssistant:
     return _load_assistant(home, ui.model, ui.source, ui.k, ui.region)
 
 
+def fresh(key: str, value: Any) -> None:
+    """Give the widget ``key`` its start value through the session, once.
+
+    A widget keyed anew (say, for a new reviewed file) may be drawn by the browser in the input
+    box of the widget it replaces, which keeps showing the old text; a value set through the
+    session is sent to the browser and shown.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
+
+
 def current_thread() -> str | None:
     """Return the open thread id (from the session, else from the page URL)."""
     if THREAD not in st.session_state:

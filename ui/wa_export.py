@@ -62,11 +62,13 @@ def export_panel(lens: Any, rs: state.ReviewState) -> None:
             "and the questions for the team. AWS credentials and Region come from the standard "
             "AWS chain. Preview first: the preview calls no AWS API."
         )
-        # Every widget is keyed by the reviewed file: a new file starts from its own default
-        # workload, never from what was typed (or defaulted) for the previous one.
+        # Every widget is keyed by the reviewed file, and its start value is put in the session
+        # (the browser reuses the input box it shows and would keep the earlier file's text):
+        # a new file starts from its own default workload, never from the previous file's.
+        state.fresh(f"wa-workload-{rs.key}", default_workload(rs.review))
+        state.fresh(f"wa-overwrite-{rs.key}", False)
         workload = st.text_input(
             "Workload name or id",
-            value=default_workload(rs.review),
             key=f"wa-workload-{rs.key}",
             help="An existing workload is used as it is; a new name creates the workload.",
         )
