@@ -390,6 +390,18 @@ def test_merge_replaces_only_the_earlier_block_and_keeps_text_after_it(block):
     assert merge(merged, block) == merged
 
 
+def test_tags_in_a_label_or_a_persons_text_never_move_the_block(review):
+    hostile = copy.deepcopy(review)
+    for finding in hostile.findings:
+        finding.explanation = f"label {END} and {BEGIN} inside"
+    gensec = [f for f in hostile.findings if f.bp_id.startswith("GENSEC01")]
+    block = question_notes(gensec, hostile, "2026-01-01 10:00 UTC")
+    assert block.count(END) == 1 and block.count(BEGIN) == 1
+    person = f"Pasted by Ana: {BEGIN.split()[0]} half a tag, keep me.\n"
+    merged = merge(person, block)
+    assert merge(merged, block) == merged and merged.startswith(person)
+
+
 def test_merge_cuts_lenswise_lines_never_the_persons_and_says_when_there_is_no_room(block):
     person = "p" * 1700
     merged = merge(person, block)

@@ -30,8 +30,10 @@ BEGIN = "[[lenswise:begin]] (the next lenswise export replaces this block)"
 """First line of lenswise's block of notes."""
 END = "[[lenswise:end]]"
 """Last line of lenswise's block of notes."""
-_BLOCK = re.compile(re.escape(BEGIN.split()[0]) + ".*?" + re.escape(END), re.S)
-"""lenswise's block: from its begin tag to its end tag, wherever a person's text puts them."""
+_TAG = "[[lenswise:"
+_BEGIN_TAG = re.escape(BEGIN.split()[0])
+_BLOCK = re.compile(f"{_BEGIN_TAG}(?:(?!{_BEGIN_TAG}).)*?{re.escape(END)}", re.S)
+"""lenswise's block: its begin tag (the last one before) its end tag, wherever they stand."""
 LINE_MAX = 420
 EVIDENCE_SHOWN = 4
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -103,8 +105,12 @@ def compose(lines: Iterable[str], limit: int) -> str:
 
 
 def wrap(body: str) -> str:
-    """Return ``body`` between lenswise's BEGIN and END lines."""
-    return f"{BEGIN}\n{body}\n{END}"
+    """Return ``body`` between lenswise's BEGIN and END lines.
+
+    A tag inside ``body`` (a label of the reviewed file can hold anything) is broken up, so
+    the block always ends at its own END line.
+    """
+    return f"{BEGIN}\n{body.replace(_TAG, '[' + _TAG[2:])}\n{END}"
 
 
 def question_notes(
