@@ -70,6 +70,7 @@ def test_ask_thread_accepts_exactly_the_ids_mcp_accepts(tmp_path, monkeypatch, c
         ("0.0.0.0", "0.0.0.0", True),
         ("[::]", "::", True),
         ("ui.internal", "ui.internal", True),
+        ("lenswise_ui", "lenswise_ui", True),
     ],
 )
 def test_ui_host_is_passed_to_streamlit_with_a_warning_off_loopback(

@@ -5,12 +5,15 @@ from __future__ import annotations
 import argparse
 import ipaddress
 import os
+import re
 import sys
 
 from agent.cli import add_common, checked, whole_number
 from agent.config import Settings
 from corpus.errors import InputError
 
+HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?")
+"""A host name: dot-separated labels of letters, digits, '-' and '_' (container names)."""
 LOOPBACK_NAMES = {"localhost", "localhost.localdomain", "ip6-localhost"}
 
 
@@ -40,15 +43,7 @@ def check_host(text: str) -> str:
         return str(ipaddress.ip_address(host))
     except ValueError:
         pass
-    labels = host.rstrip(".").split(".")
-    if (
-        not host
-        or len(host) > 253
-        or not all(
-            label and len(label) <= 63 and label.replace("-", "").isalnum() and label.isascii()
-            for label in labels
-        )
-    ):
+    if not HOST_NAME.fullmatch(host):
         raise InputError(f"--host must be an IP address or a host name, not {text[:80]!r}")
     return host
 
