@@ -55,6 +55,7 @@ class LensAssistant:
         index: Any = None,
         chat_model: Any = None,
         notify: Any = None,
+        store: ThreadStore | None = None,
     ) -> None:
         """Configure the assistant; nothing heavy is loaded until first use.
 
@@ -68,6 +69,8 @@ class LensAssistant:
             notify: called with one line the user should see: an index has to be built first
                 (takes seconds), or a damaged history file was moved aside. Without it, such
                 lines are issued as ``RuntimeWarning``.
+            store: where threads and feedback live (default: the SQLite file in
+                ``settings.home``); evals pass a throw-away one.
 
         Raises:
             InputError: an argument has the wrong type or is out of range.
@@ -86,11 +89,12 @@ class LensAssistant:
             chat_model,
         )
         require(notify is None or callable(notify), "notify", "a function", notify)
+        require(store is None or isinstance(store, ThreadStore), "store", "a ThreadStore", store)
         self.settings = (settings or Settings.from_env()).with_(model=model, source=source, k=k)
         self._index = index
         self._chat_model = chat_model
         self._notify = notify
-        self._store: ThreadStore | None = None
+        self._store: ThreadStore | None = store
         self._conversations: Conversations | None = None
         self._corpus: Corpus | None = None
         self._graph = None

@@ -9,6 +9,7 @@ for any turn running on it, even in another process.
 
 from __future__ import annotations
 
+import re
 import time
 import uuid
 from collections.abc import Callable
@@ -21,11 +22,20 @@ from agent.threads import Feedback, ThreadInfo, ThreadStore
 from corpus.errors import InputError, check_int, check_text, require, shown
 
 MAX_THREAD_ID_CHARS = 200
+SHARED_THREAD_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
+"""Thread ids every surface accepts: the CLI's ``--thread`` and the MCP tool's ``thread_id``."""
 
 
 def thread_id(value: Any) -> str:
     """Return ``value`` checked as a thread id (InputError if it is not one)."""
     return check_text(value, "thread_id", max_chars=MAX_THREAD_ID_CHARS)
+
+
+def shared_thread_id(text: str) -> str:
+    """Return ``text`` if it is a thread id the CLI and MCP both accept, else InputError."""
+    if not SHARED_THREAD_ID.fullmatch(text):
+        raise InputError(f"a thread id is 1-64 letters, digits, '.', '_' or '-', not {text[:80]!r}")
+    return text
 
 
 class Conversations:
@@ -69,6 +79,17 @@ class Conversations:
             raise InputError("a thread title cannot be empty")
         if not self._store.rename(thread, check_text(title, "title")):
             raise InputError(f"no thread {thread}")
+
+    def attached_design(self, thread: str) -> str | None:
+        """Return the file name of the design a thread's answers are about, or None.
+
+        A design attached once stays with the thread (also across restarts) until detached.
+        """
+        thread = thread_id(thread)
+        config = {"configurable": {"thread_id": thread}}
+        with self._store.guarded():
+            design = self._graph().get_state(config).values.get("diagram")
+        return str(design.get("file") or "design") if design else None
 
     def detach_design(self, thread: str) -> None:
         """Forget the reviewed design of a thread: later questions are about the lens only."""

@@ -92,6 +92,8 @@ class AnswerCase:
     model_turns: tuple[dict[str, Any], ...] = ()
     """What the scripted model writes for this question, in order (``scripted_model`` suites):
     ``{"tool": name, "args": {...}}`` or ``{"text": ...}``."""
+    disliked_answer: str | None = None
+    """An answer a user marked unhelpful, which must not come back (feedback cases)."""
 
     @property
     def leads(self) -> tuple[str, ...]:

@@ -285,6 +285,21 @@ class MustNotState:
 
 
 @dataclass
+class NotRepeated:
+    """1 when the response is not the answer a user disliked, else 0 (None without one).
+
+    Texts are compared ignoring case and runs of whitespace.
+    """
+
+    name: str = "not_repeated"
+
+    def __call__(self, case: AnswerCase, sample: AnswerSample) -> float | None:  # noqa: D102
+        if not case.disliked_answer:
+            return None
+        return float(normalize_text(sample.response) != normalize_text(case.disliked_answer))
+
+
+@dataclass
 class CorrectDecline:
     """1 when a question outside the lens was declined without citing any practice, else 0."""
 
@@ -327,6 +342,7 @@ def answer_evaluators(known_ids: Iterable[str] | None = None) -> list[AnswerEval
         GroundingRate(),
         MustState(),
         MustNotState(),
+        NotRepeated(),
         CorrectDecline(),
         AnsweredInScope(),
         FalseDecline(),

@@ -8,11 +8,10 @@ diagram suites.
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 
 from corpus.errors import InputError
+from corpus.outputs import write_atomic
 from evals.metrics import RETRIEVAL_METRICS
 from evals.runner import SuiteResult
 
@@ -68,18 +67,10 @@ def write_report(result: SuiteResult, out_dir: str | Path) -> list[Path]:
         out.mkdir(parents=True, exist_ok=True)
     except OSError as exc:
         raise InputError(f"cannot create report folder {out}: {exc}") from exc
-    written = [_write_atomic(out / "results.json", json.dumps(result.to_dict(), indent=2) + "\n")]
+    written = [write_atomic(out / "results.json", json.dumps(result.to_dict(), indent=2) + "\n")]
     charts = _charts(result, out)
-    written.append(_write_atomic(out / "report.md", render_markdown(result, charts)))
+    written.append(write_atomic(out / "report.md", render_markdown(result, charts)))
     return written + charts
-
-
-def _write_atomic(path: Path, text: str) -> Path:
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.")
-    with os.fdopen(fd, "w", encoding="utf-8") as handle:
-        handle.write(text)
-    os.replace(tmp, path)
-    return path
 
 
 # --- markdown ----------------------------------------------------------------------------

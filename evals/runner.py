@@ -8,11 +8,15 @@ Evals measure what users get, so cases go through ``LensAssistant`` (``search``,
 from __future__ import annotations
 
 import sys
+import tempfile
 import time
+import uuid
+import weakref
 from collections.abc import Callable, Sequence
 from contextlib import ExitStack
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
 from tqdm import tqdm
@@ -117,10 +121,24 @@ class SuiteResult:
 
 
 def open_target(settings: Settings) -> Target:
-    """Return the public API object for ``settings`` (``LensAssistant``)."""
-    from agent import LensAssistant
+    """Return the public API object for ``settings`` (``LensAssistant``) with a throw-away store.
 
-    return LensAssistant(settings=settings)
+    Eval threads live in a temporary SQLite file removed with the target: a run never adds
+    threads to the user's history, and every run starts from empty threads.
+    """
+    from agent import LensAssistant
+    from agent.threads import ThreadStore
+
+    scratch = tempfile.TemporaryDirectory(prefix="lenswise-eval-")
+    store = ThreadStore(Path(scratch.name) / "state.sqlite")
+    target = LensAssistant(settings=settings, store=store)
+    weakref.finalize(target, _discard, store, scratch)
+    return target
+
+
+def _discard(store: Any, scratch: tempfile.TemporaryDirectory) -> None:
+    store.close()
+    scratch.cleanup()
 
 
 def run_suite(
@@ -388,8 +406,9 @@ def _run_answers(
     per_case: dict[str, dict[str, float | None]] = {}
     samples: list[AnswerSample] = []
     records = []
+    run_id = uuid.uuid4().hex[:12]  # one fresh thread per case and run, even on a shared target
     for number, case in enumerate(tqdm(cases, desc=suite.name, **bar)):
-        thread = f"eval-{number}-{case.id}"
+        thread = f"eval-{run_id}-{number}"
         previous = ""
         for earlier in case.previous:
             previous = target.ask(earlier, thread_id=thread).text

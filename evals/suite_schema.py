@@ -135,6 +135,10 @@ class AnswerCaseIn(_Case):
     tags: tuple[str, ...] = ()
     facts: tuple[str, ...] = ()
     model_turns: tuple[dict[str, Any], ...] = ()
+    disliked_answer: str | None = None
+    """An answer a user marked unhelpful: the same answer must not come back."""
+    note: str | None = None
+    """Why the case exists, for people (a user's comment); the runner never reads it."""
 
     _question = field_validator("question", mode="before")(_question)
     _pages = field_validator("expected_citations", "lead", mode="before")(_ids(pages=True))
@@ -171,11 +175,16 @@ class AnswerCaseIn(_Case):
     def _consistent(self) -> AnswerCaseIn:
         if set(self.lead) - set(self.expected_citations):
             raise ValueError("every 'lead' id must also be an expected citation")
-        if not self.should_decline and not (
-            self.expected_citations or self.must_state or self.facts
+        if not (
+            self.should_decline
+            or self.expected_citations
+            or self.must_state
+            or self.facts
+            or self.disliked_answer
         ):
             raise ValueError(
-                "give 'expected_citations', 'must_state' or 'facts' (or should_decline)"
+                "give 'expected_citations', 'must_state' or 'facts'"
+                " (or should_decline, disliked_answer)"
             )
         if self.should_decline and (self.expected_citations or self.facts):
             raise ValueError("a case that should be declined cannot expect citations or facts")
@@ -191,7 +200,7 @@ class AnswerCaseIn(_Case):
         diagram = Path(name).expanduser() if name else None
         if diagram and not diagram.is_absolute() and folder is not None:
             diagram = folder / diagram
-        fields = {k: v for k, v in self if k not in ("id", "diagram", "fixture")}
+        fields = {k: v for k, v in self if k not in ("id", "diagram", "fixture", "note")}
         fields["pillar"] = self.pillar or (
             pillar_of(self.expected_citations[0]) if self.expected_citations else None
         )

@@ -96,7 +96,7 @@ def test_feedback_and_exports(real_lens):
     real_lens.ask("How do I evaluate model quality over time?", thread_id="f")
     real_lens.conversations.feedback("f", 0, 1, "clear and useful")
     assert real_lens.conversations.feedback_given("f")[0].comment == "clear and useful"
-    suite = suite_yaml(real_lens.conversations.all_feedback())
+    suite = suite_yaml(real_lens.conversations)
     cited = real_lens.conversations.transcript("f")[0].citations[0].page_id
     assert "How do I evaluate model quality over time?" in suite and cited in suite
     markdown = real_lens.conversations.export_thread("f")

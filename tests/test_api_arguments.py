@@ -96,6 +96,11 @@ SWEEP = [
         lambda lens, v: lens.conversations.detach_design(v),
     ),
     *_wrong(
+        "attached_design.id",
+        [None, 123, ["x"], ""],
+        lambda lens, v: lens.conversations.attached_design(v),
+    ),
+    *_wrong(
         "transcript.id",
         [None, 123, ["x"], ""],
         lambda lens, v: lens.conversations.transcript(v),
@@ -140,6 +145,7 @@ CONSTRUCTOR = [
     *_wrong("index", [123, "index"], lambda lens, v: LensAssistant(index=v)),
     *_wrong("chat_model", [123, "model"], lambda lens, v: LensAssistant(chat_model=v)),
     *_wrong("notify", [123, "print"], lambda lens, v: LensAssistant(notify=v)),
+    *_wrong("store", [123, "state.sqlite"], lambda lens, v: LensAssistant(store=v)),
     *_wrong("Settings.home", [123, ["x"]], lambda lens, v: Settings(home=v)),
     *_wrong(
         "Settings.timeout_s",

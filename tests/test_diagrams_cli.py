@@ -3,6 +3,10 @@
 from __future__ import annotations
 
 import json
+import os
+from pathlib import Path
+
+import pytest
 
 from agent.cli import main
 from tests.test_diagrams_samples import mxfile, rag_page
@@ -36,6 +40,36 @@ def test_human_summary_and_report(tmp_path, capsys):
     assert "GENSEC02-BP01" in out and f"report written to {report}" in out
     text = report.read_text()
     assert text.startswith("# Generative AI Lens review") and "## Coverage by pillar" in text
+
+
+@pytest.mark.parametrize("kind", ["same", "symlink", "hardlink", "fifo", "folder", "device"])
+def test_report_refuses_the_input_and_paths_that_are_not_regular_files(tmp_path, capsys, kind):
+    path = _write(tmp_path, "rag.drawio", mxfile(rag_page()))
+    original = path.read_bytes()
+    target = {"same": path, "device": Path("/dev/null")}.get(kind, tmp_path / "out.md")
+    if kind == "symlink":
+        target.symlink_to(path)
+    elif kind == "hardlink":
+        os.link(path, target)
+    elif kind == "fifo":
+        os.mkfifo(target)
+    elif kind == "folder":
+        target.mkdir()
+    assert main(["review", str(path), "--report", str(target)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lenswise: error: --report") and err.count("\n") == 1
+    assert path.read_bytes() == original
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith(".")) == []
+
+
+def test_report_is_written_atomically_over_an_earlier_report(tmp_path, capsys):
+    path = _write(tmp_path, "rag.drawio", mxfile(rag_page()))
+    report = _write(tmp_path, "out.md", "old report")
+    inode = report.stat().st_ino
+    assert main(["review", str(path), "--report", str(report)]) == 0
+    assert report.read_text().startswith("# Generative AI Lens review")
+    assert report.stat().st_ino != inode  # a new file renamed into place, not rewritten in place
+    assert {p.name for p in tmp_path.iterdir()} == {"rag.drawio", "out.md"}
 
 
 def test_bad_input_exits_2_with_one_line(tmp_path, capsys):

@@ -14,6 +14,7 @@ import yaml
 from streamlit.runtime.media_file_manager import MediaFileManager
 from streamlit.testing.v1 import AppTest
 
+from agent import RISKS
 from agent.config import Settings
 from agent.results import Answer, Citation, Event
 from tests.fake_bedrock import (  # noqa: F401  (fake_bedrock fixture)
@@ -227,6 +228,7 @@ def test_feedback_is_stored_and_exported_as_eval_suite(lens, downloads):
     suite = yaml.safe_load(downloads["lenswise-feedback-suite.yaml"])
     case = next(c for c in suite["cases"] if c["id"] == f"feedback-{thread_id}-0")
     assert case["question"] == "How do I reduce token costs?"
+    assert case["disliked_answer"] and case["note"].endswith("Cited the right practice")
 
 
 def test_answer_and_thread_export_keep_citations_and_links(downloads):
@@ -389,6 +391,11 @@ def upload(at: AppTest, name: str, data: bytes) -> AppTest:
     return at
 
 
+def review_key(at: AppTest) -> str:
+    """Return the key the open review's widgets are named with."""
+    return at.session_state["review"].key
+
+
 def test_review_screen_starts_empty():
     at = open_review(start())
     assert any("Upload a diagram" in i.value for i in at.info)
@@ -406,10 +413,16 @@ def test_uploaded_template_is_reviewed_drawn_and_filterable(downloads):
     table = at.dataframe[0].value
     assert len(table) == 51 and set(table["Status"]) <= {"Addressed", "Gap", "Unknown"}
     gaps = int(metrics["Gaps"])
-    at.multiselect(key="f-status").set_value(["Gap"]).run()
+    # Gaps first, each status by risk: what to fix leads the table.
+    order = [("Gap", "Addressed", "Unknown").index(v) for v in table["Status"]]
+    assert order == sorted(order) and table["Status"].iloc[0] == "Gap"
+    gap_risks = [RISKS.index(r) for r in table[table["Status"] == "Gap"]["Risk"] if r in RISKS]
+    assert gap_risks == sorted(gap_risks)
+    key = review_key(at)
+    at.multiselect(key=f"f-status-{key}").set_value(["Gap"]).run()
     assert len(at.dataframe[0].value) == gaps
     assert set(at.dataframe[0].value["Status"]) == {"Gap"}
-    at.multiselect(key="f-pillar").set_value(["Security"]).run()
+    at.multiselect(key=f"f-pillar-{key}").set_value(["Security"]).run()
     assert set(at.dataframe[0].value["Pillar"]) == {"Security"}
     report = downloads[next(n for n in downloads if n.startswith("lenswise-review-"))]
     assert report.startswith("# Generative AI Lens review") and "gensec" in report
@@ -438,6 +451,12 @@ def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch
     kept = list((ui_home / "uploads").glob(f"*/{SAM.name}"))
     assert [p.read_bytes() for p in kept] == [SAM.read_bytes()]
     assert diagrams == [str(kept[0])]
+    # A reload forgets the session's review, not the thread's design: still shown, detachable.
+    reloaded = start(thread=current_thread(at))
+    assert any(SAM.name in unescape(i.value) for i in reloaded.info)
+    next(b for b in reloaded.button if b.label == "Detach design").click().run()
+    assert lens.conversations.attached_design(current_thread(at)) is None
+    assert not any(SAM.name in unescape(i.value) for i in start(thread=current_thread(at)).info)
     # Detached, the next question is about the lens only.
     next(b for b in at.button if b.label == "Detach design").click().run()
     ask(at, "How do I log model invocations?")
@@ -535,36 +554,64 @@ def buttons(at: AppTest) -> set[str]:
 
 def test_review_is_previewed_then_exported_to_the_wa_tool(fake_wa):
     at = upload(open_review(start()), SAM.name, SAM.read_bytes())
-    assert "wa-preview" in buttons(at) and "wa-export" not in buttons(at)
-    at.text_input(key="wa-workload").set_value("ui workload").run()
-    at.button(key="wa-preview").click().run()
+    key = review_key(at)
+    assert f"wa-preview-{key}" in buttons(at) and f"wa-export-{key}" not in buttons(at)
+    at.text_input(key=f"wa-workload-{key}").set_value("ui workload").run()
+    at.button(key=f"wa-preview-{key}").click().run()
     assert not at.exception
     preview = at.code[-1].value
     assert preview.startswith("Dry run: nothing is sent to AWS.")
     assert 'workload "ui workload"' in preview and fake_wa.requests == []
-    at.button(key="wa-export").click().run()
+    assert f"review of {SAM.name}" in preview
+    at.button(key=f"wa-export-{key}").click().run()
     assert not at.exception
     (workload,) = fake_wa.workloads.values()
     assert workload.name == "ui workload"
     written = workload.answers["arn:aws:wellarchitected::aws:lens/genai"]
-    assert written and all(a["Notes"].startswith("lenswise review of ") for a in written.values())
+    assert written and all("\nlenswise review of " in a["Notes"] for a in written.values())
     assert "Exported to the Well-Architected Tool" in at.success[-1].value
     assert f"answered {len(written)} questions" in at.code[-1].value
     # Other inputs make the preview stale: the export needs a new preview first.
-    at.text_input(key="wa-workload").set_value("another workload").run()
-    assert "wa-export" not in buttons(at) and not at.code
+    at.text_input(key=f"wa-workload-{key}").set_value("another workload").run()
+    assert f"wa-export-{key}" not in buttons(at) and not at.code
+
+
+def test_a_second_review_gets_its_own_export_target_and_fresh_filters(fake_wa):
+    at = upload(open_review(start()), SAM.name, SAM.read_bytes())
+    first = review_key(at)
+    at.text_input(key=f"wa-workload-{first}").set_value("first design").run()
+    at.multiselect(key=f"f-status-{first}").set_value(["Gap"]).run()
+    at.button(key=f"wa-preview-{first}").click().run()
+    assert 'workload "first design"' in at.code[-1].value
+
+    other = DIAGRAMS / "aws-samples_amazon-bedrock-multiagent-orchestrator-terraform__main.tf"
+    upload(at, other.name, other.read_bytes())
+    second = review_key(at)
+    assert second != first
+    workload = at.text_input(key=f"wa-workload-{second}")
+    assert workload.value == f"lenswise {other.name}"  # its own default, not the first's
+    assert not at.multiselect(key=f"f-status-{second}").value  # filters start cleared
+    assert len(at.dataframe[0].value) == 51
+    assert not at.code  # the first design's preview is not offered for the second
+    target = unescape("\n".join(m.value for m in at.markdown if "Writes the review of" in m.value))
+    assert other.name in target and f"lenswise {other.name}" in target
+    at.button(key=f"wa-preview-{second}").click().run()
+    preview = at.code[-1].value
+    assert f"review of {other.name}" in preview and f'workload "lenswise {other.name}"' in preview
+    assert fake_wa.requests == []
 
 
 def test_wa_tool_errors_are_one_line_in_the_page(fake_wa):
     fake_wa.fail("CreateWorkload", "AccessDeniedException")
     at = upload(open_review(start()), SAM.name, SAM.read_bytes())
-    at.button(key="wa-preview").click().run()
-    at.button(key="wa-export").click().run()
+    key = review_key(at)
+    at.button(key=f"wa-preview-{key}").click().run()
+    at.button(key=f"wa-export-{key}").click().run()
     assert not at.exception
     assert "access denied to CreateWorkload" in at.error[-1].value
     assert "nothing was written" in at.code[-1].value
-    at.text_input(key="wa-workload").set_value("ab").run()
-    at.button(key="wa-preview").click().run()
+    at.text_input(key=f"wa-workload-{key}").set_value("ab").run()
+    at.button(key=f"wa-preview-{key}").click().run()
     assert "the workload must be a workload id" in unescape(at.error[-1].value)
 
 

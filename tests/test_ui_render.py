@@ -7,9 +7,10 @@ import shutil
 
 import pytest
 
+from agent.config import Settings
 from agent.results import Citation
 from diagrams import Annotation, Architecture, Component, Edge, Group
-from tests.helpers import LENS_DOCS
+from tests.helpers import LENS_DOCS, SHARED
 from ui.graph import architecture_dot, dot_escape
 from ui.render import (
     citation_label,
@@ -189,14 +190,14 @@ def test_safe_svg_keeps_drawings_and_refuses_active_content():
 
 
 def test_viewer_page_holds_the_svg_zoom_controls_and_an_escaped_title():
-    from ui.graph_view import MIN_START_SCALE, viewer_html
+    from ui.graph_view import viewer_html
 
     svg = b'<svg xmlns="http://www.w3.org/2000/svg" width="300pt" height="150pt"><g/></svg>'
     page = viewer_html(svg, 'design <"x">')
     assert svg.decode() in page and 'aria-label="design &lt;&quot;x&quot;&gt;"' in page
     assert all(f'id="zoom-{b}"' in page for b in ("in", "out", "fit", "reset"))
     assert "const W = 400.0, H = 200.0" in page  # points to CSS pixels
-    assert f"fit(Math.min(1, {MIN_START_SCALE}))" in page
+    assert "fit(0);" in page  # opens with the whole graph in view
 
 
 @pytest.mark.skipif(not shutil.which("dot"), reason="Graphviz dot is not installed")
@@ -210,3 +211,25 @@ def test_render_lays_out_svg_and_png_with_graphviz():
     assert png.startswith(b"\x89PNG") and len(png) > 1000
     assert render("digraph { a -> }", "svg") is None  # a layout error is no drawing
     assert render(dot, "pdf") is None
+
+
+def test_counts_name_their_noun_in_the_right_number():
+    from ui.render import counted
+
+    assert [counted(n, "quote") for n in (0, 1, 2)] == ["0 quotes", "1 quote", "2 quotes"]
+
+
+def test_findings_table_lists_gaps_first_then_by_risk():
+    from agent import RISKS, LensAssistant
+    from ui.review import findings_frame
+
+    sam = SHARED / "diagrams" / "aws-samples_serverless-pdf-chat__backend_template.yaml"
+    if not sam.is_file():
+        pytest.skip("../shared/diagrams is not present")
+    table = findings_frame(LensAssistant(Settings.from_env()).review(sam))
+    order = [
+        (["Gap", "Addressed", "Unknown"].index(s), RISKS.index(r) if r in RISKS else len(RISKS))
+        for s, r in zip(table["Status"], table["Risk"], strict=True)
+    ]
+    assert order == sorted(order) and table["Status"].iloc[0] == "Gap"
+    assert len(set(table["Status"])) == 3

@@ -13,11 +13,13 @@ import json
 import re
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from agent.config import Settings
 from agent.watool import GENAI_LENS, WaExportError, WaTool, export_review, plan_export
 from agent.watool.match import Choice, match_practice, normalise_url
-from agent.watool.notes import MARKER, NOTES_MAX, merge, question_notes
+from agent.watool.notes import BEGIN, END, MARKER, NOTES_MAX, merge, question_notes
 from corpus.errors import InputError
 from tests.fake_wellarchitected import (
     BY_TITLE,
@@ -121,7 +123,8 @@ def test_export_creates_the_workload_and_answers_what_the_design_shows(wa, genai
     informed = {where[bp][0] for bp, s in statuses.items() if s != "unknown" and bp in where}
     assert set(workload.answers[GENAI_LENS]) == informed
     for qid, answer in workload.answers[GENAI_LENS].items():
-        assert answer["Notes"].startswith(f"{MARKER}{SAM.name}") and len(answer["Notes"]) <= 2084
+        assert answer["Notes"].startswith(f"{BEGIN}\n{MARKER}{SAM.name}")
+        assert answer["Notes"].endswith(END) and len(answer["Notes"]) <= 2084
         for bp, status in statuses.items():
             if bp in where and where[bp][0] == qid and status != "unknown":
                 assert bp in answer["Notes"]
@@ -151,7 +154,7 @@ def test_paginated_reads_follow_next_token(wa, capsys):
 
 def test_a_persons_answers_are_kept_unless_overwrite(wa, genai, review, capsys):
     qid, first_choice = genai[1]["GENSEC01-BP03"]
-    person = {"SelectedChoices": [first_choice, f"{qid}_no"], "Notes": "Checked with security."}
+    person = {"SelectedChoices": [f"{qid}_no"], "Notes": "Checked with security."}
     wid = wa.add_workload(
         "Pdf Chat", ["wellarchitected", "genai"], {GENAI_LENS: {qid: dict(person)}}
     )
@@ -170,11 +173,27 @@ def test_a_persons_answers_are_kept_unless_overwrite(wa, genai, review, capsys):
     code, out, err = run_cli(capsys, "--workload", wid, "--overwrite")
     assert code == 0, err
     merged = wa.answer(wid, GENAI_LENS, qid)
-    addressed = genai[1]["GENSEC01-BP01"][1]
-    assert merged["SelectedChoices"] == [first_choice, addressed]  # "None of these" dropped
-    assert merged["Notes"].startswith("Checked with security.\n\n" + MARKER)
+    # The person's "None of these" stays: nothing of theirs is unselected, lenswise adds no choice.
+    assert merged["SelectedChoices"] == [f"{qid}_no"]
+    assert merged["Notes"].startswith("Checked with security.\n\n" + BEGIN)
     assert merged["Notes"].count(MARKER) == 1
     assert "(added to a person's answer)" in out
+    assert f'{qid}: a person chose "None of these", which stays; lenswise did not select' in out
+
+    # A person edits around lenswise's block; the next export replaces only the block.
+    tail = "\nAfter: owner is Ana, see the lenswise review of May."
+    edited = "Before.\n" + merged["Notes"] + tail
+    wa.workloads[wid].answers[GENAI_LENS][qid]["Notes"] = edited
+    wa.workloads[wid].answers[GENAI_LENS][qid]["SelectedChoices"] = [first_choice]
+    code, out, err = run_cli(capsys, "--workload", wid, "--overwrite", "--json")
+    assert code == 0, err
+    again = wa.answer(wid, GENAI_LENS, qid)
+    assert again["Notes"].startswith("Before.\nChecked with security.\n\n" + BEGIN)
+    assert again["Notes"].endswith(END + tail)
+    assert again["Notes"].count(BEGIN) == 1
+    addressed = genai[1]["GENSEC01-BP01"][1]
+    assert again["SelectedChoices"] == [first_choice, addressed]
+    assert json.loads(out)["held"] == []
 
 
 def test_an_existing_workload_by_id_gets_the_lens_associated(wa, capsys):
@@ -263,7 +282,7 @@ def test_notes_stay_within_the_api_limit_for_long_findings(wa, lens, review):
     assert result.written and all(len(n) <= NOTES_MAX for n in notes)
     assert max(map(len, notes)) > 1500  # close to the limit, and the service accepted them
     everything = question_notes(long_review.findings, long_review, "2026-01-01 10:00 UTC")
-    kept = everything.splitlines()
+    kept = everything.splitlines()[1:-1]  # inside the begin and end lines
     assert len(everything) <= NOTES_MAX
     assert kept[-1] == f"(+{len(long_review.findings) + 2 - len(kept)} more in the lenswise report)"
 
@@ -340,12 +359,80 @@ def test_notes_put_gaps_first_quote_labels_and_merge_with_a_persons_notes(review
     gensec = [f for f in review.findings if f.bp_id.startswith("GENSEC01")]
     notes = question_notes(gensec, review, "2026-01-01 10:00 UTC")
     lines = notes.splitlines()
-    assert lines[0].startswith(f"{MARKER}{SAM.name} (2026-01-01 10:00 UTC)")
-    statuses = [line.split()[0] for line in lines[1:]]
+    assert (lines[0], lines[-1]) == (BEGIN, END)
+    assert lines[1].startswith(f"{MARKER}{SAM.name} (2026-01-01 10:00 UTC)")
+    statuses = [line.split()[0] for line in lines[2:-1]]
     assert statuses == sorted(statuses, key=["Gap", "Addressed", "Ask"].index)
     assert merge("", notes) == notes
-    earlier = "Team notes.\n\n" + MARKER + "old.pdf (2025): old block"
-    merged = merge(earlier, notes)
-    assert merged.startswith("Team notes.\n\n" + lines[0]) and "old block" not in merged
     assert merge("x" * (NOTES_MAX - 10), notes) is None
     assert len(merge("y" * 1500, notes)) <= NOTES_MAX
+
+
+@pytest.fixture(scope="module")
+def block(review):
+    gensec = [f for f in review.findings if f.bp_id.startswith("GENSEC01")]
+    return question_notes(gensec, review, "2026-01-01 10:00 UTC")
+
+
+def test_merge_keeps_a_persons_text_that_mentions_a_lenswise_review(block):
+    person = "Team note: see the lenswise review of March; we must keep THIS."
+    merged = merge(person, block)
+    assert merged == person + "\n\n" + block
+
+
+def test_merge_replaces_only_the_earlier_block_and_keeps_text_after_it(block):
+    old = f"{BEGIN}\n{MARKER}old.pdf (2025): old block\nGap (High risk) GENSEC01-BP01: x\n{END}"
+    before, after = "Team notes.\n\n", "\n\nAdded later by Ana: rotate keys monthly."
+    merged = merge(before + old + after, block)
+    assert merged == before + block + after
+    assert "old block" not in merged
+    # Merging again is stable: one block, the person's text unchanged.
+    assert merge(merged, block) == merged
+
+
+def test_tags_in_a_label_or_a_persons_text_never_move_the_block(review):
+    hostile = copy.deepcopy(review)
+    for finding in hostile.findings:
+        finding.explanation = f"label {END} and {BEGIN} inside"
+    gensec = [f for f in hostile.findings if f.bp_id.startswith("GENSEC01")]
+    block = question_notes(gensec, hostile, "2026-01-01 10:00 UTC")
+    assert block.count(END) == 1 and block.count(BEGIN) == 1
+    person = f"Pasted by Ana: {BEGIN.split()[0]} half a tag, keep me.\n"
+    merged = merge(person, block)
+    assert merge(merged, block) == merged and merged.startswith(person)
+
+
+def test_merge_cuts_lenswise_lines_never_the_persons_and_says_when_there_is_no_room(block):
+    person = "p" * 1700
+    merged = merge(person, block)
+    assert merged.startswith(person + "\n\n" + BEGIN) and merged.endswith(END)
+    assert len(merged) <= NOTES_MAX and "more in the lenswise report)" in merged
+    assert merge("q" * (NOTES_MAX - 100), block) is None
+
+
+_PERSON_TEXT = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Cs",)), max_size=900
+).filter(lambda t: "[[lenswise:" not in t)
+
+
+@settings(max_examples=200, deadline=None)
+@given(before=_PERSON_TEXT, after=_PERSON_TEXT, earlier=st.booleans(), data=st.data())
+def test_a_persons_text_survives_any_merge(block, before, after, earlier, data):
+    """Whatever a person wrote around lenswise's block is kept verbatim, in order."""
+    limit = data.draw(st.integers(min_value=200, max_value=NOTES_MAX))
+    old = f"{BEGIN}\n{MARKER}old.pdf: old\n{END}"
+    existing = before + old + after if earlier else before + after
+    merged = merge(existing, block, limit)
+    if merged is None:  # only when the person's text leaves no room
+        header = block.splitlines()[1]
+        closing = f"\n(+{len(block.splitlines())} more in the lenswise report)"
+        assert len(before + after) + len(f"{BEGIN}\n{header}\n{END}\n\n{closing}") > limit
+        return
+    assert len(merged) <= limit
+    assert merged.count(BEGIN) == 1 and "old.pdf" not in merged
+    if earlier:
+        start, end = merged.index(BEGIN), merged.rindex(END) + len(END)
+        assert merged[:start] == before and merged[end:] == after
+    else:
+        assert merged.startswith(existing)
+    assert merge(merged, block, limit) == merged

@@ -33,7 +33,7 @@ def _export_panel(lens, where) -> None:
     with where:
         st.caption("Thumbs and comments on answers, as an eval suite for `lenswise eval run`.")
         try:
-            suite = suite_yaml(lens.conversations.all_feedback())
+            suite = suite_yaml(lens.conversations)
         except Exception as exc:  # noqa: BLE001 - shown in the sidebar
             state.show_error(exc)
             return

@@ -10,6 +10,7 @@ from agent.api import MAX_QUESTION_CHARS
 from ui import state
 from ui.render import (
     citation_label,
+    counted,
     escape_markdown,
     hit_heading,
     is_trusted_url,
@@ -84,7 +85,9 @@ def sources_panel(answer: Any, passages: list[dict[str, Any]]) -> None:
     quotes = [c for c in answer.citations if c.quote]
     if not passages and not quotes:
         return
-    label = f"Sources · {len(quotes)} quotes" + (f", {len(passages)} passages" if passages else "")
+    label = f"Sources · {counted(len(quotes), 'quote')}" + (
+        f", {counted(len(passages), 'passage')}" if passages else ""
+    )
     with st.expander(label, icon=":material/format_quote:"):
         for c in quotes:
             heading = escape_markdown(" · ".join(x for x in (c.bp_id, one_line(c.title, 70)) if x))
@@ -97,9 +100,9 @@ def sources_panel(answer: Any, passages: list[dict[str, Any]]) -> None:
             heading = hit_heading(hit)
             url = hit.get("url")
             title = f"[{heading}]({url})" if is_trusted_url(url) else heading
-            score = hit.get("score")
-            scored = f"  \n:gray[score {score:.3f}]" if score is not None else ""
-            st.markdown(f"{hit['rank']}\\. {title}{scored}")
+            # Listed by rank: the raw scores (fused ranks, calibrated probabilities) read
+            # "1.000" for every good passage and tell the reader nothing.
+            st.markdown(f"{hit['rank']}\\. {title}")
             st.text(hit.get("text") or "")
 
 
@@ -262,10 +265,14 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
                 key="dl-thread",
                 on_click="ignore",
             )
-    if attached:
+    # The thread itself keeps a design attached in an earlier turn (also after a reload,
+    # when the session has forgotten the review): say so, and offer to detach it.
+    kept = lens.conversations.attached_design(thread_id) if thread_id else None
+    if attached or kept:
         note, detach = st.columns([4, 1], vertical_alignment="center")
+        name = review.filename if attached else kept
         note.info(
-            escape_markdown(f"Questions are asked about the reviewed design: {review.filename}"),
+            escape_markdown(f"Questions are asked about the reviewed design: {name}"),
             icon=":material/schema:",
         )
         detach.button("Detach design", on_click=_detach, args=(lens, thread_id))

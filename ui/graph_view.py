@@ -18,8 +18,6 @@ from defusedxml import ElementTree
 
 RENDER_TIMEOUT_S = 20
 """A layout taking longer than this is abandoned (the browser-side chart is shown instead)."""
-MIN_START_SCALE = 0.75
-"""The viewer opens fitted to its width, but never smaller than this, so labels stay legible."""
 VIEW_HEIGHT = 620
 """Height of the viewer in CSS pixels; larger graphs are panned or zoomed out."""
 
@@ -110,7 +108,6 @@ def viewer_html(svg: bytes, title: str) -> str:
         width=width,
         height=height,
         view_height=VIEW_HEIGHT,
-        min_scale=MIN_START_SCALE,
     )
 
 
@@ -144,13 +141,14 @@ _VIEWER = """<!doctype html>
   const view = document.getElementById("view");
   const stage = document.getElementById("stage");
   const W = {width}, H = {height};
-  let scale = 1, x = 0, y = 0, drag = null;
+  let scale = 1, x = 0, y = 0, drag = null, moved = false;
   function show() {{
     stage.style.transform = "translate(" + x + "px," + y + "px) scale(" + scale + ")";
     view.dataset.scale = scale.toFixed(3);
     document.getElementById("zoom").textContent = Math.round(scale * 100) + "%";
   }}
   function zoomAt(factor, px, py) {{
+    moved = true;
     const next = Math.min(8, Math.max(0.05, scale * factor));
     x = px - (px - x) * next / scale; y = py - (py - y) * next / scale; scale = next; show();
   }}
@@ -166,7 +164,7 @@ _VIEWER = """<!doctype html>
   }}, {{ passive: false }});
   view.addEventListener("pointerdown", function (e) {{
     if (e.target.closest("#tools")) return;
-    drag = {{ x: e.clientX - x, y: e.clientY - y }};
+    drag = {{ x: e.clientX - x, y: e.clientY - y }}; moved = true;
     view.classList.add("dragging"); view.setPointerCapture(e.pointerId);
   }});
   view.addEventListener("pointermove", function (e) {{
@@ -181,9 +179,12 @@ _VIEWER = """<!doctype html>
   document.getElementById("zoom-out").onclick = function () {{ zoomAt(0.8, ...middle()); }};
   document.getElementById("zoom-fit").onclick = function () {{ fit(0); }};
   document.getElementById("zoom-reset").onclick = function () {{
-    scale = 1; x = 0; y = 0; show();
+    moved = true; scale = 1; x = 0; y = 0; show();
   }};
-  fit(Math.min(1, {min_scale}));
+  // Open with the whole graph in view, and keep it so while the frame settles to its size,
+  // until the reader zooms or pans.
+  fit(0);
+  new ResizeObserver(function () {{ if (!moved) fit(0); }}).observe(view);
 }})();
 </script>
 </body></html>

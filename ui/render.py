@@ -108,6 +108,11 @@ def citation_label(citation: Any) -> str:
     return escape_markdown(" · ".join(p for p in parts if p))
 
 
+def counted(count: int, noun: str) -> str:
+    """Return ``count`` with ``noun`` in the right number: "1 quote", "3 quotes"."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
+
+
 def hit_heading(hit: dict[str, Any]) -> str:
     """Return the escaped one-line heading of a search hit (``Hit.to_dict()`` shape)."""
     ident = hit.get("bp_id") or hit.get("chunk_id", "")

@@ -105,11 +105,24 @@ def _ask_in_chat(question: str | None = None) -> None:
         st.session_state[state.PENDING] = question
 
 
+STATUS_ORDER = ("gap", "addressed", "unknown")
+"""Findings table order: what to fix first, then what the design shows, then what to ask."""
+
+
+def _table_order(finding: Any) -> tuple[int, int]:
+    status = STATUS_ORDER.index(finding.status) if finding.status in STATUS_ORDER else 3
+    risk = RISKS.index(finding.risk) if finding.risk in RISKS else len(RISKS)
+    return status, risk
+
+
 def findings_frame(review: Any) -> pd.DataFrame:
-    """Return the findings as a table: status, risk, id, title, pillar, evidence, why, link."""
+    """Return the findings as a table, gaps first, each status by risk (High first).
+
+    Columns: status, risk, id, title, pillar, evidence, why, link.
+    """
     arch = review.architecture
     rows = []
-    for f in review.findings:
+    for f in sorted(review.findings, key=_table_order):
         names = []
         for comp_id in f.evidence[:6]:
             comp = arch.component(comp_id)
@@ -197,17 +210,24 @@ def _summary(rs: state.ReviewState) -> None:
                 st.warning(escape_markdown(warning))
 
 
-def _findings_table(review: Any) -> None:
-    frame = findings_frame(review)
+def _findings_table(rs: state.ReviewState) -> None:
+    frame = findings_frame(rs.review)
     st.markdown("#### Findings")
     c1, c2, c3 = st.columns(3)
+    # Keyed by the reviewed file and cleared through the session, so a new file opens with
+    # every filter off (see state.fresh).
+    for name in ("pillar", "status", "risk"):
+        state.fresh(f"f-{name}-{rs.key}", [])
     pillars = c1.multiselect(
-        "Pillar", sorted(frame["Pillar"].unique()), key="f-pillar", placeholder="All pillars"
+        "Pillar",
+        sorted(frame["Pillar"].unique()),
+        key=f"f-pillar-{rs.key}",
+        placeholder="All pillars",
     )
     statuses = c2.multiselect(
-        "Status", list(STATUS_COLORS), key="f-status", placeholder="All statuses"
+        "Status", list(STATUS_COLORS), key=f"f-status-{rs.key}", placeholder="All statuses"
     )
-    risks = c3.multiselect("Risk", list(RISKS), key="f-risk", placeholder="All risks")
+    risks = c3.multiselect("Risk", list(RISKS), key=f"f-risk-{rs.key}", placeholder="All risks")
     shown = frame
     if pillars:
         shown = shown[shown["Pillar"].isin(pillars)]
@@ -266,7 +286,7 @@ def render_review(rs: state.ReviewState) -> None:
         )
     with gaps_col:
         _top_gaps(review)
-    _findings_table(review)
+    _findings_table(rs)
     from diagrams import render_markdown
 
     with st.container(horizontal=True, gap="small"):

@@ -16,15 +16,18 @@ from pathlib import Path
 APP = Path(__file__).resolve().parent / "app.py"
 
 
-def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[str]:
+def streamlit_command(
+    port: int, max_upload_bytes: int | None = None, *, host: str = "127.0.0.1"
+) -> list[str]:
     """Return the command line that serves the app locally, headless, without telemetry.
 
     It runs :mod:`ui.serve`, which loads the assistant at server start, then Streamlit.
 
     Args:
-        port: TCP port on 127.0.0.1.
+        port: TCP port.
         max_upload_bytes: largest upload Streamlit accepts (rounded up to whole MB); the app
             enforces the exact limit again in code. Defaults to the settings' limit.
+        host: address to listen on (loopback unless the user asks otherwise).
     """
     from agent.config import Settings
 
@@ -34,7 +37,7 @@ def streamlit_command(port: int, max_upload_bytes: int | None = None) -> list[st
         "-m",
         "ui.serve",
         "--server.address",
-        "127.0.0.1",
+        host,
         "--server.port",
         str(port),
         "--server.headless",

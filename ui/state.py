@@ -72,6 +72,15 @@ class ReviewState:
     review: Any
     """The API's ``Review`` (``diagrams.Review``)."""
 
+    @property
+    def key(self) -> str:
+        """Return a name of this review made from its file name and content.
+
+        Widgets keyed by it (export target, findings filters) start afresh for every new file.
+        """
+        digest = hashlib.sha256(self.filename.encode("utf-8", "replace") + b"\0" + self.data)
+        return digest.hexdigest()[:16]
+
 
 def design_file(rs: ReviewState) -> Path:
     """Return a file holding the reviewed design, for questions asked about it.
@@ -177,6 +186,17 @@ def assistant(ui: UiSettings) -> LensAssistant:
     """Return the assistant for ``ui``, built once per (home, model, source, k, region)."""
     home = str(base_settings().home)
     return _load_assistant(home, ui.model, ui.source, ui.k, ui.region)
+
+
+def fresh(key: str, value: Any) -> None:
+    """Give the widget ``key`` its start value through the session, once.
+
+    A widget keyed anew (say, for a new reviewed file) may be drawn by the browser in the input
+    box of the widget it replaces, which keeps showing the old text; a value set through the
+    session is sent to the browser and shown.
+    """
+    if key not in st.session_state:
+        st.session_state[key] = value
 
 
 def current_thread() -> str | None:

@@ -13,6 +13,7 @@ from typing import Any
 import streamlit as st
 
 from ui import state
+from ui.render import escape_markdown, one_line
 
 PLAN = "wa-plan"
 """The last preview: ``(key, ExportPlan)``; the key ties it to the review and the inputs."""
@@ -21,7 +22,7 @@ RESULT = "wa-result"
 
 
 def _key(rs: state.ReviewState, workload: str, overwrite: bool) -> tuple:
-    return (rs.filename, id(rs.review), workload.strip(), overwrite)
+    return (rs.key, id(rs.review), workload.strip(), overwrite)
 
 
 def _preview(lens: Any, rs: state.ReviewState, workload: str, overwrite: bool) -> None:
@@ -61,17 +62,27 @@ def export_panel(lens: Any, rs: state.ReviewState) -> None:
             "and the questions for the team. AWS credentials and Region come from the standard "
             "AWS chain. Preview first: the preview calls no AWS API."
         )
+        # Every widget is keyed by the reviewed file, and its start value is put in the session
+        # (the browser reuses the input box it shows and would keep the earlier file's text):
+        # a new file starts from its own default workload, never from the previous file's.
+        state.fresh(f"wa-workload-{rs.key}", default_workload(rs.review))
+        state.fresh(f"wa-overwrite-{rs.key}", False)
         workload = st.text_input(
             "Workload name or id",
-            value=default_workload(rs.review),
-            key="wa-workload",
+            key=f"wa-workload-{rs.key}",
             help="An existing workload is used as it is; a new name creates the workload.",
         )
         overwrite = st.checkbox(
             "Also add lenswise's answer to questions a person already answered",
-            key="wa-overwrite",
+            key=f"wa-overwrite-{rs.key}",
         )
-        if st.button("Preview export (dry run)", icon=":material/preview:", key="wa-preview"):
+        st.markdown(
+            escape_markdown(f"Writes the review of {one_line(rs.filename, 80)}")
+            + f" into workload **{escape_markdown(one_line(workload.strip() or '?', 100))}**",
+        )
+        if st.button(
+            "Preview export (dry run)", icon=":material/preview:", key=f"wa-preview-{rs.key}"
+        ):
             _preview(lens, rs, workload, overwrite)
         key = _key(rs, workload, overwrite)
         stored = st.session_state.get(PLAN)
@@ -82,7 +93,7 @@ def export_panel(lens: Any, rs: state.ReviewState) -> None:
             "Export to Well-Architected Tool",
             icon=":material/cloud_upload:",
             type="primary",
-            key="wa-export",
+            key=f"wa-export-{rs.key}",
         ):
             _export(lens, key, stored[1])
         done = st.session_state.get(RESULT)

@@ -77,9 +77,20 @@ def add_common(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def installed_version() -> str:
+    """Return the installed lenswise version ("unknown" when run from an uninstalled tree)."""
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version("lenswise")
+    except PackageNotFoundError:
+        return "unknown"
+
+
 def build_parser() -> argparse.ArgumentParser:
     """Build the full parser with every command group registered."""
     parser = _Parser(prog="lenswise", description=DESCRIPTION)
+    parser.add_argument("--version", action="version", version=f"lenswise {installed_version()}")
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     for name in COMMAND_MODULES:
         import_module(name).register(sub)

@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from agent.cli import add_common
+from agent.cli import add_common, checked
 from agent.config import Settings
 
 
@@ -17,11 +17,22 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("question", help="your question (quote it)")
     parser.add_argument("--model", help="extractive (default) or bedrock_converse:<model-id>")
     parser.add_argument("--diagram", help="a diagram or IaC file the question is about")
-    parser.add_argument("--thread", help="conversation id: follow-ups see earlier turns")
+    parser.add_argument(
+        "--thread",
+        type=checked(_thread),
+        help="conversation id (letters, digits, . _ -; as MCP's thread_id): follow-ups see "
+        "earlier turns",
+    )
     parser.add_argument("--pillar", help="only use this pillar's practices")
     parser.add_argument("--json", action="store_true", help="print the answer as JSON")
     parser.add_argument("--stream", action="store_true", help="print tokens as they arrive")
     parser.set_defaults(handler=run)
+
+
+def _thread(text: str) -> str:
+    from agent.conversations import shared_thread_id  # only when --thread is given
+
+    return shared_thread_id(text)
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:

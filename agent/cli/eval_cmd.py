@@ -1,4 +1,4 @@
-"""``lenswise eval run|compare``: run an offline eval suite, or compare two runs.
+"""``lenswise eval run|compare|export-feedback``: run a suite, compare runs, export feedback.
 
 ``eval run`` exits 0 when every suite threshold holds, 1 when one does not (each failure is
 named on stderr) and 2 for a bad suite file or flag, so CI can gate on it.
@@ -16,6 +16,10 @@ from pathlib import Path
 from agent.cli import add_common
 from agent.config import Settings
 from corpus.errors import InputError
+from corpus.outputs import check_output
+
+REPORT_FILES = ("results.json", "report.md")
+"""Files ``eval run`` writes into its ``--out`` folder (charts besides)."""
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -55,6 +59,13 @@ def register(sub: argparse._SubParsersAction) -> None:
     compare.add_argument("b", type=Path, help="new report folder or results.json")
     compare.add_argument("--json", action="store_true", help="print the comparison as JSON")
     compare.set_defaults(handler=run_compare)
+    export = group.add_parser(
+        "export-feedback",
+        help="write the thumbs up/down given in the UI as an answers suite (the UI's download)",
+    )
+    add_common(export)
+    export.add_argument("--out", type=Path, help="suite file to write (default: stdout)")
+    export.set_defaults(handler=run_export_feedback)
 
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
@@ -80,9 +91,11 @@ def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     show_progress = not args.no_progress and sys.stderr.isatty()
     for note in suite.skipped:
         print(f"lenswise: note: {note}", file=sys.stderr)
-    result = run_suite(suite, settings, modes=modes, progress=show_progress, judge=judge)
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     out = args.out or Path("eval-reports") / f"{suite.name}-{stamp}"
+    for name in REPORT_FILES:  # checked before the run: a bad folder costs no eval time
+        check_output(out / name, "--out", Path(suite.path))
+    result = run_suite(suite, settings, modes=modes, progress=show_progress, judge=judge)
     write_report(result, out)
     if args.json:
         print(json.dumps({**result.to_dict(), "report_dir": str(out)}, ensure_ascii=False))
@@ -126,4 +139,26 @@ def run_compare(args: argparse.Namespace, settings: Settings) -> int:
 
     diff = compare(load_result(args.a), load_result(args.b))
     print(json.dumps(diff, ensure_ascii=False) if args.json else render_text(diff))
+    return 0
+
+
+def run_export_feedback(args: argparse.Namespace, settings: Settings) -> int:
+    """Write the stored feedback as an answers suite, to ``--out`` or stdout."""
+    from agent import LensAssistant
+    from corpus.outputs import write_atomic
+    from evals.feedback import suite_yaml
+
+    if args.out:
+        check_output(args.out, "--out")
+    lens = LensAssistant(settings, notify=lambda line: print(line, file=sys.stderr))
+    suite = suite_yaml(lens.conversations)
+    if not args.out:
+        sys.stdout.write(suite)
+        return 0
+    try:
+        write_atomic(args.out, suite)
+    except OSError as exc:
+        raise InputError(f"cannot write {args.out}: {exc.strerror or exc}") from None
+    count = len(lens.conversations.all_feedback())
+    print(f"wrote {count} feedback cases to {args.out}", file=sys.stderr)
     return 0

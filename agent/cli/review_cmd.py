@@ -11,6 +11,7 @@ from pathlib import Path
 from agent.cli import add_common, wa_tool_cmd
 from agent.config import Settings
 from corpus.errors import InputError
+from corpus.outputs import check_output, write_atomic
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TOP_GAPS = 5
@@ -96,11 +97,13 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from diagrams import render_markdown
 
     wa_tool_cmd.check(args)
+    if args.report:
+        check_output(args.report, "--report", args.file)
     lens = LensAssistant(settings, model=args.model)
     review = lens.review(args.file)
     if args.report:
         try:
-            args.report.write_text(render_markdown(review), encoding="utf-8")
+            write_atomic(args.report, render_markdown(review))
         except OSError as exc:
             raise InputError(f"cannot write report {args.report}: {exc.strerror or exc}") from None
     if args.wa_tool:

@@ -17,7 +17,7 @@ from typing import Any
 from agent.config import Settings
 from agent.watool.client import WaTool, WaToolError
 from agent.watool.match import Choice, Match, choices_of, match_practice
-from agent.watool.notes import MARKER, merge
+from agent.watool.notes import find_block, merge, persons_text
 from agent.watool.plan import GENAI_LENS, ExportPlan, check_review_owner
 from corpus.errors import InputError, LenswiseError
 
@@ -35,6 +35,14 @@ class Written:
     notes_chars: int
     merged: bool = False
     """True when a person's earlier answer was kept and lenswise's added to it."""
+
+
+@dataclass
+class HeldChoice:
+    """Choices lenswise did not add because a person chose "None of these" on the question."""
+
+    question_id: str
+    bp_ids: list[str]
 
 
 @dataclass
@@ -60,6 +68,8 @@ class ExportResult:
     lens_version: str = ""
     written: list[Written] = field(default_factory=list)
     kept: list[Kept] = field(default_factory=list)
+    held: list[HeldChoice] = field(default_factory=list)
+    """Questions where a person's "None of these" stayed selected over lenswise's choices."""
     unanswered: list[str] = field(default_factory=list)
     """Questions left untouched because the design shows nothing about their practices."""
     unmatched: list[Match] = field(default_factory=list)
@@ -88,6 +98,11 @@ class ExportResult:
             )
         for k in self.kept:
             lines.append(f"  kept {k.question_id} {k.title[:70]}: {k.reason}")
+        for h in self.held:
+            lines.append(
+                f'  {h.question_id}: a person chose "None of these", which stays; lenswise '
+                f"did not select {', '.join(h.bp_ids)} (the design shows them; see the notes)"
+            )
         if self.unanswered:
             lines.append(
                 f"left unanswered: {len(self.unanswered)} questions whose practices the design "
@@ -126,6 +141,7 @@ class ExportResult:
             "lens_version": self.lens_version,
             "written": [vars(w) for w in self.written],
             "kept": [vars(k) for k in self.kept],
+            "held": [vars(h) for h in self.held],
             "unanswered": self.unanswered,
             "unmatched": [{"bp_id": m.bp_id, "reason": m.how} for m in self.unmatched],
             "milestone": self.milestone,
@@ -197,7 +213,8 @@ def _answered_by(answer: dict[str, Any]) -> str | None:
     notes = answer.get("Notes") or ""
     if not (answer.get("SelectedChoices") or notes or answer.get("IsApplicable") is False):
         return None
-    return "answered by an earlier lenswise export" if notes.startswith(MARKER) else "answered"
+    only_ours = find_block(notes) is not None and not persons_text(notes).strip()
+    return "answered by an earlier lenswise export" if only_ours else "answered"
 
 
 def _write(tool: WaTool, result: ExportResult, question: list[Choice], findings: list) -> None:
@@ -221,10 +238,14 @@ def _write(tool: WaTool, result: ExportResult, question: list[Choice], findings:
             )
             return
         none_ids = {c["ChoiceId"] for c in current.get("Choices", []) if _is_none(c)}
-        earlier = [
-            c for c in current.get("SelectedChoices", []) if not selected or c not in none_ids
-        ]
-        selected = list(dict.fromkeys([*earlier, *selected]))
+        earlier = list(current.get("SelectedChoices", []))
+        if none_ids & set(earlier):  # a person's "None of these" excludes every other choice
+            held = [f.bp_id for _, f in addressed]
+            selected, addressed = earlier, []
+            if held:
+                result.held.append(HeldChoice(first.question_id, held))
+        else:
+            selected = list(dict.fromkeys([*earlier, *selected]))
     tool.call(
         "UpdateAnswer", **keys, QuestionId=first.question_id, SelectedChoices=selected, Notes=notes
     )

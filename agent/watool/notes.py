@@ -5,6 +5,10 @@ The API caps a question's notes at 2,084 characters. Lines go in order of use to
 counted in a closing line rather than cut mid-sentence. Text from the reviewed file (labels,
 evidence names) is flattened to one line and quoted: the notes are read by people, and the
 file's author is not the reader.
+
+lenswise's lines sit between a ``[[lenswise:begin]]`` and a ``[[lenswise:end]]`` tag that no
+person writes by chance, so a later export (``--overwrite``) replaces exactly what lies between
+the tags and keeps every other character of a person's notes where it was.
 """
 
 from __future__ import annotations
@@ -21,7 +25,15 @@ if TYPE_CHECKING:
 NOTES_MAX = 2084
 """Longest ``Notes`` the Well-Architected Tool accepts on a question (API shape ``Notes``)."""
 MARKER = "lenswise review of "
-"""How every lenswise block of notes starts, so a later export can find its own block."""
+"""How the first line inside a lenswise block starts."""
+BEGIN = "[[lenswise:begin]] (the next lenswise export replaces this block)"
+"""First line of lenswise's block of notes."""
+END = "[[lenswise:end]]"
+"""Last line of lenswise's block of notes."""
+_TAG = "[[lenswise:"
+_BEGIN_TAG = re.escape(BEGIN.split()[0])
+_BLOCK = re.compile(f"{_BEGIN_TAG}(?:(?!{_BEGIN_TAG}).)*?{re.escape(END)}", re.S)
+"""lenswise's block: its begin tag (the last one before) its end tag, wherever they stand."""
 LINE_MAX = 420
 EVIDENCE_SHOWN = 4
 _CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]+")
@@ -92,23 +104,51 @@ def compose(lines: Iterable[str], limit: int) -> str:
     return "\n".join(kept)
 
 
+def wrap(body: str) -> str:
+    """Return ``body`` between lenswise's BEGIN and END lines.
+
+    A tag inside ``body`` (a label of the reviewed file can hold anything) is broken up, so
+    the block always ends at its own END line.
+    """
+    return f"{BEGIN}\n{body.replace(_TAG, '[' + _TAG[2:])}\n{END}"
+
+
 def question_notes(
     findings: Iterable[Finding], review: Review, date: str, limit: int = NOTES_MAX
 ) -> str:
-    """Return the lenswise notes for one question's findings, within ``limit`` characters."""
+    """Return lenswise's block of notes for one question's findings, within ``limit`` characters."""
     body = [finding_line(f, review) for f in sorted(findings, key=_order)]
-    return compose([header(review.architecture.file, date), *body], limit)
+    room = limit - len(wrap(""))
+    return wrap(compose([header(review.architecture.file, date), *body], room))
+
+
+def find_block(notes: str) -> tuple[int, int] | None:
+    """Return where lenswise's block sits in ``notes`` (start, end), or None when it has none."""
+    found = _BLOCK.search(notes)
+    return found.span() if found else None
+
+
+def persons_text(notes: str) -> str:
+    """Return ``notes`` without lenswise's block: what a person wrote."""
+    span = find_block(notes)
+    return notes if span is None else notes[: span[0]] + notes[span[1] :]
 
 
 def merge(existing: str, block: str, limit: int = NOTES_MAX) -> str | None:
-    """Keep a person's notes and replace an earlier lenswise block with ``block``.
+    """Put lenswise's ``block`` into a person's notes, keeping every character they wrote.
 
-    Returns None when the person's own notes leave no room for even the header line.
+    An earlier lenswise block is replaced where it stands; otherwise the block goes after
+    the person's text. Lines of the block that do not fit are counted, never the person's.
+
+    Returns None when the person's text leaves no room for even the block's header line.
     """
-    own = existing.split(MARKER, 1)[0].rstrip()
-    if not own:
-        return block[:limit]
-    room = limit - len(own) - 2
-    if room < len(block.splitlines()[0]):
+    span = find_block(existing)
+    if span is None:
+        before, after = (existing + "\n\n" if existing else ""), ""
+    else:
+        before, after = existing[: span[0]], existing[span[1] :]
+    lines = block.splitlines()[1:-1]
+    room = limit - len(before) - len(after) - len(wrap(""))
+    if not lines or room < len(lines[0]) + len(f"\n(+{len(lines)} more in the lenswise report)"):
         return None
-    return own + "\n\n" + compose(block.splitlines(), room)
+    return before + wrap(compose(lines, room)) + after

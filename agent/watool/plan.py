@@ -91,6 +91,7 @@ class ExportPlan:
         )
         lines = [
             "Dry run: nothing is sent to AWS.",
+            f"review of {flat(self.review.architecture.file, 200)}",
             target,
             f"lenses: {', '.join(self.lenses)} (associated if missing)",
             f"would answer {len(answered)} of {len(self.questions)} questions; each practice is "
@@ -107,7 +108,8 @@ class ExportPlan:
         lines.append(
             "questions a person already answered: "
             + (
-                "lenswise's choices are added and its notes appended (--overwrite)"
+                "lenswise's choices are added (never unselecting one) and its own block of notes "
+                "is replaced or added, the person's text kept as written (--overwrite)"
                 if self.overwrite
                 else "kept as they are (add --overwrite to add lenswise's answer)"
             )
