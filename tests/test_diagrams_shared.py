@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 
 import pytest
 
@@ -27,18 +26,16 @@ def test_real_file_services_match_sources(name):
     assert render_markdown(review).startswith("# Generative AI Lens review")
 
 
-def test_large_ten_page_file_parses_fast():
+def test_large_ten_page_file_parses_every_page():
+    """Its parse time is a `lenswise bench` row; a wall-clock bound here fails on a busy machine."""
     path = (
         SHARED_DIAGRAMS
         / "awslabs_generative-ai-cdk-constructs__docs_generative_ai_cdk_constructs.drawio"
     )
     if not path.exists():
         pytest.skip("10-page file absent")
-    start = time.perf_counter()
     arch = parse_file(path)
-    elapsed = time.perf_counter() - start
     assert len(arch.pages) == 10
-    assert elapsed < 1.0, f"parse took {elapsed:.2f}s"
 
 
 def test_known_evidence_in_real_files():

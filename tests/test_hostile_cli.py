@@ -37,7 +37,7 @@ def _one_error(capsys, message: str) -> None:
     [
         (["ask", "bad \udcff bytes"], "question is not valid UTF-8"),
         (["ask", "a lone \ud800 surrogate"], "question is not valid UTF-8"),
-        (["ask", "guardrails?", "--thread", "t\udcfe"], "thread_id is not valid UTF-8"),
+        (["ask", "guardrails?", "--thread", "t\udcfe"], "a thread id is 1-64 letters"),
         (["search", "q \udcfe"], "query is not valid UTF-8"),
     ],
 )
