@@ -8,6 +8,7 @@ import ipaddress
 import json
 import socket
 import subprocess
+import uuid
 
 import numpy as np
 import pytest
@@ -38,6 +39,19 @@ def postgres_server():
         pytest.skip(f"no PostgreSQL server for the team tests: {exc}")
     yield server
     server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """A fresh database on the throwaway server, dropped after the test."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 REAL_MODEL_FIXTURES = {"real_home", "real_index", "real_lens"}

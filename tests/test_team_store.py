@@ -14,7 +14,6 @@ import subprocess
 import sys
 import textwrap
 import time
-import uuid
 
 import psycopg
 import pytest
@@ -27,17 +26,7 @@ from agent.pg_store import MIGRATIONS, PostgresStore, StoreUnavailable, lock_key
 from agent.threads import MIGRATIONS as SQLITE_MIGRATIONS
 from corpus.errors import InputError
 from tests.helpers import REPO, use_hash_embedder
-
-
-@pytest.fixture
-def pg_url(postgres_server):
-    """A fresh database on the throwaway server, dropped after the test."""
-    name = f"t_{uuid.uuid4().hex[:12]}"
-    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
-        conn.execute(f"CREATE DATABASE {name}")
-    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
-    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
-        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+from tests.pg import free_port
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -129,7 +118,7 @@ def test_an_sqlite_file_from_before_owners_is_migrated_and_keeps_its_threads(tmp
 
 
 def test_a_server_that_is_down_fails_within_seconds_with_one_line(monkeypatch, capsys):
-    url = f"postgresql://lenswise@127.0.0.1:{_closed_port()}/postgres"
+    url = f"postgresql://lenswise@127.0.0.1:{free_port()}/postgres"
     started = time.monotonic()
     with pytest.raises(StoreUnavailable, match="cannot be reached .*Connection refused"):
         PostgresStore(url)
@@ -271,11 +260,3 @@ def test_a_replica_killed_mid_turn_frees_the_thread_and_loses_no_completed_turn(
         "How do I stop prompt injection?",
         "And how do I log the prompts?",
     ]
-
-
-def _closed_port() -> int:
-    import socket
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
