@@ -30,7 +30,7 @@ def _isolated_home(tmp_path, monkeypatch):
 @pytest.fixture(scope="session")
 def postgres_server():
     """A throwaway PostgreSQL server for the session (skipped, saying why, if none starts)."""
-    from tests.pg import Postgres
+    from evals.pg_server import Postgres
 
     try:
         server = Postgres()

@@ -1,7 +1,7 @@
 """The MCP HTTP server in team mode: bearer tokens name users, threads stay their own, /healthz.
 
 A real ``lenswise mcp --http`` process on loopback over the throwaway PostgreSQL server
-(tests/pg.py), driven by the MCP SDK's own HTTP client.
+(evals/pg_server.py), driven by the MCP SDK's own HTTP client.
 """
 
 from __future__ import annotations
@@ -21,8 +21,8 @@ from mcp.client.streamable_http import streamable_http_client
 from mcp.shared._httpx_utils import create_mcp_http_client
 
 from agent.cli import main
+from evals.pg_server import free_port
 from tests.helpers import REPO, use_hash_embedder
-from tests.pg import free_port
 
 SERVER = textwrap.dedent(
     """

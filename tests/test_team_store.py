@@ -1,7 +1,7 @@
 """Team mode on a real PostgreSQL server: shared threads, owners, migrations, failures.
 
 The same behaviour is asserted on both stores where it applies (SQLite, the default, and
-PostgreSQL); the server is a throwaway one (see tests/pg.py), skipped with a reason if none.
+PostgreSQL); the server is a throwaway one (see evals/pg_server.py), skipped with a reason if none.
 """
 
 from __future__ import annotations
@@ -25,8 +25,8 @@ from agent.identity import IdentityRequired, acting_as
 from agent.pg_store import MIGRATIONS, PostgresStore, StoreUnavailable, lock_key
 from agent.threads import MIGRATIONS as SQLITE_MIGRATIONS
 from corpus.errors import InputError
+from evals.pg_server import free_port
 from tests.helpers import REPO, use_hash_embedder
-from tests.pg import free_port
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -104,8 +104,10 @@ def serve_app(home: Path, log: Path | None = None, timeout: float = 180.0) -> It
 
 @contextmanager
 def browser_page(width: int = 1440, height: int = 1000, headers: dict[str, str] | None = None):
-    """Yield a Playwright page in headless system Chromium (sending ``headers`` on every
-    request, as a proxy in front of the app would)."""
+    """Yield a Playwright page in headless system Chromium.
+
+    ``headers`` go with every request, as a proxy in front of the app adds them.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()

@@ -1,4 +1,4 @@
-"""A throwaway PostgreSQL server for the team-mode tests (Debian's ``postgresql`` package).
+"""A throwaway PostgreSQL server for the team-mode tests and ``bench --team`` (Debian's package).
 
 ``initdb`` in a fresh temporary folder, the server on a free loopback port, stopped and removed
 at the end. PostgreSQL refuses to run as root (CI runs as root), so there the server runs as
