@@ -14,6 +14,8 @@ import json
 from collections.abc import Callable, Mapping
 from typing import Any
 
+import anyio
+
 from agent.identity import acting_as, parse_tokens, user_of_token
 from corpus.errors import InputError
 
@@ -69,7 +71,7 @@ class TokenGate:
             await self._app(scope, receive, send)
             return
         if scope["path"] == HEALTH_PATH:
-            report = dict(self._health())
+            report = dict(await anyio.to_thread.run_sync(self._health))  # it does I/O
             await _json(send, 200 if report.get("ready") else 503, report)
             return
         if not self._tokens:
