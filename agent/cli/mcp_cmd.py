@@ -57,7 +57,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     lens = LensAssistant(
         settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
     )
-    server = build_server(lens, args.root or [Path.cwd()], warm=True)
+    if args.http:  # load everything before listening: /healthz then means full speed
+        lens.warm_up()
+    server = build_server(lens, args.root or [Path.cwd()], warm=not args.http)
     # The SDK installs a root log handler; keep libraries' debug chatter off the host's log.
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
