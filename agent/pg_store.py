@@ -17,7 +17,6 @@ psycopg 3 connection pool, and the checkpoints go through ``langgraph-checkpoint
 from __future__ import annotations
 
 import hashlib
-import json
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -220,22 +219,12 @@ class PostgresStore:
     def add_feedback(self, fb: Feedback, owner: str = "") -> None:
         """Store (or replace) the feedback on one answer, as ``owner``'s."""
         self._count(
-            "INSERT INTO lenswise_feedback(thread_id, turn, owner, score, comment, question, "
-            "answer, cited, created_at) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
+            "INSERT INTO lenswise_feedback(thread_id, turn, score, comment, question, answer, "
+            "cited, created_at, owner) VALUES (%s,%s,%s,%s,%s,%s,%s,%s,%s) "
             "ON CONFLICT(thread_id, turn) DO UPDATE SET owner=excluded.owner, "
             "score=excluded.score, comment=excluded.comment, question=excluded.question, "
             "answer=excluded.answer, cited=excluded.cited, created_at=excluded.created_at",
-            (
-                fb.thread_id,
-                fb.turn,
-                owner,
-                fb.score,
-                fb.comment,
-                fb.question,
-                fb.answer,
-                json.dumps(fb.cited),
-                fb.created_at,
-            ),
+            (*fb.row(), owner),
         )
 
     def feedback(self, owner: str = "") -> list[Feedback]:

@@ -77,6 +77,19 @@ class Feedback:
     cited: list[str]
     created_at: float
 
+    def row(self) -> tuple:
+        """Return the stored columns in table order (``cited`` as JSON text)."""
+        return (
+            self.thread_id,
+            self.turn,
+            self.score,
+            self.comment,
+            self.question,
+            self.answer,
+            json.dumps(self.cited),
+            self.created_at,
+        )
+
 
 class ThreadStore:
     """SQLite-backed thread metadata, feedback and the LangGraph checkpointer."""
@@ -204,17 +217,7 @@ class ThreadStore:
             self._conn.execute(
                 "INSERT OR REPLACE INTO lenswise_feedback(thread_id, turn, score, comment, "
                 "question, answer, cited, created_at, owner) VALUES (?,?,?,?,?,?,?,?,?)",
-                (
-                    fb.thread_id,
-                    fb.turn,
-                    fb.score,
-                    fb.comment,
-                    fb.question,
-                    fb.answer,
-                    json.dumps(fb.cited),
-                    fb.created_at,
-                    owner,
-                ),
+                (*fb.row(), owner),
             )
 
     def feedback(self, owner: str = "") -> list[Feedback]:

@@ -27,6 +27,7 @@ from agent.threads import MIGRATIONS as SQLITE_MIGRATIONS
 from corpus.errors import InputError
 from evals.pg_server import free_port
 from tests.helpers import REPO, use_hash_embedder
+from tests.test_threads import CLI_WITH_HASH_EMBEDDER
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -159,23 +160,6 @@ def test_a_turn_waits_for_the_thread_lock_held_by_another_replica(pg_url, hash_i
     lens.ask("How do I stop prompt injection?", thread_id="busy")  # released with the session
 
 
-REPLICA = textwrap.dedent(
-    """
-    import sys
-    from agent.cli import main
-    from tests.helpers import use_hash_embedder
-
-    use_hash_embedder()
-    replica, asks = sys.argv[1], int(sys.argv[2])
-    for n in range(asks):
-        code = main(["ask", f"replica {replica} question {n}: how do I use guardrails?",
-                     "--thread", "shared", "--json"])
-        if code:
-            sys.exit(code)
-    """
-)
-
-
 @pytest.fixture
 def replica_env(pg_url, tmp_path, monkeypatch):
     """Environment of lenswise processes acting for one user on the shared server."""
@@ -193,7 +177,7 @@ def test_replica_processes_sharing_one_thread_each_land_their_turns(replica_env)
     replicas, asks = 3, 4
     procs = [
         subprocess.Popen(
-            [sys.executable, "-c", REPLICA, str(r), str(asks)],
+            [sys.executable, "-c", CLI_WITH_HASH_EMBEDDER, str(r), str(asks)],
             cwd=REPO,
             env=replica_env,
             stdout=subprocess.PIPE,
@@ -206,10 +190,10 @@ def test_replica_processes_sharing_one_thread_each_land_their_turns(replica_env)
     assert [proc.returncode for proc in procs] == [0] * replicas, outputs
     answered = [json.loads(line)["question"] for out, _ in outputs for line in out.splitlines()]
     lens = LensAssistant(Settings.from_env(env=replica_env))
-    questions = [turn.question for turn in lens.conversations.transcript("shared")]
+    questions = [turn.question for turn in lens.conversations.transcript("C1")]
     assert sorted(questions) == sorted(answered) and len(questions) == replicas * asks
     for r in range(replicas):  # each replica's own turns keep their order
-        mine = [q for q in questions if q.startswith(f"replica {r} ")]
+        mine = [q for q in questions if q.startswith(f"process {r} ")]
         assert mine == sorted(mine)
 
 
