@@ -53,6 +53,7 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 """Schema versions in order; ``lenswise_schema`` records those applied."""
 
 MIGRATION_LOCK = 0x6C656E73  # "lens": one advisory lock id for applying migrations
+MIGRATION_POLL_S = 0.1
 
 
 class StoreUnavailable(InputError):
@@ -90,10 +91,9 @@ class PostgresStore:
         )
         with self._reachable():
             self._pool.open(wait=True, timeout=CONNECT_TIMEOUT_S * 2)
+        self.checkpointer = PostgresSaver(self._pool)
         with self.guarded():
             self._migrate()
-            self.checkpointer = PostgresSaver(self._pool)
-            self.checkpointer.setup()
 
     @contextmanager
     def _reachable(self) -> Iterator[None]:
@@ -125,21 +125,32 @@ class PostgresStore:
             raise LenswiseError(f"the state store {self.where} failed: {exc}") from exc
 
     def _migrate(self) -> None:
-        with self._pool.connection() as conn, conn.transaction():
-            conn.execute("SELECT pg_advisory_xact_lock(%s)", (MIGRATION_LOCK,))
-            conn.execute(
-                "CREATE TABLE IF NOT EXISTS lenswise_schema (version INTEGER PRIMARY KEY, "
-                "applied_at DOUBLE PRECISION NOT NULL)"
-            )
-            row = conn.execute("SELECT coalesce(max(version), 0) AS v FROM lenswise_schema")
-            done = row.fetchone()["v"]
-            for number, statements in enumerate(MIGRATIONS[done:], done + 1):
-                for statement in statements:
-                    conn.execute(statement)
-                conn.execute(
-                    "INSERT INTO lenswise_schema(version, applied_at) VALUES (%s, %s)",
-                    (number, time.time()),
-                )
+        """Apply pending lenswise and checkpointer schema versions, one replica at a time."""
+        with self._pool.connection() as conn:
+            # Poll instead of waiting inside pg_advisory_lock: a statement left waiting would
+            # hold a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY waits for those.
+            while not conn.execute(
+                "SELECT pg_try_advisory_lock(%s) AS ok", (MIGRATION_LOCK,)
+            ).fetchone()["ok"]:
+                time.sleep(MIGRATION_POLL_S)
+            try:
+                with conn.transaction():
+                    conn.execute(
+                        "CREATE TABLE IF NOT EXISTS lenswise_schema (version INTEGER PRIMARY KEY, "
+                        "applied_at DOUBLE PRECISION NOT NULL)"
+                    )
+                    row = conn.execute("SELECT coalesce(max(version), 0) AS v FROM lenswise_schema")
+                    done = row.fetchone()["v"]
+                    for number, statements in enumerate(MIGRATIONS[done:], done + 1):
+                        for statement in statements:
+                            conn.execute(statement)
+                        conn.execute(
+                            "INSERT INTO lenswise_schema(version, applied_at) VALUES (%s, %s)",
+                            (number, time.time()),
+                        )
+                self.checkpointer.setup()  # its own versions, also not safe to run concurrently
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
     def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
         with self.guarded(), self._pool.connection() as conn:

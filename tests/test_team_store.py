@@ -14,6 +14,7 @@ import subprocess
 import sys
 import textwrap
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import psycopg
 import pytest
@@ -103,6 +104,16 @@ def test_migrations_are_versioned_and_run_once(pg_url, tmp_path):
     assert versions == list(range(1, len(MIGRATIONS) + 1))
 
 
+def test_replicas_starting_together_on_a_new_database_all_open_it(pg_url):
+    with ThreadPoolExecutor(4) as pool:
+        stores = list(pool.map(lambda _: PostgresStore(pg_url), range(4)))
+    for n, store in enumerate(stores):
+        assert store.touch(f"t{n}", "a thread", "ivan")
+    assert len(stores[0].threads("ivan")) == 4
+    for store in stores:
+        store.close()
+
+
 def test_an_sqlite_file_from_before_owners_is_migrated_and_keeps_its_threads(tmp_path, hash_index):
     home = tmp_path / "home"
     home.mkdir()
@@ -187,7 +198,7 @@ def test_replica_processes_sharing_one_thread_each_land_their_turns(replica_env)
         for r in range(replicas)
     ]
     outputs = [proc.communicate(timeout=300) for proc in procs]
-    assert [proc.returncode for proc in procs] == [0] * replicas, outputs
+    assert [proc.returncode for proc in procs] == [0] * replicas, [e[-600:] for _, e in outputs]
     answered = [json.loads(line)["question"] for out, _ in outputs for line in out.splitlines()]
     lens = LensAssistant(Settings.from_env(env=replica_env))
     questions = [turn.question for turn in lens.conversations.transcript("C1")]
