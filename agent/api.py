@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import copy
 import os
+import threading
 import time
 import uuid
 import warnings
@@ -95,6 +96,7 @@ class LensAssistant:
         self._notify = notify
         self._user: str | None = None
         self._store: StateStore | None = None
+        self._store_lock = threading.Lock()  # a server's requests and health checks open it
         self._conversations: Conversations | None = None
         self._corpus: Corpus | None = None
         self._graph = None
@@ -131,10 +133,11 @@ class LensAssistant:
     @property
     def store(self) -> StateStore:
         """Thread and feedback storage (SQLite under LENSWISE_HOME, or LENSWISE_STATE_URL)."""
-        if self._store is None:
-            self._store = open_store(self.settings)
-            if self._store.notice:
-                self._tell(self._store.notice)
+        with self._store_lock:
+            if self._store is None:
+                self._store = open_store(self.settings)
+                if self._store.notice:
+                    self._tell(self._store.notice)
         return self._store
 
     def for_user(self, user: str) -> LensAssistant:
