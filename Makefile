@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-quick install index browser graphviz bench eval clean
+.PHONY: run test test-quick install index browser graphviz postgres bench eval clean
 
 run: index graphviz
 	$(BIN)/lenswise ui --port $(PORT)
 
-test: install browser graphviz
+test: install browser graphviz postgres
 	$(BIN)/python -m pytest
 
 # The fast tests only: no real embedding model, no lenswise subprocesses, no browser.
@@ -43,6 +43,13 @@ graphviz:
 	@command -v dot >/dev/null 2>&1 || { \
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq graphviz >/dev/null) \
 	  || echo "graphviz could not be installed: the review graph will have no zoom or export"; }
+
+# PostgreSQL for the team-mode tests: each test session starts a throwaway server from these
+# binaries (initdb in a temp folder, loopback port; as nobody when run as root). Skipped if absent.
+postgres:
+	@ls /usr/lib/postgresql/*/bin/pg_ctl >/dev/null 2>&1 || { \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
+	  || echo "postgresql could not be installed: the team-mode tests will be skipped"; }
 
 bench: install
 	$(BIN)/lenswise bench

@@ -16,7 +16,9 @@ one thread are taken one at a time, even from several processes.
 from __future__ import annotations
 
 import asyncio
+import copy
 import os
+import threading
 import time
 import uuid
 import warnings
@@ -32,9 +34,11 @@ from agent.context import LensContext
 from agent.conversations import Conversations
 from agent.conversations import thread_id as thread_id_of
 from agent.graph import build_graph
+from agent.identity import current as current_user
+from agent.identity import owner as owner_of_request
 from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation, Event
-from agent.threads import ThreadStore
+from agent.store import StateStore, open_store
 from corpus.errors import InputError, LenswiseError, check_text, check_utf8, require
 from corpus.models import Corpus
 from index.search import Hit, normalise_pillar
@@ -55,7 +59,7 @@ class LensAssistant:
         index: Any = None,
         chat_model: Any = None,
         notify: Any = None,
-        store: ThreadStore | None = None,
+        store: StateStore | None = None,
     ) -> None:
         """Configure the assistant; nothing heavy is loaded until first use.
 
@@ -89,12 +93,14 @@ class LensAssistant:
             chat_model,
         )
         require(notify is None or callable(notify), "notify", "a function", notify)
-        require(store is None or isinstance(store, ThreadStore), "store", "a ThreadStore", store)
+        require(store is None or isinstance(store, StateStore), "store", "a StateStore", store)
         self.settings = (settings or Settings.from_env()).with_(model=model, source=source, k=k)
         self._index = index
         self._chat_model = chat_model
         self._notify = notify
-        self._store: ThreadStore | None = store
+        self._user: str | None = None
+        self._store: StateStore | None = store
+        self._store_lock = threading.Lock()  # a server's requests and health checks open it
         self._conversations: Conversations | None = None
         self._corpus: Corpus | None = None
         self._graph = None
@@ -124,18 +130,44 @@ class LensAssistant:
         """Threads, transcripts and feedback (see :class:`agent.conversations.Conversations`)."""
         if self._conversations is None:
             self._conversations = Conversations(
-                self.store, lambda: self.graph, self._answer, self._turn_wait_s
+                self.store, lambda: self.graph, self._answer, self._turn_wait_s, self.owner
             )
         return self._conversations
 
     @property
-    def store(self) -> ThreadStore:
-        """Thread and feedback storage (SQLite under LENSWISE_HOME)."""
-        if self._store is None:
-            self._store = ThreadStore(self.settings.state_db, notify=self._tell)
-            if self._store.notice:
-                self._tell(self._store.notice)
+    def store(self) -> StateStore:
+        """Thread and feedback storage (SQLite under LENSWISE_HOME, or LENSWISE_STATE_URL)."""
+        with self._store_lock:
+            if self._store is None:
+                self._store = open_store(self.settings, notify=self._tell)
+                if self._store.notice:
+                    self._tell(self._store.notice)
         return self._store
+
+    def for_user(self, user: str) -> LensAssistant:
+        """Return a view of this assistant acting for ``user``: their threads only.
+
+        The view shares the index, model, store and graph (opened now if they were not), so a
+        server keeps one assistant and hands each request the view of its user.
+        """
+        from agent.identity import check_user
+
+        view = copy.copy(self)
+        view._store, view._graph = self.store, self.graph
+        view._index, view._chat_model = self.index, self.chat_model
+        view._user, view._conversations = check_user(user), None
+        return view
+
+    def owner(self) -> str:
+        """Return whose threads this call may touch (``""`` in a one-person install).
+
+        The first identity set wins: this view's user, the request's (``acting_as``), then
+        ``LENSWISE_USER``.
+
+        Raises:
+            IdentityRequired: team mode and no identity at all.
+        """
+        return owner_of_request(self.settings.team, self._user, current_user(), self.settings.user)
 
     def _tell(self, line: str) -> None:
         if self._notify is not None:
@@ -194,17 +226,27 @@ class LensAssistant:
 
     def _turn(
         self, question: Any, thread_id: Any, diagram: Any, pillar: Any
-    ) -> tuple[str, str, str | None, str | None]:
-        """Check the arguments of one turn; return them normalised."""
+    ) -> tuple[str, str, str | None, str | None, str]:
+        """Check the arguments of one turn; return them normalised, with the turn's owner.
+
+        The store is opened here too, so an unreachable one fails before the index is loaded.
+        """
+        _ = self.store
         return (
             self._check_question(question),
             uuid.uuid4().hex[:12] if thread_id is None else thread_id_of(thread_id),
             self._check_diagram(diagram),
             normalise_pillar(pillar),
+            self.owner(),
         )
 
     def _stream(
-        self, question: str, thread_id: str, diagram_path: str | None, pillar: str | None
+        self,
+        question: str,
+        thread_id: str,
+        diagram_path: str | None,
+        pillar: str | None,
+        owner: str,
     ) -> Iterator[Event]:
         started = time.perf_counter()
         _ = (self.index, self.chat_model)  # open both now, so "load" and "graph" time apart
@@ -219,7 +261,10 @@ class LensAssistant:
         # One turn at a time per thread: a turn reads the thread's last checkpoint and writes
         # the next ones, so two at once would fork the history and one would be lost.
         with store.turn(thread_id, self._turn_wait_s), store.guarded():
-            store.touch(thread_id, question)
+            if not store.touch(thread_id, question, owner):
+                raise InputError(
+                    f"no thread {thread_id} of yours: leave the thread id out to start a new one"
+                )
             try:
                 for mode, chunk in self.graph.stream(
                     inputs,

@@ -22,6 +22,11 @@ ENV = {
     "region": "LENSWISE_REGION",
     "timeout_s": "LENSWISE_TIMEOUT",
     "max_upload_bytes": "LENSWISE_MAX_UPLOAD_BYTES",
+    "state_url": "LENSWISE_STATE_URL",
+    "team": "LENSWISE_TEAM",
+    "user_header": "LENSWISE_USER_HEADER",
+    "user": "LENSWISE_USER",
+    "mcp_tokens": "LENSWISE_MCP_TOKENS",
 }
 """Environment variable of each setting that has one."""
 
@@ -59,6 +64,20 @@ class Settings:
     """LangGraph super-step limit of one agent run (1-1000)."""
     max_upload_bytes: int = 10 * 1024 * 1024
     """Largest diagram or IaC file accepted (``LENSWISE_MAX_UPLOAD_BYTES``; up to 1 GiB)."""
+    state_url: str | None = None
+    """``postgresql://...``: threads, feedback and checkpoints on a shared PostgreSQL server
+    (``LENSWISE_STATE_URL``); None keeps them in one SQLite file under ``home``."""
+    team: bool | None = None
+    """Team mode: every request needs a user identity and sees only that user's threads
+    (``LENSWISE_TEAM``: 1 or 0); None means on exactly when ``state_url`` is set."""
+    user_header: str = "X-Amzn-Oidc-Identity"
+    """HTTP header holding the user's identity, set by the trusted proxy in front of the UI
+    (``LENSWISE_USER_HEADER``; the default is the one an AWS ALB with OIDC sets)."""
+    user: str | None = None
+    """The acting user of the command line in team mode (``LENSWISE_USER``)."""
+    mcp_tokens: str | None = None
+    """Bearer tokens of the MCP HTTP server as ``token=user`` pairs separated by commas
+    (``LENSWISE_MCP_TOKENS``); required when it listens beyond loopback."""
 
     def __post_init__(self) -> None:
         if not isinstance(self.home, str | os.PathLike):
@@ -88,6 +107,18 @@ class Settings:
         object.__setattr__(self, "timeout_s", timeout)
         check_int(self.recursion_limit, "recursion_limit", minimum=1, maximum=1000)
         check_int(self.max_upload_bytes, _label("max_upload_bytes"), minimum=1, maximum=2**30)
+        for name in ("state_url", "user", "mcp_tokens"):
+            if getattr(self, name) is not None:
+                object.__setattr__(self, name, check_text(getattr(self, name), _label(name)))
+        if self.state_url and not self.state_url.startswith(("postgresql://", "postgres://")):
+            raise InputError(
+                f"{_label('state_url')} must be a postgresql:// URL, not {shown(self.state_url)}"
+            )
+        if self.team is None:
+            object.__setattr__(self, "team", self.state_url is not None)
+        if not isinstance(self.team, bool):
+            raise InputError(f"{_label('team')} must be 1 or 0, not {shown(self.team)}")
+        object.__setattr__(self, "user_header", check_text(self.user_header, _label("user_header")))
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None, **overrides) -> Settings:
@@ -100,6 +131,8 @@ class Settings:
             values["max_upload_bytes"] = _parse(
                 values, "max_upload_bytes", int, "a whole number of bytes, e.g. 10485760"
             )
+        if "team" in values:
+            values["team"] = _parse_flag(values["team"])
         values.update({k: v for k, v in overrides.items() if v is not None})
         return cls(**values)
 
@@ -126,6 +159,15 @@ def _parse(values: dict, name: str, kind: type, expected: str):
 
 _SYSTEM_TREES = (Path("/proc"), Path("/sys"), Path("/dev"))
 """Kernel pseudo-filesystems: they look writable to root, yet no file can be made there."""
+
+
+def _parse_flag(text: str) -> bool:
+    word = text.strip().lower()
+    if word in ("1", "true", "yes", "on"):
+        return True
+    if word in ("0", "false", "no", "off"):
+        return False
+    raise InputError(f"{ENV['team']} must be 1 or 0, not '{text}'")
 
 
 def _check_home(home: Path) -> None:

@@ -1,10 +1,11 @@
 """Conversations: threads, their transcripts and the feedback on answers.
 
-A thread lives in two places: its title and feedback in the thread store (SQLite), its turns
-in the graph's checkpoints (the same file). This facade keeps both behind one small
-interface, so :class:`agent.api.LensAssistant` only answers, searches and reviews. Every
-argument is checked (a wrong type raises :class:`InputError`), and changes to a thread wait
-for any turn running on it, even in another process.
+A thread lives in two places: its title and feedback in the state store (SQLite or
+PostgreSQL), its turns in the graph's checkpoints (the same store). This facade keeps both
+behind one small interface, so :class:`agent.api.LensAssistant` only answers, searches and
+reviews. Every argument is checked (a wrong type raises :class:`InputError`), changes to a
+thread wait for any turn running on it, even in another process, and each thread belongs to
+one owner: another user's thread is "not found", whatever its id.
 """
 
 from __future__ import annotations
@@ -18,7 +19,8 @@ from typing import Any
 from langchain_core.messages import AIMessage, HumanMessage
 
 from agent.results import Answer
-from agent.threads import Feedback, ThreadInfo, ThreadStore
+from agent.store import StateStore
+from agent.threads import Feedback, ThreadInfo
 from corpus.errors import InputError, check_int, check_text, require, shown
 
 MAX_THREAD_ID_CHARS = 200
@@ -43,10 +45,11 @@ class Conversations:
 
     def __init__(
         self,
-        store: ThreadStore,
+        store: StateStore,
         graph: Callable[[], Any],
         answer: Callable[[dict, str, str], Answer],
         wait_s: float,
+        owner: Callable[[], str] = lambda: "",
     ) -> None:
         """Wire the facade to its parts.
 
@@ -55,26 +58,36 @@ class Conversations:
             graph: returns the compiled agent graph checkpointed to ``store``.
             answer: builds an :class:`Answer` from a turn's stored record, question, thread.
             wait_s: how long a change waits for a turn running on the same thread.
+            owner: returns whose threads the current call may touch (``""``: a one-person
+                install); raises ``IdentityRequired`` in team mode without a user.
         """
         self._store = store
         self._graph = graph
         self._answer = answer
         self._wait_s = wait_s
+        self._owner = owner
+
+    def _mine(self, value: Any) -> str:
+        """Return ``value`` checked as a thread id of the caller's (InputError otherwise)."""
+        thread = thread_id(value)
+        if self._store.owner_of(thread) not in (None, self._owner()):
+            raise InputError(f"no thread {thread}")
+        return thread
 
     def threads(self) -> list[ThreadInfo]:
-        """Every conversation, most recently used first."""
-        return self._store.threads()
+        """The caller's conversations, most recently used first."""
+        return self._store.threads(self._owner())
 
     def new_thread(self, title: str | None = None) -> str:
         """Create an empty thread and return its id."""
         require(title is None or isinstance(title, str), "title", "text", title)
         ident = uuid.uuid4().hex[:12]
-        self._store.touch(ident, title or "New conversation")
+        self._store.touch(ident, title or "New conversation", self._owner())
         return ident
 
     def rename_thread(self, thread: str, title: str) -> None:
         """Rename a thread (InputError if it does not exist or the title is empty)."""
-        thread = thread_id(thread)
+        thread = self._mine(thread)
         if isinstance(title, str) and not title.strip():
             raise InputError("a thread title cannot be empty")
         if not self._store.rename(thread, check_text(title, "title")):
@@ -93,7 +106,7 @@ class Conversations:
 
     def detach_design(self, thread: str) -> None:
         """Forget the reviewed design of a thread: later questions are about the lens only."""
-        thread = thread_id(thread)
+        thread = self._mine(thread)
         config = {"configurable": {"thread_id": thread}}
         graph = self._graph()
         with self._store.turn(thread, self._wait_s), self._store.guarded():
@@ -102,13 +115,13 @@ class Conversations:
 
     def delete_thread(self, thread: str) -> None:
         """Delete a thread with its history and feedback (after any turn running on it)."""
-        thread = thread_id(thread)
+        thread = self._mine(thread)
         with self._store.turn(thread, self._wait_s):
             self._store.delete(thread)
 
     def transcript(self, thread: str) -> list[Answer]:
         """Every answered turn of a thread, in order."""
-        thread = thread_id(thread)
+        thread = self._mine(thread)
         config = {"configurable": {"thread_id": thread}}
         with self._store.guarded():
             messages = self._graph().get_state(config).values.get("messages", [])
@@ -125,7 +138,7 @@ class Conversations:
 
     def export_thread(self, thread: str) -> str:
         """A thread as one markdown document, citations and links kept."""
-        thread = thread_id(thread)
+        thread = self._mine(thread)
         title = next((t.title for t in self.threads() if t.id == thread), thread)
         parts = [f"# {title}", ""]
         parts += [a.to_markdown() for a in self.transcript(thread)]
@@ -151,14 +164,15 @@ class Conversations:
                 answer.text,
                 [c.page_id for c in answer.citations],
                 time.time(),
-            )
+            ),
+            self._owner(),
         )
 
     def feedback_given(self, thread: str) -> dict[int, Feedback]:
         """Return the stored feedback of a thread, by answer number."""
-        thread = thread_id(thread)
-        return {fb.turn: fb for fb in self._store.feedback() if fb.thread_id == thread}
+        thread = self._mine(thread)
+        return {fb.turn: fb for fb in self._store.feedback(self._owner()) if fb.thread_id == thread}
 
     def all_feedback(self) -> list[Feedback]:
-        """Every stored feedback record, oldest first (see :func:`evals.feedback.suite_yaml`)."""
-        return self._store.feedback()
+        """The caller's feedback records, oldest first (see :func:`evals.feedback.suite_yaml`)."""
+        return self._store.feedback(self._owner())

@@ -38,7 +38,8 @@ BUSY_TIMEOUT_S = 5.0
 """How long one statement waits for another process's write before giving up (writes are short:
 one checkpoint each); a program holding the file locked longer gets a clear error instead."""
 
-SCHEMA = """
+MIGRATIONS = (
+    """
 CREATE TABLE IF NOT EXISTS lenswise_threads (
     id TEXT PRIMARY KEY, title TEXT NOT NULL, created_at REAL NOT NULL, updated_at REAL NOT NULL
 );
@@ -47,7 +48,15 @@ CREATE TABLE IF NOT EXISTS lenswise_feedback (
     score INTEGER NOT NULL, comment TEXT NOT NULL, question TEXT NOT NULL, answer TEXT NOT NULL,
     cited TEXT NOT NULL, created_at REAL NOT NULL, UNIQUE(thread_id, turn)
 );
-"""
+""",
+    """
+ALTER TABLE lenswise_threads ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+ALTER TABLE lenswise_feedback ADD COLUMN owner TEXT NOT NULL DEFAULT '';
+CREATE INDEX lenswise_threads_owner ON lenswise_threads(owner, updated_at);
+""",
+)
+"""Schema versions in order (``PRAGMA user_version`` counts those applied): 1 threads and
+feedback, 2 their owners (team mode). Each runs once, in one transaction, on opening."""
 
 
 @dataclass(frozen=True)
@@ -72,6 +81,19 @@ class Feedback:
     answer: str
     cited: list[str]
     created_at: float
+
+    def row(self) -> tuple:
+        """Return the stored columns in table order (``cited`` as JSON text)."""
+        return (
+            self.thread_id,
+            self.turn,
+            self.score,
+            self.comment,
+            self.question,
+            self.answer,
+            json.dumps(self.cited),
+            self.created_at,
+        )
 
 
 class _SafeSaver(SqliteSaver):
@@ -149,8 +171,8 @@ class ThreadStore:
                     )
                 self._conn = _connect(path)
                 self._lock = threading.Lock()
-                with self._lock, self._conn:
-                    self._conn.executescript(SCHEMA)
+                with self._lock:
+                    _migrate(self._conn)
                 self.checkpointer = _SafeSaver(self._conn, self._set_aside)
                 self.checkpointer.setup()
         except TimeoutError as exc:
@@ -214,22 +236,36 @@ class ThreadStore:
                 "try again when it has been answered"
             ) from exc
 
-    def touch(self, thread_id: str, title: str) -> None:
-        """Create the thread if new (titled after its first question) and mark it updated."""
+    def touch(self, thread_id: str, title: str, owner: str = "") -> bool:
+        """Create the thread if new (titled after its first question) and mark it updated.
+
+        Return False (and change nothing) when the thread belongs to another owner.
+        """
         now = time.time()
         with self.guarded(), self._lock, self._conn:
-            self._conn.execute(
-                "INSERT INTO lenswise_threads(id, title, created_at, updated_at) VALUES (?,?,?,?) "
-                "ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at",
-                (thread_id, title.strip()[:80] or "New conversation", now, now),
+            cur = self._conn.execute(
+                "INSERT INTO lenswise_threads(id, title, created_at, updated_at, owner) "
+                "VALUES (?,?,?,?,?) ON CONFLICT(id) DO UPDATE SET updated_at=excluded.updated_at "
+                "WHERE lenswise_threads.owner = excluded.owner",
+                (thread_id, title.strip()[:80] or "New conversation", now, now, owner),
             )
+        return cur.rowcount > 0
 
-    def threads(self) -> list[ThreadInfo]:
-        """Return every thread, most recently used first."""
+    def owner_of(self, thread_id: str) -> str | None:
+        """Return the owner of a thread (``""`` in a one-person install); None if unknown."""
+        with self.guarded(), self._lock:
+            row = self._conn.execute(
+                "SELECT owner FROM lenswise_threads WHERE id=?", (thread_id,)
+            ).fetchone()
+        return None if row is None else row[0]
+
+    def threads(self, owner: str = "") -> list[ThreadInfo]:
+        """Return the threads of ``owner``, most recently used first."""
         with self.guarded(), self._lock:
             rows = self._conn.execute(
-                "SELECT id, title, created_at, updated_at FROM lenswise_threads "
-                "ORDER BY updated_at DESC"
+                "SELECT id, title, created_at, updated_at FROM lenswise_threads WHERE owner=? "
+                "ORDER BY updated_at DESC",
+                (owner,),
             ).fetchall()
         return [ThreadInfo(*row) for row in rows]
 
@@ -249,32 +285,30 @@ class ThreadStore:
                 self._conn.execute("DELETE FROM lenswise_feedback WHERE thread_id=?", (thread_id,))
             self.checkpointer.delete_thread(thread_id)
 
-    def add_feedback(self, fb: Feedback) -> None:
-        """Store (or replace) the feedback on one answer."""
+    def add_feedback(self, fb: Feedback, owner: str = "") -> None:
+        """Store (or replace) the feedback on one answer, as ``owner``'s."""
         with self.guarded(), self._lock, self._conn:
             self._conn.execute(
                 "INSERT OR REPLACE INTO lenswise_feedback(thread_id, turn, score, comment, "
-                "question, answer, cited, created_at) VALUES (?,?,?,?,?,?,?,?)",
-                (
-                    fb.thread_id,
-                    fb.turn,
-                    fb.score,
-                    fb.comment,
-                    fb.question,
-                    fb.answer,
-                    json.dumps(fb.cited),
-                    fb.created_at,
-                ),
+                "question, answer, cited, created_at, owner) VALUES (?,?,?,?,?,?,?,?,?)",
+                (*fb.row(), owner),
             )
 
-    def feedback(self) -> list[Feedback]:
-        """Return all stored feedback, oldest first."""
+    def feedback(self, owner: str = "") -> list[Feedback]:
+        """Return ``owner``'s stored feedback, oldest first."""
         with self.guarded(), self._lock:
             rows = self._conn.execute(
                 "SELECT thread_id, turn, score, comment, question, answer, cited, created_at "
-                "FROM lenswise_feedback ORDER BY created_at"
+                "FROM lenswise_feedback WHERE owner=? ORDER BY created_at",
+                (owner,),
             ).fetchall()
         return [Feedback(r[0], r[1], r[2], r[3], r[4], r[5], json.loads(r[6]), r[7]) for r in rows]
+
+    def ping(self) -> str:
+        """Check the database answers; return where it is (LenswiseError if it does not)."""
+        with self.guarded(), self._lock:
+            self._conn.execute("SELECT 1").fetchone()
+        return str(self.path)
 
     def close(self) -> None:
         """Close the database connection."""
@@ -288,6 +322,17 @@ def _is_busy(exc: sqlite3.DatabaseError) -> bool:
     """True when SQLite gave up waiting for another connection's lock (extended codes too)."""
     code = getattr(exc, "sqlite_errorcode", None)
     return code is not None and code & 0xFF in (sqlite3.SQLITE_BUSY, sqlite3.SQLITE_LOCKED)
+
+
+def _migrate(conn: sqlite3.Connection) -> None:
+    """Apply the schema versions this database has not seen yet, each in one transaction."""
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    for number, script in enumerate(MIGRATIONS[version:], version + 1):
+        try:
+            conn.executescript(f"BEGIN;{script}PRAGMA user_version={number};COMMIT;")
+        except sqlite3.Error:
+            conn.rollback()
+            raise
 
 
 def _connect(path: Path) -> sqlite3.Connection:
@@ -331,7 +376,7 @@ def _expected_columns() -> dict[str, list[str]]:
     """Return the tables (and their columns) a new state file is created with."""
     fresh = sqlite3.connect(":memory:", check_same_thread=False)
     try:
-        fresh.executescript(SCHEMA)
+        _migrate(fresh)
         SqliteSaver(fresh).setup()
         return _columns(fresh)
     finally:
@@ -352,8 +397,9 @@ def _changed_table(conn: sqlite3.Connection) -> str | None:
     return None
 
 
-_OPTIONAL_COLUMNS = {"task_path"}
-"""Columns an older LangGraph did not create; its saver checks for them and copes."""
+_OPTIONAL_COLUMNS = {"task_path", "owner"}
+"""Columns an older file may lack: an older LangGraph's (its saver copes) and lenswise's own
+``owner`` (added by a migration, so the file is upgraded, not set aside)."""
 
 
 def _move_aside(path: Path) -> Path:

@@ -349,6 +349,17 @@ def open_index(
     return index, report
 
 
+def index_status(config: IndexConfig) -> tuple[bool, Path]:
+    """Return whether the index of ``config.source`` is built and valid, and where it lives.
+
+    Nothing is built: a server's health check asks this before it takes traffic.
+    """
+    corpus = load_source(config.source, home=config.home, lens=config.lens)
+    chunks = chunk_documents(corpus.documents)
+    path = index_path(config.home, corpus_hash(chunks), config.embedding_model)
+    return _is_valid(path, config.embedding_model, lens_examples(chunks)), path
+
+
 def open_index_dir(config: IndexConfig, path: Path) -> LensIndex:
     """Open a specific index directory, refusing one built for another embedding model."""
     if not path.is_dir():

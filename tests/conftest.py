@@ -7,6 +7,8 @@ import hashlib
 import ipaddress
 import json
 import socket
+import subprocess
+import uuid
 
 import numpy as np
 import pytest
@@ -21,6 +23,35 @@ def _isolated_home(tmp_path, monkeypatch):
     monkeypatch.setenv("LENSWISE_HOME", str(tmp_path / "home"))
     for name in ("LENSWISE_CORPUS", "LENSWISE_MODEL", "LENSWISE_EMBEDDING_MODEL", "AWS_PROFILE"):
         monkeypatch.delenv(name, raising=False)
+    for name in ("LENSWISE_STATE_URL", "LENSWISE_TEAM", "LENSWISE_USER", "LENSWISE_MCP_TOKENS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A throwaway PostgreSQL server for the session (skipped, saying why, if none starts)."""
+    from evals.pg_server import Postgres
+
+    try:
+        server = Postgres()
+        server.start()
+    except (RuntimeError, OSError, subprocess.TimeoutExpired) as exc:
+        pytest.skip(f"no PostgreSQL server for the team tests: {exc}")
+    yield server
+    server.remove()
+
+
+@pytest.fixture
+def pg_url(postgres_server):
+    """A fresh database on the throwaway server, dropped after the test."""
+    import psycopg
+
+    name = f"t_{uuid.uuid4().hex[:12]}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    yield postgres_server.url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(postgres_server.url, autocommit=True) as conn:
+        conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
 
 
 REAL_MODEL_FIXTURES = {"real_home", "real_index", "real_lens"}

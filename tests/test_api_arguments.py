@@ -66,6 +66,9 @@ SWEEP = [
         lambda lens, v: lens.review(b"graph TD; A-->B", v),
     ),
     *_wrong(
+        "for_user.user", [None, 5, "", " ", "a\nb", "x" * 201], lambda lens, v: lens.for_user(v)
+    ),
+    *_wrong(
         "new_thread.title",
         [123, ["x"], b"x"],
         lambda lens, v: lens.conversations.new_thread(v),
@@ -188,7 +191,7 @@ def test_the_sweep_covers_every_public_method():
         if not name.startswith("_") and callable(getattr(cls, name))
     }
     swept = {p.id.split(".")[0].split("=")[0] for p in SWEEP}
-    no_arguments = {"threads", "catalog", "all_feedback", "warm_up"}
+    no_arguments = {"threads", "catalog", "all_feedback", "warm_up", "owner"}
     assert public - no_arguments <= swept, public - no_arguments - swept
     assert len(SWEEP) + len(CONSTRUCTOR) >= 150
 

@@ -16,6 +16,7 @@ from evals.feedback import suite_yaml
 from ui import state
 from ui.browser import browser_view
 from ui.chat import chat_view
+from ui.identity import refuse_anonymous, signed_in_user
 from ui.render import escape_markdown, pillar_sort_key
 from ui.review import review_view
 from ui.settings import pillar_filter, settings_panel
@@ -76,6 +77,10 @@ def main() -> None:
     except LenswiseError as exc:  # e.g. a LENSWISE_* variable with a wrong value
         state.show_error(exc)
         return
+    user = signed_in_user(base)
+    if base.team and user is None:
+        refuse_anonymous(base)
+        return
     with st.sidebar:
         st.title("lenswise")
         st.caption("Well-Architected Generative AI Lens assistant")
@@ -96,6 +101,8 @@ def main() -> None:
     try:
         with st.spinner("Opening the lens index (building it for a new source takes a minute)…"):
             lens = state.assistant(ui)
+            if user is not None:
+                lens = lens.for_user(user)  # every thread, feedback and design: this user's
             catalog = lens.catalog()
     except Exception as exc:  # noqa: BLE001 - e.g. a bad corpus path or Bedrock setup
         state.show_error(exc)

@@ -103,8 +103,11 @@ def serve_app(home: Path, log: Path | None = None, timeout: float = 180.0) -> It
 
 
 @contextmanager
-def browser_page(width: int = 1440, height: int = 1000):
-    """Yield a Playwright page in headless system Chromium."""
+def browser_page(width: int = 1440, height: int = 1000, headers: dict[str, str] | None = None):
+    """Yield a Playwright page in headless system Chromium.
+
+    ``headers`` go with every request, as a proxy in front of the app adds them.
+    """
     from playwright.sync_api import sync_playwright
 
     executable = chromium_path()
@@ -113,7 +116,9 @@ def browser_page(width: int = 1440, height: int = 1000):
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS, headless=True)
         try:
-            page = browser.new_page(viewport={"width": width, "height": height})
+            page = browser.new_page(
+                viewport={"width": width, "height": height}, extra_http_headers=headers
+            )
             page.set_default_timeout(60_000)
             yield page
         finally:

@@ -32,6 +32,7 @@ COMMAND_MODULES = (
     "agent.cli.mcp_cmd",
     "agent.cli.eval_cmd",
     "agent.cli.bench_cmd",
+    "agent.cli.serve_cmd",
 )
 T = TypeVar("T")
 

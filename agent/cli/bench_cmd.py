@@ -6,7 +6,7 @@ import argparse
 import json
 import sys
 
-from agent.cli import add_common
+from agent.cli import add_common, whole_number
 from agent.config import Settings
 
 
@@ -22,6 +22,28 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="only the hostile-input rows: worst-case files parsed in child processes",
     )
+    team = parser.add_argument_group("team load (--team)")
+    team.add_argument(
+        "--team",
+        action="store_true",
+        help="load run of MCP HTTP replicas on one PostgreSQL (LENSWISE_STATE_URL, or a "
+        "throwaway server), then one replica on SQLite",
+    )
+    team.add_argument(
+        "--seconds", type=whole_number(5, 3600), default=120, help="length of each run (120)"
+    )
+    team.add_argument(
+        "--users", type=whole_number(1, 500), default=25, help="users per replica (25)"
+    )
+    team.add_argument(
+        "--replicas", type=whole_number(1, 8), default=2, help="PostgreSQL replicas (2)"
+    )
+    team.add_argument(
+        "--think",
+        type=whole_number(0, 600),
+        default=1,
+        help="seconds each simulated user waits between requests (1)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -34,6 +56,19 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     def log(step: str) -> None:
         print(f"bench: {step}", file=sys.stderr, flush=True)
 
+    if args.team:
+        from evals.bench_team import render, run_team_bench
+
+        rows = run_team_bench(
+            settings,
+            seconds=args.seconds,
+            users=args.users,
+            replicas=args.replicas,
+            think_s=args.think,
+            log=log,
+        )
+        print(json.dumps(rows) if args.json else render(rows, args.seconds, args.think))
+        return 0
     if args.hostile:
         from evals.bench_hostile import render_rows, run_hostile
 

@@ -31,6 +31,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         "--http", action="store_true", help="serve streamable HTTP on 127.0.0.1 instead of stdio"
     )
     parser.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address of the HTTP server (default 127.0.0.1; any other needs LENSWISE_MCP_TOKENS)",
+    )
+    parser.add_argument(
         "--port",
         type=whole_number(1, 65535),
         default=8000,
@@ -46,17 +51,27 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     except ImportError as exc:
         raise InputError(f"the MCP server needs the mcp package: pip install mcp ({exc})") from exc
     from agent import LensAssistant
+    from agent.mcp_http import tokens_for
 
+    tokens = tokens_for(args.host, settings.mcp_tokens, settings.team) if args.http else {}
     lens = LensAssistant(
         settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
     )
-    server = build_server(lens, args.root or [Path.cwd()], warm=True)
+    if args.http:  # load everything before listening: /healthz then means full speed
+        lens.warm_up()
+    server = build_server(lens, args.root or [Path.cwd()], warm=not args.http)
     # The SDK installs a root log handler; keep libraries' debug chatter off the host's log.
     for handler in logging.getLogger().handlers:
         handler.setLevel(logging.WARNING)
     if args.http:
-        print(f"lenswise MCP server on http://127.0.0.1:{args.port}/mcp", file=sys.stderr)
-        server.run("streamable-http", host="127.0.0.1", port=args.port)
+        from agent.health import HealthCheck
+        from agent.mcp_http import serve
+
+        guarded = f" ({len(tokens)} bearer tokens)" if tokens else ""
+        print(
+            f"lenswise MCP server on http://{args.host}:{args.port}/mcp{guarded}", file=sys.stderr
+        )
+        serve(server, HealthCheck(lens), host=args.host, port=args.port, tokens=tokens)
     else:
         server.run("stdio")
     return 0
