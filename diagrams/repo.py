@@ -126,8 +126,9 @@ def _write_atomic(path: Path, text: str) -> None:
 
 
 def combine(designs: Sequence[tuple[Design, Architecture]]) -> tuple[Architecture, dict]:
-    """Merge designs into one graph: components with the same resource type or service and
-    the same name are one component, listing every file that shows it.
+    """Merge designs into one graph, listing the files that show each component.
+
+    Components with the same resource type (or service) and the same name are one.
 
     Returns:
         The combined architecture and a map from combined component id to its files.
