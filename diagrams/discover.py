@@ -23,7 +23,7 @@ _DRAWIO_SUFFIXES = (".drawio", ".drawio.png", ".drawio.svg", ".dio")
 _MERMAID_FENCE = re.compile(rb"^[ \t]*(```|~~~)[ \t]*mermaid\b", re.IGNORECASE | re.MULTILINE)
 _DRAWIO_XML = re.compile(rb"<(mxfile|mxGraphModel)\b")
 _CFN_TYPE = re.compile(rb"""["']?Type["']?\s*:\s*["']?(AWS|Alexa)::\w+::""")
-_CFN_TOP = re.compile(rb"""AWSTemplateFormatVersion|^["']?Resources["']?\s*:""", re.M)
+_CFN_TOP = re.compile(rb"""AWSTemplateFormatVersion|^[ \t]*["']?Resources["']?\s*:""", re.M)
 _SNIFF = 256 * 1024
 
 
