@@ -64,7 +64,7 @@ class WorkTree:
         for top, dirs, names in os.walk(self.root):
             rel = Path(top).relative_to(self.root).as_posix()
             rel = "" if rel == "." else rel + "/"
-            specs += [(rel, spec) for spec in _specs(self._text, rel, names)]
+            specs += _specs(self._text, rel, names)
             dirs[:] = sorted(
                 d for d in dirs if d not in SKIP_DIRS and not _ignored(specs, rel + d + "/")
             )
@@ -132,7 +132,7 @@ def _specs(read, rel: str, names) -> list[tuple[str, pathspec.PathSpec]]:
     for name in IGNORE_FILES:
         if name in names:
             lines = read(rel + name).splitlines()
-            specs.append((rel, pathspec.PathSpec.from_lines("gitwildmatch", lines)))
+            specs.append((rel, pathspec.GitIgnoreSpec.from_lines(lines)))
     return specs
 
 
