@@ -25,6 +25,8 @@ _DRAWIO_XML = re.compile(rb"<(mxfile|mxGraphModel)\b")
 _CFN_TYPE = re.compile(rb"""["']?Type["']?\s*:\s*["']?(AWS|Alexa)::\w+::""")
 _CFN_TOP = re.compile(rb"""AWSTemplateFormatVersion|^[ \t]*["']?Resources["']?\s*:""", re.M)
 _SNIFF = 256 * 1024
+MAX_READ = 64 << 20
+"""Largest file read from a folder (the parsers refuse far smaller ones)."""
 
 
 class Tree(Protocol):
@@ -68,15 +70,21 @@ class WorkTree:
             dirs[:] = sorted(
                 d for d in dirs if d not in SKIP_DIRS and not _ignored(specs, rel + d + "/")
             )
-            found += [rel + n for n in sorted(names) if not _ignored(specs, rel + n)]
+            found += [
+                rel + n
+                for n in sorted(names)
+                if not _ignored(specs, rel + n) and not os.path.islink(os.path.join(top, n))
+            ]
         return found
 
     def _text(self, path: str) -> str:
         return (self.root / path).read_text(encoding="utf-8", errors="replace")
 
     def read(self, path: str) -> bytes:
-        """Return the bytes of ``path`` under the folder."""
+        """Return the bytes of ``path`` under the folder (symbolic links are never listed)."""
         try:
+            if (self.root / path).stat().st_size > MAX_READ:
+                raise InputError(f"{path} is larger than {MAX_READ >> 20} MiB")
             return (self.root / path).read_bytes()
         except OSError as exc:
             raise InputError(f"cannot read {path}: {exc.strerror or exc}") from None
