@@ -51,12 +51,15 @@ def _result(item: dict, regressed: bool) -> dict[str, Any]:
     }
 
 
+def _other_gaps(changes: Changes) -> list[dict]:
+    """Return the new gaps that are not already listed as regressions."""
+    seen = {(r["design"], r["bp_id"]) for r in changes.regressed}
+    return [g for g in changes.new_gaps if (g["design"], g["bp_id"]) not in seen]
+
+
 def to_sarif(changes: Changes, version: str) -> dict[str, Any]:
     """Return the SARIF 2.1.0 log of the regressions and new gaps in ``changes``."""
-    seen = {(r["design"], r["bp_id"]) for r in changes.regressed}
-    items = [(i, True) for i in changes.regressed] + [
-        (g, False) for g in changes.new_gaps if (g["design"], g["bp_id"]) not in seen
-    ]
+    items = [(i, True) for i in changes.regressed] + [(g, False) for g in _other_gaps(changes)]
     rules: dict[str, dict] = {}
     for item, _ in items:
         rules.setdefault(item["bp_id"], _rule(item))
@@ -88,7 +91,7 @@ def pr_comment(changes: Changes, limit: int = 10) -> str:
     out = ["### lenswise design review"]
     for heading, items in (
         ("Regressed", changes.regressed),
-        ("New gaps", changes.new_gaps),
+        ("New gaps", _other_gaps(changes)),
         ("Improved", changes.improved),
     ):
         if items:

@@ -159,8 +159,9 @@ def test_baseline_file_is_an_earlier_json_output(repo, tmp_path, capsys):
         ["review", str(repo), "--baseline", str(baseline), "--format", "pr-comment"], capsys
     )
     assert code == 0
-    assert out.index("**Regressed**") < out.index("**New gaps**") < out.index("Coverage:")
+    assert out.index("**Regressed**") < out.index("Coverage:")
     assert "GENSEC01-BP02" in out and "infra/network.tf:" in out
+    assert "**New gaps**" not in out  # the one new gap is the regression, listed once
 
 
 def test_bad_baseline_and_bad_ref_are_one_line_exit_2(repo, tmp_path, capsys):
@@ -256,6 +257,21 @@ def _cdk_assembly(root: Path) -> None:
     (out / "manifest.json").write_text(json.dumps(manifest))
     (out / "asset.0123").mkdir()
     (out / "asset.0123" / "template.yaml").write_text(SAM)
+
+
+def test_diagram_components_point_at_their_lines(tmp_path, capsys):
+    (tmp_path / "flow.mmd").write_text(
+        "flowchart LR\n  U[User] --> L[AWS Lambda]\n\n  L --> B[Amazon Bedrock]\n"
+    )
+    (tmp_path / "rag.drawio").write_text(mxfile(rag_page()).replace("><", ">\n<"))
+    code, out, _ = _run(["review", str(tmp_path), "--json"], capsys)
+    designs = {d["path"]: d for d in json.loads(out)["designs"]}
+    assert code == 0
+    mermaid = {c["label"]: c["location"]["line"] for c in designs["flow.mmd"]["components"]}
+    assert mermaid == {"User": 2, "AWS Lambda": 2, "Amazon Bedrock": 4}
+    lines = (tmp_path / "rag.drawio").read_text().splitlines()
+    for comp in designs["rag.drawio"]["components"]:
+        assert f'id="{comp["id"]}"' in lines[comp["location"]["line"] - 1]
 
 
 def test_cdk_cloud_assembly_gives_one_design_per_stack(tmp_path, capsys):
