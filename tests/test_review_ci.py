@@ -329,3 +329,23 @@ def test_pre_commit_runs_the_hook(repo, tmp_path):
     proc = pre_commit()
     assert proc.returncode == 1, proc.stdout + proc.stderr
     assert "GENSEC01-BP02" in proc.stdout and "at or above high risk" in proc.stdout
+
+
+def test_damaged_cache_entries_and_manifests_do_not_stop_the_review(tmp_path, capsys):
+    (tmp_path / "app" / "cdk.out").mkdir(parents=True)
+    (tmp_path / "app" / "cdk.out" / "manifest.json").write_text("{not json")
+    (tmp_path / "sam.yaml").write_text(SAM)
+    cache = tmp_path / "cache"
+    args = ["review", str(tmp_path), "--json", "--cache", str(cache)]
+    code, first, _ = _run(args, capsys)
+    entries = list(cache.glob("*.json"))
+    assert code == 0 and len(entries) == 1
+    entries[0].write_text('{"file": "x"}')
+    code, second, _ = _run(args, capsys)
+    assert code == 0 and json.loads(second) == json.loads(first)
+    assert json.loads(entries[0].read_text())["file"] == "sam.yaml"  # rewritten
+    errors = json.loads(first)["errors"]
+    assert (
+        errors == [{"path": "app/cdk.out/manifest.json", "error": errors[0]["error"]}]
+        and "not a CDK cloud assembly" in errors[0]["error"]
+    )
