@@ -35,9 +35,9 @@ def _rule(item: dict) -> dict[str, Any]:
     }
 
 
-def _result(item: dict, regressed: bool) -> dict[str, Any]:
+def _result(item: dict, regressed: bool, prefix: str) -> dict[str, Any]:
     region = {"startLine": item["line"]} if item.get("line") else {}
-    physical: dict[str, Any] = {"artifactLocation": {"uri": item["file"]}}
+    physical: dict[str, Any] = {"artifactLocation": {"uri": prefix + item["file"]}}
     if region:
         physical["region"] = region
     what = "regressed from addressed to " + str(item["to"]) if regressed else "gap"
@@ -57,8 +57,15 @@ def _other_gaps(changes: Changes) -> list[dict]:
     return [g for g in changes.new_gaps if (g["design"], g["bp_id"]) not in seen]
 
 
-def to_sarif(changes: Changes, version: str) -> dict[str, Any]:
-    """Return the SARIF 2.1.0 log of the regressions and new gaps in ``changes``."""
+def to_sarif(changes: Changes, version: str, prefix: str = "") -> dict[str, Any]:
+    """Return the SARIF 2.1.0 log of the regressions and new gaps in ``changes``.
+
+    Args:
+        changes: the comparison (without a baseline every gap is new).
+        version: lenswise's version, for the tool's driver.
+        prefix: the reviewed folder relative to the repository root (``infra/``), put before
+            each file so that code hosts find it.
+    """
     items = [(i, True) for i in changes.regressed] + [(g, False) for g in _other_gaps(changes)]
     rules: dict[str, dict] = {}
     for item, _ in items:
@@ -75,7 +82,7 @@ def to_sarif(changes: Changes, version: str) -> dict[str, Any]:
                         "rules": [rules[k] for k in sorted(rules)],
                     }
                 },
-                "results": [_result(item, regressed) for item, regressed in items],
+                "results": [_result(item, regressed, prefix) for item, regressed in items],
             }
         ],
     }

@@ -349,3 +349,12 @@ def test_damaged_cache_entries_and_manifests_do_not_stop_the_review(tmp_path, ca
         errors == [{"path": "app/cdk.out/manifest.json", "error": errors[0]["error"]}]
         and "not a CDK cloud assembly" in errors[0]["error"]
     )
+
+
+def test_sarif_paths_start_at_the_working_directory(repo, capsys, monkeypatch):
+    monkeypatch.chdir(repo)
+    code, out, _ = _run(["review", "infra", "--since", "HEAD~1", "--format", "sarif"], capsys)
+    results = json.loads(out)["runs"][0]["results"]
+    endpoint = next(r for r in results if r["ruleId"] == "GENSEC01-BP02")
+    uri = endpoint["locations"][0]["physicalLocation"]["artifactLocation"]["uri"]
+    assert code == 0 and uri == "infra/network.tf"

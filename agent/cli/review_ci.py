@@ -90,6 +90,15 @@ def _summary(doc: dict[str, Any]) -> str:
     return "\n".join(line.translate({c: " " for c in range(32)}) for line in lines)
 
 
+def _prefix(root: Path) -> str:
+    """Return the reviewed folder relative to the working directory, as a SARIF path prefix."""
+    try:
+        rel = root.resolve().relative_to(Path.cwd().resolve()).as_posix()
+    except ValueError:
+        return ""
+    return "" if rel == "." else rel + "/"
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Review a file or folder, compare with the baseline, print, and apply the gate."""
     from agent import LensAssistant
@@ -111,7 +120,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if before is not None:
         doc["changes"] = changes.to_dict()
     if args.format == "sarif":
-        json.dump(to_sarif(changes, metadata.version("lenswise")), sys.stdout, indent=1)
+        log = to_sarif(changes, metadata.version("lenswise"), _prefix(root))
+        json.dump(log, sys.stdout, indent=1)
         sys.stdout.write("\n")
     elif args.format == "pr-comment":
         sys.stdout.write(pr_comment(changes))
