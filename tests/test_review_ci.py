@@ -16,6 +16,8 @@ import yaml
 from agent.cli import main
 from tests.test_diagrams_samples import mxfile, rag_page
 
+# The SARIF 2.1.0 JSON schema (release 2.1.0-rtm.5), vendored unchanged from the MIT-licensed
+# npm package @microsoft/jest-sarif 1.0.0-beta.0 (lib/schemas/sarif-2.1.0-rtm.5.json).
 SCHEMA = Path(__file__).parent / "data" / "sarif-schema-2.1.0.json"
 ROOT = Path(__file__).resolve().parent.parent
 
