@@ -63,6 +63,8 @@ class Component:
     names: tuple[str, ...] = ()
     """Names that identify it across the diagrams of one file: the first line of its label
     and, in Mermaid, the node id (defaults to the label)."""
+    location: dict[str, Any] | None = None
+    """Where it is written: ``{"file", "line"}`` (1-based), when known (see ``diagrams.locate``)."""
 
     @property
     def service_name(self) -> str | None:
@@ -85,6 +87,7 @@ class Component:
             "page": self.page,
             "kind": self.kind,
             "diagrams": list(self.diagrams or ([self.page] if self.page else [])),
+            **({"location": dict(self.location)} if self.location else {}),
         }
 
 

@@ -22,6 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="only the hostile-input rows: worst-case files parsed in child processes",
     )
+    parser.add_argument(
+        "--repo",
+        action="store_true",
+        help="only the repository row: `review DIR` of 200 files, cold and with --cache",
+    )
     team = parser.add_argument_group("team load (--team)")
     team.add_argument(
         "--team",
@@ -74,6 +79,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
 
         rows = run_hostile(log=log)
         print(json.dumps(rows) if args.json else "\n".join(render_rows(rows)))
+        return 0
+    if args.repo:
+        from evals.bench_repo import render_repo, run_repo_bench
+
+        repo = run_repo_bench(log=log)
+        print(json.dumps(repo) if args.json else "\n".join(render_repo(repo)))
         return 0
     figures = run_bench(settings, progress=interactive, log=log)
     print(to_json(figures) if args.json else render_text(figures))

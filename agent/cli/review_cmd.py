@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from agent.cli import add_common, wa_tool_cmd
+from agent.cli import add_common, review_ci, wa_tool_cmd
 from agent.config import Settings
 from corpus.errors import InputError
 from corpus.outputs import check_output, write_atomic
@@ -27,7 +27,7 @@ def register(sub: argparse._SubParsersAction) -> None:
         "file",
         type=Path,
         help=".drawio/.xml/.drawio.png/.drawio.svg, .mmd/.md, "
-        "CloudFormation/SAM .yaml/.json, Terraform .tf, or an image",
+        "CloudFormation/SAM .yaml/.json, Terraform .tf, an image, or a folder of designs",
     )
     parser.add_argument(
         "--model",
@@ -37,6 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--json", action="store_true", help="print the review as JSON")
     parser.add_argument("--report", type=Path, help="write a markdown report to this file")
     wa_tool_cmd.add_arguments(parser)
+    review_ci.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -96,6 +97,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from agent import LensAssistant
     from diagrams import render_markdown
 
+    if review_ci.wanted(args):  # folders, baselines, gates and CI formats (issue 25)
+        return review_ci.run(args, settings)
     wa_tool_cmd.check(args)
     if args.report:
         check_output(args.report, "--report", args.file)
