@@ -15,7 +15,7 @@ score above them, sentences taken from a different practice score below.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -70,6 +70,7 @@ def verify(
     passages: dict[str, dict],
     pages: dict[str, str],
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    quoted: Collection[str] = (),
 ) -> Verification:
     """Check ``text`` against ``passages`` (chunk id -> passage) and return the verification.
 
@@ -79,6 +80,8 @@ def verify(
         pages: official URL of every page id of the corpus (practices, questions, general
             pages); an id not in it does not exist.
         embed: optional sentence encoder for the semantic support test.
+        quoted: ids the user wrote that the lens does not have; the answer may name them
+            (to say so) without citing them.
     """
     by_page: dict[str, list[dict]] = {}
     for p in passages.values():
@@ -105,7 +108,8 @@ def verify(
 
     cleaned = MARKER.sub(replace, text)
     for ident in dict.fromkeys(PRACTICE_IN_TEXT.findall(MARKER.sub(" ", cleaned))):
-        if not check_id(ident):  # a bare mention of a practice that does not hold
+        # a bare mention of a practice that does not hold (unless the user's own wrong id)
+        if ident not in quoted and not check_id(ident):
             cleaned = re.sub(
                 rf"\*{{0,2}}{re.escape(ident)}\*{{0,2}}", "(removed citation)", cleaned
             )
