@@ -117,11 +117,24 @@ def _with_pages(
 ) -> Routing:
     """Return ``routing`` with the pages of the whole question and of each of its parts."""
     chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
-    per_part = [_chosen_pages(ctx, part, routing["pillar"], design)[0][:2] for part in parts]
+    per_part = [_part_pages(ctx, part, routing["pillar"]) for part in parts]
     leads = [pages[0] for pages in per_part if pages]
     pages = list(dict.fromkeys([*chosen[:1], *leads, *chosen[1:]]))[:MAX_PAGES]
     support = [p for p in support if p not in pages]
     return {**routing, "pages": pages, "support": support, "parts": per_part}
+
+
+def _part_pages(ctx: LensContext, part: str, pillar: str | None) -> list[str]:
+    """Return the pages that answer one part of a question.
+
+    They are the pages the calibrated relevance model would name for the part on its own
+    (above its page threshold); none when the part alone is too vague to route.
+    """
+    router = ctx.index.router
+    if router is None:
+        return []
+    ranked = ctx.index.rank_pages(part, pillar)
+    return [s.page_id for s in ranked[:2] if s.probability >= router.model.page_threshold]
 
 
 def _chosen_pages(
