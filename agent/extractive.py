@@ -417,7 +417,7 @@ def _sections(group: DocGroup) -> list[str]:
 LOOKUP_PARTS = (
     ("Desired outcome", "Desired outcome:", None),
     ("Benefits", "Why it matters:", 2),
-    ("Implementation steps", "Key steps:", None),
+    ("Implementation steps", "Steps:", None),
     ("Implementation guidance", "Guidance:", 3),
     ("Anti-patterns", "Anti-patterns to avoid:", 2),
 )

@@ -7,7 +7,9 @@ r"""The lens agent as a LangGraph ``StateGraph``: nodes first, the graph assembl
 
 One graph serves both modes: with a tool-calling chat model in the context, ``plan`` asks the
 model, which drives the tools itself; without one (extractive mode), ``plan`` emits the tool
-calls its own retrieval policy chooses. Either way the same ``ToolNode`` runs them and the
+calls its own retrieval policy chooses once, and their results go straight to ``compose``.
+The route record (``State.routing``) decides the pages and the answer's plan once, at the
+start of the turn. Either way the same ``ToolNode`` runs them and the
 same ``verify`` checks the answer. Every run stops at a recursion limit (LangGraph) and at a
 wall-clock deadline, after a bounded number of tool rounds (GENREL03-BP02, GENCOST05-BP01).
 """
@@ -25,6 +27,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from agent import extractive
+from agent.citations import mark_unverified
 from agent.citations import verify as verify_citations
 from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
@@ -38,6 +41,8 @@ from index.relevance import MAX_PAGES
 
 RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
+POLICY_NAME = "lenswise-policy"
+"""Name of the tool-call messages of the extractive policy (their results go to ``compose``)."""
 MAX_TOOL_ROUNDS = 4
 MAX_RETRIES = 1
 FALLBACK_RATIO = 0.5
@@ -99,6 +104,7 @@ def route(state: State, runtime: Runtime[LensContext]) -> dict:
         "passages": None,
         "warnings": warnings,
         "draft": "",
+        "drafted_by": "",
         "checked": None,
         "answer": None,
         "attempts": 0,
@@ -290,9 +296,8 @@ def plan(state: State, runtime: Runtime[LensContext]) -> dict:
     if rounds >= MAX_TOOL_ROUNDS:
         return {"warnings": [*state.warnings, f"stopped after {rounds} rounds of tool calls"]}
     if ctx.chat_model is None:
-        if rounds > state.attempts:
-            return {}
-        return {"messages": [AIMessage(content="", tool_calls=_policy_calls(state))]}
+        calls = _policy_calls(state)
+        return {"messages": [AIMessage(content="", tool_calls=calls, name=POLICY_NAME)]}
     model = ctx.chat_model.bind_tools(TOOLS)
     try:
         reply = model.invoke(_model_messages(state, ctx))
@@ -313,7 +318,7 @@ def compose(state: State, runtime: Runtime[LensContext]) -> dict:
     last = state.messages[-1] if state.messages else None
     if ctx.chat_model is not None and isinstance(last, AIMessage) and not last.tool_calls:
         if last.text.strip():
-            return {"draft": last.text}
+            return {"draft": last.text, "drafted_by": "model"}
     warnings = list(state.warnings)
     if ctx.chat_model is not None:
         warnings.append("the model gave no final answer; showing an extractive answer instead")
@@ -326,7 +331,7 @@ def compose(state: State, runtime: Runtime[LensContext]) -> dict:
     writer = get_stream_writer()
     for piece in _pieces(draft):
         writer({"type": "token", "text": piece})
-    return {"draft": draft, "warnings": warnings}
+    return {"draft": draft, "drafted_by": "extractive", "warnings": warnings}
 
 
 def _pieces(text: str, size: int = 24) -> list[str]:
@@ -344,12 +349,15 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
         return {}
     embed = ctx.index.embedder.encode if ctx.chat_model is not None else None
     quoted = _routing(state)["unknown_ids"]
-    result = verify_citations(state.draft, state.passages, ctx.index.page_urls, embed, quoted)
+    generative = state.drafted_by == "model"
+    result = verify_citations(
+        state.draft, state.passages, ctx.index.page_urls, embed, quoted, every_claim=generative
+    )
     weak = not result.citations
     verdict = "ok" if result.ok and not weak else ("weak" if weak else "failed")
     update: dict = {
         "verdict": verdict,
-        "draft": result.text,
+        "draft": mark_unverified(result.text, result),
         "checked": Checked(
             citations=[asdict(c) for c in result.citations],
             verification_warnings=result.warnings,
@@ -361,7 +369,8 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
         update["verdict"] = "retry"
         if ctx.chat_model is not None:
             problems = "; ".join(result.warnings) or "no citation to a retrieved passage"
-            note = RETRY_NOTE.format(problems=problems)
+            fix = "\n".join(f"- {s}" for s in result.unverified) or "- (none)"
+            note = RETRY_NOTE.format(problems=problems, sentences=fix)
             update["messages"] = [HumanMessage(content=note, name=RETRY_NAME)]
         else:
             update["queries"] = _reformulate(state)
@@ -412,6 +421,12 @@ def after_plan(state: State) -> Literal["tools", "compose"]:
     return "tools" if isinstance(last, AIMessage) and last.tool_calls else "compose"
 
 
+def after_tools(state: State) -> Literal["plan", "compose"]:
+    """Back to the model after its tool calls; the extractive policy's results are composed."""
+    calls = [m for m in _turn_messages(state) if isinstance(m, AIMessage) and m.tool_calls]
+    return "compose" if calls and calls[-1].name == POLICY_NAME else "plan"
+
+
 def after_verify(state: State) -> Literal["plan", "finalize"]:
     """Go back to planning once when verification asked for a retry, else finish."""
     return "plan" if state.verdict == "retry" else "finalize"
@@ -433,7 +448,7 @@ def build_graph(checkpointer=None):
     builder.add_edge("decline", "finalize")
     builder.add_edge("diagram", "plan")
     builder.add_conditional_edges("plan", after_plan)
-    builder.add_edge("tools", "plan")
+    builder.add_conditional_edges("tools", after_tools)
     builder.add_edge("compose", "verify")
     builder.add_conditional_edges("verify", after_verify)
     builder.add_edge("finalize", END)

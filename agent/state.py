@@ -142,6 +142,9 @@ class State(InputState):
     turns of the thread."""
     draft: str = ""
     """The answer text before verification."""
+    drafted_by: Literal["", "model", "extractive"] = ""
+    """Who wrote the draft: the chat model, or the extractive composer (also the fallback
+    when a model gives no final answer)."""
     checked: Checked | None = None
     """The citation check of the latest draft."""
     answer: AnswerRecord | None = None
