@@ -27,6 +27,10 @@ from corpus.vocabulary import PRACTICE_IN_TEXT, is_practice_id, is_question_id, 
 
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.6
+PARAPHRASE_LEXICAL = 0.5
+PARAPHRASE_SEMANTIC = 0.45
+"""A paraphrase passes when both signals agree at these lower levels: half its content words
+in the cited text and a moderate similarity to one of its sentences, pairs or passages."""
 MARKER = re.compile(r"\s?\[([^\[\]\n]{2,80})\](?!\()")
 """A bracketed marker that is not the text of a markdown link (``[label](url)``)."""
 LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
@@ -197,13 +201,15 @@ def _check_support(
     """Flag unsupported cited sentences; return the best supporting quote per cited id."""
     quotes: dict[str, tuple[float, str]] = {}
     pending: list[tuple[str, list[str]]] = []
+    shared: dict[str, float] = {}
     for claim, ids in _claims(text, pages):
         evidence = _evidence(ids, by_page)
         if not evidence:
             continue
         scores = [containment(claim, s) for s in evidence]
         best = int(np.argmax(scores))
-        if containment(claim, " ".join(evidence)) >= LEXICAL_SUPPORT:
+        shared[claim] = containment(claim, " ".join(evidence))
+        if shared[claim] >= LEXICAL_SUPPORT:
             _keep_quote(quotes, ids, scores[best], evidence[best])
         else:
             pending.append((claim, ids))
@@ -213,7 +219,9 @@ def _check_support(
             vectors = embed([claim, *evidence])
             sims = vectors[1:] @ vectors[0]
             best = int(np.argmax(sims))
-            if float(sims[best]) >= SEMANTIC_SUPPORT:
+            similar = float(sims[best])
+            paraphrase = shared[claim] >= PARAPHRASE_LEXICAL and similar >= PARAPHRASE_SEMANTIC
+            if similar >= SEMANTIC_SUPPORT or paraphrase:
                 _keep_quote(quotes, ids, float(sims[best]), sentences(evidence[best])[0])
                 pending.remove((claim, ids))
     for claim, ids in pending:

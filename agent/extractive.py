@@ -348,9 +348,11 @@ def compose_lens_answer(
     budget = MAX_WORDS
     listed = [line for g in groups[:1] for line in _sections(g)] if plan == "list" else []
     budget -= sum(len(line.split()) for line in listed)
-    steps = _with_support(score_steps(groups, scoring, plan), scoring.support)
-    if plan == "compare":
+    steps = score_steps(groups, scoring, plan)
+    if plan == "compare":  # the options side by side: the two best pages, whatever their role
         must = [*must, *(g.key for g in groups[:2])]
+    else:
+        steps = [s for s in steps if s.group.key not in scoring.support]
     chosen = select_steps(steps, [*must, groups[0].key], max(budget, MIN_WORDS // 2))
     shown = [g for g in groups if any(s.group is g for s in chosen) or (listed and g is groups[0])]
     if not shown:
