@@ -500,9 +500,7 @@ def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
     page = next((g for g in groups if g.key == question_id), None)
     practices = [g for g in groups if g.is_practice and g.key.startswith(question_id + "-")]
     title = page.title if page else (practices[0].question_title if practices else question_id)
-    lines = [
-        f"**{question_id} · {title}** has {_count(len(practices), 'best practice')}:"
-    ]
+    lines = [f"**{question_id} · {title}** has {_count(len(practices), 'best practice')}:"]
     for g in sorted(practices, key=lambda g: g.key):
         first = next(
             (sentences(p["text"])[0] for p in g.passages if p["section"] == "Overview"), ""
