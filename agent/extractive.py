@@ -363,6 +363,8 @@ def compose_lens_answer(
         lead = "The lens treats these as separate choices: " + " and ".join(names) + "."
     else:
         lead = "The lens addresses this mainly in " + " and ".join(names) + "."
+        if frozenset(stems(lead)) in scoring.seen:  # a follow-up on the same pages
+            lead = "More of what " + " and ".join(names) + " advise for this question:"
     if len(shown) > 2:
         lead += " Related guidance: " + ", ".join(_short(g) for g in shown[2:]) + "."
     parts = [f"{note} {lead}".strip() if note else lead, ""]

@@ -32,8 +32,8 @@ the nearest content); ``design`` (the reviewed design's own facts); ``howto`` (t
 do it); ``explain`` (the point, then the reason); ``compare`` (the options side by side, with
 the lens's criterion); ``list`` (a list the lens gives, complete)."""
 _COMPARE = re.compile(
-    r"\b(?:differen(?:ce|t)|differ|versus|vs\.?|compare[ds]?|comparison|trade-?offs?|"
-    r"instead of|rather than|better|choose between|pick between|or should)\b",
+    r"\b(?:differences? between|differ from|versus|vs\.?|instead of|rather than|better than|"
+    r"choose between|pick between|or should (?:we|i)|or just|or (?:use|go with))\b",
     re.I,
 )
 """How people ask to weigh options against each other."""
