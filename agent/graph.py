@@ -241,7 +241,8 @@ def _design_ids(state: State) -> list[str]:
 def _policy_calls(state: State) -> list[dict]:
     """The extractive mode's own tool calls: the chosen pages, named ids and a search."""
     routing = _routing(state)
-    named = [*routing["ids"], *routing["pages"], *routing["support"], *_design_ids(state)]
+    support = routing["support"] if routing["answer"] == "compare" else []  # the other option
+    named = [*routing["ids"], *routing["pages"], *support, *_design_ids(state)]
     wanted = list(dict.fromkeys(named))
     calls = [{"name": "get_best_practice", "args": {"practice_id": i}} for i in wanted]
     if routing["kind"] != "lookup" or state.attempts:
