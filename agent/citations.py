@@ -15,7 +15,7 @@ score above them, sentences taken from a different practice score below.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -27,10 +27,18 @@ from corpus.vocabulary import PRACTICE_IN_TEXT, is_practice_id, is_question_id, 
 
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.6
+PARAPHRASE_LEXICAL = 0.5
+PARAPHRASE_SEMANTIC = 0.45
+"""A paraphrase passes when both signals agree at these lower levels: half its content words
+in the cited text and a moderate similarity to one of its sentences, pairs or passages."""
 MARKER = re.compile(r"\s?\[([^\[\]\n]{2,80})\](?!\()")
 """A bracketed marker that is not the text of a markdown link (``[label](url)``)."""
 LINK = re.compile(r"\[([^\[\]\n]*)\]\([^()\s]*\)")
 """A markdown link; a claim is checked on the link's text, not its address."""
+MIN_CLAIM_WORDS = 6
+"""A shorter uncited phrase ("Here is what the lens says.") is framing, not a claim."""
+UNVERIFIED = "(unverified: no lens passage backs this)"
+"""The visible mark on a sentence the citation check could not back."""
 
 
 @dataclass
@@ -45,11 +53,18 @@ class Verification:
     """Ids whose citations were removed (non-existent or not retrieved)."""
     unsupported: list[str] = field(default_factory=list)
     """Cited sentences that their passages do not support."""
+    uncited: list[str] = field(default_factory=list)
+    """Sentences that lost every citation they had (their ids do not hold), as they now read."""
 
     @property
     def ok(self) -> bool:
         """True when nothing had to be removed and every cited sentence is supported."""
         return not self.removed and not self.unsupported
+
+    @property
+    def unverified(self) -> list[str]:
+        """Every sentence the check could not back: uncited after the check, or unsupported."""
+        return list(dict.fromkeys([*self.uncited, *self.unsupported]))
 
 
 def _ids_in_marker(content: str, pages: dict[str, str]) -> list[str] | None:
@@ -70,6 +85,8 @@ def verify(
     passages: dict[str, dict],
     pages: dict[str, str],
     embed: Callable[[list[str]], np.ndarray] | None = None,
+    quoted: Collection[str] = (),
+    every_claim: bool = False,
 ) -> Verification:
     """Check ``text`` against ``passages`` (chunk id -> passage) and return the verification.
 
@@ -79,6 +96,11 @@ def verify(
         pages: official URL of every page id of the corpus (practices, questions, general
             pages); an id not in it does not exist.
         embed: optional sentence encoder for the semantic support test.
+        quoted: ids the user wrote that the lens does not have; the answer may name them
+            (to say so) without citing them.
+        every_claim: a sentence that states something without citing anything counts as
+            unsupported too (a model's answer; extractive answers cite every copied sentence
+            and add only their own framing).
     """
     by_page: dict[str, list[dict]] = {}
     for p in passages.values():
@@ -104,13 +126,23 @@ def verify(
         return f" [{', '.join(kept)}]" if kept else ""
 
     cleaned = MARKER.sub(replace, text)
+    for sentence in sentences(text):
+        had = _all_marker_ids(sentence, pages, shaped=True)
+        if had and all(i in result.removed for i in had):
+            result.uncited.append(LINK.sub(r"\1", MARKER.sub(replace, sentence)).strip(" *"))
     for ident in dict.fromkeys(PRACTICE_IN_TEXT.findall(MARKER.sub(" ", cleaned))):
-        if not check_id(ident):  # a bare mention of a practice that does not hold
+        # a bare mention of a practice that does not hold (unless the user's own wrong id)
+        if ident not in quoted and not check_id(ident):
             cleaned = re.sub(
                 rf"\*{{0,2}}{re.escape(ident)}\*{{0,2}}", "(removed citation)", cleaned
             )
     result.text = cleaned
     quotes = _check_support(result, cleaned, by_page, pages, embed)
+    if every_claim:
+        for claim in _bare_claims(cleaned, pages):
+            if claim not in result.uncited:
+                result.unsupported.append(claim)
+                result.warnings.append(f'uncited claim: "{_short(claim)}"')
     for ident in dict.fromkeys(_all_marker_ids(cleaned, pages)):
         page_passages = by_page[ident]
         first = page_passages[0]
@@ -137,10 +169,12 @@ def _remove(result: Verification, ident: str, warning: str) -> None:
         result.warnings.append(warning)
 
 
-def _all_marker_ids(text: str, pages: dict[str, str]) -> list[str]:
+def _all_marker_ids(text: str, pages: dict[str, str], shaped: bool = False) -> list[str]:
+    """Return the ids the markers of ``text`` cite (with ``shaped``, ids that do not exist)."""
     out: list[str] = []
     for match in MARKER.finditer(text):
-        out += _ids_in_marker(match.group(1), pages) or []
+        ids = _ids_in_marker(match.group(1), pages) or []
+        out += ids if shaped else [i for i in ids if i in pages]
     return out
 
 
@@ -167,30 +201,60 @@ def _check_support(
     """Flag unsupported cited sentences; return the best supporting quote per cited id."""
     quotes: dict[str, tuple[float, str]] = {}
     pending: list[tuple[str, list[str]]] = []
+    shared: dict[str, float] = {}
     for claim, ids in _claims(text, pages):
         evidence = _evidence(ids, by_page)
         if not evidence:
             continue
         scores = [containment(claim, s) for s in evidence]
         best = int(np.argmax(scores))
-        if containment(claim, " ".join(evidence)) >= LEXICAL_SUPPORT:
+        shared[claim] = containment(claim, " ".join(evidence))
+        if shared[claim] >= LEXICAL_SUPPORT:
             _keep_quote(quotes, ids, scores[best], evidence[best])
         else:
             pending.append((claim, ids))
     if pending and embed is not None:
         for claim, ids in pending[:]:
-            evidence = _evidence(ids, by_page)
+            evidence = _passages_and_pairs(ids, by_page)
             vectors = embed([claim, *evidence])
             sims = vectors[1:] @ vectors[0]
             best = int(np.argmax(sims))
-            if float(sims[best]) >= SEMANTIC_SUPPORT:
-                _keep_quote(quotes, ids, float(sims[best]), evidence[best])
+            similar = float(sims[best])
+            paraphrase = shared[claim] >= PARAPHRASE_LEXICAL and similar >= PARAPHRASE_SEMANTIC
+            if similar >= SEMANTIC_SUPPORT or paraphrase:
+                _keep_quote(quotes, ids, float(sims[best]), sentences(evidence[best])[0])
                 pending.remove((claim, ids))
     for claim, ids in pending:
         result.unsupported.append(claim)
-        short = claim if len(claim) <= 90 else claim[:87] + "..."
-        result.warnings.append(f'unsupported claim (not backed by {", ".join(ids)}): "{short}"')
+        result.warnings.append(
+            f'unsupported claim (not backed by {", ".join(ids)}): "{_short(claim)}"'
+        )
     return {ident: quote for ident, (_, quote) in quotes.items()}
+
+
+def _short(claim: str) -> str:
+    """A claim shortened for a warning line, cut at a word boundary."""
+    if len(claim) <= 90:
+        return claim
+    return claim[:87].rsplit(" ", 1)[0] + "..."
+
+
+def _bare_claims(text: str, pages: dict[str, str]) -> list[str]:
+    """Return the sentences that state something without citing anything.
+
+    A heading, a line that introduces a list (ending in a colon), a short phrase, and a
+    sentence that names a lens page (the lead naming the practices) are framing, not claims.
+    """
+    claims = []
+    for sentence in sentences(text):
+        plain = LINK.sub(r"\1", sentence).strip(" *_#")
+        if MARKER.search(sentence) and _all_marker_ids(sentence, pages):
+            continue
+        names_page = any(i in pages for i in PRACTICE_IN_TEXT.findall(plain))
+        if plain.endswith(":") or len(plain.split()) < MIN_CLAIM_WORDS or names_page:
+            continue
+        claims.append(plain)
+    return claims
 
 
 def _evidence(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
@@ -202,6 +266,36 @@ def _evidence(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
         out += [headings] if headings else []
         out += [s for p in pages for s in sentences(p["text"])]
     return out
+
+
+def _passages_and_pairs(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
+    """Return what a paraphrase of the cited pages may restate.
+
+    That is each sentence, each pair of neighbouring sentences, and each whole passage.
+    """
+    out: list[str] = []
+    for ident in ids:
+        for p in by_page.get(ident, []):
+            said = sentences(p["text"])
+            out += said + [f"{a} {b}" for a, b in zip(said, said[1:])] + [p["text"]]
+    return list(dict.fromkeys(out))
+
+
+def mark_unverified(text: str, result: Verification) -> str:
+    """Return ``text`` with every sentence the check could not back marked as unverified.
+
+    A sentence that lost all its citations (it cited an id that does not hold) is removed;
+    an unsupported one stays, visibly marked, so that nothing unchecked reads as lens fact.
+    """
+    for sentence in result.uncited:
+        if sentence:
+            text = text.replace(sentence, "", 1)
+    for claim in result.unsupported:
+        start = text.find(claim)
+        if start >= 0:
+            end = start + len(claim)
+            text = f"{text[:start]}{UNVERIFIED} {text[start:end]}{text[end:]}"
+    return re.sub(r"[ \t]{2,}", " ", re.sub(r"(?m)^[ \t]*[-*][ \t]*\.?[ \t]*$\n?", "", text))
 
 
 def _keep_quote(

@@ -17,8 +17,6 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-import numpy as np
-
 from agent.design import DesignSummary
 from agent.text import stems
 from corpus.text import sentences
@@ -37,6 +35,24 @@ SECTION_PRIOR = {
     "Anti-patterns": -0.60,
     "Question": -2.0,
 }
+EXPLAIN_PRIOR = {**SECTION_PRIOR, "Overview": 0.25, "Desired outcome": 0.15, "Benefits": 0.15}
+"""Section priors for "what is / why" questions: the point and its reason come first."""
+SECTION_ORDER = {"Implementation steps": 0, "Implementation guidance": 1, "Overview": 2}
+"""Order of a page's chosen sentences in a how-to answer: the actions lead."""
+CONDITION = re.compile(r"\b(?:when|if|unless|depending on|whether)\b", re.I)
+"""A sentence that states a condition: the lens's criterion in a comparison."""
+SPECIFIC_WEIGHT = 0.15
+"""Weight of the question's specific terms (names, numbers) that a sentence names."""
+SUPPORT_DISCOUNT = 0.15
+"""Score taken off the sentences of pages that only support the answer: their step joins
+only when it fits the question clearly better than the chosen pages' next one."""
+RELEVANCE_MARGIN = 0.25
+"""Steps within this much of the best step's score are relevant enough to show."""
+REDUNDANT_SHARE = 0.6
+"""A step sharing this share of its content words with a shown one says the same thing."""
+MIN_WORDS = 90
+MAX_WORDS = 190
+"""Words of guidance an answer shows (the lead and labels add about 30 more)."""
 WARNING_WORDS = re.compile(
     r"\b(sign|signs|anti-?patterns?|mistakes?|wrong|missing|avoid|smell)\b", re.I
 )
@@ -94,6 +110,10 @@ class Scoring:
     """Services of the reviewed design, when there is one."""
     mentions: Callable[[str], set[str]] | None = None
     """The AWS services a sentence names (service slugs)."""
+    support: frozenset[str] = frozenset()
+    """Pages that only support the answer (their steps are discounted)."""
+    seen: frozenset[frozenset[str]] = frozenset()
+    """Signatures of sentences earlier answers of the thread showed (never repeated)."""
 
 
 def group_passages(passages: dict[str, dict], first: list[str] | None = None) -> list[DocGroup]:
@@ -126,51 +146,18 @@ def _design_fit(sentence: str, scoring: Scoring) -> float | None:
 
 
 def pick_sentences(group: DocGroup, limit: int, scoring: Scoring) -> list[str]:
-    """Return up to ``limit`` guidance sentences of ``group`` that best answer the question.
+    """Return up to ``limit`` of the best steps of one page (see :func:`score_steps`).
 
-    A sentence scores by the semantic similarity of its passage to the question, plus the
-    rarity-weighted question terms it shares normalised by its length, plus a prior by
-    section, plus (with a design) how well the services it names fit the design. The chosen
-    sentences keep their order in the page.
+    With a design, a page whose sentences all name services the design does not use gives
+    none: showing them would advise on parts the design does not have.
     """
-    wanted = set(stems(scoring.question))
-    allow_warnings = bool(WARNING_WORDS.search(scoring.question))
-    candidates: list[tuple[float, int, str]] = []  # (score, position, sentence)
-    misfits: list[tuple[float, int, str]] = []
-    position = 0
-    for p in group.passages:
-        prior = SECTION_PRIOR.get(p["section"], 0.0) + scoring.similarity.get(p["chunk_id"], 0.0)
-        warning = p["section"] == "Anti-patterns"
-        if warning and allow_warnings:
-            prior = 0.2
-        for sentence in sentences(p["text"]):
-            position += 1
-            words = set(stems(sentence))
-            if len(sentence) < 25 or not words:
-                continue
-            lexical = sum(scoring.weight(w) for w in wanted & words) / math.sqrt(len(words) + 1)
-            score = prior + LEXICAL_WEIGHT * lexical - 0.005 * position
-            fit = _design_fit(sentence, scoring)
-            text = f"Warning sign: {sentence}" if warning else sentence
-            (candidates if fit is not None else misfits).append(
-                (score + (fit or 0), position, text)
-            )
-    candidates = candidates or sorted(misfits, reverse=True)[:1]
-    if not candidates:
-        return []
-    scores = np.array([c[0] for c in candidates])
-    chosen: list[tuple[int, str]] = []
-    seen: set[frozenset] = set()
-    for index in np.argsort(-scores, kind="stable"):
-        _, pos, sentence = candidates[index]
-        signature = frozenset(stems(sentence))
-        if signature in seen:
-            continue
-        seen.add(signature)
-        chosen.append((pos, sentence))
+    chosen: list[Step] = []
+    for step in sorted(score_steps([group], scoring, "howto"), key=lambda s: -s.score):
+        if not _redundant(step, chosen):
+            chosen.append(step)
         if len(chosen) == limit:
             break
-    return [s for _, s in sorted(chosen)]
+    return [s.sentence for s in sorted(chosen, key=lambda s: s.position)]
 
 
 def _label(group: DocGroup) -> str:
@@ -192,45 +179,231 @@ def _cited(sentence: str, key: str) -> str:
     return f"{sentence} [{key}]"
 
 
-def compose_lens_answer(groups: Sequence[DocGroup], edition_line: str, scoring: Scoring) -> str:
-    """Compose the answer for a free-text lens question from the chosen pages, best first.
+@dataclass(frozen=True)
+class Step:
+    """One guidance sentence of a page, scored against the question."""
 
-    Question terms the lens never uses are named in the lead, so the reader knows the answer
-    is the closest guidance rather than a direct one.
+    group: DocGroup
+    sentence: str
+    section: str
+    position: int
+    score: float
+    signature: frozenset[str]
+    """The sentence's content stems (what redundancy is judged on)."""
+
+
+def specific_terms(question: str) -> list[str]:
+    """Return the question's specific named things: names, acronyms, versions and numbers.
+
+    A specific term is a word written with a capital inside the sentence (``Bedrock``,
+    ``Weaviate``), an acronym (``HIPAA``), or a token holding a digit (``p99``, ``500``);
+    the question's everyday words are not.
+    """
+    found = []
+    for clause in re.split(r"(?<=[.!?:;])\s+", question.strip()):
+        words = re.findall(r"[\w][\w.+-]*", clause)
+        for i, word in enumerate(words):
+            word = word.strip(".-+")
+            named = (i > 0 and word[:1].isupper()) or (len(word) > 1 and word.isupper())
+            if len(word) > 1 and (named or any(ch.isdigit() for ch in word)):
+                found.append(word)
+    return list(dict.fromkeys(found))
+
+
+def not_covered_note(question: str, weight: Callable[[str], float]) -> str:
+    """Return a sentence naming the question's specific things the whole corpus never uses.
+
+    Only named things count (a service, a product, a technique written as a name, a number),
+    checked against every chunk of the corpus; an everyday word that the lens happens not to
+    use is never listed.
+    """
+    missing = [t for t in specific_terms(question) if not any(weight(s) for s in stems(t))]
+    if not missing:
+        return ""
+    named = missing[0] if len(missing) == 1 else ", ".join(missing[:-1]) + " and " + missing[-1]
+    return f"The lens does not name {named}; the closest guidance it gives follows."
+
+
+def _previous_sentences(previous: Sequence[str]) -> set[frozenset[str]]:
+    """The content signatures of the sentences earlier answers of the thread already showed."""
+    out = set()
+    for text in previous:
+        for sentence in sentences(MARKERS.sub("", text)):
+            signature = frozenset(stems(sentence.lstrip("-*0123456789. ")))
+            if len(signature) > 2:
+                out.add(signature)
+    return out
+
+
+MARKERS = re.compile(r"\s?\[[^\[\]\n]{2,80}\]")
+"""Citation markers, removed when earlier answers are compared sentence by sentence."""
+
+
+def score_steps(groups: Sequence[DocGroup], scoring: Scoring, plan: str) -> list[Step]:
+    """Score every guidance sentence of ``groups`` against the question.
+
+    A sentence scores by the dense similarity of its passage to the question, the rare
+    question terms it shares (normalised by its length), the question's specific terms it
+    names (services, data kinds, numbers), a prior by section that favours the steps (for
+    "what is" questions, the overview and outcome that state the point), and, with a design,
+    how well the services it names fit the design (a sentence naming only services the
+    design does not use is left out). Pages that only support the answer
+    (``Scoring.support``) offer only sentences sharing a question term, at
+    ``SUPPORT_DISCOUNT`` less; sentences an earlier answer of the
+    thread showed are left out.
+    """
+    wanted = set(stems(scoring.question))
+    specific = {s for t in specific_terms(scoring.question) for s in stems(t)}
+    allow_warnings = bool(WARNING_WORDS.search(scoring.question))
+    prior_of = EXPLAIN_PRIOR if plan == "explain" else SECTION_PRIOR
+    steps: list[Step] = []
+    for group in groups:
+        supporting = group.key in scoring.support
+        position = 0
+        for p in group.passages:
+            section = p["section"]
+            if section == "Anti-patterns" and not allow_warnings:
+                continue
+            prior = prior_of.get(section, 0.0) + scoring.similarity.get(p["chunk_id"], 0.0)
+            for sentence in sentences(p["text"]):
+                position += 1
+                words = set(stems(sentence))
+                if len(sentence) < 25 or len(words) < 3:
+                    continue
+                signature = frozenset(words)
+                if signature in scoring.seen:
+                    continue
+                shared = wanted & words
+                if supporting and not shared:
+                    continue
+                lexical = sum(scoring.weight(w) for w in shared) / math.sqrt(len(words) + 1)
+                named = sum(scoring.weight(w) for w in specific & words)
+                fit = _design_fit(sentence, scoring)
+                if fit is None:
+                    continue
+                score = prior + LEXICAL_WEIGHT * lexical + SPECIFIC_WEIGHT * named + fit
+                score -= 0.005 * position + (SUPPORT_DISCOUNT if supporting else 0.0)
+                if section == "Anti-patterns":
+                    sentence = f"Warning sign: {sentence}"
+                steps.append(Step(group, sentence, section, position, score, signature))
+    return steps
+
+
+def select_steps(steps: Sequence[Step], must: Sequence[str], budget: int) -> list[Step]:
+    """Choose the steps an answer shows: the relevant ones, without repeats, within a budget.
+
+    Every page in ``must`` (the lead page and each part's page) gets its best step first.
+    Then steps join best first while they stay within ``RELEVANCE_MARGIN`` of the best score
+    and the answer within ``budget`` words; a step saying what a chosen one says (most of its
+    content words shared) is left out. Fewer than ``MIN_WORDS`` words: the next best fill up.
+    """
+    ranked = sorted(steps, key=lambda s: -s.score)
+    chosen: list[Step] = []
+    words = 0
+
+    def take(step: Step) -> bool:
+        nonlocal words
+        size = len(step.sentence.split())
+        if step in chosen or words + size > budget or _redundant(step, chosen):
+            return False
+        chosen.append(step)
+        words += size
+        return True
+
+    for key in must:
+        best = next((s for s in ranked if s.group.key == key), None)
+        if best is not None:
+            take(best)
+    top = ranked[0].score if ranked else 0.0
+    for step in ranked:
+        if step.score >= top - RELEVANCE_MARGIN or words < MIN_WORDS:
+            take(step)
+    return chosen
+
+
+def _redundant(step: Step, chosen: Sequence[Step]) -> bool:
+    for other in chosen:
+        overlap = len(step.signature & other.signature)
+        if overlap >= REDUNDANT_SHARE * min(len(step.signature), len(other.signature)):
+            return True
+    return False
+
+
+def compose_lens_answer(
+    groups: Sequence[DocGroup],
+    edition_line: str,
+    scoring: Scoring,
+    plan: str = "howto",
+    must: Sequence[str] = (),
+) -> str:
+    """Compose the answer to a free-text lens question from its pages, following its plan.
+
+    The lead names the pages that answer the question; the body shows the steps chosen
+    across all pages (see :func:`select_steps`), each page's steps under its label, the pages
+    in order of their best step. A "compare" answer puts the options side by side and adds
+    the lens's criterion for choosing; a "list" answer gives a general page's whole list.
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
-    names = [_name(g) for g in groups[:2]]
-    unknown = _unknown_terms(scoring.question, scoring.weight)
-    lead = "The lens addresses this mainly in " + " and ".join(names) + "."
-    if unknown:
-        lead = (
-            f"The lens does not mention {' or '.join(unknown)}; the closest guidance is in "
-            + " and ".join(names)
-            + "."
-        )
-    if len(groups) > 2:
-        lead += " Related guidance: " + ", ".join(_short(g) for g in groups[2:]) + "."
-    parts = [lead, ""]
-    for rank, group in enumerate(groups):
-        parts += _practice_block(group, 3 if rank == 0 else 2, scoring, overview=rank == 0)
+    budget = MAX_WORDS
+    listed = [line for g in groups[:1] for line in _sections(g)] if plan == "list" else []
+    budget -= sum(len(line.split()) for line in listed)
+    steps = score_steps(groups, scoring, plan)
+    if plan == "compare":  # the options side by side: the two best pages, whatever their role
+        must = [*must, *(g.key for g in groups[:2])]
+    else:
+        steps = [s for s in steps if s.group.key not in scoring.support]
+    chosen = select_steps(steps, [*must, groups[0].key], max(budget, MIN_WORDS // 2))
+    shown = [g for g in groups if any(s.group is g for s in chosen) or (listed and g is groups[0])]
+    if not shown:
+        shown = list(groups[:1])
+    names = [_name(g) for g in shown[:2]]
+    note = not_covered_note(scoring.question, scoring.weight)
+    if plan == "compare" and len(shown) > 1:
+        lead = "The lens treats these as separate choices: " + " and ".join(names) + "."
+    else:
+        lead = "The lens addresses this mainly in " + " and ".join(names) + "."
+        if frozenset(stems(lead)) in scoring.seen:  # a follow-up on the same pages
+            lead = "More of what " + " and ".join(names) + " advise for this question:"
+    if len(shown) > 2:
+        lead += " Related guidance: " + ", ".join(_short(g) for g in shown[2:]) + "."
+    parts = [f"{note} {lead}".strip() if note else lead, ""]
+    for group in shown:
+        mine = [s for s in chosen if s.group is group]
+        if plan != "explain":  # how-to and the rest: the actions first
+            mine.sort(key=lambda s: (SECTION_ORDER.get(s.section, 1), s.position))
+        else:
+            mine.sort(key=lambda s: s.position)
+        lines = (listed if group is groups[0] else []) + [
+            f"- {_cited(s.sentence, group.key)}" for s in mine
+        ]
+        if lines:
+            parts += [_label(group), *lines, ""]
+    criterion = _criterion(steps, chosen) if plan == "compare" else None
+    if criterion is not None:
+        parts += ["How to choose:", f"- {_cited(criterion.sentence, criterion.group.key)}", ""]
     parts.append(f"_{edition_line}_")
     return "\n".join(parts)
 
 
+def _with_support(steps: list[Step], support: frozenset[str]) -> list[Step]:
+    """Keep a supporting page's steps only where they beat every step of the chosen pages."""
+    best = max((s.score for s in steps if s.group.key not in support), default=None)
+    if best is None:
+        return steps
+    return [s for s in steps if s.group.key not in support or s.score > best]
+
+
+def _criterion(steps: Sequence[Step], chosen: Sequence[Step]) -> Step | None:
+    """The best conditional sentence ("use X when ...") not shown yet: how to choose."""
+    for step in sorted(steps, key=lambda s: -s.score):
+        if step not in chosen and CONDITION.search(step.sentence) and not _redundant(step, chosen):
+            return step
+    return None
+
+
 def _short(group: DocGroup) -> str:
     return f"**{group.key}**" if group.is_practice else f"**{group.title}**"
-
-
-def _practice_block(
-    group: DocGroup, limit: int, scoring: Scoring, overview: bool = False
-) -> list[str]:
-    """The label of one page and its best sentences; a leading overview page lists its parts."""
-    parts = _sections(group) if overview else []
-    picked = pick_sentences(group, limit, scoring)
-    if not picked and not parts:
-        return []
-    return [_label(group), *parts, *(f"- {_cited(s, group.key)}" for s in picked), ""]
 
 
 def _sections(group: DocGroup) -> list[str]:
@@ -245,20 +418,18 @@ def _sections(group: DocGroup) -> list[str]:
     return lines if len(lines) >= 3 else []
 
 
-def _unknown_terms(question: str, weight: Callable[[str], float]) -> list[str]:
-    """Return the question's words the corpus never uses, when they are a third of its terms.
-
-    One unfamiliar word ("chatbot") in an otherwise covered question is noise; when a large
-    share of the question is unknown to the lens ("Is Bedrock HIPAA eligible?"), the reader
-    should know the answer is only the closest guidance.
-    """
-    words = [w for w in re.findall(r"(?u)\b\w\w+\b", question) if stems(w)]
-    unknown = list(dict.fromkeys(w for w in words if not any(weight(s) for s in stems(w))))
-    return unknown if words and len(unknown) * 3 >= len(set(words)) else []
+LOOKUP_PARTS = (
+    ("Desired outcome", "Desired outcome:", None),
+    ("Benefits", "Why it matters:", 2),
+    ("Implementation steps", "Steps:", None),
+    ("Implementation guidance", "Guidance:", 3),
+    ("Anti-patterns", "Anti-patterns to avoid:", 2),
+)
+"""What a lookup shows of a practice after its summary: (section, heading, most sentences)."""
 
 
 def compose_lookup(ids: list[str], groups: list[DocGroup], edition_line: str) -> str:
-    """Describe the named practices / questions: summary, desired outcome and steps."""
+    """Describe the named practices / questions: summary, outcome, key steps, anti-patterns."""
     by_key = {g.key: g for g in groups}
     parts: list[str] = []
     for ident in ids:
@@ -266,31 +437,72 @@ def compose_lookup(ids: list[str], groups: list[DocGroup], edition_line: str) ->
             parts += _question_block(ident, groups)
             continue
         group = by_key.get(ident)
-        if not group:
-            continue
-        parts.append(_label(group))
-        for p in group.passages:
-            if p["section"] in ("Anti-patterns",):
-                continue
-            lead = {"Implementation steps": "Steps:", "Desired outcome": "Desired outcome:"}.get(
-                p["section"]
-            )
-            if lead and lead not in parts[-1:]:
-                parts.append(lead)
-            parts += [f"- {_cited(s, ident)}" for s in sentences(p["text"])]
-        parts.append("")
+        if group:
+            parts += [*_practice_summary(group), ""]
     parts.append(f"_{edition_line}_")
     return "\n".join(parts)
+
+
+def _practice_summary(group: DocGroup) -> list[str]:
+    """A practice's label, its summary, then its outcome, key steps and anti-patterns."""
+    by_section: dict[str, list[str]] = {}
+    for p in group.passages:
+        by_section.setdefault(p["section"], []).extend(sentences(p["text"]))
+    lines = [_label(group)]
+    overview = by_section.get("Overview", [])[:2]
+    lines += [f"- {_cited(s, group.key)}" for s in overview]
+    seen = {frozenset(stems(s)) for s in overview}
+    for section, heading, most in LOOKUP_PARTS:
+        shown = []
+        for sentence in by_section.get(section, []):
+            signature = frozenset(stems(sentence))
+            if signature not in seen:
+                seen.add(signature)
+                shown.append(sentence)
+        if shown:
+            lines.append(heading)
+            lines += [f"- {_cited(s, group.key)}" for s in shown[:most]]
+    return lines
+
+
+def correction(unknown: Sequence[str], known: set[str]) -> str:
+    """Say which named ids the lens does not have, and what it has instead, as a sentence."""
+    notes = []
+    for ident in unknown:
+        question = ident.split("-")[0]
+        family = re.match(r"[A-Z]+", question).group(0)
+        siblings = sorted(
+            k for k in known if is_question_id(k) and re.match(r"[A-Z]+", k).group(0) == family
+        )
+        if is_practice_id(ident) and question in known:
+            practices = sorted(k for k in known if k.startswith(question + "-"))
+            count = _count(len(practices), "practice")
+            notes.append(
+                f"The lens has no {ident}: question {question} has {count} "
+                f"({practices[0]} to {practices[-1]})."
+                if practices
+                else f"The lens has no {ident}."
+            )
+        elif siblings:
+            notes.append(
+                f"The lens has no {ident}: its {family} questions run from {siblings[0]} to "
+                f"{siblings[-1]}."
+            )
+        else:
+            notes.append(f"The lens has no page with the id {ident}.")
+    return " ".join(notes)
+
+
+def _count(number: int, noun: str) -> str:
+    """``1 gap``, ``3 gaps``: a count with its noun in the right number."""
+    return f"{number} {noun}{'' if number == 1 else 's'}"
 
 
 def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
     page = next((g for g in groups if g.key == question_id), None)
     practices = [g for g in groups if g.is_practice and g.key.startswith(question_id + "-")]
     title = page.title if page else (practices[0].question_title if practices else question_id)
-    lines = [
-        f"**{question_id} · {title}** has {len(practices)} best "
-        f"practice{'s' if len(practices) != 1 else ''}:"
-    ]
+    lines = [f"**{question_id} · {title}** has {_count(len(practices), 'best practice')}:"]
     for g in sorted(practices, key=lambda g: g.key):
         first = next(
             (sentences(p["text"])[0] for p in g.passages if p["section"] == "Overview"), ""
@@ -334,17 +546,20 @@ def compose_priorities(
             f"about those).\n\n_{edition_line}_"
         )
     by_key = {g.key: g for g in groups}
-    parts = [
-        f"Fix these {len(design['gaps'])} gaps in this order: higher lens risk first, then the "
-        "gap that reaches more of the design (the components it was found on plus everything "
-        "wired to them).",
-        "",
-    ]
-    for number, gap in enumerate(design["gaps"], 1):
+    gaps = list({g["bp_id"]: g for g in reversed(design["gaps"])}.values())[::-1]
+    lead = (
+        "Fix this gap first"
+        if len(gaps) == 1
+        else f"Fix these {_count(len(gaps), 'gap')} in this order: higher lens risk first, then "
+        "the gap that reaches more of the design (the components it was found on plus "
+        "everything wired to them)"
+    )
+    parts = [f"{lead}.", ""]
+    for number, gap in enumerate(gaps, 1):
         where = ", ".join(gap["evidence"]) or "the design as a whole"
         parts.append(
             f"{number}. **{gap['bp_id']} · {gap['title']}** ({gap['risk']} risk; reaches "
-            f"{gap['reach']} component{'s' if gap['reach'] != 1 else ''}; found on: {where}). "
+            f"{_count(gap['reach'], 'component')}; found on: {where}). "
             f"{gap['explanation']}"
         )
         group = by_key.get(gap["bp_id"])
@@ -364,7 +579,7 @@ def compose_strengths(
             f"team processes or settings a drawing does not reveal.\n\n_{edition_line}_"
         )
     by_key = {g.key: g for g in groups}
-    parts = [f"The design already shows {len(design['strengths'])} practices:", ""]
+    parts = [f"The design already shows {_count(len(design['strengths']), 'practice')}:", ""]
     for strength in design["strengths"]:
         parts.append(f"- **{strength['bp_id']} · {strength['title']}**: {strength['explanation']}")
         group = by_key.get(strength["bp_id"])
@@ -383,39 +598,45 @@ def edition_line(ctx: LensContext) -> str:
     return f"Source: {name} ({corpus.source if corpus else 'configured'} corpus)."
 
 
-def draft(state: State, ctx: LensContext) -> str:
-    """Compose the extractive answer of a turn from its retrieved passages.
+def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
+    """Compose the extractive answer of a turn from its retrieved passages, by its plan.
 
-    A lookup lists the named pages; a question about the thread's design leads with its gaps
-    or strengths; any other question quotes the pages relevance chose (or, when it chose none,
-    the best retrieved ones).
+    ``earlier`` holds the thread's previous answers: their sentences are not repeated. The
+    plan (``state.routing["answer"]``) was decided once, when the turn was routed.
     """
+    routing = state.routing
+    assert routing is not None, "draft runs after route"
+    plan = routing["answer"]
     edition = edition_line(ctx)
-    groups = group_passages(state.passages, first=state.ids)
-    if state.route == "lookup" and not state.attempts:
-        return compose_lookup(state.ids, groups, edition)
-    query = state.queries[0]["text"] if state.queries else state.question
+    groups = group_passages(state.passages, first=routing["ids"])
+    if plan == "lookup" and not state.attempts:
+        return compose_lookup(routing["ids"], groups, edition)
     design = state.diagram
     scoring = Scoring(
-        question=query,
+        question=state.question,
         weight=ctx.index.term_weight,
-        similarity=ctx.index.chunk_similarity(query),
+        similarity=ctx.index.chunk_similarity(routing["query"]),
         services=frozenset(design["services"]) if design else None,
         mentions=mentioned if design else None,
+        support=frozenset(routing["support"]),
+        seen=frozenset(_previous_sentences(earlier)),
     )
-    if design and state.intent == "prioritize":
-        return compose_priorities(design, groups, edition, scoring)
-    if design and state.intent == "review":
-        preface = compose_design_preface(design, urgent=0)
-        return f"{preface}\n\n{compose_priorities(design, groups, edition, scoring)}"
-    if design and state.intent == "strengths":
-        return compose_strengths(design, groups, edition, scoring)
+    if plan == "design" and design:
+        if routing["intent"] == "strengths":
+            return compose_strengths(design, groups, edition, scoring)
+        preface = compose_design_preface(design, urgent=0) if routing["intent"] == "review" else ""
+        body = compose_priorities(design, groups, edition, scoring)
+        return f"{preface}\n\n{body}" if preface else body
     by_key = {g.key: g for g in groups}
-    chosen = [by_key[p] for p in state.pages if p in by_key]
-    if not chosen:  # relevance chose nothing (a retry's reformulated search): best retrieved
-        chosen = [g for g in groups if g.score >= WEAK_SCORE][:3]
-    body = compose_lens_answer(chosen, edition, scoring)
-    if state.intent and not design:
+    named = [*routing["ids"], *routing["pages"], *routing["support"]]
+    chosen = [by_key[p] for p in dict.fromkeys(named) if p in by_key]
+    if not routing["pages"] or not chosen:  # relevance chose nothing: the best retrieved
+        chosen = [g for g in groups if g.score >= WEAK_SCORE][:3] or chosen
+    must = [pages[0] for pages in routing["parts"] if pages]
+    body = compose_lens_answer(chosen, edition, scoring, plan, must)
+    if plan == "correction":
+        body = f"{correction(routing['unknown_ids'], ctx.index.known_ids)}\n\n{body}"
+    elif routing["intent"] and not design:
         body = f"{NO_DESIGN_TEXT}\n\n{body}"
     if design:
         body = f"{compose_design_preface(design)}\n\n{body}"

@@ -7,7 +7,9 @@ r"""The lens agent as a LangGraph ``StateGraph``: nodes first, the graph assembl
 
 One graph serves both modes: with a tool-calling chat model in the context, ``plan`` asks the
 model, which drives the tools itself; without one (extractive mode), ``plan`` emits the tool
-calls its own retrieval policy chooses. Either way the same ``ToolNode`` runs them and the
+calls its own retrieval policy chooses once, and their results go straight to ``compose``.
+The route record (``State.routing``) decides the pages and the answer's plan once, at the
+start of the turn. Either way the same ``ToolNode`` runs them and the
 same ``verify`` checks the answer. Every run stops at a recursion limit (LangGraph) and at a
 wall-clock deadline, after a bounded number of tool rounds (GENREL03-BP02, GENCOST05-BP01).
 """
@@ -25,11 +27,12 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 
 from agent import extractive
+from agent.citations import mark_unverified
 from agent.citations import verify as verify_citations
 from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
-from agent.routing import decide
+from agent.routing import answer_kind, decide, split_parts
 from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
 from agent.text import stems
 from agent.tools import TOOLS
@@ -38,12 +41,16 @@ from index.relevance import MAX_PAGES
 
 RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
+POLICY_NAME = "lenswise-policy"
+"""Name of the tool-call messages of the extractive policy (their results go to ``compose``)."""
 MAX_TOOL_ROUNDS = 4
 MAX_RETRIES = 1
 FALLBACK_RATIO = 0.5
 """Without a relevance model: pages within this share of the best fused score are named too."""
 DESIGN_GAP_SHARE = 0.5
 """A design gap leads the answer when its relevance reaches this share of the best page's."""
+SUPPORT_PROBABILITY = 0.5
+"""A page the relevance model finds more likely relevant than not may support the answer."""
 
 
 def _turn_messages(state: State) -> list:
@@ -58,7 +65,7 @@ def _tool_rounds(state: State) -> int:
 
 
 def route(state: State, runtime: Runtime[LensContext]) -> dict:
-    """Start the turn: record the question, classify it and choose the pages to answer from."""
+    """Start the turn: classify the question, choose its pages and plan its answer, once."""
     ctx = resolve(runtime)
     has_design = bool(state.diagram_path or state.diagram)
     decision = decide(
@@ -68,27 +75,36 @@ def route(state: State, runtime: Runtime[LensContext]) -> dict:
         pillar=state.pillar,
         has_design=has_design,
     )
-    pages = []
-    if decision.kind in ("lens", "followup") and not (state.diagram and decision.intent):
-        pages = _chosen_pages(ctx, decision.query, decision.pillar, state.diagram)
     warnings = []
     if decision.injection:
         warnings.append(
             "the question contains text addressed to the assistant as instructions "
             f'("{_short(decision.injection[0])}"); it was treated as data and not followed'
         )
+    routing = Routing(
+        kind=decision.kind,
+        answer=answer_kind(state.question, decision, has_design),
+        intent=decision.intent,
+        pages=[],
+        support=[],
+        parts=[],
+        explanation=decision.explanation,
+        query=decision.query,
+        pillar=decision.pillar,
+        ids=decision.ids,
+        unknown_ids=decision.unknown_ids,
+    )
+    if decision.kind in ("lens", "followup") and not (state.diagram and decision.intent):
+        routing = _with_pages(ctx, routing, decision.parts, state.diagram)
     return {
         "messages": [HumanMessage(content=state.question)],
         "turn_start": len(state.messages),
-        "route": decision.kind,
-        "route_note": decision.explanation,
-        "intent": decision.intent,
-        "ids": decision.ids,
-        "pages": pages,
+        "routing": routing,
         "queries": [Query(text=decision.query, pillar=decision.pillar)],
         "passages": None,
         "warnings": warnings,
         "draft": "",
+        "drafted_by": "",
         "checked": None,
         "answer": None,
         "attempts": 0,
@@ -102,15 +118,42 @@ def _short(text: str, limit: int = 60) -> str:
     return text if len(text) <= limit else text[: limit - 3] + "..."
 
 
+def _with_pages(
+    ctx: LensContext, routing: Routing, parts: list[str], design: DesignSummary | None
+) -> Routing:
+    """Return ``routing`` with the pages of the whole question and of each of its parts."""
+    chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
+    per_part = [_part_pages(ctx, part, routing["pillar"]) for part in parts]
+    leads = [pages[0] for pages in per_part if pages]
+    pages = list(dict.fromkeys([*chosen[:1], *leads, *chosen[1:]]))[:MAX_PAGES]
+    support = [p for p in support if p not in pages]
+    return {**routing, "pages": pages, "support": support, "parts": per_part}
+
+
+def _part_pages(ctx: LensContext, part: str, pillar: str | None) -> list[str]:
+    """Return the pages that answer one part of a question.
+
+    They are the pages the calibrated relevance model would name for the part on its own
+    (above its page threshold); none when the part alone is too vague to route.
+    """
+    router = ctx.index.router
+    if router is None:
+        return []
+    ranked = ctx.index.rank_pages(part, pillar)
+    return [s.page_id for s in ranked[:2] if s.probability >= router.model.page_threshold]
+
+
 def _chosen_pages(
     ctx: LensContext, query: str, pillar: str | None, design: DesignSummary | None
-) -> list[str]:
-    """The pages an answer names: the calibrated relevance model's choice, best first.
+) -> tuple[list[str], list[str]]:
+    """The pages an answer names, best first, and further likely pages that may support it.
 
-    With a reviewed design, a question is about that design: its gaps that are relevant to
-    the question (at least ``DESIGN_GAP_SHARE`` of the best page's probability) lead.
-    A lens without example questions has no relevance model: then the best retrieved page
-    leads, joined by pages whose fused score comes close to it.
+    The calibrated relevance model chooses; pages it ranks more likely relevant than not
+    (probability at least ``SUPPORT_PROBABILITY``) may lend the answer a step that fits the
+    question. With a reviewed design, a question is about that design: its gaps that are
+    relevant to the question (at least ``DESIGN_GAP_SHARE`` of the best page's probability)
+    lead. A lens without example questions has no relevance model: then the best retrieved
+    page leads, joined by pages whose fused score comes close to it.
     """
     index = ctx.index
     if index.router is None:
@@ -119,7 +162,7 @@ def _chosen_pages(
         for hit in hits:
             best.setdefault(hit.chunk.page_id, hit.score)
         top = max(best.values(), default=0.0)
-        return [p for p, score in best.items() if score >= FALLBACK_RATIO * top][:3]
+        return [p for p, score in best.items() if score >= FALLBACK_RATIO * top][:3], []
     ranked = index.rank_pages(query, pillar)
     chosen = [s.page_id for s in index.router.select(ranked)]
     if design and ranked:
@@ -127,7 +170,29 @@ def _chosen_pages(
         floor = DESIGN_GAP_SHARE * ranked[0].probability
         relevant = [s.page_id for s in ranked if s.page_id in gaps and s.probability >= floor]
         chosen = list(dict.fromkeys([*relevant, *chosen]))
-    return chosen[:MAX_PAGES]
+    support = [
+        s.page_id
+        for s in ranked[:MAX_PAGES]
+        if s.probability >= SUPPORT_PROBABILITY and s.page_id not in chosen
+    ]
+    return chosen[:MAX_PAGES], support
+
+
+def _routing(state: State) -> Routing:
+    """The turn's route record (an empty one before ``route`` has run)."""
+    return state.routing or Routing(
+        kind="",
+        answer="",
+        intent=None,
+        pages=[],
+        support=[],
+        parts=[],
+        explanation="",
+        query=state.question,
+        pillar=state.pillar,
+        ids=[],
+        unknown_ids=[],
+    )
 
 
 def _is_question(message) -> bool:
@@ -155,9 +220,10 @@ def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
     review = ctx.reviewer(state.diagram_path)
     design = summarise(review)
     update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
-    if state.route in ("lens", "followup") and not state.intent:
-        first = state.queries[0]
-        update["pages"] = _chosen_pages(ctx, first["text"], first["pillar"], design)
+    routing = _routing(state)
+    if routing["kind"] in ("lens", "followup") and not routing["intent"]:
+        parts = split_parts(state.question) if routing["parts"] else []
+        update["routing"] = _with_pages(ctx, routing, parts, design)
     return update
 
 
@@ -165,17 +231,21 @@ def _design_ids(state: State) -> list[str]:
     """Practices an answer about the thread's design needs: its gaps, or its strengths."""
     if not state.diagram:
         return []
-    if state.intent == "strengths":
+    intent = _routing(state)["intent"]
+    if intent == "strengths":
         return [s["bp_id"] for s in state.diagram["strengths"]]
     gaps = state.diagram["gaps"]
-    return [g["bp_id"] for g in (gaps if state.intent in ("prioritize", "review") else gaps[:3])]
+    return [g["bp_id"] for g in (gaps if intent in ("prioritize", "review") else gaps[:3])]
 
 
 def _policy_calls(state: State) -> list[dict]:
     """The extractive mode's own tool calls: the chosen pages, named ids and a search."""
-    wanted = list(dict.fromkeys([*state.ids, *state.pages, *_design_ids(state)]))
+    routing = _routing(state)
+    support = routing["support"] if routing["answer"] == "compare" else []  # the other option
+    named = [*routing["ids"], *routing["pages"], *support, *_design_ids(state)]
+    wanted = list(dict.fromkeys(named))
     calls = [{"name": "get_best_practice", "args": {"practice_id": i}} for i in wanted]
-    if state.route != "lookup" or state.attempts:
+    if routing["kind"] != "lookup" or state.attempts:
         for query in state.queries:
             calls.append(
                 {"name": "search_lens", "args": {"query": query["text"], "pillar": query["pillar"]}}
@@ -197,7 +267,7 @@ def _model_messages(state: State, ctx: LensContext) -> list:
     if out and isinstance(out[-1], HumanMessage):
         out.pop()  # a turn that failed before answering: drop its question
     current = _turn_messages(state)
-    hints = _page_hints(ctx, [*state.pages, *_design_ids(state)])
+    hints = _page_hints(ctx, [*_routing(state)["pages"], *_design_ids(state)])
     out.append(HumanMessage(content=user_turn(state.question, prompt_text(state.diagram), hints)))
     out += current[1:]
     return out
@@ -227,9 +297,8 @@ def plan(state: State, runtime: Runtime[LensContext]) -> dict:
     if rounds >= MAX_TOOL_ROUNDS:
         return {"warnings": [*state.warnings, f"stopped after {rounds} rounds of tool calls"]}
     if ctx.chat_model is None:
-        if rounds > state.attempts:
-            return {}
-        return {"messages": [AIMessage(content="", tool_calls=_policy_calls(state))]}
+        calls = _policy_calls(state)
+        return {"messages": [AIMessage(content="", tool_calls=calls, name=POLICY_NAME)]}
     model = ctx.chat_model.bind_tools(TOOLS)
     try:
         reply = model.invoke(_model_messages(state, ctx))
@@ -250,15 +319,20 @@ def compose(state: State, runtime: Runtime[LensContext]) -> dict:
     last = state.messages[-1] if state.messages else None
     if ctx.chat_model is not None and isinstance(last, AIMessage) and not last.tool_calls:
         if last.text.strip():
-            return {"draft": last.text}
+            return {"draft": last.text, "drafted_by": "model"}
     warnings = list(state.warnings)
     if ctx.chat_model is not None:
         warnings.append("the model gave no final answer; showing an extractive answer instead")
-    draft = extractive.draft(state, ctx)
+    earlier = [
+        str(m.content)
+        for m in state.messages[: state.turn_start]
+        if isinstance(m, AIMessage) and not m.tool_calls and m.content
+    ]
+    draft = extractive.draft(state, ctx, earlier)
     writer = get_stream_writer()
     for piece in _pieces(draft):
         writer({"type": "token", "text": piece})
-    return {"draft": draft, "warnings": warnings}
+    return {"draft": draft, "drafted_by": "extractive", "warnings": warnings}
 
 
 def _pieces(text: str, size: int = 24) -> list[str]:
@@ -275,24 +349,29 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     if state.verdict == "declined":
         return {}
     embed = ctx.index.embedder.encode if ctx.chat_model is not None else None
-    result = verify_citations(state.draft, state.passages, ctx.index.page_urls, embed)
+    quoted = _routing(state)["unknown_ids"]
+    generative = state.drafted_by == "model"
+    result = verify_citations(
+        state.draft, state.passages, ctx.index.page_urls, embed, quoted, every_claim=generative
+    )
     weak = not result.citations
     verdict = "ok" if result.ok and not weak else ("weak" if weak else "failed")
     update: dict = {
         "verdict": verdict,
-        "draft": result.text,
+        "draft": mark_unverified(result.text, result),
         "checked": Checked(
             citations=[asdict(c) for c in result.citations],
             verification_warnings=result.warnings,
         ),
     }
     can_retry = state.attempts < MAX_RETRIES and time.time() < state.deadline
-    if verdict != "ok" and can_retry and state.route != "lookup":
+    if verdict != "ok" and can_retry and _routing(state)["kind"] != "lookup":
         update["attempts"] = state.attempts + 1
         update["verdict"] = "retry"
         if ctx.chat_model is not None:
             problems = "; ".join(result.warnings) or "no citation to a retrieved passage"
-            note = RETRY_NOTE.format(problems=problems)
+            fix = "\n".join(f"- {s}" for s in result.unverified) or "- (none)"
+            note = RETRY_NOTE.format(problems=problems, sentences=fix)
             update["messages"] = [HumanMessage(content=note, name=RETRY_NAME)]
         else:
             update["queries"] = _reformulate(state)
@@ -312,20 +391,16 @@ def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
     if state.verdict == "weak" and extractive.NO_COVERAGE_TEXT not in text:
         text = f"{extractive.NO_COVERAGE_TEXT}\n\n{text}"
     ranked = sorted(state.passages.values(), key=lambda p: -p["score"])
+    routing = _routing(state)
     answer = AnswerRecord(
         text=text,
         hits=[(p["chunk_id"], p["score"]) for p in ranked],
         citations=checked["citations"],
         warnings=[*state.warnings, *checked["verification_warnings"]],
-        declined=state.route == "out_of_scope",
+        declined=routing["kind"] == "out_of_scope",
         usage=state.usage,
         model=resolve(runtime).settings.model,
-        routing=Routing(
-            kind=state.route,
-            intent=state.intent,
-            pages=list(state.pages),
-            explanation=state.route_note,
-        ),
+        routing=routing,
     )
     message = AIMessage(content=text, additional_kwargs={"lenswise": answer})
     return {"answer": answer, "messages": [message]}
@@ -336,7 +411,7 @@ def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
 
 def after_route(state: State) -> Literal["decline", "diagram", "plan"]:
     """Out-of-scope questions are declined; attached diagrams are reviewed first."""
-    if state.route == "out_of_scope":
+    if _routing(state)["kind"] == "out_of_scope":
         return "decline"
     return "diagram" if state.diagram_path else "plan"
 
@@ -345,6 +420,12 @@ def after_plan(state: State) -> Literal["tools", "compose"]:
     """Run tool calls when the last message asks for them; otherwise write the answer."""
     last = state.messages[-1] if state.messages else None
     return "tools" if isinstance(last, AIMessage) and last.tool_calls else "compose"
+
+
+def after_tools(state: State) -> Literal["plan", "compose"]:
+    """Back to the model after its tool calls; the extractive policy's results are composed."""
+    calls = [m for m in _turn_messages(state) if isinstance(m, AIMessage) and m.tool_calls]
+    return "compose" if calls and calls[-1].name == POLICY_NAME else "plan"
 
 
 def after_verify(state: State) -> Literal["plan", "finalize"]:
@@ -368,7 +449,7 @@ def build_graph(checkpointer=None):
     builder.add_edge("decline", "finalize")
     builder.add_edge("diagram", "plan")
     builder.add_conditional_edges("plan", after_plan)
-    builder.add_edge("tools", "plan")
+    builder.add_conditional_edges("tools", after_tools)
     builder.add_edge("compose", "verify")
     builder.add_conditional_edges("verify", after_verify)
     builder.add_edge("finalize", END)

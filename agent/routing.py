@@ -20,9 +20,31 @@ from typing import Literal
 
 from agent.text import stems
 from corpus.ids import find_ids
-from corpus.vocabulary import PILLARS
+from corpus.vocabulary import PILLARS, PRACTICE_ID, QUESTION_ID
 
 RouteKind = Literal["lens", "followup", "lookup", "out_of_scope"]
+AnswerKind = Literal[
+    "", "decline", "lookup", "correction", "design", "howto", "explain", "compare", "list"
+]
+"""The plan of an answer: ``decline`` (out of scope); ``lookup`` (outcome, key steps,
+anti-patterns and services of named pages); ``correction`` (a wrong id: the correction, then
+the nearest content); ``design`` (the reviewed design's own facts); ``howto`` (the steps that
+do it); ``explain`` (the point, then the reason); ``compare`` (the options side by side, with
+the lens's criterion); ``list`` (a list the lens gives, complete)."""
+_COMPARE = re.compile(
+    r"\b(?:differences? between|differ from|versus|vs\.?|instead of|rather than|better than|"
+    r"choose between|pick between|or should (?:we|i)|or just|or (?:use|go with))\b",
+    re.I,
+)
+"""How people ask to weigh options against each other."""
+_LIST = re.compile(
+    r"\b(?:list|enumerate|name (?:all|each|every|the))\b|\ball (?:the|of the)\b|"
+    r"^\s*(?:what|which) (?:are|were) (?:the|all|its)\b",
+    re.I,
+)
+"""How people ask for a whole list ("what are the ...", "list the ...")."""
+_EXPLAIN = re.compile(r"^\s*(?:what(?:'s| is| does| do)|why|is|are|does|do)\b", re.I)
+"""How people ask what something is or why it matters (rather than what to do)."""
 
 FOLLOW_UP_START = re.compile(
     r"^\s*(and|also|what about|how about|same for|what if|then|ok|okay|so)\b", re.I
@@ -37,7 +59,7 @@ PILLAR_STEMS: dict[str, frozenset[str]] = {
             "security secure attack attacker threat permissions access encryption encrypt",
             "reliability reliable failover outage resilience resilient availability",
             "performance latency throughput fast faster slow speed",
-            "cost costs price pricing cheaper expensive spend spending budget bill billing",
+            "cost costs price pricing cheap cheaper expensive spend spending budget bill billing",
             "sustainability sustainable carbon energy footprint emissions green",
         ),
         strict=True,
@@ -88,6 +110,17 @@ _ASKING = re.compile(
 )
 _CLAUSES = re.compile(r"(?<=[.!?;:])\s+|,\s*(?:so|and then|then)\s+|\s+-{2,}\s+|\n+")
 _QUOTED = re.compile(r"\"[^\"\n]{0,300}\"|“[^”\n]{0,300}”")
+_ID_SHAPE = re.compile(rf"\b(?:{PRACTICE_ID}|{QUESTION_ID})\b")
+"""An id written in the lens's own form (``GENREL09-BP01``), whether or not it exists."""
+_PART_BREAK = re.compile(
+    r"(?<=\?)\s+|;\s*|,?\s+(?:and|also|plus|then)\s+(?=(?:how|what|why|which|when|where|should|"
+    r"can|do|does|is|are)\b)",
+    re.I,
+)
+"""Where a question with several parts splits: after a question mark, at a semicolon, or at
+"and"/"also" that opens a new question ("how do we X, and how do we Y?")."""
+MIN_PART_WORDS = 4
+"""A part shorter than this leans on its neighbour and is not asked on its own."""
 
 
 @dataclass(frozen=True)
@@ -108,6 +141,10 @@ class Route:
     """Instruction-like sentences found in the question (reported, never obeyed)."""
     explanation: str = ""
     """Why the scope decision went the way it did (nearest examples, probability)."""
+    unknown_ids: list[str] = field(default_factory=list)
+    """Ids written in the lens's form that name no page of the corpus (``GENREL09``)."""
+    parts: list[str] = field(default_factory=list)
+    """The separate questions of a question with several parts (empty for one part)."""
 
 
 def detect_injection(question: str) -> list[str]:
@@ -127,6 +164,53 @@ def detect_injection(question: str) -> list[str]:
         if _TAKEOVER.search(text) or (_COMMAND.match(text) and _TARGET.search(text)):
             found.append(text)
     return found
+
+
+def answer_kind(question: str, route: Route, has_design: bool) -> AnswerKind:
+    """Decide the answer's plan once, from the route and the question's grammatical form."""
+    if route.kind == "out_of_scope":
+        return "decline"
+    if route.unknown_ids:
+        return "correction"
+    if route.kind == "lookup":
+        return "lookup"
+    if route.intent and has_design:
+        return "design"
+    if _COMPARE.search(question):
+        return "compare"
+    if _LIST.search(question):
+        return "list"
+    if _EXPLAIN.match(question):
+        return "explain"
+    return "howto"
+
+
+def unknown_ids(question: str, known: set[str]) -> list[str]:
+    """Return the ids written in the lens's form that the corpus does not have.
+
+    Only ids whose letters start like a known id (``GENREL09`` for a lens of ``GEN...`` ids)
+    count, so an unrelated code such as ``ISO27001`` is not taken for one.
+    """
+    prefixes = {re.match(r"[A-Z]+", ident).group(0) for ident in known if ident[:1].isalpha()}
+    found = []
+    for match in _ID_SHAPE.finditer(question.upper()):
+        ident = match.group(0)
+        letters = re.match(r"[A-Z]+", ident).group(0)
+        if ident not in known and letters in prefixes:
+            found.append(ident)
+    return list(dict.fromkeys(found))
+
+
+def split_parts(question: str) -> list[str]:
+    """Return the separate questions of ``question``; empty when it asks one thing.
+
+    A part must carry enough words to stand alone, otherwise the split is not made
+    ("A or B?" is one comparison, not two questions).
+    """
+    parts = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
+    if len(parts) < 2 or any(len(p.split()) < MIN_PART_WORDS for p in parts):
+        return []
+    return parts
 
 
 def mentioned_pillar(question: str) -> str | None:
@@ -168,18 +252,29 @@ def decide(
         has_design: a reviewed design is attached or already in the thread.
     """
     injection = detect_injection(question)
-    ids = find_ids(question, index.known_ids)
+    known = index.known_ids
+    ids = find_ids(question, known)
     follow_up = is_follow_up(question, previous)
     query = f"{question} {previous}" if follow_up and previous else question
     pillar = pillar or (mentioned_pillar(question) if follow_up else None)
-    base = {"query": query, "pillar": pillar, "ids": ids, "injection": injection}
+    base = {
+        "query": query,
+        "pillar": pillar,
+        "ids": ids,
+        "injection": injection,
+        "unknown_ids": unknown_ids(question, known),
+        "parts": [] if follow_up else split_parts(question),
+    }
     if ids:
         return Route("lookup", **base)
+    if base["unknown_ids"]:  # a wrong id is corrected, then the nearest real content follows
+        kind: RouteKind = "followup" if follow_up else "lens"
+        return Route(kind, explanation="the question names an id the lens does not have", **base)
     decision = index.scope(query)
     if decision is None:  # a lens without example questions: a plain retrieval threshold
         hits = index.search(query, k=1, mode="dense", pillar=pillar)
         score = hits[0].score if hits else 0.0
-        kind: RouteKind = "followup" if follow_up else "lens"
+        kind = "followup" if follow_up else "lens"
         if score < FALLBACK_SCOPE_SCORE:
             kind = "out_of_scope"
         return Route(kind, explanation=f"best passage similarity {score:.2f}", **base)

@@ -9,7 +9,7 @@ from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
 
 from agent.design import DesignSummary
-from agent.routing import RouteKind
+from agent.routing import AnswerKind, RouteKind
 
 Verdict = Literal["", "ok", "weak", "failed", "retry", "declined"]
 """How a draft fared: ``ok``; ``weak`` (no citation held: thin retrieval); ``failed`` (citations
@@ -55,12 +55,33 @@ class Checked(TypedDict):
 
 
 class Routing(TypedDict):
-    """How a turn was routed, kept with its answer."""
+    """How a turn was routed, decided once by ``route`` and kept with the answer.
 
-    kind: str
+    The later nodes read it; ``ask --json`` shows it as ``routing``.
+    """
+
+    kind: RouteKind | Literal[""]
+    """``lens``, ``followup``, ``lookup`` or ``out_of_scope`` (empty before routing)."""
+    answer: AnswerKind
+    """The answer's plan (see :data:`agent.routing.AnswerKind`), decided once."""
     intent: str | None
+    """A design intent of the question (``prioritize``, ``strengths``, ``review``), if any."""
     pages: list[str]
+    """Pages the relevance model chose for the answer, most relevant first (every part's)."""
+    support: list[str]
+    """Further likely pages whose best steps may join the answer when they fit the question."""
+    parts: list[list[str]]
+    """For a question with several parts: the pages chosen for each part, in order."""
     explanation: str
+    """Why the turn was routed so (nearest example questions, scope probability)."""
+    query: str
+    """What retrieval and relevance saw (a follow-up joined to the previous question)."""
+    pillar: str | None
+    """The pillar retrieval keeps to, if any."""
+    ids: list[str]
+    """Practice / question ids named in the question (and, with a design, its gaps)."""
+    unknown_ids: list[str]
+    """Ids in the lens's form that name no page (the answer corrects them first)."""
 
 
 class AnswerRecord(TypedDict):
@@ -110,16 +131,8 @@ class State(InputState):
     """The thread's conversation: questions, tool calls and results, verified answers."""
     turn_start: int = 0
     """Index in ``messages`` where the current turn begins."""
-    route: RouteKind | Literal[""] = ""
-    """``lens``, ``followup``, ``lookup`` or ``out_of_scope`` (empty before routing)."""
-    route_note: str = ""
-    """Why the turn was routed so (nearest example questions, scope probability)."""
-    intent: str | None = None
-    """A design intent of the question (``prioritize``, ``strengths``), if any."""
-    ids: list[str] = field(default_factory=list)
-    """Practice / question ids named in the question (and, with a design, its gaps)."""
-    pages: list[str] = field(default_factory=list)
-    """Pages the relevance model chose for the answer, most relevant first."""
+    routing: Routing | None = None
+    """How this turn was routed and what its answer plans to say (set by ``route``)."""
     queries: list[Query] = field(default_factory=list)
     """Retrieval queries planned for this turn (a retry's reformulations too)."""
     passages: Annotated[dict[str, Passage], merge_passages] = field(default_factory=dict)
@@ -129,6 +142,9 @@ class State(InputState):
     turns of the thread."""
     draft: str = ""
     """The answer text before verification."""
+    drafted_by: Literal["", "model", "extractive"] = ""
+    """Who wrote the draft: the chat model, or the extractive composer (also the fallback
+    when a model gives no final answer)."""
     checked: Checked | None = None
     """The citation check of the latest draft."""
     answer: AnswerRecord | None = None

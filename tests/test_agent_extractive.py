@@ -111,7 +111,9 @@ def test_feedback_and_exports(real_lens):
 
 def test_terms_the_lens_never_uses_are_named(real_lens):
     answer = real_lens.ask("Is Weaviate faster than Qdrant for our RAG app?")
-    assert answer.text.startswith("The lens does not mention Weaviate or faster or Qdrant")
+    note = answer.text.split("\n", 1)[0]
+    assert note.startswith("The lens does not name Weaviate and Qdrant;")
+    assert "faster" not in note  # an everyday word is never listed as "not covered"
     covered = real_lens.ask("How do I protect a Bedrock chatbot against prompt injection?")
     assert covered.text.startswith("The lens addresses this mainly in **GENSEC04-BP02**")
 
