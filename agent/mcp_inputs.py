@@ -2,18 +2,20 @@
 
 An MCP host passes whatever its model wrote, so the server treats every argument like an
 upload: a path must resolve (symlinks followed) inside one of the folders the server was
-started with, pasted content goes through the same size cap and parsers as an uploaded file,
-and text that came from a reviewed file is marked as untrusted in what the model reads back.
+started with and have no other hard link, pasted content goes through the same size cap and
+parsers as an uploaded file, and text that came from a reviewed file is marked as untrusted
+in what the model reads back.
 """
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from agent.prompts import escape_untrusted
-from corpus.errors import InputError
+from corpus.errors import InputError, cut
 
 PastedFormat = Literal["mermaid", "drawio", "cloudformation", "terraform"]
 PASTED_NAMES: dict[str, str] = {
@@ -57,13 +59,38 @@ class Roots:
         if not candidate.is_absolute():
             candidate = self.folders[0] / candidate
         resolved = candidate.resolve()
+        shown = cut(path, 200)
         if not any(resolved.is_relative_to(root) for root in self.folders):
             allowed = ", ".join(str(root) for root in self.folders)
             raise InputError(
-                f"{path} is outside the folders this server may read ({allowed}); "
+                f"{shown} is outside the folders this server may read ({allowed}); "
                 "pass the file's content instead, or start the server with --root"
             )
+        if _hard_linked(resolved):
+            raise InputError(
+                f"{shown} has other hard links, which may lie outside the folders this server "
+                "may read; pass the file's content instead"
+            )
         return resolved
+
+
+def _hard_linked(path: Path) -> bool:
+    """Whether ``path`` is a file with more than one name (its other names may be anywhere)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False  # a missing file is reported by the reader
+    return stat.S_ISREG(info.st_mode) and info.st_nlink > 1
+
+
+def http_body_limit(max_upload_bytes: int) -> int:
+    """Return the HTTP request size that lets any upload within the cap reach the tool.
+
+    JSON may escape each byte of pasted content as a six-character ``u`` escape, plus
+    room for the request around it; content over the cap then gets the tool's own error
+    instead of the transport's 413.
+    """
+    return 6 * max_upload_bytes + 64 * 1024
 
 
 def pasted_file(content: str, fmt: str | None) -> tuple[bytes, str]:

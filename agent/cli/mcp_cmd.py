@@ -42,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the server over a LensAssistant and serve until the host disconnects."""
     try:
+        from agent.mcp_inputs import http_body_limit
         from agent.mcp_server import build_server
     except ImportError as exc:
         raise InputError(f"the MCP server needs the mcp package: pip install mcp ({exc})") from exc
@@ -56,7 +57,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         handler.setLevel(logging.WARNING)
     if args.http:
         print(f"lenswise MCP server on http://127.0.0.1:{args.port}/mcp", file=sys.stderr)
-        server.run("streamable-http", host="127.0.0.1", port=args.port)
+        server.run(
+            "streamable-http",
+            host="127.0.0.1",
+            port=args.port,
+            max_request_body_size=http_body_limit(settings.max_upload_bytes),
+        )
     else:
         server.run("stdio")
     return 0
