@@ -12,10 +12,12 @@ from typing import Any
 
 from mcp.server.mcpserver import Context, MCPServer
 from mcp.server.mcpserver.exceptions import ToolError, UnexpectedToolError
+from mcp.server.stdio import stdio_server
 from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from pydantic import ValidationError
 
+from agent.mcp_stdio import AnsweringReadStream
 from corpus.errors import cut
 
 READ_ERRORS = (ValueError, UnicodeError, RecursionError)
@@ -43,7 +45,16 @@ def tool_failure(name: str, exc: ToolError) -> ToolError:
 
 
 class LensServer(MCPServer):
-    """The SDK's server with lenswise's one-line tool and prompt errors."""
+    """The SDK's server with lenswise's one-line errors and a stdio that answers every line."""
+
+    async def run_stdio_async(self) -> None:
+        """Serve stdio; a line the SDK cannot read gets a JSON-RPC error, not silence."""
+        async with stdio_server() as (read_stream, write_stream):
+            await self._lowlevel_server.run(  # the SDK's own run_stdio_async does the same
+                AnsweringReadStream(read_stream, write_stream),
+                write_stream,
+                self._lowlevel_server.create_initialization_options(),
+            )
 
     async def call_tool(
         self, name: str, arguments: dict[str, Any], context: Context | None = None

@@ -7,12 +7,16 @@ instead of a silent wait. Errors are one line, without echoed input or pydantic 
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import threading
+from pathlib import Path
 
 import anyio
 import pytest
-from mcp import Client, MCPError
+from mcp import Client, MCPError, StdioServerParameters
 
 from agent.config import Settings
 from agent.mcp_server import build_server
@@ -265,3 +269,99 @@ def test_a_hard_link_to_a_file_outside_the_roots_is_refused(hash_server, tmp_pat
         outside.unlink()
     assert linked.is_error and "other hard links" in linked.content[0].text
     assert not own.is_error
+
+
+# --- over stdio, as a host runs it ----------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[1]
+SERVE_WITH_HASH_EMBEDDER = """
+import sys
+from tests.helpers import use_hash_embedder
+use_hash_embedder()
+from agent.cli import main
+sys.exit(main(["mcp", "--root", sys.argv[1]]))
+"""
+INITIALIZE = {
+    "jsonrpc": "2.0",
+    "id": 0,
+    "method": "initialize",
+    "params": {
+        "protocolVersion": "2025-06-18",
+        "capabilities": {},
+        "clientInfo": {"name": "raw", "version": "0"},
+    },
+}
+
+
+def test_every_stdio_line_gets_an_answer_even_unreadable_ones(tmp_path):
+    env = {**os.environ, "LENSWISE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)}
+    lines = [
+        json.dumps(INITIALIZE),
+        json.dumps({"jsonrpc": "2.0", "method": "notifications/initialized"}),
+        "this is not json",
+        '{"jsonrpc": "2.0", "id": 2, "method": "tools/call", "params": {"name": '
+        '"get_best_practice", "arguments": {"id": "\\ud800"}}}',
+        '{"jsonrpc": "2.0", "id": 3}',
+        json.dumps({"jsonrpc": "2.0", "id": 4, "method": "ping"}),
+    ]
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SERVE_WITH_HASH_EMBEDDER, str(tmp_path)],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        proc.stdin.write(("\n".join(lines) + "\n").encode())
+        proc.stdin.flush()
+        replies = {}
+        while 4 not in replies:
+            reply = json.loads(proc.stdout.readline())
+            replies[reply.get("id", "none")] = reply
+            if reply.get("id") is None:
+                replies["null"] = reply
+    finally:
+        proc.kill()
+        proc.wait()
+    assert replies["null"]["error"]["code"] == -32700
+    assert replies[2]["error"]["code"] == -32600 and "surrogate" in replies[2]["error"]["message"]
+    assert replies[3]["error"]["code"] == -32600
+    assert replies[4]["result"] == {}
+
+
+@pytest.mark.slow
+def test_first_call_on_a_fresh_home_gets_progress_or_an_answer_within_60_s(tmp_path):
+    """The official SDK client, over stdio, with the real model and no index yet."""
+    params = StdioServerParameters(
+        command=sys.executable,
+        args=["-m", "agent.cli", "mcp", "--root", str(tmp_path)],
+        env={**os.environ, "LENSWISE_HOME": str(tmp_path / "home"), "PYTHONPATH": str(ROOT)},
+        cwd=str(ROOT),
+    )
+    heard: list[str] = []
+
+    async def on_progress(done, total, message):
+        heard.append(f"progress {message}")
+
+    async def on_log(params):
+        heard.append(f"log {params.data}")
+
+    async def go():
+        with anyio.fail_after(60):
+            async with Client(
+                params, mode="legacy", read_timeout_seconds=60, logging_callback=on_log
+            ) as client:
+                listed = await client.call_tool("list_best_practices", {"pillar": "security"})
+                first = await client.call_tool(
+                    "search_lens", {"query": "guardrails"}, progress_callback=on_progress
+                )
+                return listed, first
+
+    listed, first = anyio.run(go)
+    assert not listed.is_error and listed.structured_content["count"] > 0
+    if first.is_error:  # still building: said so, with how far it is
+        assert "index being built" in first.content[0].text
+        assert "% done" in first.content[0].text
+    else:
+        assert first.structured_content["hits"]
