@@ -93,15 +93,21 @@ def http_body_limit(max_upload_bytes: int) -> int:
     return 6 * max_upload_bytes + 64 * 1024
 
 
-def pasted_file(content: str, fmt: str | None) -> tuple[bytes, str]:
+def pasted_file(content: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str]:
     """Return the bytes and file name under which pasted ``content`` is reviewed.
 
     Raises:
-        InputError: the content is empty.
+        InputError: the content is empty or over ``max_bytes`` in UTF-8.
     """
     if not content or not content.strip():
         raise InputError("empty content: paste a Mermaid flowchart, draw.io XML or a template")
-    return content.encode("utf-8"), PASTED_NAMES.get(fmt or "", "pasted")
+    data = content.encode("utf-8", errors="replace")
+    if len(data) > max_bytes:
+        raise InputError(
+            f"content is {len(data):,} bytes, over the upload limit of {max_bytes:,} bytes "
+            "(set LENSWISE_MAX_UPLOAD_BYTES to raise it, or pass a path)"
+        )
+    return data, PASTED_NAMES.get(fmt or "", "pasted")
 
 
 def mark_untrusted(value: Any) -> Any:

@@ -58,8 +58,15 @@ class IndexWarmup:
 
     def busy_message(self) -> str:
         """Return the tool error of a call that came while the index is being built."""
-        done = f"{self.meter.percent}% done" if self.meter.total else "reading the lens"
-        counts = f": {self.meter.summary()}" if self.meter.total else ""
+        meter = self.meter
+        if not meter.total:
+            done, counts = "0% done", ": reading the lens"
+        elif not meter.done:
+            done, counts = "0% done", f": loading the embedding model for {meter.total} chunks"
+        elif meter.done >= meter.total:
+            done, counts = "100% done", f": all {meter.total} chunks embedded, now calibrating"
+        else:
+            done, counts = f"{meter.percent}% done", f": {meter.summary()}"
         return (
             f"index being built, {done}{counts}. This happens once per lenswise home and "
             "source; call again shortly (get_best_practice and list_best_practices answer "

@@ -302,10 +302,10 @@ def _embed(
     encoder: Callable[[], Embedder], texts: list[str], progress: Progress | None
 ) -> np.ndarray:
     """Embed ``texts`` in batches, telling ``progress`` how many are done after each."""
-    model = encoder()
     if progress is None:
-        return model.encode(texts)
-    progress(0, len(texts))
+        return encoder().encode(texts)
+    progress(0, len(texts))  # before the model loads, which takes a while of its own
+    model = encoder()
     parts = []
     for start in range(0, len(texts), EMBED_BATCH):
         parts.append(model.encode(texts[start : start + EMBED_BATCH]))
