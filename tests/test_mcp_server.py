@@ -399,11 +399,15 @@ def test_streamable_http_serves_on_loopback(real_home, roots):
             async with Client(f"http://127.0.0.1:{port}/mcp") as client:
                 names = {t.name for t in (await client.list_tools()).tools}
                 page = await client.call_tool("get_best_practice", {"id": "GENSUS01-BP01"})
-                return names, page
+                big = "flowchart LR\n" + "  a --> b\n" * (11 * 1024 * 1024 // 10)  # 11 MiB
+                oversize = await client.call_tool("review_architecture", {"content": big})
+                return names, page, oversize
 
-        names, page = anyio.run(go)
+        names, page, oversize = anyio.run(go)
         assert names == TOOLS
         assert page.structured_content["pillar"] == "Sustainability"
+        # over the 10 MiB upload cap, yet past the transport's own limit: the tool says why
+        assert "LENSWISE_MAX_UPLOAD_BYTES" in error_text(oversize)
         listening = subprocess.run(["ss", "-ltn"], capture_output=True, text=True).stdout
         assert f"127.0.0.1:{port}" in listening and f"0.0.0.0:{port}" not in listening
     finally:
