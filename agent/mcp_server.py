@@ -42,7 +42,7 @@ from agent.mcp_shapes import (
 )
 from agent.mcp_warmup import IndexWarmup
 from agent.prompts import escape_untrusted
-from corpus.errors import InputError, LenswiseError
+from corpus.errors import InputError, LenswiseError, cut
 from index.search import normalise_pillar, normalise_risk
 
 if TYPE_CHECKING:
@@ -128,7 +128,7 @@ class LensTools:
                 ]
                 return lens_page(doc, practices)
         raise InputError(
-            f"no lens page has the id {ident!r}: use a best-practice id such as GENSEC04-BP02 "
+            f"no lens page has the id {cut(ident)!r}: use a best-practice id such as GENSEC04-BP02 "
             "or a question id such as GENSEC04 (list_best_practices lists them)"
         )
 
