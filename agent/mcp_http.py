@@ -116,13 +116,19 @@ def serve(
     host: str,
     port: int,
     tokens: Mapping[str, str],
+    body_limit: int,
 ) -> None:
     """Serve ``server`` (an ``MCPServer``) on ``host:port`` until stopped.
+
+    ``body_limit`` is the largest request body the transport reads, so that an upload over the
+    documented cap reaches the tool (a tool error) instead of ending as a 413.
 
     With tokens the transport is stateless: every request stands alone and carries its user.
     """
     import uvicorn
 
-    app = server.streamable_http_app(host=host, stateless_http=bool(tokens))
+    app = server.streamable_http_app(
+        host=host, stateless_http=bool(tokens), max_request_body_size=body_limit
+    )
     gate = TokenGate(app, tokens, health)
     uvicorn.Server(uvicorn.Config(gate, host=host, port=port, log_level="warning")).run()

@@ -2,18 +2,20 @@
 
 An MCP host passes whatever its model wrote, so the server treats every argument like an
 upload: a path must resolve (symlinks followed) inside one of the folders the server was
-started with, pasted content goes through the same size cap and parsers as an uploaded file,
-and text that came from a reviewed file is marked as untrusted in what the model reads back.
+started with and have no other hard link, pasted content goes through the same size cap and
+parsers as an uploaded file, and text that came from a reviewed file is marked as untrusted
+in what the model reads back.
 """
 
 from __future__ import annotations
 
+import stat
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Literal
 
 from agent.prompts import escape_untrusted
-from corpus.errors import InputError
+from corpus.errors import InputError, cut
 
 PastedFormat = Literal["mermaid", "drawio", "cloudformation", "terraform"]
 PASTED_NAMES: dict[str, str] = {
@@ -57,24 +59,55 @@ class Roots:
         if not candidate.is_absolute():
             candidate = self.folders[0] / candidate
         resolved = candidate.resolve()
+        shown = cut(path, 200)
         if not any(resolved.is_relative_to(root) for root in self.folders):
             allowed = ", ".join(str(root) for root in self.folders)
             raise InputError(
-                f"{path} is outside the folders this server may read ({allowed}); "
+                f"{shown} is outside the folders this server may read ({allowed}); "
                 "pass the file's content instead, or start the server with --root"
+            )
+        if _hard_linked(resolved):
+            raise InputError(
+                f"{shown} has other hard links, which may lie outside the folders this server "
+                "may read; pass the file's content instead"
             )
         return resolved
 
 
-def pasted_file(content: str, fmt: str | None) -> tuple[bytes, str]:
+def _hard_linked(path: Path) -> bool:
+    """Whether ``path`` is a file with more than one name (its other names may be anywhere)."""
+    try:
+        info = path.stat()
+    except OSError:
+        return False  # a missing file is reported by the reader
+    return stat.S_ISREG(info.st_mode) and info.st_nlink > 1
+
+
+def http_body_limit(max_upload_bytes: int) -> int:
+    """Return the HTTP request size that lets any upload within the cap reach the tool.
+
+    JSON may escape each byte of pasted content as a six-character ``u`` escape, plus
+    room for the request around it; content over the cap then gets the tool's own error
+    instead of the transport's 413.
+    """
+    return 6 * max_upload_bytes + 64 * 1024
+
+
+def pasted_file(content: str, fmt: str | None, max_bytes: int) -> tuple[bytes, str]:
     """Return the bytes and file name under which pasted ``content`` is reviewed.
 
     Raises:
-        InputError: the content is empty.
+        InputError: the content is empty or over ``max_bytes`` in UTF-8.
     """
     if not content or not content.strip():
         raise InputError("empty content: paste a Mermaid flowchart, draw.io XML or a template")
-    return content.encode("utf-8"), PASTED_NAMES.get(fmt or "", "pasted")
+    data = content.encode("utf-8", errors="replace")
+    if len(data) > max_bytes:
+        raise InputError(
+            f"content is {len(data):,} bytes, over the upload limit of {max_bytes:,} bytes "
+            "(set LENSWISE_MAX_UPLOAD_BYTES to raise it, or pass a path)"
+        )
+    return data, PASTED_NAMES.get(fmt or "", "pasted")
 
 
 def mark_untrusted(value: Any) -> Any:

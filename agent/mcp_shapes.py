@@ -6,7 +6,7 @@ fields whichever way it reaches lenswise; the builders turn the Python API's obj
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, NotRequired
 
 from typing_extensions import TypedDict
 
@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from index.search import Hit
 
 RESOURCE_PREFIX = "lens://"
+ReviewStatus = Literal["gap", "unknown", "addressed", "all"]
+STATUS_ORDER = ("gap", "unknown", "addressed")
+"""Order of the findings of a review listed with status "all": what to fix comes first."""
 
 
 class SearchHit(TypedDict):
@@ -101,22 +104,41 @@ class AnswerOut(TypedDict):
     edition: str | None
 
 
+class FindingOut(TypedDict):
+    """One best practice judged against the design; ``evidence`` only with ``detail``."""
+
+    bp_id: str
+    title: str
+    pillar: str
+    risk: str | None
+    status: str
+    explanation: str
+    url: str
+    evidence: NotRequired[list[Any]]
+
+
 class ReviewOut(TypedDict):
-    """A lens review: the parsed graph, one finding per practice, coverage by pillar."""
+    """A lens review, compact: coverage, then the findings asked for, gaps first by risk.
+
+    ``detail`` adds the parsed graph (components, edges, annotations), each diagram of a
+    multi-diagram file, and every finding's evidence: the ``review --json`` document.
+    """
 
     file: str
     format: str
-    components: list[dict[str, Any]]
-    edges: list[dict[str, Any]]
     services: list[str]
-    findings: list[dict[str, Any]]
     coverage: dict[str, Any]
-    annotations: list[dict[str, Any]]
-    """Legends, titles, step badges and notes: shown, never counted as components."""
-    diagrams: list[dict[str, Any]]
-    """Each diagram of a multi-diagram file reviewed on its own (empty for one diagram)."""
+    status: str
+    """Which findings are listed: gap, unknown, addressed or all."""
+    findings: list[FindingOut]
     warnings: list[str]
     untrusted: str
+    components: NotRequired[list[dict[str, Any]]]
+    edges: NotRequired[list[dict[str, Any]]]
+    annotations: NotRequired[list[dict[str, Any]]]
+    """Legends, titles, step badges and notes: shown, never counted as components."""
+    diagrams: NotRequired[list[dict[str, Any]]]
+    """Each diagram of a multi-diagram file reviewed on its own (empty for one diagram)."""
 
 
 def resource_uri(doc: Document) -> str:
@@ -197,6 +219,32 @@ def answer_out(answer: Answer) -> AnswerOut:
     }
 
 
-def review_out(review: Review) -> ReviewOut:
-    """Return the ``review --json`` document with file text escaped and marked untrusted."""
-    return {**mark_untrusted(review.to_dict()), "untrusted": UNTRUSTED_NOTICE}
+def review_out(review: Review, status: ReviewStatus = "gap", detail: bool = False) -> ReviewOut:
+    """Return the review, gaps first by risk, file text escaped and marked untrusted.
+
+    Args:
+        review: the review to shape.
+        status: list only findings with this status ("all": gaps, then unknown, then addressed).
+        detail: add the parsed graph, the diagrams and every finding's evidence.
+    """
+    whole = review.to_dict()
+    statuses = STATUS_ORDER if status == "all" else (status,)
+    findings = []
+    for wanted in statuses:
+        for finding in review.by_risk(wanted):
+            shaped = finding.to_dict()
+            if not detail:
+                del shaped["evidence"]
+            findings.append(shaped)
+    out = {
+        "file": whole["file"],
+        "format": whole["format"],
+        "services": whole["services"],
+        "coverage": whole["coverage"],
+        "status": status,
+        "findings": findings,
+        "warnings": whole["warnings"],
+    }
+    if detail:
+        out |= {key: whole[key] for key in ("components", "edges", "annotations", "diagrams")}
+    return {**mark_untrusted(out), "untrusted": UNTRUSTED_NOTICE}

@@ -37,8 +37,12 @@ def require(ok: bool, name: str, expected: str, value: Any) -> None:
 
 def shown(value: Any) -> str:
     """Return a short description of a rejected value for an error message."""
-    text = repr(value)
-    return f"{type(value).__name__} {text[:40]}{'...' if len(text) > 40 else ''}"
+    return f"{type(value).__name__} {cut(repr(value))}"
+
+
+def cut(text: str, limit: int = 40) -> str:
+    """Return ``text`` cut to ``limit`` characters (``...`` marks a cut) for an error line."""
+    return f"{text[:limit]}{'...' if len(text) > limit else ''}"
 
 
 def check_utf8(value: str, name: str) -> None:

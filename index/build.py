@@ -45,6 +45,10 @@ from index.store import (
     read_manifest,
 )
 
+Progress = Callable[[int, int], None]
+"""Called as ``progress(done, total)`` while chunks are embedded (total: chunks to embed)."""
+EMBED_BATCH = 64
+
 
 def embed_text(chunk: Chunk) -> str:
     """Return the text that is embedded and BM25-indexed for ``chunk`` (context + body)."""
@@ -178,6 +182,7 @@ def ensure_index(
     edition: str | None = None,
     force: bool = False,
     notify: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> BuildReport:
     """Build the index for ``chunks`` unless an identical one exists; return what happened.
 
@@ -190,6 +195,7 @@ def ensure_index(
         edition: lens edition of the corpus, when known.
         force: rebuild even when a valid index exists.
         notify: called with one line before a build starts (the CLI prints it).
+        progress: called after each batch of chunks is embedded (see :data:`Progress`).
     """
     started = time.perf_counter()
     if not chunks:
@@ -216,6 +222,7 @@ def ensure_index(
             source=source,
             edition=edition,
             examples=examples,
+            progress=progress,
         )
     return BuildReport(path, False, embedded, len(chunks), time.perf_counter() - started)
 
@@ -231,6 +238,7 @@ def _build(
     source: str,
     edition: str | None,
     examples: ExampleSet | None,
+    progress: Progress | None = None,
 ) -> int:
     import faiss
 
@@ -245,7 +253,7 @@ def _build(
             loaded.append(embedder())
         return loaded[0]
 
-    fresh = encoder().encode([texts[i] for i in missing]) if missing else np.zeros((0, 0))
+    fresh = _embed(encoder, [texts[i] for i in missing], progress) if missing else np.zeros((0, 0))
     dim = int(fresh.shape[1]) if missing else int(next(iter(previous.values())).shape[0])
     vectors = np.zeros((len(chunks), dim), dtype="float32")
     for row, i in enumerate(missing):
@@ -296,6 +304,21 @@ def _build(
     return len(missing)
 
 
+def _embed(
+    encoder: Callable[[], Embedder], texts: list[str], progress: Progress | None
+) -> np.ndarray:
+    """Embed ``texts`` in batches, telling ``progress`` how many are done after each."""
+    if progress is None:
+        return encoder().encode(texts)
+    progress(0, len(texts))  # before the model loads, which takes a while of its own
+    model = encoder()
+    parts = []
+    for start in range(0, len(texts), EMBED_BATCH):
+        parts.append(model.encode(texts[start : start + EMBED_BATCH]))
+        progress(min(start + EMBED_BATCH, len(texts)), len(texts))
+    return np.concatenate(parts)
+
+
 def _swap_into_place(tmp: Path, path: Path) -> None:
     """Rename ``tmp`` to ``path``; an old (damaged or forced) directory is moved aside first."""
     if path.exists():
@@ -318,9 +341,15 @@ class IndexConfig(Protocol):
 
 
 def open_index(
-    config: IndexConfig, *, force: bool = False, notify: Callable[[str], None] | None = None
+    config: IndexConfig,
+    *,
+    force: bool = False,
+    notify: Callable[[str], None] | None = None,
+    progress: Progress | None = None,
 ) -> tuple[LensIndex, BuildReport]:
     """Load the corpus named by ``config.source`` and return its index, building it if needed.
+
+    ``notify`` hears one line before a build; ``progress`` hears chunks embedded during it.
 
     The corpus is attached to the index as ``index.corpus`` (the agent needs its documents).
     """
@@ -343,6 +372,7 @@ def open_index(
         edition=corpus.edition,
         force=force,
         notify=notify,
+        progress=progress,
     )
     index = load_index(report.path, model, _query_factory(config, embedder))
     index.corpus = corpus

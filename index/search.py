@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from corpus.errors import InputError, check_int, check_text
+from corpus.errors import InputError, check_int, check_text, cut
 from corpus.ids import find_ids, without_ids
 from corpus.models import Chunk
 from corpus.vocabulary import PILLAR_ABBREVIATIONS, PILLARS
@@ -63,7 +63,7 @@ def normalise_pillar(value: str | None) -> str | None:
     for alias, pillar in PILLAR_ABBREVIATIONS.items():
         if key in (alias, f"gen{alias}"):
             return pillar
-    raise InputError(f"unknown pillar '{value}' (one of: {', '.join(PILLARS)})")
+    raise InputError(f"unknown pillar '{cut(value)}' (one of: {', '.join(PILLARS)})")
 
 
 def normalise_risk(value: str | None) -> str | None:
@@ -71,7 +71,7 @@ def normalise_risk(value: str | None) -> str | None:
     if not value:
         return None
     if not isinstance(value, str) or value.lower() not in ("high", "medium", "low"):
-        raise InputError(f"unknown risk '{value}' (high, medium or low)")
+        raise InputError(f"unknown risk '{cut(str(value))}' (high, medium or low)")
     return value.capitalize()
 
 

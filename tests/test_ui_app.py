@@ -721,8 +721,8 @@ def test_ui_command_serves_through_the_warm_up_entry_point():
     assert command[1:3] == ["-m", "ui.serve"] and "--server.port" in command
 
 
-def test_the_start_up_load_is_described_with_its_step_time_and_estimate():
-    from ui.state import MODEL_LOAD_S, SECONDS_PER_CHUNK, Startup
+def test_the_start_up_load_is_described_with_its_step_and_real_build_progress():
+    from ui.state import Startup
 
     startup = Startup()
     assert startup.describe() is None
@@ -731,9 +731,12 @@ def test_the_start_up_load_is_described_with_its_step_time_and_estimate():
     with pytest.warns(RuntimeWarning, match="411 chunks"):  # the server log hears it too
         startup.note("building the index for source 'builtin' (411 chunks)...")
     line = startup.describe()
-    expected = MODEL_LOAD_S + SECONDS_PER_CHUNK * 411
     assert "building the index for source 'builtin' (411 chunks). 0 s so far" in line
-    assert f"about {expected:.0f} s in all" in line
+    assert "once per lenswise home and source" in line and "server start" not in line
+    startup.progress(0, 411)
+    startup.progress(128, 411)
+    line = startup.describe()
+    assert "(411 chunks): 128/411 chunks embedded (31%)" in line and " s left" in line
     startup.end()
     assert startup.describe() is None
 
@@ -758,6 +761,6 @@ def test_a_page_opened_during_the_server_start_load_waits_for_it_then_opens(monk
         state.STARTUP.note("building the index for source 'builtin' (411 chunks)...")
     threading.Timer(1.2, state.STARTUP.end).start()
     at = start()
-    assert shown and "411 chunks" in shown[0] and "This happens once per server start" in shown[0]
+    assert shown and "411 chunks" in shown[0] and "once per lenswise home and source" in shown[0]
     assert state.STARTUP.describe() is None
     assert at.chat_input  # the page went on to the chat once the load was done

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 import streamlit as st
 
 from agent import LenswiseError
+from agent.build_progress import BuildMeter
 from agent.config import Settings
 from ui.render import escape_markdown, one_line
 
@@ -100,31 +101,26 @@ def design_file(rs: ReviewState) -> Path:
     return path
 
 
-SECONDS_PER_CHUNK = 0.05
-"""Index build cost per chunk on the 2-core reference machine (embedding and calibration)."""
-MODEL_LOAD_S = 10.0
-"""Loading the embedding model for a build, on the same machine."""
-
-
 @dataclass
 class Startup:
     """What the assistant load running in this server process is doing, for the page to show.
 
-    The load runs once per process (at server start, or on the first visit); while it runs, the
-    page shows its steps, the time so far and an estimate instead of a bare spinner.
+    The load runs once per process (at server start, or on the first visit). Opening an index
+    takes seconds; building one (once per lenswise home and source) takes minutes, so while it
+    runs the page shows the step, the chunks embedded and the time left instead of a spinner.
     """
 
     lock: threading.Lock = field(default_factory=threading.Lock)
     started: float | None = None
     """``time.monotonic()`` when the running load began; None when none runs."""
     steps: list[str] = field(default_factory=list)
-    estimate_s: float | None = None
-    """Expected total seconds, once the load knows it builds an index (None: just opening)."""
+    meter: BuildMeter = field(default_factory=BuildMeter)
+    """Chunks embedded by the running index build (empty when the index only opens)."""
 
     def begin(self) -> None:
         """Mark a load as started."""
         with self.lock:
-            self.started, self.steps, self.estimate_s = time.monotonic(), [], None
+            self.started, self.steps, self.meter = time.monotonic(), [], BuildMeter()
 
     def note(self, line: str) -> None:
         """Record a line the assistant reports ("building the index ... (411 chunks)...").
@@ -132,11 +128,14 @@ class Startup:
         The line still goes to the server log as a warning, as it does without a listener.
         """
         warnings.warn(line, RuntimeWarning, stacklevel=2)
-        found = re.search(r"\((\d+) chunks\)", line)
         with self.lock:
             self.steps.append(line)
-            if found:
-                self.estimate_s = MODEL_LOAD_S + SECONDS_PER_CHUNK * int(found.group(1))
+
+    def progress(self, done: int, total: int) -> None:
+        """Record chunks embedded by the index build (the ``progress`` callback of a build)."""
+        with self.lock:
+            meter = self.meter
+        meter.update(done, total)
 
     def end(self) -> None:
         """Mark the load as finished (or failed)."""
@@ -144,17 +143,20 @@ class Startup:
             self.started = None
 
     def describe(self) -> str | None:
-        """Return one line on the running load (step, time so far, estimate); None if idle."""
+        """Return one line on the running load (step, progress, time so far); None if idle."""
         with self.lock:
             if self.started is None:
                 return None
-            elapsed, steps, estimate = time.monotonic() - self.started, self.steps, self.estimate_s
+            elapsed, steps, meter = time.monotonic() - self.started, self.steps, self.meter
         doing = steps[-1].rstrip(".") if steps else "opening the lens index and query encoder"
-        total = f", about {estimate:.0f} s in all on a 2-core machine" if estimate else ""
-        return (
-            f"Getting the lens assistant ready: {doing}. {elapsed:.0f} s so far{total}. "
-            "This happens once per server start."
+        built = f": {meter.summary()}" if meter.total else ""
+        once = (
+            " The index is built once per lenswise home and source; later starts open it in "
+            "seconds."
+            if steps
+            else ""
         )
+        return f"Getting the lens assistant ready: {doing}{built}. {elapsed:.0f} s so far.{once}"
 
 
 STARTUP = Startup()
@@ -176,6 +178,7 @@ def _load_assistant(
     STARTUP.begin()
     try:
         lens = LensAssistant(settings, model=model, source=source, k=k, notify=STARTUP.note)
+        lens.open_index(progress=STARTUP.progress)  # the build, if any, reports its chunks
         lens.warm_up()  # the index, the query encoder and the agent graph: not mid-answer
     finally:
         STARTUP.end()

@@ -29,10 +29,14 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_build(args: argparse.Namespace, settings: Settings) -> int:
     """Build or reuse the index and say which happened."""
+    from agent.build_progress import TerminalProgress
     from index.build import open_index
 
     index, report = open_index(
-        settings, force=args.force, notify=lambda line: print(line, file=sys.stderr)
+        settings,
+        force=args.force,
+        notify=lambda line: print(line, file=sys.stderr),
+        progress=TerminalProgress(sys.stderr),
     )
     if args.json:
         print(

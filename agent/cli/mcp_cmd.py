@@ -47,6 +47,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the server over a LensAssistant and serve until the host disconnects."""
     try:
+        from agent.mcp_inputs import http_body_limit
         from agent.mcp_server import build_server
     except ImportError as exc:
         raise InputError(f"the MCP server needs the mcp package: pip install mcp ({exc})") from exc
@@ -71,7 +72,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(
             f"lenswise MCP server on http://{args.host}:{args.port}/mcp{guarded}", file=sys.stderr
         )
-        serve(server, HealthCheck(lens), host=args.host, port=args.port, tokens=tokens)
+        serve(
+            server,
+            HealthCheck(lens),
+            host=args.host,
+            port=args.port,
+            tokens=tokens,
+            body_limit=http_body_limit(settings.max_upload_bytes),
+        )
     else:
         server.run("stdio")
     return 0
