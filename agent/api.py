@@ -22,7 +22,7 @@ import threading
 import time
 import uuid
 import warnings
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -112,8 +112,9 @@ class LensAssistant:
         """The opened lens index (built on first use if needed)."""
         return self.open_index()
 
-    def open_index(self, progress: Any = None):
+    def open_index(self, progress: Callable[[int, int], None] | None = None):
         """Open the lens index, building it first if needed; ``progress(done, total)`` hears it."""
+        require(progress is None or callable(progress), "progress", "a function", progress)
         if self._index is None:
             from index.build import open_index
 

@@ -98,6 +98,7 @@ SWEEP = [
         [None, 123, ["x"], ""],
         lambda lens, v: lens.conversations.detach_design(v),
     ),
+    *_wrong("open_index.progress", [123, "x", ["x"]], lambda lens, v: lens.open_index(v)),
     *_wrong(
         "attached_design.id",
         [None, 123, ["x"], ""],
