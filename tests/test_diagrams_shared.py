@@ -1,7 +1,6 @@
-"""The real public diagrams in ../shared/diagrams: expected services, speed, a full review each."""
+"""The real public diagrams in ../shared/diagrams: expected services, every page, a full review each."""
 
 from __future__ import annotations
-
 
 import pytest
 
