@@ -1,4 +1,4 @@
-"""The real public diagrams in ../shared/diagrams: expected services, every page, a full review each."""
+"""The real public diagrams in ../shared/diagrams: services, pages, a full review of each."""
 
 from __future__ import annotations
 
