@@ -1,0 +1,231 @@
+"""Plan, apply and verify the fixes for a review's gaps.
+
+A fix is offered as a patch only when, applied alone to a copy of the file, its gap becomes
+``addressed``, no other practice goes from ``addressed`` to ``gap``, cfn-lint reports no new
+error and checkov no new failed check. Anything else is described as steps, with the reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from corpus.errors import InputError
+from corpus.models import Document as LensDocument
+from diagrams.fixes import cfn_patch, checks
+from diagrams.parse import parse_bytes
+from diagrams.review import Review, review_architecture
+
+_REMEDIES = Path(__file__).with_name("remedies.yaml")
+
+
+@lru_cache(maxsize=1)
+def remedies() -> dict[str, Any]:
+    """Return the remediation templates by bp id (practices sharing one share the object)."""
+    return YAML().load(_REMEDIES.read_text(encoding="utf-8"))
+
+
+@dataclass
+class Fix:
+    """The fix for one gap: a verified patch, or steps with the reason there is no patch."""
+
+    bp_id: str
+    verified: bool
+    steps: str
+    diff: str = ""
+    closes: list[str] = field(default_factory=list)
+    """Bp ids this patch turns from ``gap`` to ``addressed``."""
+    params: list[str] = field(default_factory=list)
+    """Parameters the patch adds: facts the team must supply."""
+    resources: list[str] = field(default_factory=list)
+    """Logical ids the patch adds or edits."""
+    notes: str = ""
+    patched: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``fix`` object of a finding in ``review --json``."""
+        return {
+            "verified": self.verified,
+            "diff": self.diff,
+            "closes": list(self.closes),
+            "params": list(self.params),
+            "resources": list(self.resources),
+            "notes": self.notes if self.verified else f"{self.notes} {self.steps}".strip(),
+        }
+
+
+@dataclass
+class FixPlan:
+    """Every gap's fix plus the file with all verified fixes applied."""
+
+    filename: str
+    original: str
+    fixes: dict[str, Fix]
+    patched: str
+    closed: list[str] = field(default_factory=list)
+    """Bp ids that are gaps in the original and addressed once every verified fix is applied."""
+
+    def diff(self) -> str:
+        """Return one unified diff of all verified fixes."""
+        return unified_diff(self.original, self.patched, self.filename)
+
+
+def unified_diff(before: str, after: str, filename: str) -> str:
+    """Return the unified diff from ``before`` to ``after`` for ``filename``."""
+    name = Path(filename).name
+    lines = difflib.unified_diff(
+        before.splitlines(True), after.splitlines(True), f"a/{name}", f"b/{name}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _statuses(review: Review) -> dict[str, str]:
+    return {f.bp_id: f.status for f in review.findings}
+
+
+def _callers(review: Review, evidence: list[str]) -> list[str]:
+    arch = review.architecture
+    models = {c.id for c in arch.components if c.id in evidence}
+    return [e.source for e in arch.edges if e.target in models] + list(evidence)
+
+
+class _Verifier:
+    """Re-reviews and lints patched copies of one file."""
+
+    def __init__(self, text: str, filename: str, review: Review, practices: Mapping) -> None:
+        self.text, self.filename, self.practices = text, filename, practices
+        self.before = _statuses(review)
+        self.lint_before = checks.cfn_lint_errors(text)
+
+    def review(self, text: str) -> dict[str, str]:
+        arch = parse_bytes(text.encode("utf-8"), self.filename)
+        return _statuses(review_architecture(arch, self.practices))
+
+    def refusal(self, bp_id: str, text: str) -> tuple[str | None, list[str]]:
+        """Return (why the patch is refused or None, the practices it closes)."""
+        try:
+            after = self.review(text)
+        except InputError as exc:
+            return f"the patched file no longer parses ({exc})", []
+        if after.get(bp_id) != "addressed":
+            return f"re-reviewed, {bp_id} is still {after.get(bp_id)}", []
+        broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
+        if broken:
+            return f"the patch would turn {', '.join(broken)} into a gap", []
+        new_errors = checks.cfn_lint_errors(text) - self.lint_before
+        if new_errors:
+            first = next(iter(new_errors))
+            return f"cfn-lint reports a new error: {first[:160]}", []
+        closes = [b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"]
+        return None, closes
+
+
+def plan_fixes(
+    text: str, filename: str, review: Review, practices: Mapping[str, LensDocument]
+) -> FixPlan:
+    """Return a fix for every gap of ``review`` (the review of ``text``, read from ``filename``)."""
+    gaps = review.by_risk("gap")
+    plan = FixPlan(filename, text, {}, text)
+    fmt = review.architecture.format
+    if fmt != "cloudformation":
+        reason = (
+            "lenswise patches CloudFormation and SAM templates; for this format the change is "
+            "described only"
+        )
+        for finding in gaps:
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, reason)
+        return plan
+    verifier = _Verifier(text, filename, review, practices)
+    candidates: list[tuple[Fix, dict]] = []
+    done: dict[int, Fix] = {}
+    for finding in gaps:
+        remedy = remedies().get(finding.bp_id)
+        if remedy is None:
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
+            continue
+        if id(remedy) in done:
+            plan.fixes[finding.bp_id] = done[id(remedy)]
+            continue
+        fix = _try(finding.bp_id, remedy, text, _callers(review, finding.evidence), verifier)
+        done[id(remedy)] = plan.fixes[finding.bp_id] = fix
+        if fix.verified:
+            candidates.append((fix, remedy))
+    candidates = _checkov_filter(text, filename, candidates)
+    _combine(plan, candidates, review, verifier)
+    return plan
+
+
+def _steps(bp_id: str, reason: str, remedy: dict | None = None) -> Fix:
+    described = str((remedy or {}).get("steps", "")).strip()
+    return Fix(bp_id, False, f"{described} Not offered as a patch: {reason}.".strip())
+
+
+def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Verifier) -> Fix:
+    try:
+        doc = cfn_patch.Document(text)
+        patch = cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
+    except cfn_patch.Unpatchable as exc:
+        return _steps(bp_id, str(exc), remedy)
+    why, closes = verifier.refusal(bp_id, patch.text)
+    if why:
+        return _steps(bp_id, why, remedy)
+    return Fix(
+        bp_id,
+        True,
+        str(remedy.get("steps", "")).strip(),
+        unified_diff(text, patch.text, verifier.filename),
+        closes,
+        patch.params,
+        patch.added + patch.changed,
+        str(remedy.get("notes", "")).strip(),
+        patch.text,
+    )
+
+
+def _checkov_filter(
+    text: str, filename: str, candidates: list[tuple[Fix, dict]]
+) -> list[tuple[Fix, dict]]:
+    if not candidates:
+        return candidates
+    suffix = ".json" if text.lstrip().startswith("{") else ".yaml"
+    found = checks.checkov_failures([text] + [fix.patched for fix, _ in candidates], suffix)
+    if found is None:
+        raise InputError(
+            "checkov is not installed: run `make tools` (or set LENSWISE_CHECKOV) to verify fixes"
+        )
+    kept = []
+    for (fix, remedy), failures in zip(candidates, found[1:], strict=True):
+        new = failures - found[0]
+        if new:
+            fix.verified, fix.diff = False, ""
+            fix.steps += f" Not offered as a patch: checkov reports {next(iter(new))}."
+        else:
+            kept.append((fix, remedy))
+    return kept
+
+
+def _combine(
+    plan: FixPlan, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+) -> None:
+    """Apply every verified fix at once to make the patched file."""
+    if not candidates:
+        return
+    doc = cfn_patch.Document(plan.original)
+    for fix, remedy in candidates:
+        callers = _callers(review, next(f.evidence for f in review.findings if f.bp_id == fix.bp_id))
+        cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
+    plan.patched = doc.dump()
+    after = verifier.review(plan.patched)
+    plan.closed = [b for b, s in verifier.before.items() if s == "gap" and after[b] == "addressed"]
+
+
+def lint_counts(text: str) -> Counter[str]:
+    """Return cfn-lint's errors for ``text`` (for figures)."""
+    return checks.cfn_lint_errors(text)
