@@ -35,10 +35,14 @@ class Finding:
     url: str = ""
     question: str = ""
     """What to ask the team (kept apart for the report; already part of unknown explanations)."""
+    resource: list[str] = field(default_factory=list)
+    """Ids of the declared resources to change for a gap (callers of an implicit service)."""
+    fix: Any = None
+    """The :class:`diagrams.fixes.Fix` for a gap, when fixes were planned."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``review --json`` shape of this finding."""
-        return {
+        shape = {
             k: getattr(self, k)
             for k in (
                 "bp_id",
@@ -49,8 +53,12 @@ class Finding:
                 "evidence",
                 "explanation",
                 "url",
+                "resource",
             )
         }
+        if self.fix is not None:
+            shape["fix"] = self.fix.to_dict()
+        return shape
 
 
 @dataclass
@@ -330,6 +338,7 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
         else:
             status, evidence, explanation = evaluate(rule, index, rules.fact_words)
             question = rule.question
+        resource = _resources(evidence, arch) if status == "gap" else []
         findings.append(
             Finding(
                 bp_id,
@@ -341,6 +350,16 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
                 explanation,
                 doc.url,
                 question,
+                resource,
             )
         )
     return Review(arch, findings, warnings)
+
+
+def _resources(evidence: list[str], arch: Architecture) -> list[str]:
+    """Return the declared resources behind ``evidence``: implicit services name their callers."""
+    declared = {c.id for c in arch.components if c.resource_type}
+    found = [i for i in evidence if i in declared]
+    implicit = set(evidence) - declared
+    found += [e.source for e in arch.edges if e.target in implicit and e.source in declared]
+    return list(dict.fromkeys(found))[:_MAX_EVIDENCE]

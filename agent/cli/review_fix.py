@@ -1,0 +1,50 @@
+"""``lenswise review --fix/--fix-out/--in-place``: verified fixes for a review's gaps."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from corpus.errors import InputError
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """Add the fix options to ``review``."""
+    group = parser.add_argument_group("fixes (CloudFormation/SAM)")
+    group.add_argument("--fix", action="store_true", help="print one diff of all verified fixes")
+    group.add_argument("--fix-out", type=Path, help="write the file with every verified fix")
+    group.add_argument(
+        "--in-place", action="store_true", help="apply every verified fix to FILE itself"
+    )
+
+
+def wanted(args: argparse.Namespace) -> bool:
+    """Return True when any fix option is given (``--json`` then carries the fixes too)."""
+    return bool(args.fix or args.fix_out or args.in_place)
+
+
+def plan(args: argparse.Namespace, lens, review):
+    """Plan and verify the fixes of ``review`` for ``args.file``."""
+    from diagrams.fixes import plan_fixes
+
+    try:
+        text = args.file.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InputError(f"cannot read {args.file} for fixing: {exc}") from None
+    fixes = plan_fixes(text, str(args.file), review, lens.catalog().best_practices())
+    for finding in review.findings:
+        finding.fix = fixes.fixes.get(finding.bp_id)
+    return fixes
+
+
+def write(args: argparse.Namespace, fixes) -> None:
+    """Print the diff and write the patched file where asked."""
+    targets = [p for p in (args.fix_out, args.file if args.in_place else None) if p]
+    for path in targets:
+        try:
+            path.write_text(fixes.patched, encoding="utf-8")
+        except OSError as exc:
+            raise InputError(f"cannot write {path}: {exc.strerror or exc}") from None
+    if args.fix and not args.json:
+        sys.stdout.write(fixes.diff() or "no verified fix to offer\n")
