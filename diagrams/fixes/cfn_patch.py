@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
+from ruamel.yaml.comments import CommentedMap, TaggedScalar
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -196,7 +196,9 @@ def _splice(text: str, original: str, edited: str) -> str:
         else:
             pending.extend(source[i1:i2])
     lines: list[str] = []
-    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(None, ours, theirs, autojunk=False).get_opcodes():
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, ours, theirs, autojunk=False
+    ).get_opcodes():
         if tag == "equal":
             lines += [line for k in range(i1, i2) for line in owner[k]]
         else:
@@ -307,7 +309,9 @@ def _guardrail_agent(doc: Document, _callers: list[str], names: dict[str, str]) 
             config["GuardrailIdentifier"] = _tagged(
                 doc, "!GetAtt", f"{names['LensGuardrail']}.GuardrailId"
             )
-            config["GuardrailVersion"] = _tagged(doc, "!GetAtt", f"{names['LensGuardrail']}.Version")
+            config["GuardrailVersion"] = _tagged(
+                doc, "!GetAtt", f"{names['LensGuardrail']}.Version"
+            )
             props["GuardrailConfiguration"] = config
             changed.append(str(logical_id))
     return changed
@@ -316,7 +320,9 @@ def _guardrail_agent(doc: Document, _callers: list[str], names: dict[str, str]) 
 def _tracing(doc: Document, callers: list[str], _names: dict[str, str]) -> list[str]:
     changed = []
     targets = callers or [
-        str(i) for i, r in doc.resources.items() if isinstance(r, dict) and r.get("Type") in _FUNCTIONS
+        str(i)
+        for i, r in doc.resources.items()
+        if isinstance(r, dict) and r.get("Type") in _FUNCTIONS
     ]
     for logical_id in targets:
         kind = doc.resources[logical_id].get("Type")
@@ -330,7 +336,11 @@ def _tracing(doc: Document, callers: list[str], _names: dict[str, str]) -> list[
         changed.append(logical_id)
     for logical_id, resource in doc.resources.items():
         if isinstance(resource, dict) and resource.get("Type") in _MACHINES:
-            key = "Tracing" if resource["Type"].startswith("AWS::Serverless") else "TracingConfiguration"
+            key = (
+                "Tracing"
+                if resource["Type"].startswith("AWS::Serverless")
+                else "TracingConfiguration"
+            )
             config = CommentedMap() if not doc.is_json else {}
             config["Enabled"] = True
             _props(doc, str(logical_id))[key] = config
@@ -339,7 +349,8 @@ def _tracing(doc: Document, callers: list[str], _names: dict[str, str]) -> list[
 
 
 def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
-    arn = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${%s}" % names["BedrockModelId"]
+    model = "${" + names["BedrockModelId"] + "}"
+    arn = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/" + model
     changed = []
     for logical_id, resource in doc.resources.items():
         for node in _walk(resource):
@@ -347,7 +358,9 @@ def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -
                 continue
             actions = node.get("Action")
             actions = actions if isinstance(actions, list) else [actions]
-            if node.get("Effect") == "Allow" and any(str(a).startswith("bedrock:") for a in actions):
+            if node.get("Effect") == "Allow" and any(
+                str(a).startswith("bedrock:") for a in actions
+            ):
                 if all(str(a).startswith("bedrock:") for a in actions):
                     node["Resource"] = _tagged(doc, "!Sub", arn)
                     changed.append(str(logical_id))

@@ -67,7 +67,9 @@ def checkov_failures(texts: list[str], suffix: str) -> list[Counter[str]] | None
     except json.JSONDecodeError:
         return None
     for item in report if isinstance(report, list) else [report]:
-        failed = (item.get("results") or {}).get("failed_checks", []) if isinstance(item, dict) else []
+        failed = (
+            (item.get("results") or {}).get("failed_checks", []) if isinstance(item, dict) else []
+        )
         for check in failed:
             folder = Path(str(check.get("file_path", ""))).parent.name
             if folder.isdigit() and int(folder) < len(texts):

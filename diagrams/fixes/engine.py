@@ -142,6 +142,13 @@ def plan_fixes(
         for finding in gaps:
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, reason)
         return plan
+    try:
+        cfn_patch.Document(text)
+    except cfn_patch.Unpatchable as exc:
+        for finding in gaps:
+            remedy = remedies().get(finding.bp_id)
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
+        return plan
     verifier = _Verifier(text, filename, review, practices)
     candidates: list[tuple[Fix, dict]] = []
     done: dict[int, Fix] = {}
@@ -219,7 +226,9 @@ def _combine(
         return
     doc = cfn_patch.Document(plan.original)
     for fix, remedy in candidates:
-        callers = _callers(review, next(f.evidence for f in review.findings if f.bp_id == fix.bp_id))
+        callers = _callers(
+            review, next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
+        )
         cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
     plan.patched = doc.dump()
     after = verifier.review(plan.patched)

@@ -1,0 +1,138 @@
+"""Fixes for review gaps: patching keeps formatting, verification re-reviews, lints and scans."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus.loaders.builtin import digest_practices
+from diagrams import parse_bytes, review_architecture
+from diagrams.cloudformation import load_template
+from diagrams.fixes import checks, plan_fixes
+from diagrams.limits import Budget, Limits
+
+FIXTURES = Path(__file__).parent / "fixtures" / "fixes"
+
+
+@pytest.fixture(scope="module")
+def practices():
+    return digest_practices()
+
+
+def _plan(text: str, name: str, practices):
+    review = review_architecture(parse_bytes(text.encode(), name), practices)
+    return review, plan_fixes(text, name, review, practices)
+
+
+def _statuses(text: str, name: str, practices) -> dict[str, str]:
+    review = review_architecture(parse_bytes(text.encode(), name), practices)
+    return {f.bp_id: f.status for f in review.findings}
+
+
+@pytest.fixture(scope="module")
+def sam_plan(practices):
+    text = (FIXTURES / "chat-sam.yaml").read_text()
+    return text, *_plan(text, "chat-sam.yaml", practices)
+
+
+def test_patched_template_rereviewed_closes_its_gaps(sam_plan, practices):
+    text, review, plan = sam_plan
+    gaps = {f.bp_id for f in review.by_status("gap")}
+    assert {"GENSEC01-BP02", "GENSEC02-BP01", "GENSEC03-BP01"} <= gaps
+    verified = {bp for bp, fix in plan.fixes.items() if fix.verified}
+    assert {"GENSEC01-BP02", "GENSEC02-BP01", "GENSEC03-BP01"} <= verified
+    before = _statuses(text, "chat-sam.yaml", practices)
+    after = _statuses(plan.patched, "chat-sam.yaml", practices)
+    for bp in verified:
+        assert after[bp] == "addressed"
+    assert not [b for b, s in before.items() if s == "addressed" and after[b] == "gap"]
+    assert set(plan.closed) >= verified
+    assert checks.cfn_lint_errors(plan.patched) - checks.cfn_lint_errors(text) == {}
+
+
+def test_patch_wires_the_caller_and_asks_for_missing_facts(sam_plan):
+    _, _, plan = sam_plan
+    vpc = plan.fixes["GENSEC01-BP02"]
+    assert vpc.params == [
+        "BedrockEndpointVpcId",
+        "BedrockEndpointSubnetIds",
+        "BedrockEndpointSecurityGroupIds",
+    ]
+    assert "ChatFunction" in vpc.resources and "BedrockRuntimeEndpoint" in vpc.resources
+    doc = load_template(vpc.patched, Budget(Limits()))
+    function = doc["Resources"]["ChatFunction"]["Properties"]
+    assert function["VpcConfig"]["SubnetIds"] == {"Ref": "BedrockEndpointSubnetIds"}
+    assert doc["Resources"]["BedrockRuntimeEndpoint"]["Properties"]["PrivateDnsEnabled"] is True
+    assert "123456789012" not in plan.patched  # no invented account ids
+    assert vpc.to_dict()["diff"].startswith("--- a/chat-sam.yaml")
+
+
+def test_comment_and_sub_survive_the_round_trip(sam_plan):
+    text, _, plan = sam_plan
+    assert "  # History of each conversation, read back on every turn.\n" in plan.patched
+    sub = '!Sub "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/${ModelId}"'
+    assert plan.patched.count(sub) == text.count(sub) == 2
+    unchanged = [line for line in plan.diff().splitlines() if line.startswith("-")]
+    assert unchanged == ["--- a/chat-sam.yaml"]  # only additions
+
+
+def test_cdk_json_is_patched_as_json_with_long_form_functions(practices):
+    text = (FIXTURES / "chat-cdk.json").read_text()
+    review, plan = _plan(text, "chat-cdk.json", practices)
+    fix = plan.fixes["GENSEC01-BP02"]
+    assert fix.verified, fix.steps
+    doc = json.loads(fix.patched)
+    config = doc["Resources"]["ChatFunction"]["Properties"]["VpcConfig"]
+    assert config["SubnetIds"] == {"Ref": "BedrockEndpointSubnetIds"}
+    endpoint = doc["Resources"]["BedrockRuntimeEndpoint"]["Properties"]
+    assert endpoint["ServiceName"] == {"Fn::Sub": "com.amazonaws.${AWS::Region}.bedrock-runtime"}
+    assert fix.patched.startswith('{\n "AWSTemplateFormatVersion"')  # its own indent
+
+
+def test_fix_refused_when_it_would_break_cfn_lint(practices):
+    doc = json.loads((FIXTURES / "chat-cdk.json").read_text())
+    # CloudFormation allows 500 resources: 499 leave room for the one-resource endpoint fix,
+    # not for the trail fix, which adds a trail and its key.
+    for n in range(497):
+        doc["Resources"][f"Topic{n}"] = {"Type": "AWS::SNS::Topic"}
+    text = json.dumps(doc, indent=1)
+    _, plan = _plan(text, "crowded.json", practices)
+    trail = plan.fixes["GENSEC03-BP01"]
+    assert not trail.verified and trail.diff == ""
+    assert "cfn-lint reports a new error: E3010" in trail.steps
+    assert "BedrockTrail" not in plan.patched
+    assert plan.fixes["GENSEC01-BP02"].verified
+    assert "BedrockRuntimeEndpoint" in plan.patched
+
+
+def test_macro_template_gets_steps_only(practices):
+    text = (
+        (FIXTURES / "chat-sam.yaml")
+        .read_text()
+        .replace(
+            "Transform: AWS::Serverless-2016-10-31", "Transform: [AWS::Serverless-2016-10-31, Echo]"
+        )
+    )
+    _, plan = _plan(text, "macro.yaml", practices)
+    assert plan.fixes and not any(f.verified for f in plan.fixes.values())
+    assert all("transform/macro Echo" in f.steps for f in plan.fixes.values())
+    assert plan.patched == text and plan.diff() == ""
+
+
+def test_terraform_gaps_are_described_not_patched(practices):
+    text = (
+        'resource "aws_bedrockagent_agent" "a" {\n  agent_name = "a"\n  foundation_model = "m"\n}\n'
+    )
+    review, plan = _plan(text, "main.tf", practices)
+    assert review.by_status("gap")
+    assert not any(f.verified for f in plan.fixes.values())
+    assert all("described only" in f.steps for f in plan.fixes.values())
+
+
+def test_gaps_name_the_resources_to_change(sam_plan):
+    _, review, _ = sam_plan
+    endpoint = next(f for f in review.findings if f.bp_id == "GENSEC01-BP02")
+    assert endpoint.evidence == ["bedrock-api"]  # the implicit service...
+    assert endpoint.to_dict()["resource"] == ["ChatFunction"]  # ...and the resource to edit
