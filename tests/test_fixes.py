@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
+from agent.cli import main
 from corpus.loaders.builtin import digest_practices
-from diagrams import parse_bytes, review_architecture
+from diagrams import parse_bytes, render_markdown, review_architecture
 from diagrams.cloudformation import load_template
 from diagrams.fixes import checks, plan_fixes
 from diagrams.limits import Budget, Limits
@@ -136,3 +137,38 @@ def test_gaps_name_the_resources_to_change(sam_plan):
     endpoint = next(f for f in review.findings if f.bp_id == "GENSEC01-BP02")
     assert endpoint.evidence == ["bedrock-api"]  # the implicit service...
     assert endpoint.to_dict()["resource"] == ["ChatFunction"]  # ...and the resource to edit
+
+
+def test_report_has_a_fixes_section(sam_plan):
+    _, review, plan = sam_plan
+    for finding in review.findings:
+        finding.fix = plan.fixes.get(finding.bp_id)
+    report = render_markdown(review)
+    section = report.split("## Fixes", 1)[1].split("\n## ", 1)[0]
+    assert "### GENSEC01-BP02: verified patch" in section
+    assert "+  BedrockRuntimeEndpoint:" in section and "```diff" in section
+    assert "New parameters to fill in: BedrockEndpointVpcId" in section
+    for finding in review.findings:
+        finding.fix = None
+
+
+def test_cli_fix_out_and_in_place(tmp_path, capsys):
+    source = (FIXTURES / "chat-sam.yaml").read_text()
+    path = tmp_path / "chat.yaml"
+    path.write_text(source)
+    out = tmp_path / "fixed.yaml"
+    assert main(["review", str(path), "--fix", "--fix-out", str(out)]) == 0
+    diff = capsys.readouterr().out
+    assert diff.startswith("--- a/chat.yaml") and "+  LensGuardrail:" in diff
+    assert path.read_text() == source  # the input is never changed without --in-place
+    assert "LensGuardrail" in out.read_text()
+    assert main(["review", str(path), "--json", "--in-place"]) == 0
+    finding = next(
+        f for f in json.loads(capsys.readouterr().out)["findings"] if f["bp_id"] == "GENSEC02-BP01"
+    )
+    assert finding["fix"]["verified"] and "GENSEC02-BP01" in finding["fix"]["closes"]
+    assert set(finding["fix"]) >= {"verified", "diff", "closes", "params", "notes"}
+    assert path.read_text() == out.read_text()
+    assert main(["review", str(path), "--json"]) == 0
+    after = json.loads(capsys.readouterr().out)["findings"]
+    assert next(f for f in after if f["bp_id"] == "GENSEC02-BP01")["status"] == "addressed"
