@@ -277,7 +277,16 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         return "unknown", [], f"{rule.weak_text.format(names=_names(weak_ev, arch))}{ask}"
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
-    detailed = arch.is_iac or bool(rule.absent_when_drawn & drawn)
+    detailed = arch.is_whole_iac or bool(rule.absent_when_drawn & drawn)
+    if rule.absent == "gap-in-iac" and arch.part_of and not detailed:
+        return (
+            "unknown",
+            [],
+            (
+                f"This file is {arch.part_of}, so a control that is missing here may be set up "
+                f"elsewhere.{ask}"
+            ),
+        )
     counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and detailed
     if counts and (not rule.absent_requires or required):
         evidence = (required or concerned)[:_MAX_EVIDENCE]
@@ -361,5 +370,8 @@ def _resources(evidence: list[str], arch: Architecture) -> list[str]:
     declared = {c.id for c in arch.components if c.resource_type}
     found = [i for i in evidence if i in declared]
     implicit = set(evidence) - declared
-    found += [e.source for e in arch.edges if e.target in implicit and e.source in declared]
+    callers = [e.source for e in arch.edges if e.target in implicit and e.source in declared]
+    found += callers
+    # a role or policy calls nothing itself: the resources that use it are the ones to change
+    found += [e.source for e in arch.edges if e.target in callers and e.source in declared]
     return list(dict.fromkeys(found))[:_MAX_EVIDENCE]
