@@ -373,5 +373,6 @@ def _resources(evidence: list[str], arch: Architecture) -> list[str]:
     callers = [e.source for e in arch.edges if e.target in implicit and e.source in declared]
     found += callers
     # a role or policy calls nothing itself: the resources that use it are the ones to change
-    found += [e.source for e in arch.edges if e.target in callers and e.source in declared]
+    roles = {c.id for c in arch.components if c.id in callers and c.service == "iam"}
+    found += [e.source for e in arch.edges if e.target in roles and e.source in declared]
     return list(dict.fromkeys(found))[:_MAX_EVIDENCE]

@@ -122,11 +122,9 @@ def test_macro_template_gets_steps_only(practices):
     assert plan.patched == text and plan.diff() == ""
 
 
-def test_terraform_gaps_are_described_not_patched(practices):
-    text = (
-        'resource "aws_bedrockagent_agent" "a" {\n  agent_name = "a"\n  foundation_model = "m"\n}\n'
-    )
-    review, plan = _plan(text, "main.tf", practices)
+def test_diagram_gaps_are_described_not_patched(practices):
+    text = "flowchart LR\n  user[User] --> api[API Gateway] --> llm[Amazon Bedrock]\n"
+    review, plan = _plan(text, "chat.mmd", practices)
     assert review.by_status("gap")
     assert not any(f.verified for f in plan.fixes.values())
     assert all("described only" in f.steps for f in plan.fixes.values())
@@ -172,3 +170,29 @@ def test_cli_fix_out_and_in_place(tmp_path, capsys):
     assert main(["review", str(path), "--json"]) == 0
     after = json.loads(capsys.readouterr().out)["findings"]
     assert next(f for f in after if f["bp_id"] == "GENSEC02-BP01")["status"] == "addressed"
+
+
+def test_terraform_blocks_inserted_and_reviewed_again(practices):
+    text = (FIXTURES / "agents.tf").read_text()
+    review, plan = _plan(text, "agents.tf", practices)
+    guard = plan.fixes["GENSEC02-BP01"]
+    assert guard.verified, guard.steps
+    assert 'resource "aws_bedrock_guardrail" "lens"' in guard.patched
+    assert "    guardrail_identifier = aws_bedrock_guardrail.lens.guardrail_id\n" in guard.patched
+    assert "# The agent answers questions about orders." in guard.patched
+    vpc = plan.fixes["GENSEC01-BP02"]
+    assert vpc.verified and 'variable "bedrock_endpoint_subnet_ids"' in vpc.patched
+    after = _statuses(plan.patched, "agents.tf", practices)
+    assert all(after[bp] == "addressed" for bp, fix in plan.fixes.items() if fix.verified)
+    assert not [line for line in plan.diff().splitlines()[2:] if line.startswith("-")]
+
+
+def test_checkov_failure_refuses_a_patch():
+    from diagrams.fixes.engine import Fix, _checkov_filter
+
+    text = (FIXTURES / "chat-sam.yaml").read_text()
+    bucket = "  Uploads:\n    Type: AWS::S3::Bucket\n"  # no encryption, logging, versioning...
+    fix = Fix("GENSEC02-BP01", True, "Add a guardrail.", "diff", patched=text + bucket)
+    assert _checkov_filter(text, "chat-sam.yaml", [(fix, {})]) == []
+    assert not fix.verified and fix.diff == ""
+    assert "checkov reports CKV_AWS_" in fix.steps and "Uploads" in fix.steps

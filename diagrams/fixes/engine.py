@@ -19,17 +19,26 @@ from ruamel.yaml import YAML
 
 from corpus.errors import InputError
 from corpus.models import Document as LensDocument
-from diagrams.fixes import cfn_patch, checks
+from diagrams.fixes import cfn_patch, checks, tf_patch
 from diagrams.parse import parse_bytes
 from diagrams.review import Review, review_architecture
 
-_REMEDIES = Path(__file__).with_name("remedies.yaml")
+_REMEDIES = {"cloudformation": "remedies.yaml", "terraform": "terraform.yaml"}
 
 
-@lru_cache(maxsize=1)
-def remedies() -> dict[str, Any]:
-    """Return the remediation templates by bp id (practices sharing one share the object)."""
-    return YAML().load(_REMEDIES.read_text(encoding="utf-8"))
+@lru_cache(maxsize=2)
+def remedies(fmt: str = "cloudformation") -> dict[str, Any]:
+    """Return the remediation templates of a format by bp id (shared ones share the object)."""
+    path = Path(__file__).with_name(_REMEDIES[fmt])
+    return YAML().load(path.read_text(encoding="utf-8"))
+
+
+def _apply(fmt: str, text: str, remedy: dict, callers: list[str]) -> cfn_patch.Patch:
+    """Apply ``remedy`` to ``text`` in format ``fmt``; raise Unpatchable when it cannot."""
+    if fmt == "terraform":
+        return tf_patch.apply_terraform(text, remedy, callers)
+    doc = cfn_patch.Document(text)
+    return cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
 
 
 @dataclass
@@ -101,8 +110,9 @@ class _Verifier:
 
     def __init__(self, text: str, filename: str, review: Review, practices: Mapping) -> None:
         self.text, self.filename, self.practices = text, filename, practices
+        self.format = review.architecture.format
         self.before = _statuses(review)
-        self.lint_before = checks.cfn_lint_errors(text)
+        self.lint_before = checks.cfn_lint_errors(text) if self.format == "cloudformation" else None
 
     def review(self, text: str) -> dict[str, str]:
         arch = parse_bytes(text.encode("utf-8"), self.filename)
@@ -119,7 +129,10 @@ class _Verifier:
         broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
         if broken:
             return f"the patch would turn {', '.join(broken)} into a gap", []
-        new_errors = checks.cfn_lint_errors(text) - self.lint_before
+        if self.lint_before is None:
+            new_errors: Counter[str] = Counter()
+        else:
+            new_errors = checks.cfn_lint_errors(text) - self.lint_before
         if new_errors:
             first = next(iter(new_errors))
             return f"cfn-lint reports a new error: {first[:160]}", []
@@ -134,26 +147,27 @@ def plan_fixes(
     gaps = review.by_risk("gap")
     plan = FixPlan(filename, text, {}, text)
     fmt = review.architecture.format
-    if fmt != "cloudformation":
+    if fmt not in _REMEDIES:
         reason = (
-            "lenswise patches CloudFormation and SAM templates; for this format the change is "
-            "described only"
+            "lenswise patches CloudFormation, SAM and Terraform files; for this format the "
+            "change is described only"
         )
         for finding in gaps:
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, reason)
         return plan
     try:
-        cfn_patch.Document(text)
+        if fmt == "cloudformation":
+            cfn_patch.Document(text)
     except cfn_patch.Unpatchable as exc:
         for finding in gaps:
-            remedy = remedies().get(finding.bp_id)
+            remedy = remedies(fmt).get(finding.bp_id)
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
         return plan
     verifier = _Verifier(text, filename, review, practices)
     candidates: list[tuple[Fix, dict]] = []
     done: dict[int, Fix] = {}
     for finding in gaps:
-        remedy = remedies().get(finding.bp_id)
+        remedy = remedies(fmt).get(finding.bp_id)
         if remedy is None:
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
             continue
@@ -176,8 +190,7 @@ def _steps(bp_id: str, reason: str, remedy: dict | None = None) -> Fix:
 
 def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Verifier) -> Fix:
     try:
-        doc = cfn_patch.Document(text)
-        patch = cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
+        patch = _apply(verifier.format, text, remedy, callers)
     except cfn_patch.Unpatchable as exc:
         return _steps(bp_id, str(exc), remedy)
     why, closes = verifier.refusal(bp_id, patch.text)
@@ -201,7 +214,9 @@ def _checkov_filter(
 ) -> list[tuple[Fix, dict]]:
     if not candidates:
         return candidates
-    suffix = ".json" if text.lstrip().startswith("{") else ".yaml"
+    suffix = (
+        ".tf" if filename.endswith(".tf") else ".json" if text.lstrip().startswith("{") else ".yaml"
+    )
     found = checks.checkov_failures([text] + [fix.patched for fix, _ in candidates], suffix)
     if found is None:
         raise InputError(
@@ -224,13 +239,11 @@ def _combine(
     """Apply every verified fix at once to make the patched file."""
     if not candidates:
         return
-    doc = cfn_patch.Document(plan.original)
+    text = plan.original
     for fix, remedy in candidates:
-        callers = _callers(
-            review, next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
-        )
-        cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
-    plan.patched = doc.dump()
+        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
+        text = _apply(verifier.format, text, remedy, _callers(review, evidence)).text
+    plan.patched = text
     after = verifier.review(plan.patched)
     plan.closed = [b for b, s in verifier.before.items() if s == "gap" and after[b] == "addressed"]
 
