@@ -196,3 +196,36 @@ def test_checkov_failure_refuses_a_patch():
     assert _checkov_filter(text, "chat-sam.yaml", [(fix, {})]) == []
     assert not fix.verified and fix.diff == ""
     assert "checkov reports CKV_AWS_" in fix.steps and "Uploads" in fix.steps
+
+
+def test_suggest_fix_and_fix_questions(tmp_path):
+    from agent import LensAssistant
+    from agent.config import Settings
+    from agent.fixes import asked_fix, suggest_fix
+
+    lens = LensAssistant(Settings(home=tmp_path, model="extractive", source="builtin"))
+    data = (FIXTURES / "chat-sam.yaml").read_bytes()
+    fix = suggest_fix(lens, data, "gensec01-bp02", filename="chat.yaml")
+    assert fix["status"] == "gap" and fix["verified"] and fix["resource"] == ["ChatFunction"]
+    assert "+  BedrockRuntimeEndpoint:" in fix["diff"]
+    addressed = suggest_fix(lens, data, "GENOPS04-BP01", filename="chat.yaml")
+    assert addressed["status"] == "addressed" and not addressed["verified"]
+    assert asked_fix("How do we fix GENSEC01-BP02?") == "GENSEC01-BP02"
+    assert asked_fix("What does GENSEC01-BP02 ask for?") is None
+
+
+def test_mcp_tools_suggest_fix_and_compact_review(tmp_path):
+    from agent import LensAssistant
+    from agent.config import Settings
+    from agent.mcp_inputs import Roots
+    from agent.mcp_server import LensTools
+
+    (tmp_path / "chat.yaml").write_bytes((FIXTURES / "chat-sam.yaml").read_bytes())
+    lens = LensAssistant(Settings(home=tmp_path / "home", model="extractive", source="builtin"))
+    tools = LensTools(lens, Roots([tmp_path]))
+    fix = tools.suggest_fix("chat.yaml", None, None, "GENSEC02-BP01")
+    assert fix["verified"] and "LensGuardrail" in fix["diff"] and fix["untrusted"]
+    review = tools.review("chat.yaml", None, None)
+    guard = next(f for f in review["findings"] if f["bp_id"] == "GENSEC02-BP01")
+    assert guard["fix"] == {"verified": True, "closes": guard["fix"]["closes"], "params": []}
+    assert "GENSEC02-BP01" in guard["fix"]["closes"]

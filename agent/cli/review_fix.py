@@ -26,16 +26,9 @@ def wanted(args: argparse.Namespace) -> bool:
 
 def plan(args: argparse.Namespace, lens, review):
     """Plan and verify the fixes of ``review`` for ``args.file``."""
-    from diagrams.fixes import plan_fixes
+    from agent.fixes import attach_fixes, file_text
 
-    try:
-        text = args.file.read_text(encoding="utf-8")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise InputError(f"cannot read {args.file} for fixing: {exc}") from None
-    fixes = plan_fixes(text, str(args.file), review, lens.catalog().best_practices())
-    for finding in review.findings:
-        finding.fix = fixes.fixes.get(finding.bp_id)
-    return fixes
+    return attach_fixes(lens, review, file_text(args.file), str(args.file))
 
 
 def write(args: argparse.Namespace, fixes) -> None:
