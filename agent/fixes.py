@@ -67,3 +67,22 @@ def asked_fix(question: str) -> str | None:
     """Return the bp id when ``question`` asks how to fix one practice, else None."""
     match = _FIX_QUESTION.search(question)
     return match.group(1).upper() if match else None
+
+
+def fix_for_question(lens: Any, diagram: Any, question: str) -> dict | None:
+    """Return the fix asked for by ``question`` about ``diagram`` ("how do we fix <bp id>?")."""
+    bp_id = asked_fix(question)
+    if diagram is None or bp_id is None:
+        return None
+    return suggest_fix(lens, diagram, bp_id)
+
+
+def render_fix(fix: dict) -> str:
+    """Render one practice's fix as plain text: the verified diff, or the steps and why."""
+    head = f"Fix for {fix['bp_id']} ({fix['status']}"
+    head += f"; change {', '.join(fix['resource'])})" if fix.get("resource") else ")"
+    if not fix.get("verified"):
+        return f"{head}:\n{fix['steps']}\n"
+    params = f"New parameters to fill in: {', '.join(fix['params'])}.\n" if fix["params"] else ""
+    closes = ", ".join(fix["closes"])
+    return f"{head}, verified patch closing {closes}:\n{params}{fix['diff']}{fix['notes']}\n"

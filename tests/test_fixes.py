@@ -201,7 +201,7 @@ def test_checkov_failure_refuses_a_patch():
 def test_suggest_fix_and_fix_questions(tmp_path):
     from agent import LensAssistant
     from agent.config import Settings
-    from agent.fixes import asked_fix, suggest_fix
+    from agent.fixes import asked_fix, render_fix, suggest_fix
 
     lens = LensAssistant(Settings(home=tmp_path, model="extractive", source="builtin"))
     data = (FIXTURES / "chat-sam.yaml").read_bytes()
@@ -210,6 +210,10 @@ def test_suggest_fix_and_fix_questions(tmp_path):
     assert "+  BedrockRuntimeEndpoint:" in fix["diff"]
     addressed = suggest_fix(lens, data, "GENOPS04-BP01", filename="chat.yaml")
     assert addressed["status"] == "addressed" and not addressed["verified"]
+    text = render_fix(fix)
+    assert text.startswith("Fix for GENSEC01-BP02 (gap; change ChatFunction), verified patch")
+    assert "New parameters to fill in: BedrockEndpointVpcId" in text
+    assert render_fix(addressed).startswith("Fix for GENOPS04-BP01 (addressed)")
     assert asked_fix("How do we fix GENSEC01-BP02?") == "GENSEC01-BP02"
     assert asked_fix("What does GENSEC01-BP02 ask for?") is None
 
