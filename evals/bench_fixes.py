@@ -97,6 +97,23 @@ def file_figures(path: Path, practices) -> dict:
     }
 
 
+def review_fix_seconds(
+    path: Path = SHARED / "aws-samples_serverless-pdf-chat__backend_template.yaml",
+) -> dict:
+    """Time review plus verified fixes (cfn-lint, checkov) of one template, end to end."""
+    practices = digest_practices()
+    start = time.perf_counter()
+    text = path.read_text(encoding="utf-8")
+    review = review_architecture(parse_bytes(text.encode(), path.name), practices)
+    plan = plan_fixes(text, path.name, review, practices)
+    seconds = round(time.perf_counter() - start, 2)
+    return {
+        "file": path.name,
+        "seconds": seconds,
+        "verified": sum(f.verified for f in plan.fixes.values()),
+    }
+
+
 def label_figures(labels: Path, folder: Path, practices) -> dict:
     """Return status accuracy, gap precision and addressed precision against hand labels."""
     agree = total = gap_hits = gaps = ok_hits = oks = 0
