@@ -367,7 +367,7 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
 
 def _resources(evidence: list[str], arch: Architecture) -> list[str]:
     """Return the declared resources behind ``evidence``: implicit services name their callers."""
-    declared = {c.id for c in arch.components if c.resource_type}
+    declared = {c.id for c in arch.components if c.resource_type or not arch.is_iac and c.service}
     found = [i for i in evidence if i in declared]
     implicit = set(evidence) - declared
     callers = [e.source for e in arch.edges if e.target in implicit and e.source in declared]

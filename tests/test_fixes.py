@@ -122,12 +122,33 @@ def test_macro_template_gets_steps_only(practices):
     assert plan.patched == text and plan.diff() == ""
 
 
-def test_diagram_gaps_are_described_not_patched(practices):
-    text = "flowchart LR\n  user[User] --> api[API Gateway] --> llm[Amazon Bedrock]\n"
-    review, plan = _plan(text, "chat.mmd", practices)
-    assert review.by_status("gap")
-    assert not any(f.verified for f in plan.fixes.values())
-    assert all("described only" in f.steps for f in plan.fixes.values())
+def test_mermaid_fix_names_the_place_and_its_patch_closes_the_gap(practices):
+    text = (
+        "flowchart LR\n  user[User] --> api[Amazon API Gateway]\n  api --> fn[AWS Lambda]\n"
+        "  fn --> llm[Amazon Bedrock]\n  subgraph vpc[VPC]\n    fn\n  end\n"
+    )
+    _, plan = _plan(text, "chat.mmd", practices)
+    guard = plan.fixes["GENSEC02-BP01"]
+    assert guard.steps == (
+        "Add Amazon Bedrock Guardrails between AWS Lambda and Amazon Bedrock in group 'VPC'."
+    )
+    assert (
+        guard.verified
+        and _statuses(guard.patched, "chat.mmd", practices)["GENSEC02-BP01"] == "addressed"
+    )
+    assert plan.fixes["GENSEC04-BP02"].steps.startswith("Add AWS WAF between User and Amazon API")
+    assert set(plan.closed) >= {"GENSEC02-BP01", "GENSEC04-BP02", "GENSEC01-BP02"}
+
+
+def test_drawio_fix_is_steps_naming_the_components(practices):
+    from tests.test_diagrams_samples import mxfile, rag_page
+
+    text = mxfile(rag_page())
+    review = review_architecture(parse_bytes(text.encode(), "rag.drawio"), practices)
+    plan = plan_fixes(text, "rag.drawio", review, practices)
+    guard = plan.fixes["GENSEC02-BP01"]
+    assert not guard.verified and guard.diff == ""
+    assert guard.steps.startswith("Add Amazon Bedrock Guardrails between")
 
 
 def test_gaps_name_the_resources_to_change(sam_plan):

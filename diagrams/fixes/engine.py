@@ -19,7 +19,7 @@ from ruamel.yaml import YAML
 
 from corpus.errors import InputError
 from corpus.models import Document as LensDocument
-from diagrams.fixes import cfn_patch, checks, tf_patch
+from diagrams.fixes import cfn_patch, checks, diagram, tf_patch
 from diagrams.parse import parse_bytes
 from diagrams.review import Review, review_architecture
 
@@ -147,6 +147,9 @@ def plan_fixes(
     gaps = review.by_risk("gap")
     plan = FixPlan(filename, text, {}, text)
     fmt = review.architecture.format
+    if fmt in ("mermaid", "drawio"):
+        _diagram_fixes(plan, review, practices)
+        return plan
     if fmt not in _REMEDIES:
         reason = (
             "lenswise patches CloudFormation, SAM and Terraform files; for this format the "
@@ -181,6 +184,40 @@ def plan_fixes(
     candidates = _checkov_filter(text, filename, candidates)
     _combine(plan, candidates, review, verifier)
     return plan
+
+
+def _diagram_fixes(plan: FixPlan, review: Review, practices: Mapping) -> None:
+    """Name the component to add and where; for Mermaid, patch and re-review the text."""
+    verifier = None
+    for finding in review.by_risk("gap"):
+        if finding.bp_id not in diagram.placements():
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
+            continue
+        arch = review.architecture
+        said = diagram.steps(arch, finding.bp_id, finding.evidence)
+        patched = None
+        if arch.format == "mermaid":
+            patched = diagram.patch_mermaid(plan.original, arch, finding.bp_id, finding.evidence)
+        if patched is None:
+            plan.fixes[finding.bp_id] = Fix(finding.bp_id, False, said)
+            continue
+        verifier = verifier or _Verifier(plan.original, plan.filename, review, practices)
+        why, closes = verifier.refusal(finding.bp_id, patched)
+        if why:
+            plan.fixes[finding.bp_id] = Fix(
+                finding.bp_id, False, f"{said} Not offered as a patch: {why}."
+            )
+            continue
+        diff = unified_diff(plan.original, patched, plan.filename)
+        plan.fixes[finding.bp_id] = Fix(
+            finding.bp_id, True, said, diff, closes, [], [], said, patched
+        )
+        combined = diagram.patch_mermaid(plan.patched, arch, finding.bp_id, finding.evidence)
+        plan.patched = combined or plan.patched
+    if verifier and plan.patched != plan.original:
+        after = verifier.review(plan.patched)
+        before = verifier.before
+        plan.closed = [b for b, s in before.items() if s == "gap" and after[b] == "addressed"]
 
 
 def _steps(bp_id: str, reason: str, remedy: dict | None = None) -> Fix:
