@@ -78,3 +78,13 @@ def test_gap_on_an_implicit_service_points_at_the_resources_to_edit(practices):
     endpoint = _findings("cfn-whole.yaml", practices)["GENSEC01-BP02"]
     assert endpoint.evidence == ["bedrock-api"]
     assert endpoint.resource == ["ChatRole", "ChatFunction"]
+
+
+def test_complete_template_reports_missing_invocation_logging_and_throttling(practices):
+    found = _findings("cfn-whole.yaml", practices)
+    assert found["GENOPS02-BP02"].status == "gap"  # a whole stack could declare it
+    assert found["GENOPS02-BP03"].status == "unknown"  # no entry point: nothing to throttle
+    part = _findings("cfn-import.yaml", practices)
+    assert (
+        part["GENOPS02-BP02"].status == "unknown" and "imports" in part["GENOPS02-BP02"].explanation
+    )
