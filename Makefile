@@ -5,12 +5,12 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-quick install index browser graphviz postgres inspector bench eval clean
+.PHONY: run test test-quick install tools index browser graphviz postgres inspector bench eval clean
 
 run: index graphviz
 	$(BIN)/lenswise ui --port $(PORT)
 
-test: install browser graphviz postgres inspector
+test: install tools browser graphviz postgres inspector
 	$(BIN)/python -m pytest
 
 # The fast tests only: no real embedding model, no lenswise subprocesses, no browser.
@@ -27,6 +27,15 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
 	touch $(STAMP)
+
+# checkov (IaC scanner that verifies review fixes) pins many packages: it gets its own venv,
+# called as a subprocess (diagrams/fixes/checks.py).
+tools: .venv-tools/.installed
+
+.venv-tools/.installed:
+	test -x .venv-tools/bin/python || $(PYTHON) -m venv .venv-tools
+	.venv-tools/bin/python -m pip install --quiet "checkov>=3.2"
+	touch .venv-tools/.installed
 
 index: install
 	$(BIN)/lenswise index build
@@ -66,4 +75,4 @@ eval: install
 	$(BIN)/lenswise eval run evals/suites/retrieval.yaml
 
 clean:
-	rm -rf $(VENV) .venv-inspector .pytest_cache
+	rm -rf $(VENV) .venv-tools .venv-inspector .pytest_cache

@@ -114,7 +114,11 @@ class FindingOut(TypedDict):
     status: str
     explanation: str
     url: str
+    resource: list[str]
+    """For a gap: the declared resources to change."""
     evidence: NotRequired[list[Any]]
+    fix: NotRequired[dict[str, Any]]
+    """For a gap: its fix in short form (verified, closes, params); ``suggest_fix`` has the diff."""
 
 
 class ReviewOut(TypedDict):

@@ -40,13 +40,28 @@ def check_output(path: Path, flag: str, *inputs: Path) -> Path:
 
 
 def write_atomic(path: Path, text: str) -> Path:
-    """Write ``text`` to a hidden temporary file beside ``path``, then rename it into place."""
+    """Write ``text`` to a hidden temporary file beside ``path``, then rename it into place.
+
+    The file keeps the mode it had (a template patched in place stays as readable as it was);
+    a new file gets the usual mode under the process's umask, not the temporary file's 0600.
+    """
     fd, temp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
+        os.chmod(temp, _mode_for(path))
         os.replace(temp, path)
     except BaseException:
         Path(temp).unlink(missing_ok=True)
         raise
     return path
+
+
+def _mode_for(path: Path) -> int:
+    """Return the permission bits ``path`` has, or those a new file would get."""
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask

@@ -279,4 +279,20 @@ def parse_cloudformation(text: str, filename: str, budget: Budget) -> Architectu
     budget.check_resources(len(doc["Resources"]), "template")
     arch = Architecture(file=filename, format="cloudformation")
     _Template(doc, arch).build()
+    arch.part_of = _part_of(doc)
     return arch
+
+
+_NESTED = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+
+
+def _part_of(doc: dict) -> str:
+    """Return why ``doc`` is only part of a deployment (empty when it stands alone)."""
+    types = {r.get("Type") for r in doc["Resources"].values() if isinstance(r, dict)}
+    if types & set(_NESTED):
+        return "a parent stack: part of the deployment lives in its nested stacks"
+    budget = [iac_facts.MAX_NODES]
+    for node in iac_facts.walk([doc["Resources"], doc.get("Conditions")], budget=budget):
+        if isinstance(node, dict) and "Fn::ImportValue" in node:
+            return "a stack that imports values exported by other stacks"
+    return ""

@@ -135,9 +135,59 @@ def _summary(actions: set[str], broad: list[str], scoped_bedrock: bool) -> dict[
 
 
 def managed_policy_facts(arns: Iterable[Any]) -> dict[str, Any]:
-    """Flag AWS managed policies that grant far more than a workload needs."""
+    """Flag AWS managed policies that grant far more than a workload needs.
+
+    Each of them allows every Bedrock action on every resource, so model access is broad too.
+    """
     broad = [str(a).rsplit("/", 1)[-1] for a in arns if any(b in str(a) for b in _BROAD_MANAGED)]
-    return {"broad_permissions": True, "broad_actions": broad} if broad else {}
+    if not broad:
+        return {}
+    facts: dict[str, Any] = {"broad_permissions": True, "broad_actions": broad}
+    facts.update(broad_bedrock=True, bedrock_access=True, scoped_bedrock=False)
+    facts["actions"] = ["bedrock:*"]  # every one of them calls Bedrock (an implicit service)
+    return facts
+
+
+_PUBLIC = re.compile(r'"?AllowFromPublic"?\s*[=:]\s*true', re.IGNORECASE)
+_AOSS_ALL = re.compile(r'"aoss:\*"|"\*"')
+
+
+def aoss_policy_facts(text: str) -> dict[str, Any]:
+    """Read an OpenSearch Serverless network or data-access policy given as text."""
+    facts: dict[str, Any] = {}
+    if _PUBLIC.search(text):
+        facts["public_network"] = True
+    if _AOSS_ALL.search(text) and "Permission" in text:
+        facts.update(broad_data=True, broad_permissions=True)
+    return facts
+
+
+_MODULE_ARGUMENTS = {
+    "guardrail": "guardrail",
+    "xray": "tracing",
+    "tracing": "tracing",
+    "cross_region": "cross_region_inference",
+    "inference_profile": "cross_region_inference",
+    "kms_key": "kms_encryption",
+    "retention_in_days": "retention",
+}
+"""Fragment of a module argument's name -> the control fact a set value of it shows."""
+
+
+def module_argument_facts(arguments: dict) -> dict[str, Any]:
+    """Return the control facts shown by the arguments passed to a Terraform module.
+
+    A module's resources live in another file; the arguments the caller sets (a guardrail id,
+    tracing on, a KMS key) are the evidence this file holds. Unset or false values show nothing.
+    """
+    facts: dict[str, Any] = {}
+    for name, value in arguments.items():
+        if value in (None, False, "", [], {}, "false", "${false}"):
+            continue
+        for fragment, fact in _MODULE_ARGUMENTS.items():
+            if fragment in str(name).lower():
+                facts[fact] = True
+    return facts
 
 
 def merge(facts: dict[str, Any], more: dict[str, Any]) -> None:

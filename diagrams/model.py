@@ -170,6 +170,9 @@ class Architecture:
     warnings: list[str] = field(default_factory=list)
     annotations: list[Annotation] = field(default_factory=list)
     """Legends, titles, step badges and notes: shown, never counted as architecture."""
+    part_of: str = ""
+    """Why this IaC file is only part of a deployment (empty for a whole one): a module
+    without a provider, a template importing other stacks' values or nesting stacks."""
 
     @property
     def services(self) -> list[str]:
@@ -193,6 +196,11 @@ class Architecture:
     def is_iac(self) -> bool:
         """Return True for IaC input, where a missing resource means more than in a drawing."""
         return self.format in ("cloudformation", "terraform")
+
+    @property
+    def is_whole_iac(self) -> bool:
+        """Return True for IaC that deploys a whole workload, where account-wide controls belong."""
+        return self.is_iac and not self.part_of
 
     @property
     def diagrams(self) -> list[str]:
@@ -220,6 +228,7 @@ class Architecture:
             groups=[g for g in self.groups if g.id in wanted],
             pages=[diagram],
             annotations=[a for a in self.annotations if a.page == diagram],
+            part_of=self.part_of,
         )
 
     def to_dict(self) -> dict[str, Any]:

@@ -99,6 +99,34 @@ def _gaps(review: Review) -> list[str]:
     return lines
 
 
+def _fence(text: str) -> str:
+    """Return a code fence longer than any backtick run in ``text`` (it cannot close early)."""
+    longest = max((len(run) for run in re.findall(r"`+", text)), default=0)
+    return "`" * max(3, longest + 1)
+
+
+def _fixes(review: Review) -> list[str]:
+    """List each gap's fix: the verified patch as a diff, or the steps and why no patch."""
+    fixed = [f for f in review.by_risk("gap") if f.fix is not None]
+    if not fixed:
+        return []
+    lines = ["## Fixes", ""]
+    for f in fixed:
+        fix = f.fix
+        lines += [f"### {f.bp_id}: {'verified patch' if fix.verified else 'steps'}", ""]
+        if fix.verified:
+            closes = ", ".join(fix.closes)
+            lines += [f"Closes {closes} (re-reviewed, cfn-lint and checkov clean).", ""]
+            if fix.params:
+                lines += [f"New parameters to fill in: {', '.join(fix.params)}.", ""]
+            fence = _fence(fix.diff)
+            lines += [f"{fence}diff", fix.diff.rstrip("\n"), fence, ""]
+            lines += [escape(fix.notes, 600), ""] if fix.notes else []
+        else:
+            lines += [escape(fix.steps, 800), ""]
+    return lines
+
+
 def _addressed(review: Review) -> list[str]:
     found = review.by_status("addressed")
     lines = ["## Addressed", ""]
@@ -200,6 +228,7 @@ def render_markdown(review: Review) -> str:
         _summary(review)
         + _coverage(review)
         + _gaps(review)
+        + _fixes(review)
         + _addressed(review)
         + _unknown(review)
         + _diagrams(review)

@@ -35,10 +35,14 @@ class Finding:
     url: str = ""
     question: str = ""
     """What to ask the team (kept apart for the report; already part of unknown explanations)."""
+    resource: list[str] = field(default_factory=list)
+    """Ids of the declared resources to change for a gap (callers of an implicit service)."""
+    fix: Any = None
+    """The :class:`diagrams.fixes.Fix` for a gap, when fixes were planned."""
 
     def to_dict(self) -> dict[str, Any]:
         """Return the ``review --json`` shape of this finding."""
-        return {
+        shape = {
             k: getattr(self, k)
             for k in (
                 "bp_id",
@@ -49,8 +53,12 @@ class Finding:
                 "evidence",
                 "explanation",
                 "url",
+                "resource",
             )
         }
+        if self.fix is not None:
+            shape["fix"] = self.fix.to_dict()
+        return shape
 
 
 @dataclass
@@ -269,7 +277,16 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         return "unknown", [], f"{rule.weak_text.format(names=_names(weak_ev, arch))}{ask}"
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
-    detailed = arch.is_iac or bool(rule.absent_when_drawn & drawn)
+    detailed = arch.is_whole_iac or bool(rule.absent_when_drawn & drawn)
+    if rule.absent == "gap-in-iac" and arch.part_of and not detailed:
+        return (
+            "unknown",
+            [],
+            (
+                f"This file is {arch.part_of}, so a control that is missing here may be set up "
+                f"elsewhere.{ask}"
+            ),
+        )
     counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and detailed
     if counts and (not rule.absent_requires or required):
         evidence = (required or concerned)[:_MAX_EVIDENCE]
@@ -330,6 +347,7 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
         else:
             status, evidence, explanation = evaluate(rule, index, rules.fact_words)
             question = rule.question
+        resource = _resources(evidence, arch) if status == "gap" else []
         findings.append(
             Finding(
                 bp_id,
@@ -341,6 +359,20 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
                 explanation,
                 doc.url,
                 question,
+                resource,
             )
         )
     return Review(arch, findings, warnings)
+
+
+def _resources(evidence: list[str], arch: Architecture) -> list[str]:
+    """Return the declared resources behind ``evidence``: implicit services name their callers."""
+    declared = {c.id for c in arch.components if c.resource_type or not arch.is_iac and c.service}
+    found = [i for i in evidence if i in declared]
+    implicit = set(evidence) - declared
+    callers = [e.source for e in arch.edges if e.target in implicit and e.source in declared]
+    found += callers
+    # a role or policy calls nothing itself: the resources that use it are the ones to change
+    roles = {c.id for c in arch.components if c.id in callers and c.service == "iam"}
+    found += [e.source for e in arch.edges if e.target in roles and e.source in declared]
+    return list(dict.fromkeys(found))[:_MAX_EVIDENCE]

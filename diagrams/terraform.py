@@ -140,6 +140,12 @@ class _Config:
         if other.resource_type == "aws_iam_policy_document":
             iac_facts.merge(holder.facts, other.facts)
 
+    def part_of(self) -> str:
+        """Return why this configuration is a module rather than a root (empty for a root)."""
+        if self.doc.get("variable") and not (self.doc.get("provider") or self.doc.get("terraform")):
+            return "a Terraform module: it takes variables and configures no provider"
+        return ""
+
     def implicit_services(self) -> None:
         texts = iac_facts.strings(
             [self.doc.get("variable"), self.doc.get("resource"), self.doc.get("locals")],
@@ -169,4 +175,5 @@ def parse_terraform(
     config = _Config(_load(text, json_syntax), arch)
     config.build()
     budget.check_resources(len(config.comps), "Terraform file")
+    arch.part_of = config.part_of()
     return arch

@@ -180,6 +180,12 @@ READERS: dict[str, Callable[[dict], Facts]] = {
         "retention": b.get("retention_in_days") is not None,
         "encryption": bool(b.get("kms_key_id")),
     },
+    "aws_opensearchserverless_security_policy": lambda b: iac_facts.aoss_policy_facts(
+        _text(b.get("policy"))
+    ),
+    "aws_opensearchserverless_access_policy": lambda b: iac_facts.aoss_policy_facts(
+        _text(b.get("policy"))
+    ),
     "aws_iam_role": _role,
     "aws_iam_policy": _role,
     "aws_iam_role_policy": _role,
@@ -192,6 +198,8 @@ def read_facts(resource_type: str, body: Any) -> Facts:
     """Return the review facts of one Terraform resource (empty when the type has no reader)."""
     reader = READERS.get(resource_type)
     body = {} if body is None else body
+    if resource_type.startswith("module ") and isinstance(body, dict):
+        reader = iac_facts.module_argument_facts
     if reader is None or not isinstance(body, dict):
         return {}
     facts = reader(body)

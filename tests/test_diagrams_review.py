@@ -178,6 +178,7 @@ def test_coverage_and_json_shape(practices):
         "evidence",
         "explanation",
         "url",
+        "resource",  # added by issue 24: the declared resources to change for a gap
     }
     cov = data["coverage"]
     assert cov["total"] == 51 == cov["addressed"] + cov["gap"] + cov["unknown"]

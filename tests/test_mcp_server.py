@@ -31,6 +31,7 @@ TOOLS = {
     "ask_lens",
     "review_architecture",
     "list_best_practices",
+    "suggest_fix",  # issue 24
 }
 HOSTILE_MERMAID = """flowchart LR
   u[Users] --> api[Amazon API Gateway]
@@ -150,6 +151,10 @@ def test_review_architecture_reads_a_file_inside_the_roots(server):
     assert {"lambda", "bedrock"} <= set(review["services"])
     assert "untrusted" in review["untrusted"].lower()
     assert review["annotations"] == [] and review["diagrams"] == []  # in the tool's schema
+    guard = next(f for f in review["findings"] if f["bp_id"] == "GENSEC02-BP01")
+    assert guard["fix"]["verified"] and "GENSEC02-BP01" in guard["fix"]["closes"]  # compact
+    fix = call(server, "suggest_fix", {"path": str(SAM), "bp_id": "GENSEC02-BP01"})
+    assert "+  LensGuardrail:" in fix.structured_content["diff"]
     relative = call(server, "review_architecture", {"path": "arch.mmd"}).structured_content
     assert relative["format"] == "mermaid"
 

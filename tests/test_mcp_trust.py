@@ -143,6 +143,7 @@ def test_filters_are_enums_read_only_tools_say_so_and_the_server_names_its_versi
         "get_best_practice",
         "list_best_practices",
         "review_architecture",
+        "suggest_fix",
     }
 
 

@@ -426,6 +426,10 @@ def test_uploaded_template_is_reviewed_drawn_and_filterable(downloads):
     assert set(at.dataframe[0].value["Pillar"]) == {"Security"}
     report = downloads[next(n for n in downloads if n.startswith("lenswise-review-"))]
     assert report.startswith("# Generative AI Lens review") and "gensec" in report
+    # issue 24: each gap's verified fix, and the whole patched file, can be downloaded
+    patched = downloads[next(n for n in downloads if n.startswith("fixed-"))]
+    assert patched != SAM.read_text() and "## Fixes" in report
+    assert any(n.endswith(".diff") for n in downloads)
 
 
 def test_follow_up_question_about_the_reviewed_design(lens, ui_home, monkeypatch):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from pathlib import Path
 from typing import Any
 
 import altair as alt
@@ -64,7 +65,69 @@ def _run_review(lens: Any, data: bytes, filename: str, limit: int) -> None:
     except Exception as exc:  # noqa: BLE001 - input and parser errors become a message
         state.show_error(exc)
         return
-    st.session_state[state.REVIEW] = state.ReviewState(filename=filename, data=data, review=review)
+    st.session_state[state.REVIEW] = state.ReviewState(
+        filename=filename, data=data, review=review, fixes=_plan_fixes(lens, review, data, filename)
+    )
+
+
+def _plan_fixes(lens: Any, review: Any, data: bytes, filename: str) -> Any:
+    """Plan and verify the fixes of an IaC file's gaps (None for drawings or on failure)."""
+    from agent.fixes import attach_fixes, file_text
+
+    if not review.architecture.is_iac or not review.by_status("gap"):
+        return None
+    try:
+        with st.spinner("Checking a fix for each gap (re-review, cfn-lint, checkov)…"):
+            return attach_fixes(lens, review, file_text(data), filename)
+    except Exception as exc:  # noqa: BLE001 - the review stands without its fixes
+        state.show_error(exc)
+        return None
+
+
+def _patched_name(filename: str) -> str:
+    """Return the download name of a patched file: a slug of the name, its IaC suffix kept."""
+    suffix = Path(filename).suffix.lower()
+    suffix = suffix if suffix in (".yaml", ".yml", ".json", ".tf") else ".txt"
+    return f"fixed-{slugify(Path(filename).stem)}{suffix}"
+
+
+def _fixes(rs: state.ReviewState) -> None:
+    """Show each gap's fix (copyable diff and download) and the whole patched file."""
+    plan = rs.fixes
+    if plan is None:
+        return
+    st.markdown("#### Fixes")
+    for f in rs.review.by_risk("gap"):
+        fix = f.fix
+        if fix is None:
+            continue
+        kind = "verified patch" if fix.verified else "steps only"
+        with st.expander(escape_markdown(f"{f.bp_id} · {kind}"), expanded=False):
+            if not fix.verified:
+                st.markdown(escape_markdown(fix.steps))
+                continue
+            if fix.params:
+                st.caption(escape_markdown("New parameters: " + ", ".join(fix.params)))
+            st.code(fix.diff, language="diff")  # the code block has a copy button
+            st.download_button(
+                "Download this fix (.diff)",
+                data=fix.diff,
+                file_name=f"{slugify(f.bp_id)}.diff",
+                mime="text/x-diff",
+                key=f"dl-fix-{f.bp_id}",
+                on_click="ignore",
+            )
+            if fix.notes:
+                st.caption(escape_markdown(fix.notes))
+    if plan.patched != plan.original:
+        st.download_button(
+            "Download the patched file (all verified fixes)",
+            data=plan.patched,
+            file_name=_patched_name(rs.filename),
+            icon=":material/download:",
+            key="dl-patched",
+            on_click="ignore",
+        )
 
 
 def _inputs(lens: Any, limit: int) -> None:
@@ -287,6 +350,7 @@ def render_review(rs: state.ReviewState) -> None:
     with gaps_col:
         _top_gaps(review)
     _findings_table(rs)
+    _fixes(rs)
     from diagrams import render_markdown
 
     with st.container(horizontal=True, gap="small"):

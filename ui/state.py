@@ -72,6 +72,8 @@ class ReviewState:
     data: bytes
     review: Any
     """The API's ``Review`` (``diagrams.Review``)."""
+    fixes: Any = None
+    """The verified fixes of an IaC file (``diagrams.fixes.FixPlan``), None for drawings."""
 
     @property
     def key(self) -> str:

@@ -38,13 +38,16 @@ def _thread(text: str) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Answer the question and print it with its sources."""
     from agent import LensAssistant
+    from agent.fixes import fix_for_question, render_fix
 
     lens = LensAssistant(
         settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
     )
     kwargs = {"thread_id": args.thread, "diagram": args.diagram, "pillar": args.pillar}
+    fix = fix_for_question(lens, args.diagram, args.question)  # issue 24: "how do we fix X?"
     if args.json:
-        print(json.dumps(lens.ask(args.question, **kwargs).to_dict(), ensure_ascii=False))
+        out = lens.ask(args.question, **kwargs).to_dict()
+        print(json.dumps({**out, "fix": fix} if fix else out, ensure_ascii=False))
         return 0
     answer, streamed = None, []
     for event in lens.stream(args.question, **kwargs):
@@ -59,6 +62,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     elif "".join(streamed).strip() != answer.text.strip():
         print("\n\n--- verified answer ---\n" + answer.text)
     print()
+    if fix:
+        print(render_fix(fix))
     if answer.citations:
         print("Sources:")
         for c in answer.citations:

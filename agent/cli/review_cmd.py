@@ -8,7 +8,7 @@ import re
 import sys
 from pathlib import Path
 
-from agent.cli import add_common, review_ci, wa_tool_cmd
+from agent.cli import add_common, review_ci, review_fix, wa_tool_cmd
 from agent.config import Settings
 from corpus.errors import InputError
 from corpus.outputs import check_output, write_atomic
@@ -38,6 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--report", type=Path, help="write a markdown report to this file")
     wa_tool_cmd.add_arguments(parser)
     review_ci.add_arguments(parser)
+    review_fix.add_arguments(parser)
     parser.set_defaults(handler=run)
 
 
@@ -102,8 +103,10 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     wa_tool_cmd.check(args)
     if args.report:
         check_output(args.report, "--report", args.file)
+    review_fix.check(args)
     lens = LensAssistant(settings, model=args.model)
     review = lens.review(args.file)
+    fixes = review_fix.plan(args, lens, review) if review_fix.wanted(args) else None
     if args.report:
         try:
             write_atomic(args.report, render_markdown(review))
@@ -111,10 +114,12 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             raise InputError(f"cannot write report {args.report}: {exc.strerror or exc}") from None
     if args.wa_tool:
         return wa_tool_cmd.run(args, settings, lens, review)
+    if fixes is not None:
+        review_fix.write(args, fixes)
     if args.json:
         json.dump(review.to_dict(), sys.stdout, ensure_ascii=False)
         sys.stdout.write("\n")
-    else:
+    elif fixes is None or not args.fix:
         print(summary(review))
         if args.report:
             print(f"report written to {args.report}")

@@ -1,0 +1,378 @@
+"""Apply one remediation template to a CloudFormation/SAM template, keeping its formatting.
+
+YAML goes through a round-trip loader (comments, key order and short-form tags survive) and
+only the changed lines replace the original ones; JSON keeps its key order and indentation.
+"""
+
+from __future__ import annotations
+
+import copy
+import difflib
+import io
+import json
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, TaggedScalar
+from ruamel.yaml.error import YAMLError
+from ruamel.yaml.util import load_yaml_guess_indent
+
+_TAGS = {
+    "!Ref",
+    "!Condition",
+    "!GetAtt",
+    "!Sub",
+    "!Join",
+    "!Select",
+    "!Split",
+    "!FindInMap",
+    "!Base64",
+    "!Cidr",
+    "!ImportValue",
+    "!GetAZs",
+    "!If",
+    "!Equals",
+    "!And",
+    "!Or",
+    "!Not",
+}
+_FUNCTIONS = ("AWS::Lambda::Function", "AWS::Serverless::Function")
+_MACHINES = ("AWS::StepFunctions::StateMachine", "AWS::Serverless::StateMachine")
+_SERVERLESS = "AWS::Serverless-2016-10-31"
+
+
+class Unpatchable(Exception):
+    """The template cannot be patched safely; the message says why."""
+
+
+@dataclass
+class Patch:
+    """What applying a remedy changed."""
+
+    text: str
+    params: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    """Logical ids of the resources added."""
+    changed: list[str] = field(default_factory=list)
+    """Logical ids of the existing resources edited."""
+
+
+def _yaml() -> YAML:
+    yaml = YAML()
+    yaml.preserve_quotes = True
+    yaml.width = 4096
+    return yaml
+
+
+class Document:
+    """A loaded template that can be edited and written back in its own style."""
+
+    def __init__(self, text: str) -> None:
+        self.text = text
+        self.is_json = text.lstrip().startswith("{")
+        try:
+            self.data = json.loads(text) if self.is_json else _yaml().load(text)
+        except (json.JSONDecodeError, YAMLError) as exc:
+            raise Unpatchable(f"the template cannot be read for patching ({exc})") from None
+        if not isinstance(self.data, dict) or not isinstance(self.data.get("Resources"), dict):
+            raise Unpatchable("the file has no Resources section to patch")
+        self._check_unusual()
+
+    def _check_unusual(self) -> None:
+        transform = self.data.get("Transform")
+        names = transform if isinstance(transform, list) else [transform]
+        others = [str(n) for n in names if n not in (None, _SERVERLESS)]
+        if others:
+            raise Unpatchable(f"the template uses the transform/macro {others[0][:60]}")
+        for node in _walk(self.data):
+            if isinstance(node, dict) and "Fn::Transform" in node:
+                raise Unpatchable("the template calls a macro (Fn::Transform)")
+            tag = getattr(getattr(node, "tag", None), "value", None)
+            if tag and tag.startswith("!") and tag not in _TAGS:
+                raise Unpatchable(f"the template uses the unusual tag {tag[:40]}")
+
+    @property
+    def resources(self) -> dict:
+        """The Resources map (edited in place)."""
+        return self.data["Resources"]
+
+    def fresh_id(self, wanted: str) -> str:
+        """Return ``wanted``, or ``wanted`` with a number when the template already uses it."""
+        taken = set(self.resources) | set(self.data.get("Parameters") or {})
+        name, n = wanted, 2
+        while name in taken:
+            name, n = f"{wanted}{n}", n + 1
+        return name
+
+    def node(self, value: Any) -> Any:
+        """Convert a value from the remedies file into this document's style."""
+        return copy.deepcopy(value) if not self.is_json else _long_form(value)
+
+    def dump(self) -> str:
+        """Return the edited template as text, changing as few original lines as possible."""
+        if self.is_json:
+            return _dump_json(self.data, self.text)
+        yaml = _indented_yaml(self.text)
+        original = _dump(yaml, yaml.load(self.text))
+        edited = _dump(yaml, self.data)
+        spliced = _splice(self.text, original, edited)
+        try:
+            if _plain(yaml.load(spliced)) == _plain(yaml.load(edited)):
+                return spliced
+        except YAMLError:
+            pass
+        return edited
+
+
+def _walk(value: Any):
+    yield value
+    if isinstance(value, dict):
+        for item in value.values():
+            yield from _walk(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _walk(item)
+
+
+def _long_form(value: Any) -> Any:
+    """Turn short-form tags (``!Ref X``) into JSON-style functions (``{"Ref": "X"}``)."""
+    tag = getattr(getattr(value, "tag", None), "value", None)
+    if isinstance(value, dict):
+        plain = {str(k): _long_form(v) for k, v in value.items()}
+    elif isinstance(value, list):
+        plain = [_long_form(v) for v in value]
+    elif isinstance(value, TaggedScalar):
+        plain = value.value
+    else:
+        plain = value
+    if not tag or not tag.startswith("!"):
+        return plain
+    name = tag[1:]
+    if name == "GetAtt" and isinstance(plain, str):
+        plain = plain.split(".", 1)
+    return {name if name in ("Ref", "Condition") else f"Fn::{name}": plain}
+
+
+def _plain(value: Any) -> Any:
+    return json.loads(json.dumps(_long_form(value), default=str))
+
+
+def _indented_yaml(text: str) -> YAML:
+    _, seq_indent, offset = load_yaml_guess_indent(text)
+    widths = [len(m.group(1)) for m in re.finditer(r"^\S[^\n]*:\s*\n( +)\S", text, re.M)]
+    yaml = _yaml()
+    yaml.indent(mapping=min(widths, default=2), sequence=seq_indent or 2, offset=offset or 0)
+    return yaml
+
+
+def _dump(yaml: YAML, data: Any) -> str:
+    out = io.StringIO()
+    yaml.dump(data, out)
+    return out.getvalue()
+
+
+def _splice(text: str, original: str, edited: str) -> str:
+    """Apply the changes between two dumps to the source text, line by line.
+
+    ``original`` is the source as the YAML library writes it (same content, maybe other
+    spacing); lines it left alone are copied from ``text`` so their formatting survives.
+    """
+    source, ours, theirs = text.splitlines(True), original.splitlines(True), edited.splitlines(True)
+    owner: list[list[str]] = [[] for _ in ours]
+    pending: list[str] = []
+    matcher = difflib.SequenceMatcher(
+        None, [s.strip() for s in source], [o.strip() for o in ours], autojunk=False
+    )
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            for k in range(i2 - i1):
+                owner[j1 + k] = [*pending, source[i1 + k]]
+                pending = []
+        elif j2 > j1:
+            owner[j1] = [*pending, *source[i1:i2]]
+            pending = []
+        else:
+            pending.extend(source[i1:i2])
+    lines: list[str] = []
+    for tag, i1, i2, j1, j2 in difflib.SequenceMatcher(
+        None, ours, theirs, autojunk=False
+    ).get_opcodes():
+        if tag == "equal":
+            lines += [line for k in range(i1, i2) for line in owner[k]]
+        else:
+            lines += theirs[j1:j2]
+    return "".join(lines + pending)
+
+
+def _dump_json(data: dict, text: str) -> str:
+    match = re.search(r"\n([ \t]+)\"", text)
+    indent = match.group(1) if match else None
+    out = json.dumps(data, indent=indent, ensure_ascii=False)
+    return out + ("\n" if text.endswith("\n") else "")
+
+
+def model_callers(doc: Document, ids: list[str]) -> list[str]:
+    """Return the functions among ``ids``, or those using a role or policy among them."""
+    found: list[str] = []
+    for logical_id in ids:
+        resource = doc.resources.get(logical_id)
+        if not isinstance(resource, dict):
+            continue
+        if resource.get("Type") in _FUNCTIONS:
+            found.append(logical_id)
+            continue
+        for other_id, other in doc.resources.items():
+            if isinstance(other, dict) and other.get("Type") in _FUNCTIONS:
+                if logical_id in json.dumps(_plain(other.get("Properties") or {})):
+                    found.append(str(other_id))
+    return list(dict.fromkeys(found))
+
+
+def apply_remedy(doc: Document, remedy: dict, callers: list[str]) -> Patch:
+    """Apply ``remedy`` (one entry of remedies.yaml) to ``doc`` in place; return what changed."""
+    names: dict[str, str] = {}
+    patch = Patch(text="")
+    for name, spec in (remedy.get("parameters") or {}).items():
+        names[name] = doc.fresh_id(name)
+        params = doc.data.setdefault("Parameters", CommentedMap() if not doc.is_json else {})
+        params[names[name]] = doc.node(spec)
+        patch.params.append(names[name])
+    for logical_id in remedy.get("resources") or {}:
+        names[logical_id] = doc.fresh_id(logical_id)
+    for logical_id, body in (remedy.get("resources") or {}).items():
+        doc.resources[names[logical_id]] = doc.node(_renamed(body, names))
+        patch.added.append(names[logical_id])
+    for action in remedy.get("wire") or []:
+        patch.changed += WIRES[action](doc, callers, names)
+    patch.changed = list(dict.fromkeys(patch.changed))
+    patch.text = doc.dump()
+    return patch
+
+
+def _renamed(value: Any, names: dict[str, str]) -> Any:
+    """Return a copy of ``value`` with logical ids in references renamed."""
+    value = copy.deepcopy(value)
+    for node in _walk(value):
+        if isinstance(node, TaggedScalar) and node.tag.value in ("!Ref", "!GetAtt", "!Sub"):
+            for old, new in names.items():
+                if old != new:
+                    node.value = re.sub(rf"\b{old}\b", new, node.value)
+    return value
+
+
+def _props(doc: Document, logical_id: str) -> dict:
+    resource = doc.resources[logical_id]
+    if "Properties" not in resource:
+        resource["Properties"] = CommentedMap() if not doc.is_json else {}
+    return resource["Properties"]
+
+
+def _tagged(doc: Document, tag: str, value: str) -> Any:
+    return doc.node(TaggedScalar(value=value, tag=tag))
+
+
+def _vpc_callers(doc: Document, callers: list[str], names: dict[str, str]) -> list[str]:
+    changed = []
+    for logical_id in callers:
+        props = _props(doc, logical_id)
+        if props.get("VpcConfig"):
+            continue
+        config = CommentedMap() if not doc.is_json else {}
+        config["SubnetIds"] = _tagged(doc, "!Ref", names["BedrockEndpointSubnetIds"])
+        config["SecurityGroupIds"] = _tagged(doc, "!Ref", names["BedrockEndpointSecurityGroupIds"])
+        props["VpcConfig"] = config
+        changed.append(logical_id)
+    return changed
+
+
+def _guardrail_env(doc: Document, callers: list[str], names: dict[str, str]) -> list[str]:
+    guardrail = names["LensGuardrail"]
+    for logical_id in callers:
+        props = _props(doc, logical_id)
+        env = props.setdefault("Environment", CommentedMap() if not doc.is_json else {})
+        variables = env.setdefault("Variables", CommentedMap() if not doc.is_json else {})
+        variables["GUARDRAIL_ID"] = _tagged(doc, "!GetAtt", f"{guardrail}.GuardrailId")
+        variables["GUARDRAIL_VERSION"] = _tagged(doc, "!GetAtt", f"{guardrail}.Version")
+    return list(callers)
+
+
+def _guardrail_agent(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        if isinstance(resource, dict) and resource.get("Type") == "AWS::Bedrock::Agent":
+            props = _props(doc, str(logical_id))
+            if props.get("GuardrailConfiguration"):
+                continue
+            config = CommentedMap() if not doc.is_json else {}
+            config["GuardrailIdentifier"] = _tagged(
+                doc, "!GetAtt", f"{names['LensGuardrail']}.GuardrailId"
+            )
+            config["GuardrailVersion"] = _tagged(
+                doc, "!GetAtt", f"{names['LensGuardrail']}.Version"
+            )
+            props["GuardrailConfiguration"] = config
+            changed.append(str(logical_id))
+    return changed
+
+
+def _tracing(doc: Document, callers: list[str], _names: dict[str, str]) -> list[str]:
+    changed = []
+    targets = callers or [
+        str(i)
+        for i, r in doc.resources.items()
+        if isinstance(r, dict) and r.get("Type") in _FUNCTIONS
+    ]
+    for logical_id in targets:
+        kind = doc.resources[logical_id].get("Type")
+        props = _props(doc, logical_id)
+        if kind == "AWS::Serverless::Function":
+            props["Tracing"] = "Active"
+        else:
+            config = CommentedMap() if not doc.is_json else {}
+            config["Mode"] = "Active"
+            props["TracingConfig"] = config
+        changed.append(logical_id)
+    for logical_id, resource in doc.resources.items():
+        if isinstance(resource, dict) and resource.get("Type") in _MACHINES:
+            key = (
+                "Tracing"
+                if resource["Type"].startswith("AWS::Serverless")
+                else "TracingConfiguration"
+            )
+            config = CommentedMap() if not doc.is_json else {}
+            config["Enabled"] = True
+            _props(doc, str(logical_id))[key] = config
+            changed.append(str(logical_id))
+    return changed
+
+
+def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    model = "${" + names["BedrockModelId"] + "}"
+    arn = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/" + model
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        for node in _walk(resource):
+            if not isinstance(node, dict) or node.get("Resource") not in ("*", ["*"]):
+                continue
+            actions = node.get("Action")
+            actions = actions if isinstance(actions, list) else [actions]
+            if node.get("Effect") == "Allow" and any(
+                str(a).startswith("bedrock:") for a in actions
+            ):
+                if all(str(a).startswith("bedrock:") for a in actions):
+                    node["Resource"] = _tagged(doc, "!Sub", arn)
+                    changed.append(str(logical_id))
+    if not changed:
+        raise Unpatchable("the broad Bedrock statements mix Bedrock with other actions")
+    return changed
+
+
+WIRES = {
+    "vpc_callers": _vpc_callers,
+    "guardrail_env": _guardrail_env,
+    "guardrail_agent": _guardrail_agent,
+    "tracing": _tracing,
+    "narrow_bedrock": _narrow_bedrock,
+}

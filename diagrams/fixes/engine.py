@@ -1,0 +1,290 @@
+"""Plan, apply and verify the fixes for a review's gaps.
+
+A fix is offered as a patch only when, applied alone to a copy of the file, its gap becomes
+``addressed``, no other practice goes from ``addressed`` to ``gap``, cfn-lint reports no new
+error and checkov no new failed check. Anything else is described as steps, with the reason.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+
+from corpus.errors import InputError
+from corpus.models import Document as LensDocument
+from diagrams.fixes import cfn_patch, checks, diagram, tf_patch
+from diagrams.parse import parse_bytes
+from diagrams.review import Review, review_architecture
+
+_REMEDIES = {"cloudformation": "remedies.yaml", "terraform": "terraform.yaml"}
+
+
+@lru_cache(maxsize=2)
+def remedies(fmt: str = "cloudformation") -> dict[str, Any]:
+    """Return the remediation templates of a format by bp id (shared ones share the object)."""
+    path = Path(__file__).with_name(_REMEDIES[fmt])
+    return YAML().load(path.read_text(encoding="utf-8"))
+
+
+def _apply(fmt: str, text: str, remedy: dict, callers: list[str]) -> cfn_patch.Patch:
+    """Apply ``remedy`` to ``text`` in format ``fmt``; raise Unpatchable when it cannot."""
+    if fmt == "terraform":
+        return tf_patch.apply_terraform(text, remedy, callers)
+    doc = cfn_patch.Document(text)
+    return cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers))
+
+
+@dataclass
+class Fix:
+    """The fix for one gap: a verified patch, or steps with the reason there is no patch."""
+
+    bp_id: str
+    verified: bool
+    steps: str
+    diff: str = ""
+    closes: list[str] = field(default_factory=list)
+    """Bp ids this patch turns from ``gap`` to ``addressed``."""
+    params: list[str] = field(default_factory=list)
+    """Parameters the patch adds: facts the team must supply."""
+    resources: list[str] = field(default_factory=list)
+    """Logical ids the patch adds or edits."""
+    notes: str = ""
+    patched: str = ""
+
+    def to_dict(self) -> dict[str, Any]:
+        """Return the ``fix`` object of a finding in ``review --json``."""
+        return {
+            "verified": self.verified,
+            "diff": self.diff,
+            "closes": list(self.closes),
+            "params": list(self.params),
+            "resources": list(self.resources),
+            "notes": self.notes if self.verified else f"{self.notes} {self.steps}".strip(),
+        }
+
+
+@dataclass
+class FixPlan:
+    """Every gap's fix plus the file with all verified fixes applied."""
+
+    filename: str
+    original: str
+    fixes: dict[str, Fix]
+    patched: str
+    closed: list[str] = field(default_factory=list)
+    """Bp ids that are gaps in the original and addressed once every verified fix is applied."""
+
+    def diff(self) -> str:
+        """Return one unified diff of all verified fixes."""
+        return unified_diff(self.original, self.patched, self.filename)
+
+
+def unified_diff(before: str, after: str, filename: str) -> str:
+    """Return the unified diff from ``before`` to ``after`` for ``filename``."""
+    name = Path(filename).name
+    lines = difflib.unified_diff(
+        before.splitlines(True), after.splitlines(True), f"a/{name}", f"b/{name}"
+    )
+    return "".join(line if line.endswith("\n") else line + "\n" for line in lines)
+
+
+def _statuses(review: Review) -> dict[str, str]:
+    return {f.bp_id: f.status for f in review.findings}
+
+
+def _callers(review: Review, evidence: list[str]) -> list[str]:
+    arch = review.architecture
+    models = {c.id for c in arch.components if c.id in evidence}
+    return [e.source for e in arch.edges if e.target in models] + list(evidence)
+
+
+class _Verifier:
+    """Re-reviews and lints patched copies of one file."""
+
+    def __init__(self, text: str, filename: str, review: Review, practices: Mapping) -> None:
+        self.text, self.filename, self.practices = text, filename, practices
+        self.format = review.architecture.format
+        self.before = _statuses(review)
+        self.lint_before = checks.cfn_lint_errors(text) if self.format == "cloudformation" else None
+
+    def review(self, text: str) -> dict[str, str]:
+        arch = parse_bytes(text.encode("utf-8"), self.filename)
+        return _statuses(review_architecture(arch, self.practices))
+
+    def refusal(self, bp_id: str, text: str) -> tuple[str | None, list[str]]:
+        """Return (why the patch is refused or None, the practices it closes)."""
+        try:
+            after = self.review(text)
+        except InputError as exc:
+            return f"the patched file no longer parses ({exc})", []
+        if after.get(bp_id) != "addressed":
+            return f"re-reviewed, {bp_id} is still {after.get(bp_id)}", []
+        broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
+        if broken:
+            return f"the patch would turn {', '.join(broken)} into a gap", []
+        if self.lint_before is None:
+            new_errors: Counter[str] = Counter()
+        else:
+            new_errors = checks.cfn_lint_errors(text) - self.lint_before
+        if new_errors:
+            first = next(iter(new_errors))
+            return f"cfn-lint reports a new error: {first[:160]}", []
+        closes = [b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"]
+        return None, closes
+
+
+def plan_fixes(
+    text: str, filename: str, review: Review, practices: Mapping[str, LensDocument]
+) -> FixPlan:
+    """Return a fix for every gap of ``review`` (the review of ``text``, read from ``filename``)."""
+    gaps = review.by_risk("gap")
+    plan = FixPlan(filename, text, {}, text)
+    fmt = review.architecture.format
+    if fmt in ("mermaid", "drawio"):
+        _diagram_fixes(plan, review, practices)
+        return plan
+    if fmt not in _REMEDIES:
+        reason = (
+            "lenswise patches CloudFormation, SAM and Terraform files; for this format the "
+            "change is described only"
+        )
+        for finding in gaps:
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, reason)
+        return plan
+    try:
+        if fmt == "cloudformation":
+            cfn_patch.Document(text)
+    except cfn_patch.Unpatchable as exc:
+        for finding in gaps:
+            remedy = remedies(fmt).get(finding.bp_id)
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
+        return plan
+    verifier = _Verifier(text, filename, review, practices)
+    candidates: list[tuple[Fix, dict]] = []
+    done: dict[int, Fix] = {}
+    for finding in gaps:
+        remedy = remedies(fmt).get(finding.bp_id)
+        if remedy is None:
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
+            continue
+        if id(remedy) in done:
+            plan.fixes[finding.bp_id] = done[id(remedy)]
+            continue
+        fix = _try(finding.bp_id, remedy, text, _callers(review, finding.evidence), verifier)
+        done[id(remedy)] = plan.fixes[finding.bp_id] = fix
+        if fix.verified:
+            candidates.append((fix, remedy))
+    candidates = _checkov_filter(text, filename, candidates)
+    _combine(plan, candidates, review, verifier)
+    return plan
+
+
+def _diagram_fixes(plan: FixPlan, review: Review, practices: Mapping) -> None:
+    """Name the component to add and where; for Mermaid, patch and re-review the text."""
+    verifier = None
+    for finding in review.by_risk("gap"):
+        if finding.bp_id not in diagram.placements():
+            plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
+            continue
+        arch = review.architecture
+        said = diagram.steps(arch, finding.bp_id, finding.evidence)
+        patched = None
+        if arch.format == "mermaid":
+            patched = diagram.patch_mermaid(plan.original, arch, finding.bp_id, finding.evidence)
+        if patched is None:
+            plan.fixes[finding.bp_id] = Fix(finding.bp_id, False, said)
+            continue
+        verifier = verifier or _Verifier(plan.original, plan.filename, review, practices)
+        why, closes = verifier.refusal(finding.bp_id, patched)
+        if why:
+            plan.fixes[finding.bp_id] = Fix(
+                finding.bp_id, False, f"{said} Not offered as a patch: {why}."
+            )
+            continue
+        diff = unified_diff(plan.original, patched, plan.filename)
+        plan.fixes[finding.bp_id] = Fix(
+            finding.bp_id, True, said, diff, closes, [], [], said, patched
+        )
+        combined = diagram.patch_mermaid(plan.patched, arch, finding.bp_id, finding.evidence)
+        plan.patched = combined or plan.patched
+    if verifier and plan.patched != plan.original:
+        after = verifier.review(plan.patched)
+        before = verifier.before
+        plan.closed = [b for b, s in before.items() if s == "gap" and after[b] == "addressed"]
+
+
+def _steps(bp_id: str, reason: str, remedy: dict | None = None) -> Fix:
+    described = str((remedy or {}).get("steps", "")).strip()
+    return Fix(bp_id, False, f"{described} Not offered as a patch: {reason}.".strip())
+
+
+def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Verifier) -> Fix:
+    try:
+        patch = _apply(verifier.format, text, remedy, callers)
+    except cfn_patch.Unpatchable as exc:
+        return _steps(bp_id, str(exc), remedy)
+    why, closes = verifier.refusal(bp_id, patch.text)
+    if why:
+        return _steps(bp_id, why, remedy)
+    return Fix(
+        bp_id,
+        True,
+        str(remedy.get("steps", "")).strip(),
+        unified_diff(text, patch.text, verifier.filename),
+        closes,
+        patch.params,
+        patch.added + patch.changed,
+        str(remedy.get("notes", "")).strip(),
+        patch.text,
+    )
+
+
+def _checkov_filter(
+    text: str, filename: str, candidates: list[tuple[Fix, dict]]
+) -> list[tuple[Fix, dict]]:
+    if not candidates:
+        return candidates
+    suffix = (
+        ".tf" if filename.endswith(".tf") else ".json" if text.lstrip().startswith("{") else ".yaml"
+    )
+    found = checks.checkov_failures([text] + [fix.patched for fix, _ in candidates], suffix)
+    if found is None:
+        raise InputError(
+            "checkov is not installed: run `make tools` (or set LENSWISE_CHECKOV) to verify fixes"
+        )
+    kept = []
+    for (fix, remedy), failures in zip(candidates, found[1:], strict=True):
+        new = failures - found[0]
+        if new:
+            fix.verified, fix.diff = False, ""
+            fix.steps += f" Not offered as a patch: checkov reports {next(iter(new))}."
+        else:
+            kept.append((fix, remedy))
+    return kept
+
+
+def _combine(
+    plan: FixPlan, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+) -> None:
+    """Apply every verified fix at once to make the patched file."""
+    if not candidates:
+        return
+    text = plan.original
+    for fix, remedy in candidates:
+        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
+        text = _apply(verifier.format, text, remedy, _callers(review, evidence)).text
+    plan.patched = text
+    after = verifier.review(plan.patched)
+    plan.closed = [b for b, s in verifier.before.items() if s == "gap" and after[b] == "addressed"]
+
+
+def lint_counts(text: str) -> Counter[str]:
+    """Return cfn-lint's errors for ``text`` (for figures)."""
+    return checks.cfn_lint_errors(text)

@@ -1,0 +1,161 @@
+"""Figures for review fixes (issue 24) over real templates and the test fixtures.
+
+For each CloudFormation/SAM or Terraform file: gaps, gaps with a verified fix, verified fixes
+that fail an independent re-check (re-review, the cfn-lint command, checkov), gaps closed with
+every fix applied, and cfn-lint errors and checkov failed checks before and after. With
+``--labels``, status accuracy against hand labels. Run ``python -m evals.bench_fixes``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import yaml
+
+from corpus.errors import InputError
+from corpus.loaders.builtin import digest_practices
+from diagrams import parse_bytes, review_architecture
+from diagrams.fixes import checks, plan_fixes
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared" / "diagrams"
+FIXTURES = [ROOT / "tests" / "fixtures" / "fixes", ROOT / "tests" / "fixtures" / "accuracy"]
+LABELS = ROOT / "evals" / "labels" / "review-status.yaml"
+
+
+def iac_files(folders: list[Path]) -> list[Path]:
+    """Return the CloudFormation/SAM and Terraform files of ``folders``."""
+    found = []
+    for folder in folders:
+        for path in sorted(folder.glob("*")):
+            if path.suffix in (".tf", ".json") or path.suffix in (".yaml", ".yml"):
+                text = path.read_text(encoding="utf-8", errors="replace")
+                if path.suffix == ".tf" or "Resources" in text:
+                    found.append(path)
+    return found
+
+
+def _statuses(text: str, name: str, practices) -> dict[str, str]:
+    review = review_architecture(parse_bytes(text.encode(), name), practices)
+    return {f.bp_id: f.status for f in review.findings}
+
+
+def _lint_errors(text: str, suffix: str) -> int:
+    """Count cfn-lint errors with the cfn-lint command (not the in-process API the engine uses)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / f"t{suffix}"
+        path.write_text(text, encoding="utf-8")
+        proc = subprocess.run(  # noqa: S603 - our own interpreter and temp file
+            [sys.executable, "-m", "cfnlint", "--format", "parseable", str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+    return sum(":E" in line for line in proc.stdout.splitlines())
+
+
+def file_figures(path: Path, practices) -> dict:
+    """Plan the fixes of one file and re-check every verified one independently."""
+    text = path.read_text(encoding="utf-8")
+    start = time.perf_counter()
+    try:
+        review = review_architecture(parse_bytes(text.encode(), path.name), practices)
+    except InputError as exc:
+        return {"file": path.name, "error": str(exc)}
+    plan = plan_fixes(text, path.name, review, practices)
+    seconds = time.perf_counter() - start
+    before = {f.bp_id: f.status for f in review.findings}
+    cfn = review.architecture.format == "cloudformation"
+    suffix = ".tf" if path.suffix == ".tf" else ".json" if text.lstrip()[:1] == "{" else ".yaml"
+    verified = [f for f in plan.fixes.values() if f.verified]
+    scans = checks.checkov_failures([text, plan.patched, *(f.patched for f in verified)], suffix)
+    failing = 0
+    for fix, scan in zip(verified, scans[2:], strict=True):
+        after = _statuses(fix.patched, path.name, practices)
+        broken = any(s == "addressed" and after[b] == "gap" for b, s in before.items())
+        lint_worse = cfn and _lint_errors(fix.patched, suffix) > _lint_errors(text, suffix)
+        if after[fix.bp_id] != "addressed" or broken or lint_worse or scan - scans[0]:
+            failing += 1
+    after_all = _statuses(plan.patched, path.name, practices)
+    gaps = [b for b, s in before.items() if s == "gap"]
+    return {
+        "file": path.name,
+        "seconds": round(seconds, 2),
+        "gaps": len(gaps),
+        "verified": sum(plan.fixes[b].verified for b in gaps if b in plan.fixes),
+        "failing_recheck": failing,
+        "closed_all": sum(after_all[b] == "addressed" for b in gaps),
+        "checkov_before": sum(scans[0].values()),
+        "checkov_after": sum(scans[1].values()),
+        "lint_before": _lint_errors(text, suffix) if cfn else None,
+        "lint_after": _lint_errors(plan.patched, suffix) if cfn else None,
+    }
+
+
+def review_fix_seconds(
+    path: Path = SHARED / "aws-samples_serverless-pdf-chat__backend_template.yaml",
+) -> dict:
+    """Time review plus verified fixes (cfn-lint, checkov) of one template, end to end."""
+    practices = digest_practices()
+    start = time.perf_counter()
+    text = path.read_text(encoding="utf-8")
+    review = review_architecture(parse_bytes(text.encode(), path.name), practices)
+    plan = plan_fixes(text, path.name, review, practices)
+    seconds = round(time.perf_counter() - start, 2)
+    return {
+        "file": path.name,
+        "seconds": seconds,
+        "verified": sum(f.verified for f in plan.fixes.values()),
+    }
+
+
+def label_figures(labels: Path, folder: Path, practices) -> dict:
+    """Return status accuracy, gap precision and addressed precision against hand labels."""
+    agree = total = gap_hits = gaps = ok_hits = oks = 0
+    for entry in yaml.safe_load(labels.read_text(encoding="utf-8"))["files"]:
+        path = folder / entry["file"]
+        review = review_architecture(parse_bytes(path.read_bytes(), path.name), practices)
+        for finding in review.findings:
+            truth = (entry.get("labels") or {}).get(finding.bp_id, "unknown")
+            total += 1
+            agree += truth == finding.status
+            if finding.status == "gap":
+                gaps, gap_hits = gaps + 1, gap_hits + (truth == "gap")
+            if finding.status == "addressed":
+                oks, ok_hits = oks + 1, ok_hits + (truth == "addressed")
+    return {
+        "statuses": total,
+        "accuracy": round(agree / total, 3) if total else None,
+        "gap_precision": round(gap_hits / gaps, 3) if gaps else None,
+        "addressed_precision": round(ok_hits / oks, 3) if oks else None,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Print the fix figures for the shared templates and the fixtures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("folders", nargs="*", type=Path, default=[SHARED, *FIXTURES])
+    args = parser.parse_args(argv)
+    practices = digest_practices()
+    rows = [file_figures(p, practices) for p in iac_files(args.folders)]
+    keys = ("gaps", "verified", "failing_recheck", "closed_all", "checkov_before", "checkov_after")
+    for row in rows:
+        print(" ".join(f"{k}={v}" for k, v in row.items()))
+    good = [r for r in rows if "error" not in r]
+    totals = {k: sum(r[k] for r in good) for k in keys}
+    for k in ("lint_before", "lint_after"):
+        totals[k] = sum(r[k] for r in good if r[k] is not None)
+    share = totals["verified"] / totals["gaps"] if totals["gaps"] else 0.0
+    print("total", " ".join(f"{k}={v}" for k, v in totals.items()), f"verified_share={share:.2f}")
+    if SHARED.exists():
+        print("labels", label_figures(LABELS, SHARED, practices))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
