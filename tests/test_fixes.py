@@ -70,6 +70,31 @@ def test_patch_wires_the_caller_and_asks_for_missing_facts(sam_plan):
     assert vpc.to_dict()["diff"].startswith("--- a/chat-sam.yaml")
 
 
+def test_throttling_fix_sets_stage_limits_from_parameters(practices):
+    text = (FIXTURES / "api-stage.yaml").read_text()
+    _, plan = _plan(text, "api-stage.yaml", practices)
+    assert _statuses(text, "api-stage.yaml", practices)["GENOPS02-BP03"] == "gap"
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified and "GENOPS02-BP03" in fix.closes
+    assert fix.params == ["ApiThrottlingRateLimit", "ApiThrottlingBurstLimit"]
+    stage = load_template(fix.patched, Budget(Limits()))["Resources"]["AnswerStage"]
+    (setting,) = stage["Properties"]["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert setting["ResourcePath"] == "/*" and setting["HttpMethod"] == "*"
+    assert _statuses(fix.patched, "api-stage.yaml", practices)["GENOPS02-BP03"] == "addressed"
+    assert "  # The one stage clients call.\n" in fix.patched
+
+
+def test_throttling_fix_reaches_the_implicit_sam_api_through_globals(sam_plan):
+    _, review, plan = sam_plan
+    (finding,) = [f for f in review.findings if f.bp_id == "GENOPS02-BP03"]
+    assert finding.status == "gap" and "ServerlessRestApi" in finding.evidence
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified and fix.resources == ["Globals.Api"]
+    settings = load_template(fix.patched, Budget(Limits()))["Globals"]["Api"]["MethodSettings"]
+    assert settings[0]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+
+
 def test_comment_and_sub_survive_the_round_trip(sam_plan):
     text, _, plan = sam_plan
     assert "  # History of each conversation, read back on every turn.\n" in plan.patched

@@ -369,7 +369,70 @@ def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -
     return changed
 
 
+def _limits(doc: Document, names: dict[str, str], rate: str, burst: str) -> Any:
+    limits = CommentedMap() if not doc.is_json else {}
+    limits[burst] = _tagged(doc, "!Ref", names["ApiThrottlingBurstLimit"])
+    limits[rate] = _tagged(doc, "!Ref", names["ApiThrottlingRateLimit"])
+    return limits
+
+
+def _stage_throttle(doc: Document, names: dict[str, str]) -> list:
+    setting = CommentedMap() if not doc.is_json else {}
+    setting["ResourcePath"] = "/*"
+    setting["HttpMethod"] = "*"
+    setting.update(_limits(doc, names, "ThrottlingRateLimit", "ThrottlingBurstLimit"))
+    return [setting]
+
+
+def _implicit_rest_api(doc: Document) -> bool:
+    """Return True when a SAM function's Api event uses the implicit ServerlessRestApi."""
+    for resource in doc.resources.values():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        events = (resource.get("Properties") or {}).get("Events")
+        for event in events.values() if isinstance(events, dict) else []:
+            props = event.get("Properties") if isinstance(event, dict) else None
+            if (
+                event.get("Type") == "Api"
+                and isinstance(props, dict)
+                and not props.get("RestApiId")
+            ):
+                return True
+    return False
+
+
+def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Give every API stage a default rate and burst limit (SAM Globals for the implicit API)."""
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        key = {
+            "AWS::Serverless::Api": "MethodSettings",
+            "AWS::ApiGateway::Stage": "MethodSettings",
+            "AWS::Serverless::HttpApi": "DefaultRouteSettings",
+            "AWS::ApiGatewayV2::Stage": "DefaultRouteSettings",
+        }.get(str(kind))
+        props = _props(doc, str(logical_id)) if key else {}
+        if not key or props.get(key):
+            continue
+        if key == "MethodSettings":
+            props[key] = _stage_throttle(doc, names)
+        else:
+            props[key] = _limits(doc, names, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+        changed.append(str(logical_id))
+    if _implicit_rest_api(doc):
+        globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})
+        api = globals_.setdefault("Api", CommentedMap() if not doc.is_json else {})
+        if not api.get("MethodSettings"):
+            api["MethodSettings"] = _stage_throttle(doc, names)
+            changed.append("Globals.Api")
+    if not changed:
+        raise Unpatchable("no API stage in the template to set throttling on")
+    return changed
+
+
 WIRES = {
+    "api_throttling": _api_throttling,
     "vpc_callers": _vpc_callers,
     "guardrail_env": _guardrail_env,
     "guardrail_agent": _guardrail_agent,
