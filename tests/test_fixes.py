@@ -237,6 +237,21 @@ def test_terraform_blocks_inserted_and_reviewed_again(practices):
     assert not [line for line in plan.diff().splitlines()[2:] if line.startswith("-")]
 
 
+def test_terraform_throttling_on_http_api_stage_and_rest_stage(practices):
+    text = (FIXTURES / "http-api.tf").read_text()
+    _, plan = _plan(text, "http-api.tf", practices)
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified, fix.steps
+    assert fix.params == ["api_throttling_rate_limit", "api_throttling_burst_limit"]
+    assert "    throttling_rate_limit  = var.api_throttling_rate_limit\n" in fix.patched
+    assert _statuses(fix.patched, "http-api.tf", practices)["GENOPS02-BP03"] == "addressed"
+    rest = (FIXTURES / "api-stage.tf").read_text()
+    _, plan = _plan(rest, "api-stage.tf", practices)
+    refused = plan.fixes["GENOPS02-BP03"]  # method settings without caching: checkov objects
+    assert not refused.verified and "checkov reports" in refused.steps
+    assert "aws_api_gateway_method_settings.prod_lens_throttle" in refused.steps
+
+
 def test_checkov_failure_refuses_a_patch():
     from diagrams.fixes.engine import Fix, _checkov_filter
 
