@@ -95,6 +95,19 @@ def test_throttling_fix_reaches_the_implicit_sam_api_through_globals(sam_plan):
     assert settings[0]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
 
 
+def test_throttling_fix_for_implicit_http_api_in_json(practices):
+    text = (FIXTURES / "http-api-sam.json").read_text()
+    _, plan = _plan(text, "http-api-sam.json", practices)
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified and fix.resources == ["Globals.HttpApi"]
+    route = json.loads(fix.patched)["Globals"]["HttpApi"]["DefaultRouteSettings"]
+    assert route == {
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+    }
+    assert _statuses(fix.patched, "http-api-sam.json", practices)["GENOPS02-BP03"] == "addressed"
+
+
 def test_comment_and_sub_survive_the_round_trip(sam_plan):
     text, _, plan = sam_plan
     assert "  # History of each conversation, read back on every turn.\n" in plan.patched

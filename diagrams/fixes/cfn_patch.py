@@ -384,48 +384,53 @@ def _stage_throttle(doc: Document, names: dict[str, str]) -> list:
     return [setting]
 
 
-def _implicit_rest_api(doc: Document) -> bool:
-    """Return True when a SAM function's Api event uses the implicit ServerlessRestApi."""
+_THROTTLE_KEYS = {
+    "AWS::Serverless::Api": "MethodSettings",
+    "AWS::ApiGateway::Stage": "MethodSettings",
+    "AWS::Serverless::HttpApi": "DefaultRouteSettings",
+    "AWS::ApiGatewayV2::Stage": "DefaultRouteSettings",
+}
+"""Where each API stage type takes its default throttling."""
+_IMPLICIT = {"Api": "RestApiId", "HttpApi": "ApiId"}
+"""SAM event types that create an implicit API unless they name one (with this key)."""
+
+
+def _implicit_apis(doc: Document) -> list[str]:
+    """Return the SAM event types ("Api", "HttpApi") that use an implicit API."""
+    kinds = []
     for resource in doc.resources.values():
         if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
             continue
         events = (resource.get("Properties") or {}).get("Events")
         for event in events.values() if isinstance(events, dict) else []:
+            kind = event.get("Type") if isinstance(event, dict) else None
             props = event.get("Properties") if isinstance(event, dict) else None
-            if (
-                event.get("Type") == "Api"
-                and isinstance(props, dict)
-                and not props.get("RestApiId")
-            ):
-                return True
-    return False
+            if kind in _IMPLICIT and isinstance(props, dict) and not props.get(_IMPLICIT[kind]):
+                kinds.append(kind)
+    return list(dict.fromkeys(kinds))
+
+
+def _throttle(doc: Document, names: dict[str, str], key: str) -> Any:
+    if key == "MethodSettings":
+        return _stage_throttle(doc, names)
+    return _limits(doc, names, "ThrottlingRateLimit", "ThrottlingBurstLimit")
 
 
 def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
-    """Give every API stage a default rate and burst limit (SAM Globals for the implicit API)."""
+    """Give every API stage a default rate and burst limit (SAM Globals for implicit APIs)."""
     changed = []
     for logical_id, resource in doc.resources.items():
-        kind = resource.get("Type") if isinstance(resource, dict) else None
-        key = {
-            "AWS::Serverless::Api": "MethodSettings",
-            "AWS::ApiGateway::Stage": "MethodSettings",
-            "AWS::Serverless::HttpApi": "DefaultRouteSettings",
-            "AWS::ApiGatewayV2::Stage": "DefaultRouteSettings",
-        }.get(str(kind))
-        props = _props(doc, str(logical_id)) if key else {}
-        if not key or props.get(key):
-            continue
-        if key == "MethodSettings":
-            props[key] = _stage_throttle(doc, names)
-        else:
-            props[key] = _limits(doc, names, "ThrottlingRateLimit", "ThrottlingBurstLimit")
-        changed.append(str(logical_id))
-    if _implicit_rest_api(doc):
+        key = _THROTTLE_KEYS.get(str(resource.get("Type"))) if isinstance(resource, dict) else None
+        if key and not _props(doc, str(logical_id)).get(key):
+            _props(doc, str(logical_id))[key] = _throttle(doc, names, key)
+            changed.append(str(logical_id))
+    for kind in _implicit_apis(doc):
+        key = _THROTTLE_KEYS[f"AWS::Serverless::{kind}"]
         globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})
-        api = globals_.setdefault("Api", CommentedMap() if not doc.is_json else {})
-        if not api.get("MethodSettings"):
-            api["MethodSettings"] = _stage_throttle(doc, names)
-            changed.append("Globals.Api")
+        api = globals_.setdefault(kind, CommentedMap() if not doc.is_json else {})
+        if not api.get(key):
+            api[key] = _throttle(doc, names, key)
+            changed.append(f"Globals.{kind}")
     if not changed:
         raise Unpatchable("no API stage in the template to set throttling on")
     return changed
