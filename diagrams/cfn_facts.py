@@ -124,7 +124,8 @@ def _guardrail(props: dict, _globals: dict) -> Facts:
     }
 
 
-def _api(props: dict, _globals: dict) -> Facts:
+def _api(props: dict, globals_: dict) -> Facts:
+    props = {**globals_, **props}
     auth = props.get("Auth") or {}
     return {
         "authorizer": bool(

@@ -49,6 +49,12 @@ _INTRINSICS = (
     "ValueOfAll",
 )
 _SUB_VAR = re.compile(r"\$\{([A-Za-z0-9]+)(?:\.[A-Za-z0-9.]+)?\}")
+_SAM_GLOBALS = {
+    "AWS::Serverless::Function": "Function",
+    "AWS::Serverless::Api": "Api",
+    "AWS::Serverless::HttpApi": "HttpApi",
+}
+"""The Globals section each SAM resource type takes its defaults from."""
 _EVENT_SOURCE_KEYS = ("Bucket", "Queue", "Topic", "Stream", "RestApiId", "ApiId", "Table")
 
 
@@ -180,18 +186,21 @@ class _Template:
         self.edges: dict[tuple[str, str], str] = {}
         self.budget = [iac_facts.MAX_NODES]
 
+    def sam_globals(self, resource: Any) -> dict:
+        """Return the SAM Globals section that applies to ``resource`` (empty when none)."""
+        rtype = resource.get("Type") if isinstance(resource, dict) else None
+        section = _SAM_GLOBALS.get(str(rtype))
+        found = self.globals.get(section) if section else None
+        return found if isinstance(found, dict) else {}
+
     def edge(self, source: str, target: str, label: str) -> None:
         if source != target and source in self.comps and target in self.comps:
             self.edges.setdefault((source, target), label)
 
     def build(self) -> None:
-        function_globals = self.globals.get("Function") or {}
         for logical_id, resource in self.resources.items():
-            is_function = (
-                isinstance(resource, dict) and resource.get("Type") == "AWS::Serverless::Function"
-            )
             self.comps[logical_id] = _component(
-                str(logical_id), resource, function_globals if is_function else {}
+                str(logical_id), resource, self.sam_globals(resource)
             )
         for logical_id, resource in self.resources.items():
             props = resource.get("Properties")
@@ -238,13 +247,17 @@ class _Template:
             auth = (
                 ((self.globals.get(kind) or {}).get("Auth") or {}) if kind in self.globals else {}
             )
+            rtype = f"AWS::Serverless::{kind}"
             self.comps[api_id] = Component(
                 api_id,
                 api_id,
                 "api-gateway",
                 source="SAM implicit API",
-                resource_type=f"AWS::Serverless::{kind}",
-                facts={"authorizer": bool(auth.get("DefaultAuthorizer"))},
+                resource_type=rtype,
+                facts={
+                    **read_facts(rtype, {}, self.sam_globals({"Type": rtype})),
+                    "authorizer": bool(auth.get("DefaultAuthorizer")),
+                },
             )
         return api_id
 

@@ -70,6 +70,44 @@ def test_patch_wires_the_caller_and_asks_for_missing_facts(sam_plan):
     assert vpc.to_dict()["diff"].startswith("--- a/chat-sam.yaml")
 
 
+def test_throttling_fix_sets_stage_limits_from_parameters(practices):
+    text = (FIXTURES / "api-stage.yaml").read_text()
+    _, plan = _plan(text, "api-stage.yaml", practices)
+    assert _statuses(text, "api-stage.yaml", practices)["GENOPS02-BP03"] == "gap"
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified and "GENOPS02-BP03" in fix.closes
+    assert fix.params == ["ApiThrottlingRateLimit", "ApiThrottlingBurstLimit"]
+    stage = load_template(fix.patched, Budget(Limits()))["Resources"]["AnswerStage"]
+    (setting,) = stage["Properties"]["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert setting["ResourcePath"] == "/*" and setting["HttpMethod"] == "*"
+    assert _statuses(fix.patched, "api-stage.yaml", practices)["GENOPS02-BP03"] == "addressed"
+    assert "  # The one stage clients call.\n" in fix.patched
+
+
+def test_throttling_fix_reaches_the_implicit_sam_api_through_globals(sam_plan):
+    _, review, plan = sam_plan
+    (finding,) = [f for f in review.findings if f.bp_id == "GENOPS02-BP03"]
+    assert finding.status == "gap" and "ServerlessRestApi" in finding.evidence
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified and fix.resources == ["Globals.Api"]
+    settings = load_template(fix.patched, Budget(Limits()))["Globals"]["Api"]["MethodSettings"]
+    assert settings[0]["ThrottlingBurstLimit"] == {"Ref": "ApiThrottlingBurstLimit"}
+
+
+def test_throttling_fix_for_implicit_http_api_in_json(practices):
+    text = (FIXTURES / "http-api-sam.json").read_text()
+    _, plan = _plan(text, "http-api-sam.json", practices)
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified and fix.resources == ["Globals.HttpApi"]
+    route = json.loads(fix.patched)["Globals"]["HttpApi"]["DefaultRouteSettings"]
+    assert route == {
+        "ThrottlingBurstLimit": {"Ref": "ApiThrottlingBurstLimit"},
+        "ThrottlingRateLimit": {"Ref": "ApiThrottlingRateLimit"},
+    }
+    assert _statuses(fix.patched, "http-api-sam.json", practices)["GENOPS02-BP03"] == "addressed"
+
+
 def test_comment_and_sub_survive_the_round_trip(sam_plan):
     text, _, plan = sam_plan
     assert "  # History of each conversation, read back on every turn.\n" in plan.patched
@@ -210,6 +248,21 @@ def test_terraform_blocks_inserted_and_reviewed_again(practices):
     after = _statuses(plan.patched, "agents.tf", practices)
     assert all(after[bp] == "addressed" for bp, fix in plan.fixes.items() if fix.verified)
     assert not [line for line in plan.diff().splitlines()[2:] if line.startswith("-")]
+
+
+def test_terraform_throttling_on_http_api_stage_and_rest_stage(practices):
+    text = (FIXTURES / "http-api.tf").read_text()
+    _, plan = _plan(text, "http-api.tf", practices)
+    fix = plan.fixes["GENOPS02-BP03"]
+    assert fix.verified, fix.steps
+    assert fix.params == ["api_throttling_rate_limit", "api_throttling_burst_limit"]
+    assert "    throttling_rate_limit  = var.api_throttling_rate_limit\n" in fix.patched
+    assert _statuses(fix.patched, "http-api.tf", practices)["GENOPS02-BP03"] == "addressed"
+    rest = (FIXTURES / "api-stage.tf").read_text()
+    _, plan = _plan(rest, "api-stage.tf", practices)
+    refused = plan.fixes["GENOPS02-BP03"]  # method settings without caching: checkov objects
+    assert not refused.verified and "checkov reports" in refused.steps
+    assert "aws_api_gateway_method_settings.prod_lens_throttle" in refused.steps
 
 
 def test_checkov_failure_refuses_a_patch():

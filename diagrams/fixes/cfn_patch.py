@@ -369,7 +369,75 @@ def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -
     return changed
 
 
+def _limits(doc: Document, names: dict[str, str], rate: str, burst: str) -> Any:
+    limits = CommentedMap() if not doc.is_json else {}
+    limits[burst] = _tagged(doc, "!Ref", names["ApiThrottlingBurstLimit"])
+    limits[rate] = _tagged(doc, "!Ref", names["ApiThrottlingRateLimit"])
+    return limits
+
+
+def _stage_throttle(doc: Document, names: dict[str, str]) -> list:
+    setting = CommentedMap() if not doc.is_json else {}
+    setting["ResourcePath"] = "/*"
+    setting["HttpMethod"] = "*"
+    setting.update(_limits(doc, names, "ThrottlingRateLimit", "ThrottlingBurstLimit"))
+    return [setting]
+
+
+_THROTTLE_KEYS = {
+    "AWS::Serverless::Api": "MethodSettings",
+    "AWS::ApiGateway::Stage": "MethodSettings",
+    "AWS::Serverless::HttpApi": "DefaultRouteSettings",
+    "AWS::ApiGatewayV2::Stage": "DefaultRouteSettings",
+}
+"""Where each API stage type takes its default throttling."""
+_IMPLICIT = {"Api": "RestApiId", "HttpApi": "ApiId"}
+"""SAM event types that create an implicit API unless they name one (with this key)."""
+
+
+def _implicit_apis(doc: Document) -> list[str]:
+    """Return the SAM event types ("Api", "HttpApi") that use an implicit API."""
+    kinds = []
+    for resource in doc.resources.values():
+        if not isinstance(resource, dict) or resource.get("Type") != "AWS::Serverless::Function":
+            continue
+        events = (resource.get("Properties") or {}).get("Events")
+        for event in events.values() if isinstance(events, dict) else []:
+            kind = event.get("Type") if isinstance(event, dict) else None
+            props = event.get("Properties") if isinstance(event, dict) else None
+            if kind in _IMPLICIT and isinstance(props, dict) and not props.get(_IMPLICIT[kind]):
+                kinds.append(kind)
+    return list(dict.fromkeys(kinds))
+
+
+def _throttle(doc: Document, names: dict[str, str], key: str) -> Any:
+    if key == "MethodSettings":
+        return _stage_throttle(doc, names)
+    return _limits(doc, names, "ThrottlingRateLimit", "ThrottlingBurstLimit")
+
+
+def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Give every API stage a default rate and burst limit (SAM Globals for implicit APIs)."""
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        key = _THROTTLE_KEYS.get(str(resource.get("Type"))) if isinstance(resource, dict) else None
+        if key and not _props(doc, str(logical_id)).get(key):
+            _props(doc, str(logical_id))[key] = _throttle(doc, names, key)
+            changed.append(str(logical_id))
+    for kind in _implicit_apis(doc):
+        key = _THROTTLE_KEYS[f"AWS::Serverless::{kind}"]
+        globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})
+        api = globals_.setdefault(kind, CommentedMap() if not doc.is_json else {})
+        if not api.get(key):
+            api[key] = _throttle(doc, names, key)
+            changed.append(f"Globals.{kind}")
+    if not changed:
+        raise Unpatchable("no API stage in the template to set throttling on")
+    return changed
+
+
 WIRES = {
+    "api_throttling": _api_throttling,
     "vpc_callers": _vpc_callers,
     "guardrail_env": _guardrail_env,
     "guardrail_agent": _guardrail_agent,

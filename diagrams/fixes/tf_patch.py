@@ -13,6 +13,7 @@ from diagrams.fixes.cfn_patch import Patch, Unpatchable
 _FUNCTION = "aws_lambda_function"
 _MACHINE = "aws_sfn_state_machine"
 _AGENT = "aws_bedrockagent_agent"
+_STAGES = ("aws_api_gateway_stage", "aws_apigatewayv2_stage")
 _DECLARED = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]+)"', re.MULTILINE)
 _VARIABLE = re.compile(r'^\s*variable\s+"([\w-]+)"', re.MULTILINE)
 
@@ -107,6 +108,16 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
         elif action == "tracing" and rtype == _MACHINE:
             block = "tracing_configuration {\n  enabled = true\n}"
             text, done = _insert(text, rtype, name, block, "tracing_configuration")
+        elif action == "api_throttling" and rtype == "aws_apigatewayv2_stage":
+            block = (
+                "default_route_settings {\n"
+                f"  throttling_rate_limit  = var.{names['api_throttling_rate_limit']}\n"
+                f"  throttling_burst_limit = var.{names['api_throttling_burst_limit']}\n"
+                "}"
+            )
+            text, done = _insert(text, rtype, name, block, "default_route_settings")
+        elif action == "api_throttling" and rtype == "aws_api_gateway_stage":
+            text, done = _method_settings(text, name, names)
         elif action == "guardrail_agent" and rtype == _AGENT:
             block = (
                 "guardrail_configuration {\n"
@@ -120,6 +131,27 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
         if done:
             changed.append(f"{rtype}.{name}")
     return text, changed
+
+
+def _method_settings(text: str, stage: str, names: dict) -> tuple[str, bool]:
+    """Append an ``aws_api_gateway_method_settings`` throttling every method of ``stage``."""
+    block_span(text, "aws_api_gateway_stage", stage)
+    settings = f"{stage}_lens_throttle"
+    if ("resource", "aws_api_gateway_method_settings", settings) in _declared(text):
+        raise Unpatchable(f"the file already declares aws_api_gateway_method_settings.{settings}")
+    ref = f"aws_api_gateway_stage.{stage}"
+    block = (
+        f'resource "aws_api_gateway_method_settings" "{settings}" {{\n'
+        f"  rest_api_id = {ref}.rest_api_id\n"
+        f"  stage_name  = {ref}.stage_name\n"
+        '  method_path = "*/*"\n'
+        "  settings {\n"
+        f"    throttling_rate_limit  = var.{names['api_throttling_rate_limit']}\n"
+        f"    throttling_burst_limit = var.{names['api_throttling_burst_limit']}\n"
+        "  }\n"
+        "}\n"
+    )
+    return text.rstrip("\n") + "\n\n" + block, True
 
 
 def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
@@ -155,8 +187,12 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
         chosen = every if action in ("guardrail_agent", "tracing") and not targets else targets
         if action == "guardrail_agent":
             chosen = [t for t in every if t[0] == _AGENT]
+        if action == "api_throttling":
+            chosen = [t for t in every if t[0] in _STAGES]
         text, changed = _wire(text, action, chosen, names)
         patch.changed += changed
+        if action == "api_throttling" and not changed:
+            raise Unpatchable("no API stage in the file to set throttling on")
     patch.added = [f"{rtype}.{name}" for _, rtype, name in _declared(added_blocks)]
     tail = "\n".join(parts + ([added_blocks] if added_blocks else []))
     if tail:
