@@ -13,9 +13,9 @@ run: index graphviz
 test: install tools browser graphviz postgres inspector
 	$(BIN)/python -m pytest
 
-# The fast tests only: no real embedding model, no lenswise subprocesses, no browser.
+# The fast tests only (tests/unit): no real embedding model, no servers, no browser.
 test-quick: install
-	$(BIN)/python -m pytest -m "not slow and not browser"
+	$(BIN)/python -m pytest tests/unit
 
 install: $(STAMP)
 

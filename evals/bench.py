@@ -63,7 +63,7 @@ def _peak():
 
 atexit.register(_peak)
 sys.argv[0] = "lenswise"
-runpy.run_module("agent.cli", run_name="__main__", alter_sys=True)
+runpy.run_module("lenswise.cli", run_name="__main__", alter_sys=True)
 """
 """Runs ``lenswise`` and, at exit, writes its peak resident memory (VmHWM, in MB) to a file.
 

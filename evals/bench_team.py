@@ -160,7 +160,7 @@ def _run(
     log(f"{label}: starting {replicas} replica(s)")
     procs = [
         subprocess.Popen(
-            [sys.executable, "-m", "agent.cli", "mcp", "--http", "--port", str(port)],
+            [sys.executable, "-m", "lenswise.cli", "mcp", "--http", "--port", str(port)],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,

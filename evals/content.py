@@ -33,7 +33,7 @@ _UNVERIFIED = re.compile(r"\bunverified\b", re.I)
 FACT_THRESHOLD = 0.60
 """A fact is stated when its score at the best answer statement reaches this.
 
-Chosen on the 24 hand-checked pairs of ``tests/test_evals_content.py`` (close paraphrases
+Chosen on the 24 hand-checked pairs of ``tests/unit/test_evals_content.py`` (close paraphrases
 score 0.64-0.99, related but different statements 0.28-0.56, the two loosest paraphrases
 0.52-0.53), never on a suite's answers: the method misses loose paraphrases rather than
 crediting facts an answer does not make."""

@@ -9,6 +9,7 @@ import json
 import socket
 import subprocess
 import uuid
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -55,17 +56,22 @@ def pg_url(postgres_server):
 
 
 REAL_MODEL_FIXTURES = {"real_home", "real_index", "real_lens"}
+UNIT = Path(__file__).resolve().parent / "unit"
 
 
 def pytest_collection_modifyitems(items):
-    """Mark every test that needs the real-model index ``slow`` (``make test-quick`` skips them).
+    """Keep ``tests/unit`` (``make test-quick``) free of the real embedding model.
 
-    Building that index embeds the digest and the example questions with MiniLM, about two
-    minutes on two cores, so a test is slow as soon as it asks for one of these fixtures.
+    Building the real-model index embeds the digest and the example questions with MiniLM,
+    about two minutes on two cores, so a test that asks for one of these fixtures belongs in
+    ``tests/integration``; collection stops with that advice instead of slowing the quick run.
     """
     for item in items:
-        if REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ())):
-            item.add_marker(pytest.mark.slow)
+        needs_model = REAL_MODEL_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if needs_model and UNIT in Path(str(item.path)).parents:
+            raise pytest.UsageError(
+                f"{item.nodeid} uses {sorted(needs_model)}: move it to tests/integration"
+            )
 
 
 class NetworkBlocked(RuntimeError):

@@ -9,7 +9,10 @@ from pathlib import Path
 
 import numpy as np
 
-REPO = Path(__file__).resolve().parent.parent
+TESTS = Path(__file__).resolve().parent
+REPO = TESTS.parent
+FIXTURES = TESTS / "fixtures"
+"""Files written for the tests (diagrams, templates, labelled reviews)."""
 SHARED = REPO.parent / "shared"
 LENS = SHARED / "lens"
 GENAI_MARKDOWN = LENS / "wa-references" / "lenses" / "generative-ai"
@@ -29,6 +32,25 @@ HOLD_LOCK = textwrap.dedent(
 )
 """A program (``python -c HOLD_LOCK <db>``) that locks an SQLite file, says "locked", and
 holds it, as another tool holding the history file open in a write would."""
+
+
+CLI_WITH_HASH_EMBEDDER = textwrap.dedent(
+    """
+    import sys
+    from lenswise.cli import main
+    from tests.helpers import use_hash_embedder
+
+    use_hash_embedder()
+    process, asks = sys.argv[1], int(sys.argv[2])
+    for n in range(asks):
+        code = main(["ask", f"process {process} question {n}: how do I use guardrails?",
+                     "--thread", "C1", "--json"])
+        if code:
+            sys.exit(code)
+    """
+)
+"""A program (``python -c CLI_WITH_HASH_EMBEDDER <name> <n>``) that asks ``n`` questions on
+thread C1 through the CLI with the hash embedder, as one of several concurrent processes."""
 
 
 class HashEmbedder:

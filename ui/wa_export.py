@@ -1,6 +1,6 @@
 """The review screen's export to the AWS Well-Architected Tool: a dry-run preview, then the export.
 
-A thin shell over :mod:`agent.watool`: the preview is the plan's own text (it calls no AWS
+A thin shell over :mod:`watool`: the preview is the plan's own text (it calls no AWS
 API), and the export button only appears for a preview of the current settings, so what is
 written is what was previewed. Plan and report are shown as plain text (``st.code``): they
 quote labels from the reviewed file.
@@ -26,7 +26,7 @@ def _key(rs: state.ReviewState, workload: str, overwrite: bool) -> tuple:
 
 
 def _preview(lens: Any, rs: state.ReviewState, workload: str, overwrite: bool) -> None:
-    from agent.watool import plan_export
+    from watool import plan_export
 
     try:
         plan = plan_export(
@@ -40,7 +40,7 @@ def _preview(lens: Any, rs: state.ReviewState, workload: str, overwrite: bool) -
 
 
 def _export(lens: Any, key: tuple, plan: Any) -> None:
-    from agent.watool import WaExportError, export_review
+    from watool import WaExportError, export_review
 
     with st.spinner("Writing the review to the Well-Architected Tool…"):
         try:
@@ -53,7 +53,7 @@ def _export(lens: Any, key: tuple, plan: Any) -> None:
 
 def export_panel(lens: Any, rs: state.ReviewState) -> None:
     """Draw the "Export to Well-Architected Tool" action of a review."""
-    from agent.watool.plan import default_workload
+    from watool.plan import default_workload
 
     with st.expander("Export to Well-Architected Tool", icon=":material/cloud_upload:"):
         st.caption(

@@ -1,7 +1,0 @@
-"""Allow ``python -m agent.cli``."""
-
-import sys
-
-from agent.cli import main
-
-sys.exit(main())

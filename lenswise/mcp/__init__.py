@@ -1,0 +1,1 @@
+"""The MCP server (``lenswise mcp``): lens tools for coding agents over stdio or HTTP."""
