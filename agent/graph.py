@@ -31,12 +31,12 @@ from agent.citations import mark_unverified
 from agent.citations import verify as verify_citations
 from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
+from agent.models import ModelError, describe_model_error
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import answer_kind, decide, split_parts
 from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
 from agent.text import stems
 from agent.tools import TOOLS
-from corpus.errors import ModelError
 from index.relevance import MAX_PAGES
 
 RETRY_NAME = "lenswise-retry"
@@ -303,8 +303,6 @@ def plan(state: State, runtime: Runtime[LensContext]) -> dict:
     try:
         reply = model.invoke(_model_messages(state, ctx))
     except Exception as exc:
-        from agent.models import describe_model_error
-
         raise ModelError(describe_model_error(exc, ctx.settings.model)) from exc
     usage = dict(state.usage)
     for key, value in (getattr(reply, "usage_metadata", None) or {}).items():

@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
-from corpus.errors import InputError
+from corpus.errors import InputError, LenswiseError
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -60,6 +60,10 @@ _PRICES_PER_1K: dict[str, tuple[float, float]] = {
     "meta.llama3-1-8b-instruct": (0.00022, 0.00022),
     "meta.llama3-1-70b-instruct": (0.00072, 0.00072),
 }
+
+
+class ModelError(LenswiseError):
+    """The chat model failed (throttled, denied, unreachable...): one clear line (exit code 1)."""
 
 
 def parse_spec(spec: str) -> tuple[str | None, str]:

@@ -32,7 +32,7 @@ from langgraph.checkpoint.base import CheckpointTuple
 from langgraph.checkpoint.sqlite import SqliteSaver
 
 from corpus.errors import LenswiseError
-from corpus.locks import file_lock
+from index.locks import file_lock
 
 BUSY_TIMEOUT_S = 5.0
 """How long one statement waits for another process's write before giving up (writes are short:

@@ -17,10 +17,6 @@ class InputError(LenswiseError):
     """
 
 
-class ModelError(LenswiseError):
-    """The chat model failed (throttled, denied, unreachable...): one clear line (exit code 1)."""
-
-
 class SchemaError(InputError, ValueError):
     """A data file (suite, rule table, digest) does not follow its schema.
 

@@ -26,10 +26,10 @@ import numpy as np
 from corpus.chunking import CHUNKER_VERSION, chunk_documents
 from corpus.errors import InputError, LenswiseError
 from corpus.examples import ExampleSet, load_examples
-from corpus.locks import file_lock
 from corpus.models import Chunk
 from corpus.sources import load_source
 from index.embeddings import Embedder, load_embedder
+from index.locks import file_lock
 from index.onnx_embedder import load_query_embedder
 from index.router import build_router, stored_vectors
 from index.sparse import SparseIndex

@@ -6,7 +6,7 @@ import pytest
 
 from agent import LensAssistant
 from agent.config import Settings
-from corpus.errors import ModelError
+from agent.models import ModelError
 from tests.fake_bedrock import access_denied_error, fake_bedrock_fixture, text_reply, tool_reply
 
 fake_bedrock = fake_bedrock_fixture

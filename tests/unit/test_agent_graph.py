@@ -144,7 +144,7 @@ def test_untrusted_text_is_fenced_in_the_prompt(hash_index, tmp_path):
 
 
 def test_model_failure_keeps_the_thread(hash_index, tmp_path):
-    from corpus.errors import ModelError
+    from agent.models import ModelError
 
     lens, model = _lens(
         hash_index,

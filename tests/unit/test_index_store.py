@@ -11,10 +11,10 @@ import pytest
 from corpus.chunking import chunk_documents
 from corpus.errors import InputError
 from corpus.examples import load_examples
-from corpus.locks import file_lock
 from corpus.models import Document, Section
 from corpus.sources import load_source
 from index.build import ensure_index
+from index.locks import file_lock
 from index.store import index_root, load_index, read_manifest
 from tests.helpers import HashEmbedder
 

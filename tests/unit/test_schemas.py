@@ -164,7 +164,7 @@ def test_a_custom_lens_question_that_is_no_object_is_bad_input(tmp_path, capsys)
 
 
 def test_model_errors_are_lenswise_errors_with_exit_code_1(monkeypatch, capsys):
-    from corpus.errors import ModelError
+    from agent.models import ModelError
     from lenswise.cli import ask_cmd
 
     assert issubclass(ModelError, LenswiseError) and not issubclass(ModelError, InputError)
