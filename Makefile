@@ -26,6 +26,8 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	@echo "compiling ranx's numba kernels once (cached on disk; eval runs then start at once)"
+	$(BIN)/python -c "from evals.metrics import warm_up; warm_up()"
 	touch $(STAMP)
 
 # checkov (IaC scanner that verifies review fixes) pins many packages: it gets its own venv,

@@ -76,6 +76,16 @@ def retrieval_scores(
     return {c.id: {m: float(run.scores[m][c.id]) for m in metrics} for c in cases}
 
 
+def warm_up() -> None:
+    """Compile ranx's numba kernels once, at install time, into numba's on-disk cache.
+
+    ranx compiles its metric kernels on first use (about two minutes on two cores) and caches
+    them next to the package; ``make install`` calls this so no ``eval run`` (or test) pays it.
+    """
+    cases = [RetrievalCase(f"warm{i}", "warm", ("A", "B"), "Security") for i in range(2)]
+    retrieval_scores(cases, {"warm0": ["A", "C"], "warm1": ["B"]})
+
+
 def means(per_case: Mapping[str, Mapping[str, float | None]]) -> dict[str, float]:
     """Average each metric over the cases where it applies (None values are left out)."""
     sums: dict[str, list[float]] = {}
