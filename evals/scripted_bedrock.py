@@ -18,9 +18,11 @@ import threading
 import zlib
 from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
+
+from evals.loopback import LoopbackServer, QuietServer
 
 _IDS = count(1)
 
@@ -80,7 +82,7 @@ def stream_events(content: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: QuietServer[ScriptedBedrock]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the eval's output quiet."""
@@ -91,7 +93,7 @@ class _Handler(BaseHTTPRequestHandler):
         if operation not in ("converse", "converse-stream"):
             self._send(404, b'{"message": "not a Converse operation"}')
             return
-        content = content_of(self.server.script.next_turn(json.loads(raw or b"{}")))
+        content = content_of(self.server.owner.script.next_turn(json.loads(raw or b"{}")))
         if operation == "converse":
             stop = "tool_use" if "toolUse" in content[0] else "end_turn"
             body = {
@@ -117,11 +119,6 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Length", str(len(body)))
         self.end_headers()
         self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    script: Script
 
 
 class Script:
@@ -158,40 +155,15 @@ class Script:
         return next((t for t in reversed(turns) if "text" in t), turns[-1])
 
 
-class ScriptedBedrock:
+class ScriptedBedrock(LoopbackServer):
     """A local Bedrock Runtime endpoint answering a :class:`Script` (a context manager)."""
+
+    handler = _Handler
+    poll_s = 0.05
 
     def __init__(self, turns: Mapping[str, Sequence[Mapping[str, Any]]]) -> None:
         """Prepare the server for ``question -> turns``; :meth:`start` listens."""
         self.script = Script(turns)
-        self._server: _Server | None = None
-
-    @property
-    def url(self) -> str:
-        """Base URL, e.g. ``http://127.0.0.1:54321``."""
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> ScriptedBedrock:
-        """Listen on a free port of 127.0.0.1, serving from a daemon thread."""
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.script = self.script
-        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        """Stop serving and close the socket."""
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> ScriptedBedrock:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
 
 
 _AWS_CHAIN = (

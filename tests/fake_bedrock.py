@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import hashlib
 import json
-import sys
 import threading
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
 from urllib.parse import unquote
 
 import pytest
 
+from evals.loopback import LoopbackServer, QuietServer
 from evals.scripted_bedrock import encode_frame, event_frame
 
 _IDS = count(1)
@@ -202,7 +202,7 @@ def embed_text(text: str) -> list[float]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
+    server: QuietServer[FakeBedrock]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -220,14 +220,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         record = Recorded(parts[2], unquote(parts[1]), json.loads(raw or b"{}"), headers)
         if record.operation == "invoke":  # Titan-style embeddings: InvokeModel with inputText
-            self.server.fake.requests.append(record)
+            self.server.owner.requests.append(record)
             body = {
                 "embedding": embed_text(record.body.get("inputText", "")),
                 "inputTextTokenCount": len(record.body.get("inputText", "").split()),
             }
             self._send(200, "application/json", json.dumps(body).encode())
             return
-        reply = self.server.fake.take(record)
+        reply = self.server.owner.take(record)
         if isinstance(reply, ErrorReply):
             self._send_error(reply)
         elif isinstance(reply, RawReply):
@@ -262,23 +262,13 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for index, frame in enumerate(frames):
             if index == pause_after:
-                self.server.fake.hold()
+                self.server.owner.hold()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")
 
 
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeBedrock
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Stay quiet when a client hangs up mid-answer (timeouts, bad frames); report the rest."""
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
-
-
-class FakeBedrock:
+class FakeBedrock(LoopbackServer):
     """A local Bedrock Runtime endpoint answering scripted replies in order.
 
     Use as a context manager (``with FakeBedrock() as server``) or through the
@@ -286,23 +276,17 @@ class FakeBedrock:
     request body received; an empty queue answers ``"OK"``.
     """
 
+    handler = _Handler
+
     def __init__(self) -> None:
         self.requests: list[Recorded] = []
         self._queue: deque[Reply | ErrorReply | RawReply] = deque()
         self._lock = threading.Lock()
-        self._server: _Server | None = None
         self._resume = threading.Event()
         self.held = threading.Event()
         """Set once a reply with ``pause_after`` has sent its first frames and is holding."""
         self.hold_timed_out = False
         """True if a held stream was never resumed within the hold limit."""
-
-    @property
-    def url(self) -> str:
-        """Base URL of the server, e.g. ``http://127.0.0.1:54321``."""
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
 
     def enqueue(self, *replies: Reply | ErrorReply | RawReply) -> FakeBedrock:
         """Append replies, answered one per request in order."""
@@ -330,27 +314,10 @@ class FakeBedrock:
         """The most recent request."""
         return self.requests[-1]
 
-    def start(self) -> FakeBedrock:
-        """Listen on 127.0.0.1 on a free port, serving from a daemon thread."""
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        serve = threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True)
-        serve.start()
-        return self
-
     def stop(self) -> None:
-        """Stop serving and close the socket."""
+        """Release a held stream first, then stop serving."""
         self._resume.set()
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeBedrock:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
+        super().stop()
 
 
 def use_fake_aws_env(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:

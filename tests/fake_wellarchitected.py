@@ -15,13 +15,12 @@ from __future__ import annotations
 
 import json
 import re
-import sys
 import threading
 import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
 from typing import Any
 from urllib.parse import parse_qs, unquote, urlsplit
 
@@ -29,6 +28,7 @@ import pytest
 from botocore.loaders import Loader
 
 from corpus.vocabulary import PILLARS
+from evals.loopback import LoopbackServer, QuietServer
 from tests.fake_bedrock import use_fake_aws_env
 
 MODEL = Loader().load_service_model("wellarchitected", "service-2")
@@ -261,13 +261,65 @@ class Workload:
     milestones: list[dict[str, Any]] = field(default_factory=list)
 
 
-class FakeWellArchitected:
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server: QuietServer[FakeWellArchitected]
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Keep test output quiet."""
+
+    def _serve(self) -> None:
+        split = urlsplit(self.path)
+        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        headers = {name.lower(): value for name, value in self.headers.items()}
+        for operation, (method, pattern) in ROUTES.items():
+            found = pattern.match(split.path)
+            if method == self.command and found and hasattr(self.server.owner, f"op_{operation}"):
+                break
+        else:
+            self._error(
+                ServiceError("ValidationException", f"no route {self.command} {split.path}")
+            )
+            return
+        try:
+            params = parse_request(
+                operation, found.groupdict(), parse_qs(split.query), json.loads(raw or b"{}")
+            )
+            body = self.server.owner.handle(operation, params, headers)
+        except ServiceError as exc:
+            self._error(exc)
+            return
+        if isinstance(body, RawReply):
+            self._send(body.status, body.body)
+            return
+        self._send(200, json.dumps(body).encode())
+
+    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
+
+    def _error(self, exc: ServiceError) -> None:
+        body = json.dumps({"Message": exc.message, **exc.members}).encode()
+        self._send(exc.status, body, {"x-amzn-ErrorType": exc.code})
+
+    def _send(self, status: int, body: bytes, extra: dict[str, str] | None = None) -> None:
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(body)))
+        self.send_header("x-amzn-RequestId", uuid.uuid4().hex)
+        for name, value in (extra or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(body)
+
+
+class FakeWellArchitected(LoopbackServer):
     """The in-memory service behind the HTTP handler.
 
     ``lenses`` are the lenses it knows; ``add_workload`` seeds an existing workload (with
     answers a person gave); ``fail(operation, code, times)`` scripts faults; ``requests``
     records what arrived, in order.
     """
+
+    handler = _Handler
 
     def __init__(self, lenses: list[FakeLens], page_size: int = 50) -> None:
         self.lenses = lenses
@@ -278,7 +330,6 @@ class FakeWellArchitected:
         self._faults: dict[str, list[ServiceError | None]] = defaultdict(list)
         self._replies: dict[str, list[tuple[RawReply, bool]]] = defaultdict(list)
         self._lock = threading.Lock()
-        self._server: _Server | None = None
 
     # -- test controls
     def fail(
@@ -521,92 +572,8 @@ class FakeWellArchitected:
             answer["Notes"] = stored["Notes"]
         return answer
 
-    # -- serving
-    @property
-    def url(self) -> str:
-        assert self._server is not None, "server not started"
-        host, port = self._server.server_address[:2]
-        return f"http://{host}:{port}"
-
-    def start(self) -> FakeWellArchitected:
-        self._server = _Server(("127.0.0.1", 0), _Handler)
-        self._server.fake = self
-        threading.Thread(target=self._server.serve_forever, args=(0.02,), daemon=True).start()
-        return self
-
-    def stop(self) -> None:
-        if self._server is not None:
-            self._server.shutdown()
-            self._server.server_close()
-            self._server = None
-
-    def __enter__(self) -> FakeWellArchitected:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
 
 ROUTES = {name: _route(name) for name in MODEL["operations"]}
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:
-        """Keep test output quiet."""
-
-    def _serve(self) -> None:
-        split = urlsplit(self.path)
-        raw = self.rfile.read(int(self.headers.get("Content-Length", "0")))
-        headers = {name.lower(): value for name, value in self.headers.items()}
-        for operation, (method, pattern) in ROUTES.items():
-            found = pattern.match(split.path)
-            if method == self.command and found and hasattr(self.server.fake, f"op_{operation}"):
-                break
-        else:
-            self._error(
-                ServiceError("ValidationException", f"no route {self.command} {split.path}")
-            )
-            return
-        try:
-            params = parse_request(
-                operation, found.groupdict(), parse_qs(split.query), json.loads(raw or b"{}")
-            )
-            body = self.server.fake.handle(operation, params, headers)
-        except ServiceError as exc:
-            self._error(exc)
-            return
-        if isinstance(body, RawReply):
-            self._send(body.status, body.body)
-            return
-        self._send(200, json.dumps(body).encode())
-
-    do_GET = do_POST = do_PATCH = do_PUT = do_DELETE = _serve
-
-    def _error(self, exc: ServiceError) -> None:
-        body = json.dumps({"Message": exc.message, **exc.members}).encode()
-        self._send(exc.status, body, {"x-amzn-ErrorType": exc.code})
-
-    def _send(self, status: int, body: bytes, extra: dict[str, str] | None = None) -> None:
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.send_header("x-amzn-RequestId", uuid.uuid4().hex)
-        for name, value in (extra or {}).items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(body)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    fake: FakeWellArchitected
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if not isinstance(sys.exc_info()[1], ConnectionError):
-            super().handle_error(request, client_address)
 
 
 def use_fake_wa_env(monkeypatch: pytest.MonkeyPatch, endpoint: str) -> None:
