@@ -324,8 +324,11 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
 
 
 def _on_path(ids: list[str], path: tuple[set[str], list[str]], index: _Index) -> list[str]:
-    """Keep evidence on the path into the model; unconnected evidence (a WAF icon drawn beside
-    the front door) only when requests do enter that path somewhere."""
+    """Keep the evidence on the path into the model.
+
+    Unconnected evidence (a WAF icon drawn beside the front door) counts only when requests
+    do enter that path through some entry.
+    """
     on, entries = path
     return [i for i in ids if i in on or entries and i not in index.connected]
 

@@ -157,7 +157,10 @@ class _Config:
         missing = sorted(self.undeclared())
         if missing:
             more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
-            return f"one file of a Terraform configuration: it refers to {missing[0]}{more}, declared in another file"
+            return (
+                "one file of a Terraform configuration: it refers to "
+                f"{missing[0]}{more}, declared in another file"
+            )
         sections = [self.doc.get(k) for k in ("resource", "module", "locals", "output")]
         if any(LOADS_FILE.search(t) for t in iac_facts.strings(sections, [iac_facts.MAX_NODES])):
             return "one file of a Terraform configuration: it loads content from other files"
@@ -172,7 +175,9 @@ class _Config:
         found = set()
         for text in iac_facts.strings(sections, [iac_facts.MAX_NODES]):
             for data, rtype, name, module in _REF.findall(text):
-                found.add(f"module.{module}" if module else f"{'data.' if data else ''}{rtype}.{name}")
+                found.add(
+                    f"module.{module}" if module else f"{'data.' if data else ''}{rtype}.{name}"
+                )
         return found - declared
 
     def implicit_services(self) -> None:
