@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from typing import Any
 
 from diagrams.model import Architecture, Component
@@ -36,8 +37,35 @@ def component_facts(arch: Architecture) -> dict[str, dict[str, Any]]:
     return found
 
 
-def model_path(arch: Architecture, targets: frozenset[str]) -> set[str] | None:
-    """Return the components on a drawn path into a component of ``targets`` (the model).
+@dataclass
+class ModelPath:
+    """The drawn path that requests take into the model, and the front doors around it."""
+
+    on: set[str]
+    """Components that lead into the model along arrows, those drawn touching it (a response
+    arrow drawn back), and the first hop of each person who reaches it."""
+    entries: list[str]
+    """Front doors on the path: entry services on it and the first hops of its users."""
+    off: list[str]
+    """Front doors drawn elsewhere (an admin site): controls there do not guard the model."""
+    connected: set[str]
+    """Every component that any arrow touches."""
+
+    def holds(self, comp_id: str) -> bool:
+        """Return True when evidence on ``comp_id`` guards the path into the model.
+
+        Evidence drawn beside the path, with no arrow (a WAF icon next to the front door),
+        counts unless every front door drawn is off the path.
+        """
+        if comp_id in self.on:
+            return True
+        return comp_id not in self.connected and bool(self.entries or not self.off)
+
+
+def model_path(
+    arch: Architecture, targets: frozenset[str], entry_services: frozenset[str]
+) -> ModelPath | None:
+    """Return the drawn path into a component of ``targets`` (the model).
 
     None when the design cannot tell: templates (whose references are not a traffic path)
     and drawings where no arrow leads into a target.
@@ -56,19 +84,16 @@ def model_path(arch: Architecture, targets: frozenset[str]) -> set[str] | None:
             if source not in seen:
                 seen.add(source)
                 todo.append(source)
-    return seen
-
-
-def path_entries(arch: Architecture, path: set[str], targets: frozenset[str]) -> list[str]:
-    """Return where people's requests enter ``path``: the first component after an actor."""
-    actors = {c.id for c in arch.components if c.kind == "actor"}
-    services = {c.id: c.service for c in arch.components}
-    return list(
-        dict.fromkeys(
-            e.target
-            for e in arch.edges
-            if e.source in actors and e.target in path and services.get(e.target) not in targets
-        )
+    seen |= {e.target for e in arch.edges if e.source in ends}
+    actors = {c.id for c in arch.components if c.kind == "actor" and c.id in seen}
+    firsts = [e.target for e in arch.edges if e.source in actors and e.target not in ends]
+    on = seen | set(firsts)
+    doors = [c.id for c in arch.components if c.service in entry_services]
+    return ModelPath(
+        on,
+        list(dict.fromkeys([d for d in doors if d in on] + firsts)),
+        [d for d in doors if d not in on],
+        {i for e in arch.edges for i in (e.source, e.target)},
     )
 
 

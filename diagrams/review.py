@@ -162,20 +162,17 @@ class _Index:
         self.texts += [([e.source, e.target], e.label.lower()) for e in arch.edges if e.label]
         self.service = {c.id: c.service for c in arch.components}
         self.derived = derived.component_facts(arch)
-        self.connected = {i for e in arch.edges for i in (e.source, e.target)}
-        self._paths: dict[frozenset[str], tuple[set[str], list[str]] | None] = {}
+        self._paths: dict[tuple[frozenset[str], frozenset[str]], derived.ModelPath | None] = {}
 
     def facts(self, comp: Component) -> dict[str, Any]:
         """Return the component's own facts plus those read from the graph around it."""
         return {**comp.facts, **self.derived.get(comp.id, {})}
 
-    def path(self, targets: frozenset[str]) -> tuple[set[str], list[str]] | None:
-        """Return the drawn path into ``targets`` and where requests enter it (None: unknown)."""
-        if targets not in self._paths:
-            path = derived.model_path(self.arch, targets)
-            entries = derived.path_entries(self.arch, path, targets) if path else []
-            self._paths[targets] = (path, entries) if path else None
-        return self._paths[targets]
+    def path(self, targets: frozenset[str], doors: frozenset[str]) -> derived.ModelPath | None:
+        """Return the drawn path into ``targets`` through ``doors`` (None: cannot tell)."""
+        if (targets, doors) not in self._paths:
+            self._paths[targets, doors] = derived.model_path(self.arch, targets, doors)
+        return self._paths[targets, doors]
 
     def match(self, matcher: Matcher) -> list[str] | None:
         """Return evidence ids when ``matcher`` hits (possibly empty), None when it misses."""
@@ -281,9 +278,9 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         )
     gap_hit, gap_ev = _hits(rule.gap, index)
     ok_hit, ok_ev = _hits(rule.addressed, index)
-    path = index.path(rule.concerns) if rule.on_path else None
+    path = index.path(rule.concerns, rule.on_path) if rule.on_path else None
     if path is not None:
-        gap_ev, ok_ev = _on_path(gap_ev, path, index), _on_path(ok_ev, path, index)
+        gap_ev, ok_ev = [i for i in gap_ev if path.holds(i)], [i for i in ok_ev if path.holds(i)]
         gap_hit, ok_hit = bool(gap_ev), bool(ok_ev)
     if gap_hit:
         why = _reasons(rule, gap_ev, index, words or {})
@@ -302,7 +299,7 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         return "unknown", [], f"{rule.weak_text.format(names=_names(weak_ev, arch))}{ask}"
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     if path is not None:  # only an entry on the drawn path lets user input reach the model
-        required = list(dict.fromkeys([i for i in required if i in path[0]] + path[1]))
+        required = path.entries
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
     declared_here = rule.on_resource and arch.is_iac
     detailed = arch.is_whole_iac or declared_here or bool(rule.absent_when_drawn & drawn)
@@ -321,16 +318,6 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         text = rule.absent_text or rule.gap_text
         return "gap", evidence, text.format(names=_names(evidence, arch))
     return "unknown", [], (rule.unknown_text + ask).strip()
-
-
-def _on_path(ids: list[str], path: tuple[set[str], list[str]], index: _Index) -> list[str]:
-    """Keep the evidence on the path into the model.
-
-    Unconnected evidence (a WAF icon drawn beside the front door) counts only when requests
-    do enter that path through some entry.
-    """
-    on, entries = path
-    return [i for i in ids if i in on or entries and i not in index.connected]
 
 
 def _order(doc: Document) -> tuple[int, str]:
