@@ -23,6 +23,15 @@ DATA_STORES = frozenset(
 )
 """Stores a drawn permission can be about (the reach a least-privilege role limits)."""
 _RAG_WORDS = re.compile(r"(?<![a-z])(embed|vector|faiss|retriev|rag(?![a-z]))", re.IGNORECASE)
+_SEARCH_ACTIONS = (
+    "aoss:",
+    "es:eshttp",
+    "kendra:query",
+    "kendra:retrieve",
+    "s3vectors:query",
+    "bedrock:retrieve",
+)
+"""Permissions to search a vector store or knowledge base."""
 _SPLIT = re.compile(r"(?<=[a-z0-9])(?=[A-Z])")
 _ACTION = re.compile(r"\b[A-Z][A-Za-z]+\b")
 _READS = ("Get", "List", "Query", "Scan", "Retrieve", "Search", "Read", "Describe", "APIAccess")
@@ -116,11 +125,16 @@ def _lone_server(arch: Architecture) -> Iterable[tuple[str, dict[str, Any]]]:
 
 
 def _retrieval_code(arch: Architecture) -> Iterable[tuple[str, dict[str, Any]]]:
-    """Code that calls a model and embeds or searches vectors itself is a retrieval step."""
+    """Code that calls a model and embeds or searches vectors itself is a retrieval step.
+
+    It shows by its name or settings (embeddings, vectors, FAISS, retrieval) or by the
+    permissions it holds on a vector store or knowledge base next to the model ones.
+    """
     for comp in arch.components:
         if comp.service in COMPUTE and comp.facts.get("bedrock_access"):
             words = " ".join([_SPLIT.sub(" ", comp.id), comp.label, *map(str, _hints(comp))])
-            if _RAG_WORDS.search(words):
+            actions = [str(a).lower() for a in comp.facts.get("actions", [])]
+            if _RAG_WORDS.search(words) or any(a.startswith(_SEARCH_ACTIONS) for a in actions):
                 yield comp.id, {"rag": True}
 
 

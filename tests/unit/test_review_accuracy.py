@@ -215,3 +215,35 @@ def test_controls_off_the_model_path_earn_no_credit(practices):
 def test_function_that_embeds_and_calls_the_model_is_a_retrieval_step(practices):
     traced = _findings("sam-rag-function.yaml", practices)["GENOPS03-BP02"]
     assert traced.status == "addressed" and traced.evidence == ["AnswerEmbeddingsFunction"]
+
+
+def test_cloudformation_agents_sharing_a_role_and_a_searching_function(practices):
+    agent = """
+  {name}:
+    Type: AWS::Bedrock::Agent
+    Properties:
+      AgentName: {name}
+      FoundationModel: anthropic.claude-3-haiku-20240307-v1:0
+      AgentResourceRoleArn: !GetAtt {role}.Arn"""
+    search = """
+  Ask:
+    Type: AWS::Serverless::Function
+    Properties:
+      Handler: app.handler
+      Runtime: python3.12
+      Tracing: Active
+      Policies:
+        - Statement:
+            - {Effect: Allow, Action: [bedrock:InvokeModel, bedrock:Retrieve], Resource: arn:x}
+"""
+    head = "Transform: AWS::Serverless-2016-10-31\nResources:"
+    roles = "\n  One:\n    Type: AWS::IAM::Role\n  Two:\n    Type: AWS::IAM::Role"
+    shared = head + agent.format(name="A", role="One") + agent.format(name="B", role="One")
+    found = _text_findings(shared + roles, "shared.yaml", practices)
+    assert found["GENSEC05-BP01"].status == "gap"
+    assert set(found["GENSEC05-BP01"].evidence) == {"A", "B"}
+    # no agent, no knowledge base declared: the permission to query one shows the retrieval
+    traced = _text_findings(head + search, "search.yaml", practices)["GENOPS03-BP02"]
+    assert traced.status == "addressed" and traced.evidence == ["Ask"]
+    own = head + agent.format(name="A", role="One") + agent.format(name="B", role="Two")
+    assert _text_findings(own + roles, "own.yaml", practices)["GENSEC05-BP01"].status != "gap"
