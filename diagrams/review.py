@@ -300,6 +300,14 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
     if path is not None:  # only an entry on the drawn path lets user input reach the model
         required = path.entries
+        if rule.absent_requires and not required and path.off:
+            doors = _names(path.off, arch)
+            return (
+                "unknown",
+                [],
+                f"The front doors drawn ({doors}) do not lead to the model in this design, so "
+                f"they say nothing about this control on the way to it.{ask}",
+            )
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
     declared_here = rule.on_resource and arch.is_iac
     detailed = arch.is_whole_iac or declared_here or bool(rule.absent_when_drawn & drawn)

@@ -201,6 +201,7 @@ def test_controls_off_the_model_path_earn_no_credit(practices):
     # the authorizer, WAF and fallback guard the admin site, not the calls to the model
     for bp in ("GENSEC01-BP01", "GENSEC04-BP02", "GENREL03-BP01", "GENOPS04-BP02"):
         assert found[bp].status == "unknown", bp
+    assert "do not lead to the model" in found["GENSEC04-BP02"].explanation
     # once the admin API calls the model, the same controls sit on its path
     text = (ACCURACY / "mermaid-admin-plane.md").read_text()
     on_path = _text_findings(
