@@ -309,8 +309,8 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
                 f"they say nothing about this control on the way to it.{ask}",
             )
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
-    declared_here = rule.on_resource and arch.is_iac
-    detailed = arch.is_whole_iac or declared_here or bool(rule.absent_when_drawn & drawn)
+    settable = _settable(rule, concerned, index) if rule.on_resource and arch.is_iac else []
+    detailed = arch.is_whole_iac or bool(settable) or bool(rule.absent_when_drawn & drawn)
     if rule.absent == "gap-in-iac" and arch.part_of and not detailed:
         return (
             "unknown",
@@ -322,10 +322,25 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         )
     counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and detailed
     if counts and (not rule.absent_requires or required):
-        evidence = (required or concerned)[:_MAX_EVIDENCE]
+        evidence = (required or settable or concerned)[:_MAX_EVIDENCE]
         text = rule.absent_text or rule.gap_text
         return "gap", evidence, text.format(names=_names(evidence, arch))
     return "unknown", [], (rule.unknown_text + ask).strip()
+
+
+def _settable(rule: Rule, concerned: list[str], index: _Index) -> list[str]:
+    """Return the concerned resources that declare the setting the rule reads (even as off).
+
+    A state machine reads ``tracing`` whether it is on or not; a knowledge base has no such
+    setting, so a part of a deployment that declares only that cannot show tracing missing.
+    """
+    keys = {k for m in rule.addressed if isinstance(m, Facts) for k in m.facts}
+    found = []
+    for comp_id in concerned:
+        comp = index.arch.component(comp_id)
+        if comp and keys & set(index.facts(comp)):
+            found.append(comp_id)
+    return found
 
 
 def _order(doc: Document) -> tuple[int, str]:

@@ -101,7 +101,12 @@ def test_root_file_that_uses_resources_of_other_files_is_a_part(practices):
         assert "aws_iam_role.agents" in found[bp].explanation
     # tracing is a setting of the state machine and agents declared right here
     assert found["GENOPS03-BP02"].status == "gap"
-    assert "aws_sfn_state_machine.flow" in found["GENOPS03-BP02"].resource
+    assert found["GENOPS03-BP02"].resource == ["aws_sfn_state_machine.flow"]
+    # a knowledge base has no tracing setting: a part that declares only that cannot show it
+    text = (ACCURACY / "tf-file-of-root.tf").read_text()
+    kb_only = text[text.index('resource "aws_opensearchserverless_collection"') :]
+    kb_only += 'resource "aws_lambda_function" "x" {\n  role = aws_iam_role.elsewhere.arn\n}\n'
+    assert _text_findings(kb_only, "kb.tf", practices)["GENOPS03-BP02"].status == "unknown"
     # the same file with its role declared too is a whole root configuration again
     text = (ACCURACY / "tf-file-of-root.tf").read_text()
     role = 'resource "aws_iam_role" "agents" {\n  name = "agents"\n}\n'
