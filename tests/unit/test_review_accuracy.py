@@ -253,3 +253,13 @@ def test_cloudformation_agents_sharing_a_role_and_a_searching_function(practices
     assert traced.status == "addressed" and traced.evidence == ["Ask"]
     own = head + agent.format(name="A", role="One") + agent.format(name="B", role="Two")
     assert _text_findings(own + roles, "own.yaml", practices)["GENSEC05-BP01"].status != "gap"
+
+
+def test_knowledge_base_role_on_its_own_collection_is_least_privilege(practices):
+    scoped = _findings("cfn-kb-scoped.yaml", practices)["GENSEC01-BP03"]
+    assert scoped.status == "addressed" and scoped.evidence == ["KbRole"]
+    text = (ACCURACY / "cfn-kb-scoped.yaml").read_text()
+    writes = text.replace("Action: aoss:APIAccessAll", "Action: [s3:GetObject, s3:PutObject]")
+    assert _text_findings(writes, "w.yaml", practices)["GENSEC01-BP03"].status == "unknown"
+    anywhere = text.replace("Resource: !GetAtt Collection.Arn", 'Resource: "*"')
+    assert _text_findings(anywhere, "a.yaml", practices)["GENSEC01-BP03"].status != "addressed"
