@@ -116,8 +116,9 @@ def _lone_server(arch: Architecture) -> Iterable[tuple[str, dict[str, Any]]]:
         return
     server = servers[0]
     kinds = {g.id: g for g in arch.groups}
-    group, in_subnet = kinds.get(server.group or ""), False
-    while group is not None and not in_subnet:
+    group, in_subnet, seen = kinds.get(server.group or ""), False, set()
+    while group is not None and not in_subnet and group.id not in seen:  # parents may loop
+        seen.add(group.id)
         in_subnet = group.kind == "subnet"
         group = kinds.get(group.parent or "")
     zones = sum(g.kind == "availability-zone" for g in arch.groups)
@@ -143,17 +144,16 @@ def _drawn_policies(arch: Architecture) -> Iterable[tuple[str, dict[str, Any]]]:
     if arch.is_iac:
         return
     services = {c.id: c.service for c in arch.components}
+    on_store: set[str] = set()  # components with an arrow to or from a data store
+    for edge in arch.edges:
+        for end, other in ((edge.source, edge.target), (edge.target, edge.source)):
+            if services.get(other) in DATA_STORES:
+                on_store.add(end)
     for comp in arch.components:
-        if comp.service != "iam" or "*" in comp.label:
+        if comp.service != "iam" or "*" in comp.label or comp.id not in on_store:
             continue
         actions = [a for a in _ACTION.findall(comp.label) if a.startswith(_READS + _CHANGES)]
-        stores = [
-            other
-            for e in arch.edges
-            for end, other in ((e.source, e.target), (e.target, e.source))
-            if end == comp.id and services.get(other) in DATA_STORES
-        ]
-        if actions and stores:
+        if actions:
             yield comp.id, {"scoped_data": not any(a.startswith(_CHANGES) for a in actions)}
 
 
