@@ -7,6 +7,7 @@ import pytest
 
 from corpus.loaders.builtin import digest_practices
 from diagrams import parse_bytes, parse_file, review_architecture
+from diagrams.model import Architecture, Component, Edge, Group
 from tests.helpers import FIXTURES
 
 ACCURACY = FIXTURES / "accuracy"
@@ -263,3 +264,19 @@ def test_knowledge_base_role_on_its_own_collection_is_least_privilege(practices)
     assert _text_findings(writes, "w.yaml", practices)["GENSEC01-BP03"].status == "unknown"
     anywhere = text.replace("Resource: !GetAtt Collection.Arn", 'Resource: "*"')
     assert _text_findings(anywhere, "a.yaml", practices)["GENSEC01-BP03"].status != "addressed"
+
+
+def test_lone_server_check_stops_on_looping_group_parents(practices):
+    arch = Architecture(
+        "loop.drawio",
+        "drawio",
+        components=[
+            Component("vm", "EC2 app server", "ec2", group="a"),
+            Component("llm", "Amazon Bedrock", "bedrock"),
+        ],
+        edges=[Edge("vm", "llm")],
+        groups=[Group("a", "A", "cluster", parent="b"), Group("b", "B", "cluster", parent="a")],
+    )
+    found = {f.bp_id: f for f in review_architecture(arch, practices).findings}
+    assert found["GENSUS01-BP01"].status == "gap"  # always on, yet in no subnet
+    assert found["GENREL02-BP01"].status == "unknown"  # no single network path drawn
