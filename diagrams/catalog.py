@@ -15,6 +15,8 @@ import yaml
 from corpus.services import SERVICES
 
 CATALOG_FILE = Path(__file__).with_name("catalog.yaml")
+_ID_WORDS = re.compile(r"(?<=[a-z0-9])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
+"""Word breaks inside an identifier, after a digit too (``BedrockS3Policy``)."""
 _CAMEL = re.compile(r"(?<=[a-z])(?=[A-Z])|(?<=[A-Z])(?=[A-Z][a-z])")
 _NON_WORD = re.compile(r"[^a-z0-9]+")
 _SHAPE_PREFIX = re.compile(r"^(?:mxgraph\.)?(?:aws\d*|aws4|aws3d?)\.", re.IGNORECASE)
@@ -131,6 +133,13 @@ def match_text(text: str, *, shape: bool = False) -> Match | None:
 def mentioned(text: str) -> set[str]:
     """Return every slug whose phrase appears anywhere in ``text``."""
     return {m.slug for m in _matches(text, False)}
+
+
+def suffix_match(name: str) -> Match | None:
+    """Return the match of an identifier ending in a kind noun (``EC2Role``, ``KbPolicy``)."""
+    words = normalize(_ID_WORDS.sub(" ", name)).split()
+    suffix = _data()["suffix_nouns"].get(words[-1]) if len(words) > 1 else None
+    return Match(suffix, words[-1], len(words) - 1, len(words)) if suffix else None
 
 
 def names_service(text: str, *, strict: bool = False) -> Match | None:

@@ -94,6 +94,7 @@ def _table(props: dict, _globals: dict) -> Facts:
             _get(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
         ),
         "global_table": len(iac_facts._as_list(props.get("Replicas"))) > 1,
+        "expiry": _truthy(_get(props, "TimeToLiveSpecification", "Enabled")),
     }
 
 
@@ -183,13 +184,14 @@ def _state_machine(props: dict, _globals: dict) -> Facts:
         for key in node
     ]
     definition += " " + " ".join(keys)
-    return {
+    facts: Facts = {
         "tracing": _truthy(_get(props, "TracingConfiguration", "Enabled"))
         or _truthy(_get(props, "Tracing", "Enabled")),
         "logging": bool(props.get("LoggingConfiguration") or props.get("Logging")),
-        "timeout": "TimeoutSeconds" in definition,
-        "retries": "Retry" in definition,
     }
+    if not definition.strip():  # DefinitionS3Location / DefinitionUri: the states live elsewhere
+        return facts
+    return {**facts, "timeout": "TimeoutSeconds" in definition, "retries": "Retry" in definition}
 
 
 def _sagemaker_endpoint_config(props: dict, _globals: dict) -> Facts:

@@ -215,6 +215,11 @@ class _Template:
             if isinstance(events, dict) and resource["Type"].startswith("AWS::Serverless::"):
                 self.sam_events(logical_id, events)
         self.implicit_services()
+        iac_facts.mark_shared_roles(
+            (self.comps[i].facts, (r.get("Properties") or {}).get("AgentResourceRoleArn"), False)
+            for i, r in self.resources.items()
+            if r.get("Type") == "AWS::Bedrock::Agent" and isinstance(r.get("Properties"), dict)
+        )
         self.arch.components.extend(self.comps.values())
         self.arch.edges.extend(Edge(s, t, label) for (s, t), label in self.edges.items())
 

@@ -37,6 +37,8 @@ _ANY_ACTION = re.compile(r'Action"?\s*[=:]\s*(?:\[\s*)?"\*"')
 _ANY_RESOURCE = re.compile(r'Resource"?\s*[=:]\s*(?:\[\s*)?"\*"')
 _BROAD_MANAGED = ("AdministratorAccess", "PowerUserAccess", "AmazonBedrockFullAccess")
 _DATA_PREFIXES = {"s3", "dynamodb", "aoss", "es", "kendra", "rds", "rds-data", "s3vectors", "*"}
+_WRITES = ("put", "delete", "update", "create", "write", "batchwrite")
+"""How a data action that changes data starts: a role that only reads is least privilege."""
 MAX_NODES = 200_000
 MAX_DEPTH = 100
 
@@ -83,6 +85,7 @@ def statement_facts(statements: Iterable[Any]) -> dict[str, Any]:
     actions: set[str] = set()
     broad: list[str] = []
     scoped_bedrock = False
+    data_anywhere = False
     for statement in statements:
         if not isinstance(statement, dict) or str(statement.get("Effect", "Allow")) != "Allow":
             continue
@@ -98,7 +101,8 @@ def statement_facts(statements: Iterable[Any]) -> dict[str, Any]:
                 broad.append(f"{action} on any resource")
             elif action.lower().startswith("bedrock") and resources:
                 scoped_bedrock = True
-    return _summary(actions, broad, scoped_bedrock)
+            data_anywhere |= _is_data(action) and (any_resource or not resources)
+    return _summary(actions, broad, scoped_bedrock, not data_anywhere)
 
 
 def text_policy_facts(text: str) -> dict[str, Any]:
@@ -111,10 +115,16 @@ def text_policy_facts(text: str) -> dict[str, Any]:
     bedrock = [a for a in actions if a.lower().startswith("bedrock")]
     if bedrock and any_resource:
         broad.extend(f"{a} on any resource" for a in sorted(bedrock) if not a.endswith(":*"))
-    return _summary(actions, broad, bool(bedrock) and not any_resource)
+    return _summary(actions, broad, bool(bedrock) and not any_resource, not any_resource)
 
 
-def _summary(actions: set[str], broad: list[str], scoped_bedrock: bool) -> dict[str, Any]:
+def _is_data(action: str) -> bool:
+    return action.split(":", 1)[0].lower() in _DATA_PREFIXES - {"*"}
+
+
+def _summary(
+    actions: set[str], broad: list[str], scoped_bedrock: bool, data_on_arns: bool = False
+) -> dict[str, Any]:
     facts: dict[str, Any] = {}
     if actions:
         facts["actions"] = sorted(actions)
@@ -129,6 +139,11 @@ def _summary(actions: set[str], broad: list[str], scoped_bedrock: bool) -> dict[
     if lowered:
         facts["broad_bedrock"] = any(b == "*" or b.startswith("bedrock") for b in lowered)
         facts["broad_data"] = any(b.split(":", 1)[0] in _DATA_PREFIXES for b in lowered)
+    data = [a.split(":", 1)[1].lower() for a in actions if _is_data(a)]
+    if data and data_on_arns and not broad:
+        # reads (or the one AOSS data-plane action) on named stores only: the retrieval role
+        # reaches its own bucket, table or collection and nothing else
+        facts["scoped_data"] = not any(a.startswith(_WRITES) for a in data)
     if any(a.lower() == "bedrock:applyguardrail" for a in actions):
         facts["applies_guardrail"] = True
     return facts
@@ -188,6 +203,25 @@ def module_argument_facts(arguments: dict) -> dict[str, Any]:
             if fragment in str(name).lower():
                 facts[fact] = True
     return facts
+
+
+def mark_shared_roles(agents: Iterable[tuple[dict[str, Any], Any, bool]]) -> None:
+    """Set ``shared_role`` on agents whose execution role also serves another agent.
+
+    Args:
+        agents: per agent resource, its facts, its role argument as written, and whether the
+            resource stands for several agents (``count``/``for_each``, Terraform).
+    """
+    users: dict[str, list[tuple[dict[str, Any], bool]]] = {}
+    for facts, role, repeated in agents:
+        text = " ".join(strings(role))
+        if text:
+            users.setdefault(text, []).append((facts, repeated))
+    for text, holders in users.items():
+        per_instance = "each." in text or "count.index" in text  # one role per agent
+        shared = len(holders) > 1 or any(repeated for _, repeated in holders)
+        for facts, _ in holders:
+            facts["shared_role"] = shared and not per_instance
 
 
 def merge(facts: dict[str, Any], more: dict[str, Any]) -> None:

@@ -47,7 +47,9 @@ def node_component(
     """
     text = label or node_id
     head = text.split("\n", 1)[0]
-    match = catalog.names_service(head)
+    # an id such as ``BedrockS3Policy`` says what the node is, whatever its label lists
+    match = catalog.suffix_match(node_id) if label else None
+    match = match or catalog.names_service(head)
     match = match or (catalog.names_service(node_id) if label else None)
     person = match is None and (actor or catalog.is_actor(head))
     return Component(

@@ -10,6 +10,7 @@ from typing import Any
 
 from corpus.models import Document
 from corpus.vocabulary import PILLARS, risk_rank
+from diagrams import derived
 from diagrams.matchers import Edges, Facts, Formats, Groups, Labels, Matcher, Services
 from diagrams.model import Architecture, Component
 from diagrams.rules import Rule, RuleBook, load_rules
@@ -160,6 +161,18 @@ class _Index:
         ]
         self.texts += [([e.source, e.target], e.label.lower()) for e in arch.edges if e.label]
         self.service = {c.id: c.service for c in arch.components}
+        self.derived = derived.component_facts(arch)
+        self._paths: dict[tuple[frozenset[str], frozenset[str]], derived.ModelPath | None] = {}
+
+    def facts(self, comp: Component) -> dict[str, Any]:
+        """Return the component's own facts plus those read from the graph around it."""
+        return {**comp.facts, **self.derived.get(comp.id, {})}
+
+    def path(self, targets: frozenset[str], doors: frozenset[str]) -> derived.ModelPath | None:
+        """Return the drawn path into ``targets`` through ``doors`` (None: cannot tell)."""
+        if (targets, doors) not in self._paths:
+            self._paths[targets, doors] = derived.model_path(self.arch, targets, doors)
+        return self._paths[targets, doors]
 
     def match(self, matcher: Matcher) -> list[str] | None:
         """Return evidence ids when ``matcher`` hits (possibly empty), None when it misses."""
@@ -168,7 +181,7 @@ class _Index:
             case Services(services=slugs):
                 hits = [c.id for c in self.comps if c.service in slugs]
             case Facts(facts=wanted):
-                hits = [c.id for c in self.comps if _facts_match(c, wanted)]
+                hits = [c.id for c in self.comps if _facts_match(self.facts(c), wanted)]
             case Labels(labels=phrases):
                 hits = [
                     i
@@ -200,9 +213,9 @@ class _Index:
         return [c.id for c in self.comps if c.group in chosen][:_MAX_EVIDENCE]
 
 
-def _facts_match(comp: Component, wanted: dict[str, Any]) -> bool:
+def _facts_match(facts: dict[str, Any], wanted: dict[str, Any]) -> bool:
     return all(
-        key in comp.facts if value == "*" else comp.facts.get(key, None) == value
+        key in facts if value == "*" else facts.get(key, None) == value
         for key, value in wanted.items()
     )
 
@@ -228,16 +241,17 @@ def _hits(matchers: tuple[Matcher, ...], index: _Index) -> tuple[bool, list[str]
     return hit, list(dict.fromkeys(evidence))[:_MAX_EVIDENCE]
 
 
-def _reasons(rule: Rule, ids: list[str], arch: Architecture, words: dict) -> dict[str, str]:
+def _reasons(rule: Rule, ids: list[str], index: _Index, words: dict) -> dict[str, str]:
     reasons: dict[str, str] = {}
     for comp_id in ids:
-        comp = arch.component(comp_id)
+        comp = index.arch.component(comp_id)
+        facts = index.facts(comp) if comp else {}
         said = [
             words[key][value]
             for matcher in rule.gap
             if isinstance(matcher, Facts)
             for key, value in matcher.facts.items()
-            if comp and comp.facts.get(key) == value and value in words.get(key, {})
+            if facts.get(key) == value and value in words.get(key, {})
         ]
         if said:
             reasons[comp_id] = "; ".join(dict.fromkeys(said))
@@ -248,8 +262,12 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
     """Apply one rule: return (status, evidence ids, explanation)."""
     arch = index.arch
     ask = f" {rule.question}" if rule.question else ""
-    concerned = [c.id for c in arch.components if c.service in rule.concerns]
-    if rule.concerns and not concerned:
+    concerned = [
+        c.id
+        for c in arch.components
+        if c.service in rule.concerns or any(index.facts(c).get(f) for f in rule.concern_facts)
+    ]
+    if (rule.concerns or rule.concern_facts) and not concerned:
         return (
             "unknown",
             [],
@@ -260,8 +278,12 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         )
     gap_hit, gap_ev = _hits(rule.gap, index)
     ok_hit, ok_ev = _hits(rule.addressed, index)
+    path = index.path(rule.concerns, rule.on_path) if rule.on_path else None
+    if path is not None:
+        gap_ev, ok_ev = [i for i in gap_ev if path.holds(i)], [i for i in ok_ev if path.holds(i)]
+        gap_hit, ok_hit = bool(gap_ev), bool(ok_ev)
     if gap_hit:
-        why = _reasons(rule, gap_ev, arch, words or {})
+        why = _reasons(rule, gap_ev, index, words or {})
         text = rule.gap_text.format(names=_names(gap_ev, arch, why))
         if ok_hit and ok_ev:
             text += f" Partly covered by {_names(ok_ev, arch)}."
@@ -276,8 +298,19 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
     if weak_hit and not arch.is_iac:  # in a template, a missing control is missing
         return "unknown", [], f"{rule.weak_text.format(names=_names(weak_ev, arch))}{ask}"
     required = [c.id for c in arch.components if c.service in rule.absent_requires]
+    if path is not None:  # only an entry on the drawn path lets user input reach the model
+        required = path.entries
+        if rule.absent_requires and not required and path.off:
+            doors = _names(path.off, arch)
+            return (
+                "unknown",
+                [],
+                f"The front doors drawn ({doors}) do not lead to the model in this design, so "
+                f"they say nothing about this control on the way to it.{ask}",
+            )
     drawn = {c.service for c in arch.components} | {g.kind for g in arch.groups}
-    detailed = arch.is_whole_iac or bool(rule.absent_when_drawn & drawn)
+    settable = _settable(rule, concerned, index) if rule.on_resource and arch.is_iac else []
+    detailed = arch.is_whole_iac or bool(settable) or bool(rule.absent_when_drawn & drawn)
     if rule.absent == "gap-in-iac" and arch.part_of and not detailed:
         return (
             "unknown",
@@ -289,10 +322,25 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str,
         )
     counts = rule.absent == "gap" or rule.absent == "gap-in-iac" and detailed
     if counts and (not rule.absent_requires or required):
-        evidence = (required or concerned)[:_MAX_EVIDENCE]
+        evidence = (required or settable or concerned)[:_MAX_EVIDENCE]
         text = rule.absent_text or rule.gap_text
         return "gap", evidence, text.format(names=_names(evidence, arch))
     return "unknown", [], (rule.unknown_text + ask).strip()
+
+
+def _settable(rule: Rule, concerned: list[str], index: _Index) -> list[str]:
+    """Return the concerned resources that declare the setting the rule reads (even as off).
+
+    A state machine reads ``tracing`` whether it is on or not; a knowledge base has no such
+    setting, so a part of a deployment that declares only that cannot show tracing missing.
+    """
+    keys = {k for m in rule.addressed if isinstance(m, Facts) for k in m.facts}
+    found = []
+    for comp_id in concerned:
+        comp = index.arch.component(comp_id)
+        if comp and keys & set(index.facts(comp)):
+            found.append(comp_id)
+    return found
 
 
 def _order(doc: Document) -> tuple[int, str]:

@@ -34,6 +34,17 @@ class Rule(Schema):
     absent_when_drawn: frozenset[str] = frozenset()
     """For ``gap-in-iac``: services or group kinds whose presence in a drawing shows that the
     author drew this level of detail, so a missing control there is a gap too."""
+    concern_facts: frozenset[str] = frozenset()
+    """Facts that make a component a concern too, whatever its service (``rag``: code that
+    does retrieval itself)."""
+    on_path: frozenset[str] = frozenset()
+    """Front-door services of the path into the model (the concerns) that the control guards:
+    in a drawing that shows that path, only evidence on it counts, and only front doors on
+    it count for ``absent_requires``."""
+    on_resource: bool = False
+    """The control is a setting of the concerned resources themselves (tracing on a state
+    machine), not an account-wide one: a part of a deployment that declares them shows it
+    missing, so ``gap-in-iac`` is a gap there too."""
     addressed_text: str = ""
     gap_text: str = ""
     absent_text: str = ""
@@ -42,7 +53,7 @@ class Rule(Schema):
     weak_text: str = ""
     question: str = ""
 
-    _expand = field_validator("concerns", "absent_requires", mode="before")(expand)
+    _expand = field_validator("concerns", "absent_requires", "on_path", mode="before")(expand)
 
     @field_validator("absent_when_drawn", mode="before")
     @classmethod

@@ -17,7 +17,7 @@ from diagrams import catalog, iac_facts
 from diagrams.iac_json import load_json
 from diagrams.limits import Budget
 from diagrams.model import Architecture, Component, Edge
-from diagrams.tf_facts import ATTACHMENTS, read_facts
+from diagrams.tf_facts import ATTACHMENTS, LOADS_FILE, read_facts
 
 _REF = re.compile(
     r"\b(?:(data)\.)?(aws_[a-z0-9_]+)\.([A-Za-z_][A-Za-z0-9_-]*)|\bmodule\.([A-Za-z_][\w-]*)"
@@ -109,6 +109,11 @@ class _Config:
                     for target in self.refs(value):
                         self.link(comp_id, target, str(key))
         self.implicit_services()
+        iac_facts.mark_shared_roles(
+            (c.facts, body.get("agent_resource_role_arn"), "for_each" in body or "count" in body)
+            for c, body in ((self.comps[i], b) for i, b in self.bodies.items())
+            if c.resource_type == "aws_bedrockagent_agent" and isinstance(body, dict)
+        )
         self.arch.components.extend(self.comps.values())
         self.arch.edges.extend(Edge(s, t, label) for (s, t), label in self.edges.items())
 
@@ -141,10 +146,39 @@ class _Config:
             iac_facts.merge(holder.facts, other.facts)
 
     def part_of(self) -> str:
-        """Return why this configuration is a module rather than a root (empty for a root)."""
+        """Return why this file is only part of a deployment (empty for a whole one).
+
+        A module takes variables and configures no provider; one file of a root module refers
+        to resources that its other files declare, or loads content (a workflow definition,
+        a policy) from files next to it, which the review cannot see.
+        """
         if self.doc.get("variable") and not (self.doc.get("provider") or self.doc.get("terraform")):
             return "a Terraform module: it takes variables and configures no provider"
+        missing = sorted(self.undeclared())
+        if missing:
+            more = f" (and {len(missing) - 1} more)" if len(missing) > 1 else ""
+            return (
+                "one file of a Terraform configuration: it refers to "
+                f"{missing[0]}{more}, declared in another file"
+            )
+        sections = [self.doc.get(k) for k in ("resource", "module", "locals", "output")]
+        if any(LOADS_FILE.search(t) for t in iac_facts.strings(sections, [iac_facts.MAX_NODES])):
+            return "one file of a Terraform configuration: it loads content from other files"
         return ""
+
+    def undeclared(self) -> set[str]:
+        """Return the resources, data sources and modules referred to but not declared here."""
+        declared = {f"{t}.{n}" for (t, n), _ in _entries(self.doc.get("resource", []), 2)}
+        declared |= {f"data.{t}.{n}" for (t, n), _ in _entries(self.doc.get("data", []), 2)}
+        declared |= {f"module.{n}" for (n,), _ in _entries(self.doc.get("module", []), 1)}
+        sections = [self.doc.get(k) for k in ("resource", "data", "module", "locals", "output")]
+        found = set()
+        for text in iac_facts.strings(sections, [iac_facts.MAX_NODES]):
+            for data, rtype, name, module in _REF.findall(text):
+                found.add(
+                    f"module.{module}" if module else f"{'data.' if data else ''}{rtype}.{name}"
+                )
+        return found - declared
 
     def implicit_services(self) -> None:
         texts = iac_facts.strings(

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from diagrams import iac_facts
 
 Facts = dict[str, Any]
+
+LOADS_FILE = re.compile(r"\b(?:templatefile|file)\(")
+"""A call that reads content from another file into an argument (not ``filebase64sha256``)."""
 
 # Stand-alone resources that switch a control on for the resource they reference.
 ATTACHMENTS: dict[str, str] = {
@@ -86,6 +90,7 @@ def _table(body: dict) -> Facts:
         "encryption": _on(block(body, "server_side_encryption").get("enabled")),
         "pitr": _on(block(body, "point_in_time_recovery").get("enabled")),
         "global_table": bool(_blocks(body, "replica")),
+        "expiry": _on(block(body, "ttl").get("enabled")),
     }
 
 
@@ -101,12 +106,13 @@ def _guardrail(body: dict) -> Facts:
 
 def _state_machine(body: dict) -> Facts:
     definition = _text(body.get("definition"))
-    return {
+    facts: Facts = {
         "tracing": _on(block(body, "tracing_configuration").get("enabled")),
         "logging": bool(block(body, "logging_configuration")),
-        "timeout": "TimeoutSeconds" in definition,
-        "retries": "Retry" in definition,
     }
+    if LOADS_FILE.search(definition):  # the states live in another file: cannot tell
+        return facts
+    return {**facts, "timeout": "TimeoutSeconds" in definition, "retries": "Retry" in definition}
 
 
 def _policy_document(body: dict) -> Facts:
