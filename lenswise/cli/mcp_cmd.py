@@ -9,7 +9,7 @@ from pathlib import Path
 
 from lenswise.cli import add_common, whole_number
 from agent.config import Settings
-from corpus.errors import InputError
+from corpus.extras import require_extra
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -46,12 +46,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the server over a LensAssistant and serve until the host disconnects."""
-    try:
-        from lenswise.mcp.inputs import http_body_limit
-        from lenswise.mcp.server import build_server
-    except ImportError as exc:
-        raise InputError(f"the MCP server needs the mcp package: pip install mcp ({exc})") from exc
+    require_extra("mcp", "lenswise mcp")
     from agent import LensAssistant
+    from lenswise.mcp.inputs import http_body_limit
+    from lenswise.mcp.server import build_server
     from lenswise.mcp.http import tokens_for
 
     tokens = tokens_for(args.host, settings.mcp_tokens, settings.team) if args.http else {}
