@@ -14,11 +14,12 @@ from corpus.errors import InputError
 
 EXTRAS: dict[str, tuple[str, ...]] = {
     "ui": ("streamlit", "pandas", "altair"),
-    "mcp": ("mcp", "mcp_types", "anyio", "uvicorn", "typing_extensions"),
-    "bedrock": ("langchain_aws", "boto3", "botocore", "urllib3"),
+    "mcp": ("mcp", "mcp_types"),
+    "bedrock": ("langchain_aws", "boto3", "botocore"),
     "eval": ("ranx", "matplotlib"),
 }
-"""Each extra and the top-level modules it installs that lenswise imports."""
+"""Each extra and the modules that only it installs (the helpers they bring, such as anyio or
+urllib3, may come with the base too, so they prove nothing)."""
 
 
 class MissingExtra(InputError):

@@ -7,14 +7,13 @@ itself reads it) and runs the real CLI entry point.
 from __future__ import annotations
 
 import sys
-import tomllib
 
 import pytest
 
 import lenswise.cli.foreground as foreground
 from corpus.extras import EXTRAS, MissingExtra, require_extra
 from lenswise.cli import main
-from tests.helpers import FIXTURES, REPO, use_hash_embedder
+from tests.helpers import FIXTURES, use_hash_embedder
 
 BEDROCK = "bedrock_converse:anthropic.claude-3-haiku-20240307-v1:0"
 TEMPLATE = FIXTURES / "fixes" / "chat-sam.yaml"
@@ -74,28 +73,3 @@ def test_a_finder_that_refuses_the_module_counts_as_missing(monkeypatch):
     with pytest.raises(MissingExtra) as caught:
         require_extra("eval", "lenswise eval run")
     assert caught.value.extra == "eval"
-
-
-def test_each_extra_in_pyproject_installs_the_modules_the_check_looks_for():
-    from importlib.metadata import packages_distributions
-
-    project = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]
-    extras = project["optional-dependencies"]
-    owners = packages_distributions()
-    for extra, modules in EXTRAS.items():
-        declared = {_name(requirement) for requirement in extras[extra]}
-        for module in modules:
-            assert {_norm(d) for d in owners[module]} & declared, (extra, module)
-    assert extras["all"] == [f"lenswise[{','.join(EXTRAS)}]"]
-
-
-def _name(requirement: str) -> str:
-    import re
-
-    return _norm(re.split(r"[\s\[<>=!~;]", requirement, maxsplit=1)[0])
-
-
-def _norm(name: str) -> str:
-    import re
-
-    return re.sub(r"[-_.]+", "-", name).lower()
