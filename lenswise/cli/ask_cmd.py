@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from lenswise.cli import add_common, checked
 from agent.config import Settings
+from lenswise.cli import add_common, checked
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from lenswise.cli import add_common, whole_number
 from agent.config import Settings
 from corpus.extras import require_extra
+from lenswise.cli import add_common, whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:

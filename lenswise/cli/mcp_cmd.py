@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from lenswise.cli import add_common, whole_number
 from agent.config import Settings
 from corpus.extras import require_extra
+from lenswise.cli import add_common, whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -48,9 +48,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the server over a LensAssistant and serve until the host disconnects."""
     require_extra("mcp", "lenswise mcp")
     from agent import LensAssistant
+    from lenswise.mcp.http import tokens_for
     from lenswise.mcp.inputs import http_body_limit
     from lenswise.mcp.server import build_server
-    from lenswise.mcp.http import tokens_for
 
     tokens = tokens_for(args.host, settings.mcp_tokens, settings.team) if args.http else {}
     lens = LensAssistant(
