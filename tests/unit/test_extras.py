@@ -73,3 +73,14 @@ def test_a_finder_that_refuses_the_module_counts_as_missing(monkeypatch):
     with pytest.raises(MissingExtra) as caught:
         require_extra("eval", "lenswise eval run")
     assert caught.value.extra == "eval"
+
+
+def test_bedrock_embeddings_without_the_extra_name_it(monkeypatch, capsys):
+    monkeypatch.setenv("LENSWISE_EMBEDDING_MODEL", "bedrock:amazon.titan-embed-text-v2:0")
+    monkeypatch.setitem(sys.modules, "langchain_aws", None)
+    assert main(["index", "build"]) == 2
+    line = capsys.readouterr().err.splitlines()[-1]
+    assert line == (
+        "lenswise: error: the embedding model bedrock:amazon.titan-embed-text-v2:0 needs the "
+        "'bedrock' extra: pip install 'lenswise[bedrock]'"
+    )
