@@ -1,11 +1,12 @@
-# lenswise: `make run` sets up everything and starts the UI; `make test` sets up and runs the tests.
+# lenswise: `make run` sets up everything and starts the UI; `make test` sets up and runs the tests;
+# `make lint` checks style, types and the import contracts.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PORT ?= 8501
 
-.PHONY: run test test-quick install tools index browser graphviz postgres inspector bench eval clean
+.PHONY: run test test-quick lint install tools index browser graphviz postgres inspector bench eval clean
 
 run: index graphviz
 	$(BIN)/lenswise ui --port $(PORT)
@@ -17,15 +18,23 @@ test: install tools browser graphviz postgres inspector
 test-quick: install
 	$(BIN)/python -m pytest tests/unit
 
+# Style, formatting, types and the layers' import contracts (CI runs it before the tests).
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pyright
+	$(BIN)/lint-imports
+
 install: $(STAMP)
 
 # Re-install only when the project definition changes; a second run reuses the venv.
+# Everything: every extra and the dev group (--group needs pip 25.1 or newer); torch is pinned
+# in pyproject.toml, so it resolves in this same install as sentence-transformers.
 $(STAMP): pyproject.toml
 	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "need $(PYTHON) (Python 3.11)"; exit 2; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --upgrade "pip>=25.1"
+	$(BIN)/python -m pip install --quiet -e ".[all]" --group dev
 	@echo "compiling ranx's numba kernels once (cached on disk; eval runs then start at once)"
 	$(BIN)/python -c "from evals.metrics import warm_up; warm_up()"
 	touch $(STAMP)

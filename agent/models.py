@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
+from corpus.extras import has_extra, require_extra
 
 if TYPE_CHECKING:
     from botocore.config import Config
@@ -147,6 +148,7 @@ def load_chat_model(
     """
     provider, model = parse_spec(spec)
     if provider in BEDROCK_PROVIDERS:
+        require_extra("bedrock", f"model {spec!r}")
         config = bedrock_client_config(
             max_attempts=max_attempts,
             retry_mode=retry_mode,
@@ -260,36 +262,12 @@ def describe_model_error(exc: BaseException, model: str | None = None) -> str:
         exc: What ``invoke`` / ``stream`` / ``load_chat_model`` raised.
         model: The model spec or id, named in the message.
     """
-    from botocore import exceptions as bx
-    from botocore.eventstream import ParserError
-    from botocore.parsers import ResponseParserError
-    from urllib3 import exceptions as ux
-
     name = _display_name(model)
+    aws = has_extra("bedrock")  # without it, no error can come from botocore
     for cause in _chain(exc):
-        if isinstance(cause, bx.ClientError):
-            return _describe_client_error(cause, name)
-        if isinstance(cause, bx.NoRegionError):
-            return (
-                "No AWS Region set for Bedrock: set LENSWISE_REGION or AWS_REGION "
-                "(or region in your AWS config profile)"
-            )
-        if isinstance(cause, bx.NoCredentialsError | bx.PartialCredentialsError):
-            return (
-                "No AWS credentials found for Bedrock: configure the standard AWS chain "
-                "(AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
-            )
-        if isinstance(cause, bx.ConnectTimeoutError | bx.EndpointConnectionError):
-            return f"Cannot reach Bedrock: {cause}; check the network, Region and endpoint"
-        if isinstance(cause, bx.ReadTimeoutError | ux.ReadTimeoutError):
-            return f"Bedrock did not answer in time for {name} (read timeout); try again"
-        if isinstance(cause, bx.ConnectionClosedError | ux.ProtocolError):
-            return f"The connection to Bedrock broke while answering with {name}; try again"
-        if isinstance(cause, ParserError | ResponseParserError | bx.ResponseStreamingError):
-            return (
-                f"Bedrock sent a malformed response for {name} ({type(cause).__name__}: "
-                f"{_first_line(str(cause))}); try again"
-            )
+        line = _describe_aws_error(cause, name) if aws else None
+        if line:
+            return line
         if isinstance(cause, InputError):
             return str(cause)
     for marker, what in _MALFORMED_MARKERS.items():
@@ -298,8 +276,43 @@ def describe_model_error(exc: BaseException, model: str | None = None) -> str:
     return f"Model {name} failed ({type(exc).__name__}: {_first_line(str(exc))})"
 
 
+def _describe_aws_error(cause: BaseException, name: str) -> str | None:
+    """Return the line for a botocore or urllib3 error, else None."""
+    from botocore import exceptions as bx
+    from botocore.eventstream import ParserError
+    from botocore.parsers import ResponseParserError
+    from urllib3 import exceptions as ux
+
+    if isinstance(cause, bx.ClientError):
+        return _describe_client_error(cause, name)
+    if isinstance(cause, bx.NoRegionError):
+        return (
+            "No AWS Region set for Bedrock: set LENSWISE_REGION or AWS_REGION "
+            "(or region in your AWS config profile)"
+        )
+    if isinstance(cause, bx.NoCredentialsError | bx.PartialCredentialsError):
+        return (
+            "No AWS credentials found for Bedrock: configure the standard AWS chain "
+            "(AWS_PROFILE, aws sso login, or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY)"
+        )
+    if isinstance(cause, bx.ConnectTimeoutError | bx.EndpointConnectionError):
+        return f"Cannot reach Bedrock: {cause}; check the network, Region and endpoint"
+    if isinstance(cause, bx.ReadTimeoutError | ux.ReadTimeoutError):
+        return f"Bedrock did not answer in time for {name} (read timeout); try again"
+    if isinstance(cause, bx.ConnectionClosedError | ux.ProtocolError):
+        return f"The connection to Bedrock broke while answering with {name}; try again"
+    if isinstance(cause, ParserError | ResponseParserError | bx.ResponseStreamingError):
+        return (
+            f"Bedrock sent a malformed response for {name} ({type(cause).__name__}: "
+            f"{_first_line(str(cause))}); try again"
+        )
+    return None
+
+
 def is_retryable(exc: BaseException) -> bool:
     """Tell whether trying the same call again later may succeed (throttling, transient faults)."""
+    if not has_extra("bedrock"):
+        return any(marker in str(exc) for marker in _MALFORMED_MARKERS)
     from botocore import exceptions as bx
     from botocore.eventstream import ParserError
     from urllib3 import exceptions as ux

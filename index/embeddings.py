@@ -20,6 +20,7 @@ from typing import Protocol
 import numpy as np
 
 from corpus.errors import InputError, LenswiseError
+from corpus.extras import require_extra
 
 PACKAGED_MINILM = "all-MiniLM-L6-v2"
 MINILM_NAMES = (PACKAGED_MINILM, f"sentence-transformers/{PACKAGED_MINILM}")
@@ -132,6 +133,7 @@ class BedrockEmbedder:
 
     def __init__(self, model_id: str, region: str | None = None) -> None:
         """Create the langchain-aws client; credentials come from the standard AWS chain."""
+        require_extra("bedrock", f"the embedding model bedrock:{model_id}")
         from langchain_aws import BedrockEmbeddings
 
         self.name = f"bedrock:{model_id}"

@@ -21,7 +21,8 @@ from agent.models import (
     bedrock_client_config,
     client_error_parts,
 )
-from corpus.errors import InputError, LenswiseError
+from corpus.errors import LenswiseError
+from corpus.extras import require_extra
 
 MAX_ATTEMPTS = 5
 """Calls per request, the first included: four retries with backoff on throttling."""
@@ -117,10 +118,9 @@ class WaTool:
             WaToolError: no Region or no usable configuration.
         """
         if client is None:
-            try:
-                import boto3
-            except ImportError as exc:  # pragma: no cover - boto3 is a dependency
-                raise InputError("the export needs boto3: pip install boto3") from exc
+            require_extra("bedrock", "the WA Tool export")
+            import boto3
+
             config = bedrock_client_config(max_attempts=max_attempts, read_timeout=30.0)
             try:
                 # A session of its own: the default one caches credentials for the process.

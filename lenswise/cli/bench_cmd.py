@@ -7,6 +7,7 @@ import json
 import sys
 
 from agent.config import Settings
+from corpus.extras import require_extra
 from lenswise.cli import add_common, whole_number
 
 
@@ -62,6 +63,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         print(f"bench: {step}", file=sys.stderr, flush=True)
 
     if args.team:
+        require_extra("mcp", "lenswise bench --team")
         from evals.bench_team import render, run_team_bench
 
         rows = run_team_bench(
@@ -86,6 +88,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         repo = run_repo_bench(log=log)
         print(json.dumps(repo) if args.json else "\n".join(render_repo(repo)))
         return 0
+    require_extra("eval", "lenswise bench")
     figures = run_bench(settings, progress=interactive, log=log)
     print(to_json(figures) if args.json else render_text(figures))
     return 0

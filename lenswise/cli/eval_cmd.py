@@ -15,6 +15,7 @@ from pathlib import Path
 
 from agent.config import Settings
 from corpus.errors import InputError
+from corpus.extras import require_extra
 from corpus.outputs import check_output
 from lenswise.cli import add_common
 
@@ -70,6 +71,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Run the suite, write the report, print a summary and gate on the thresholds."""
+    require_extra("eval", "lenswise eval run")
     from evals.report import fmt, write_report
     from evals.runner import run_suite
     from evals.suites import load_suite

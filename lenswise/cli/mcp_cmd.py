@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 
 from agent.config import Settings
-from corpus.errors import InputError
+from corpus.extras import require_extra
 from lenswise.cli import add_common, whole_number
 
 
@@ -46,13 +46,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Build the server over a LensAssistant and serve until the host disconnects."""
-    try:
-        from lenswise.mcp.inputs import http_body_limit
-        from lenswise.mcp.server import build_server
-    except ImportError as exc:
-        raise InputError(f"the MCP server needs the mcp package: pip install mcp ({exc})") from exc
+    require_extra("mcp", "lenswise mcp")
     from agent import LensAssistant
     from lenswise.mcp.http import tokens_for
+    from lenswise.mcp.inputs import http_body_limit
+    from lenswise.mcp.server import build_server
 
     tokens = tokens_for(args.host, settings.mcp_tokens, settings.team) if args.http else {}
     lens = LensAssistant(

@@ -10,6 +10,7 @@ import sys
 
 from agent.config import Settings
 from corpus.errors import InputError
+from corpus.extras import require_extra
 from lenswise.cli import add_common, checked, whole_number
 
 HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?")
@@ -58,6 +59,7 @@ def is_loopback(host: str) -> bool:
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run Streamlit in the foreground until interrupted; stopping lenswise stops it too."""
+    require_extra("ui", "lenswise ui")
     from lenswise.cli.foreground import run_foreground
     from ui.serve import streamlit_command
 
