@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -10,6 +11,7 @@ from corpus.errors import InputError
 
 if TYPE_CHECKING:
     from agent.results import SuggestedFixJSON
+    from diagrams.contracts import FixJSON
 
 _FIX_QUESTION = re.compile(
     r"\b(?:fix|remediat|patch|close)\w*\b.*?\b(gen[a-z]{3,4}\d{2}-bp\d{2})\b", re.IGNORECASE
@@ -63,13 +65,8 @@ def suggest_fix(
             "verified": False,
             "steps": steps,
         }
-    return {
-        "bp_id": bp,
-        "status": status,
-        "resource": resource,
-        **finding.fix.to_dict(),
-        "steps": finding.fix.steps,
-    }
+    fix: FixJSON = finding.fix.to_dict()
+    return {"bp_id": bp, "status": status, "resource": resource, **fix, "steps": finding.fix.steps}
 
 
 def compact(findings: list[dict]) -> list[dict]:
@@ -95,7 +92,7 @@ def fix_for_question(lens: Any, diagram: Any, question: str) -> SuggestedFixJSON
     return suggest_fix(lens, diagram, bp_id)
 
 
-def render_fix(fix: dict) -> str:
+def render_fix(fix: Mapping[str, Any]) -> str:
     """Render one practice's fix as plain text: the verified diff, or the steps and why."""
     head = f"Fix for {fix['bp_id']} ({fix['status']}"
     head += f"; change {', '.join(fix['resource'])})" if fix.get("resource") else ")"

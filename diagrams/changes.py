@@ -13,6 +13,7 @@ from diagrams.contracts import (
     ComponentChangeJSON,
     CoverageChangeJSON,
     LocationJSON,
+    Status,
     StatusTotalsJSON,
 )
 
@@ -49,7 +50,7 @@ def _where(design: dict, finding: dict | None, path: str) -> LocationJSON:
     return {"file": files[0] if files else path, "line": None}
 
 
-def _entry(path: str, finding: dict, where: LocationJSON, before: str | None) -> ChangeJSON:
+def _entry(path: str, finding: dict, where: LocationJSON, before: Status | None) -> ChangeJSON:
     return {
         "design": path,
         "bp_id": finding["bp_id"],
@@ -58,7 +59,7 @@ def _entry(path: str, finding: dict, where: LocationJSON, before: str | None) ->
         "url": finding.get("url", ""),
         "pillar": finding.get("pillar", ""),
         "from": before,
-        "to": finding.get("status"),
+        "to": finding["status"],
         "explanation": finding.get("explanation", ""),
         "evidence": list(finding.get("evidence") or []),
         "file": where["file"],
@@ -67,10 +68,12 @@ def _entry(path: str, finding: dict, where: LocationJSON, before: str | None) ->
 
 
 def _component(path: str, comp: dict) -> ComponentChangeJSON:
-    loc = comp.get("location") if isinstance(comp.get("location"), dict) else {}
+    loc = comp.get("location")
+    if not isinstance(loc, dict):
+        loc = {}
     return {
         "design": path,
-        "id": comp.get("id"),
+        "id": comp.get("id") or "",
         "label": comp.get("label", ""),
         "service": comp.get("service"),
         "file": loc.get("file", path),

@@ -253,7 +253,7 @@ def _reasons(rule: Rule, ids: list[str], arch: Architecture, words: dict) -> dic
     return reasons
 
 
-def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str, list[str], str]:
+def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[Status, list[str], str]:
     """Apply one rule: return (status, evidence ids, explanation)."""
     arch = index.arch
     ask = f" {rule.question}" if rule.question else ""
@@ -350,7 +350,8 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
         rule = rules.get(bp_id)
         if rule is None:
             warnings.append(f"no review rule for {bp_id}: reported as unknown")
-            status, evidence = "unknown", []
+            status: Status = "unknown"
+            evidence: list[str] = []
             question = f"How does the design address '{doc.title}'?"
             explanation = f"lenswise has no rule for this practice yet. {question}"
         else:

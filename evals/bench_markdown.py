@@ -40,7 +40,7 @@ def _target(limit: float | None, value: float | None, unit: str) -> str:
     return f"< {limit:g} {unit}" + (" (over)" if over else "")
 
 
-def _table(head: Sequence[str], rows: list[Sequence[str]]) -> list[str]:
+def _table(head: Sequence[str], rows: Sequence[Sequence[str]]) -> list[str]:
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     return lines + ["| " + " | ".join(str(c).replace("|", "\\|") for c in r) + " |" for r in rows]
 
