@@ -395,7 +395,7 @@ class LensAssistant:
             declined=bool(data.get("declined")),
             thread_id=thread_id,
             prompt_version=PROMPT_VERSION,
-            routing=dict(data.get("routing", {})),
+            routing=data.get("routing"),
         )
 
     # --- retrieval and review -------------------------------------------------------------

@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from corpus.errors import InputError
+
+if TYPE_CHECKING:
+    from agent.results import SuggestedFixJSON
+    from diagrams.contracts import FixJSON
 
 _FIX_QUESTION = re.compile(
     r"\b(?:fix|remediat|patch|close)\w*\b.*?\b(gen[a-z]{3,4}\d{2}-bp\d{2})\b", re.IGNORECASE
@@ -42,16 +47,26 @@ def review_with_fixes(lens: Any, diagram: str | Path | bytes, filename: str | No
     return review, attach_fixes(lens, review, text, name)
 
 
-def suggest_fix(lens: Any, diagram: str | Path | bytes, bp_id: str, filename: str | None = None):
+def suggest_fix(
+    lens: Any, diagram: str | Path | bytes, bp_id: str, filename: str | None = None
+) -> SuggestedFixJSON:
     """Return the fix of one practice: its status, and the verified patch or the steps."""
     review, _ = review_with_fixes(lens, diagram, filename)
     finding = next((f for f in review.findings if f.bp_id == bp_id.strip().upper()), None)
     if finding is None:
         raise InputError(f"unknown best practice id: {bp_id[:40]}")
-    out = {"bp_id": finding.bp_id, "status": finding.status, "resource": finding.resource}
+    bp, status, resource = finding.bp_id, finding.status, finding.resource
     if finding.fix is None:
-        return {**out, "verified": False, "steps": f"{finding.bp_id} is {finding.status}: no fix."}
-    return {**out, **finding.fix.to_dict(), "steps": finding.fix.steps}
+        steps = f"{bp} is {status}: no fix."
+        return {
+            "bp_id": bp,
+            "status": status,
+            "resource": resource,
+            "verified": False,
+            "steps": steps,
+        }
+    fix: FixJSON = finding.fix.to_dict()
+    return {"bp_id": bp, "status": status, "resource": resource, **fix, "steps": finding.fix.steps}
 
 
 def compact(findings: list[dict]) -> list[dict]:
@@ -69,7 +84,7 @@ def asked_fix(question: str) -> str | None:
     return match.group(1).upper() if match else None
 
 
-def fix_for_question(lens: Any, diagram: Any, question: str) -> dict | None:
+def fix_for_question(lens: Any, diagram: Any, question: str) -> SuggestedFixJSON | None:
     """Return the fix asked for by ``question`` about ``diagram`` ("how do we fix <bp id>?")."""
     bp_id = asked_fix(question)
     if diagram is None or bp_id is None:
@@ -77,7 +92,7 @@ def fix_for_question(lens: Any, diagram: Any, question: str) -> dict | None:
     return suggest_fix(lens, diagram, bp_id)
 
 
-def render_fix(fix: dict) -> str:
+def render_fix(fix: Mapping[str, Any]) -> str:
     """Render one practice's fix as plain text: the verified diff, or the steps and why."""
     head = f"Fix for {fix['bp_id']} ({fix['status']}"
     head += f"; change {', '.join(fix['resource'])})" if fix.get("resource") else ")"

@@ -3,9 +3,79 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal
+from typing import Any, Literal, NotRequired
 
-from index.search import Hit
+from typing_extensions import TypedDict
+
+from agent.state import Routing
+from corpus.schema import output_shape
+from diagrams.contracts import Status
+from index.search import Hit, HitJSON
+
+
+@output_shape
+class CitationJSON(TypedDict):
+    """One cited lens page of an answer, checked against the passages it came from."""
+
+    bp_id: str | None
+    """Best-practice id; null when a general lens page (a scenario, a preamble) is cited."""
+    title: str
+    url: str
+    """Official documentation page."""
+    chunk_ids: list[str]
+    """Retrieved passages of the page that the answer drew on."""
+    quote: str
+    """A sentence of those passages that supports the claim."""
+
+
+@output_shape
+class SuggestedFixJSON(TypedDict):
+    """``ask --diagram FILE "how do we fix <id>?"``: that practice's fix (as MCP's suggest_fix)."""
+
+    bp_id: str
+    status: Status
+    resource: list[str]
+    """Ids of the declared resources to change."""
+    verified: bool
+    """True for a patch re-reviewed and linted on a copy."""
+    steps: str
+    """What to do by hand (the whole answer when there is no verified patch)."""
+    diff: NotRequired[str]
+    closes: NotRequired[list[str]]
+    params: NotRequired[list[str]]
+    resources: NotRequired[list[str]]
+    notes: NotRequired[str]
+
+
+@output_shape
+class AnswerJSON(TypedDict):
+    """``lenswise ask --json``: the verified answer with its citations and how it was made."""
+
+    question: str
+    answer: str
+    """Markdown text with ``[ID]`` citation markers."""
+    citations: list[CitationJSON]
+    model: str
+    """``extractive`` or the chat model spec that wrote the answer."""
+    hits: list[HitJSON]
+    """The passages retrieved for the answer, best first."""
+    warnings: list[str]
+    """Citations dropped, claims not supported, instructions ignored: one line each."""
+    timings_ms: dict[str, float]
+    usage: dict[str, int]
+    """Model tokens (empty in extractive mode)."""
+    edition: str | None
+    """Lens edition of the corpus, e.g. ``2025-11``."""
+    source: str
+    """Corpus the answer came from: ``builtin``, ``fetched`` or a path."""
+    declined: bool
+    """True when the question is outside the lens and the answer says so."""
+    thread_id: str | None
+    prompt_version: str
+    routing: Routing | None
+    """How the turn was routed and why (null for an answer made outside the graph)."""
+    fix: NotRequired[SuggestedFixJSON]
+    """With ``--diagram``, when the question asks how to fix one practice."""
 
 
 @dataclass(frozen=True)
@@ -25,7 +95,7 @@ class Citation:
     page_id: str = ""
     """The cited page id (equals ``bp_id`` for best practices)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> CitationJSON:
         """Return the DESIGN.md citation JSON."""
         return {
             "bp_id": self.bp_id,
@@ -55,11 +125,11 @@ class Answer:
     thread_id: str | None = None
     prompt_version: str = ""
     """Version of the prompt catalog that produced the answer (``agent.prompts``)."""
-    routing: dict[str, Any] = field(default_factory=dict)
+    routing: Routing | None = None
     """How the turn was routed and why: ``kind``, ``intent``, the ``pages`` the relevance
     model chose, and an ``explanation`` naming the example questions that decided scope."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> AnswerJSON:
         """Return the DESIGN.md ``ask --json`` shape (plus usage, edition and declined)."""
         return {
             "question": self.question,
@@ -75,7 +145,7 @@ class Answer:
             "declined": self.declined,
             "thread_id": self.thread_id,
             "prompt_version": self.prompt_version,
-            "routing": dict(self.routing),
+            "routing": self.routing,
         }
 
     def to_markdown(self) -> str:

@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal, TypedDict
+from typing import Annotated, Any, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
+from typing_extensions import TypedDict
 
 from agent.design import DesignSummary
 from agent.routing import AnswerKind, RouteKind
+from corpus.schema import output_shape
 
 Verdict = Literal["", "ok", "weak", "failed", "retry", "declined"]
 """How a draft fared: ``ok``; ``weak`` (no citation held: thin retrieval); ``failed`` (citations
@@ -54,6 +56,7 @@ class Checked(TypedDict):
     """Citations dropped and claims not supported, one line each."""
 
 
+@output_shape
 class Routing(TypedDict):
     """How a turn was routed, decided once by ``route`` and kept with the answer.
 

@@ -12,7 +12,14 @@ from __future__ import annotations
 import re
 from typing import Any, ClassVar, TypeVar
 
-from pydantic import BaseModel, ConfigDict, TypeAdapter, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    TypeAdapter,
+    ValidationError,
+    model_validator,
+    with_config,
+)
 from pydantic_core import ErrorDetails
 
 from corpus.errors import SchemaError, shown
@@ -24,6 +31,13 @@ _PREDICATES = {
     "missing": "is missing",
     "extra_forbidden": "is not a known key",
 }
+
+
+output_shape = with_config(ConfigDict(use_attribute_docstrings=True, extra="forbid"))
+"""Decorate a ``TypedDict`` that is part of a ``--json`` contract (see ``agent.contracts``).
+
+Its field docstrings become the descriptions of the generated JSON Schema, and a key the type
+does not declare fails validation, so real output cannot outgrow its documented shape."""
 
 
 class Schema(BaseModel):

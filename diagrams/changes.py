@@ -7,6 +7,15 @@ from typing import Any
 
 from corpus.errors import InputError
 from corpus.vocabulary import RISKS, risk_rank
+from diagrams.contracts import (
+    ChangeJSON,
+    ChangesJSON,
+    ComponentChangeJSON,
+    CoverageChangeJSON,
+    LocationJSON,
+    Status,
+    StatusTotalsJSON,
+)
 
 
 def designs_of(doc: Any) -> dict[str, dict]:
@@ -31,7 +40,7 @@ def _findings(review: dict) -> dict[str, dict]:
     }
 
 
-def _where(design: dict, finding: dict | None, path: str) -> dict[str, Any]:
+def _where(design: dict, finding: dict | None, path: str) -> LocationJSON:
     """Return the first located evidence of ``finding``, else the design's first file."""
     for loc in (finding or {}).get("locations") or []:
         if isinstance(loc, dict) and loc.get("file"):
@@ -41,7 +50,7 @@ def _where(design: dict, finding: dict | None, path: str) -> dict[str, Any]:
     return {"file": files[0] if files else path, "line": None}
 
 
-def _entry(path: str, finding: dict, where: dict, before: str | None) -> dict[str, Any]:
+def _entry(path: str, finding: dict, where: LocationJSON, before: Status | None) -> ChangeJSON:
     return {
         "design": path,
         "bp_id": finding["bp_id"],
@@ -50,18 +59,21 @@ def _entry(path: str, finding: dict, where: dict, before: str | None) -> dict[st
         "url": finding.get("url", ""),
         "pillar": finding.get("pillar", ""),
         "from": before,
-        "to": finding.get("status"),
+        "to": finding["status"],
         "explanation": finding.get("explanation", ""),
         "evidence": list(finding.get("evidence") or []),
-        **where,
+        "file": where["file"],
+        "line": where["line"],
     }
 
 
-def _component(path: str, comp: dict) -> dict[str, Any]:
-    loc = comp.get("location") if isinstance(comp.get("location"), dict) else {}
+def _component(path: str, comp: dict) -> ComponentChangeJSON:
+    loc = comp.get("location")
+    if not isinstance(loc, dict):
+        loc = {}
     return {
         "design": path,
-        "id": comp.get("id"),
+        "id": comp.get("id") or "",
         "label": comp.get("label", ""),
         "service": comp.get("service"),
         "file": loc.get("file", path),
@@ -73,23 +85,25 @@ def _component(path: str, comp: dict) -> dict[str, Any]:
 class Changes:
     """What changed between a baseline review and the current one."""
 
-    regressed: list[dict] = field(default_factory=list)
+    regressed: list[ChangeJSON] = field(default_factory=list)
     """Practices that were addressed and now are a gap or unknown."""
-    improved: list[dict] = field(default_factory=list)
+    improved: list[ChangeJSON] = field(default_factory=list)
     """Practices that were a gap or unknown and now are addressed."""
-    new_gaps: list[dict] = field(default_factory=list)
+    new_gaps: list[ChangeJSON] = field(default_factory=list)
     """Gaps not in the baseline (every gap when there is no baseline)."""
-    added: list[dict] = field(default_factory=list)
-    removed: list[dict] = field(default_factory=list)
-    coverage: dict[str, dict[str, int]] = field(default_factory=dict)
+    added: list[ComponentChangeJSON] = field(default_factory=list)
+    removed: list[ComponentChangeJSON] = field(default_factory=list)
+    coverage: CoverageChangeJSON = field(
+        default_factory=lambda: {"before": _coverage({}), "after": _coverage({})}
+    )
     """``before`` and ``after`` counts of addressed, gap and unknown over all designs."""
 
-    def gate(self, risk: str) -> list[dict]:
+    def gate(self, risk: str) -> list[ChangeJSON]:
         """Return the new gaps at or above ``risk`` (``high``, ``medium`` or ``low``)."""
         limit = risk_rank(risk.capitalize())
         return [g for g in self.new_gaps if risk_rank(g["risk"]) <= limit]
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ChangesJSON:
         """Return the ``changes`` part of ``review --json`` with a baseline."""
         return {
             "regressed": self.regressed,
@@ -101,8 +115,8 @@ class Changes:
         }
 
 
-def _coverage(designs: dict[str, dict]) -> dict[str, int]:
-    totals = {"addressed": 0, "gap": 0, "unknown": 0}
+def _coverage(designs: dict[str, dict]) -> StatusTotalsJSON:
+    totals: StatusTotalsJSON = {"addressed": 0, "gap": 0, "unknown": 0}
     for review in designs.values():
         for finding in _findings(review).values():
             if finding.get("status") in totals:

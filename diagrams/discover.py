@@ -13,6 +13,7 @@ from typing import Protocol
 import pathspec
 
 from corpus.errors import InputError
+from diagrams.contracts import ReviewErrorJSON
 
 SKIP_DIRS = frozenset(
     {".git", ".terraform", "node_modules", "vendor", "vendored", "third_party", ".venv", "venv"}
@@ -194,14 +195,14 @@ def _kind(tree: Tree, path: str) -> str | None:
     return "cloudformation" if _CFN_TOP.search(head) and _CFN_TYPE.search(head) else None
 
 
-def discover(tree: Tree) -> tuple[list[Design], list[dict[str, str]]]:
+def discover(tree: Tree) -> tuple[list[Design], list[ReviewErrorJSON]]:
     """Return the designs in ``tree`` and the files that could not be read, by path.
 
     Terraform files are grouped by folder (one module, one design); a CDK cloud assembly
     (``cdk.out/manifest.json``) gives one design per stack, and its other files are skipped.
     """
     designs: list[Design] = []
-    errors: list[dict[str, str]] = []
+    errors: list[ReviewErrorJSON] = []
     files = tree.files()
     assemblies = [p for p in files if PurePosixPath(p).parts[-2:] == ("cdk.out", "manifest.json")]
     for manifest in assemblies:

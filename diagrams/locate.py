@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
+from diagrams.contracts import LocationJSON
 from diagrams.model import Architecture, Component
 
 
@@ -56,7 +57,7 @@ def locate(arch: Architecture, sources: Iterable[tuple[str, str]]) -> None:
         return
     for comp in arch.components:
         patterns = _patterns(arch.format, comp)
-        where = {"file": files[0][0], "line": None}
+        where: LocationJSON = {"file": files[0][0], "line": None}
         for path, lines in files:
             line = _find(lines, patterns) if patterns else None
             if line is not None:

@@ -6,6 +6,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from corpus.services import SERVICES
+from diagrams.contracts import AnnotationJSON, ComponentJSON, EdgeJSON, GraphJSON, LocationJSON
 
 FORMATS: tuple[str, ...] = (
     "drawio",
@@ -63,7 +64,7 @@ class Component:
     names: tuple[str, ...] = ()
     """Names that identify it across the diagrams of one file: the first line of its label
     and, in Mermaid, the node id (defaults to the label)."""
-    location: dict[str, Any] | None = None
+    location: LocationJSON | None = None
     """Where it is written: ``{"file", "line"}`` (1-based), when known (see ``diagrams.locate``)."""
 
     @property
@@ -76,9 +77,9 @@ class Component:
         """Return a short human name: the label, else the service name, else the id."""
         return self.label or self.service_name or self.id
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ComponentJSON:
         """Return the ``review --json`` shape of this component."""
-        return {
+        shape: ComponentJSON = {
             "id": self.id,
             "label": self.label,
             "service": self.service,
@@ -87,8 +88,10 @@ class Component:
             "page": self.page,
             "kind": self.kind,
             "diagrams": list(self.diagrams or ([self.page] if self.page else [])),
-            **({"location": dict(self.location)} if self.location else {}),
         }
+        if self.location:
+            shape["location"] = LocationJSON(file=self.location["file"], line=self.location["line"])
+        return shape
 
 
 @dataclass
@@ -103,7 +106,7 @@ class Edge:
     page: str | None = None
     """Diagram (page) the arrow is drawn in."""
 
-    def to_dict(self) -> dict[str, str]:
+    def to_dict(self) -> EdgeJSON:
         """Return the ``review --json`` shape of this edge."""
         return {
             "source": self.source,
@@ -134,7 +137,7 @@ class Annotation:
     step: str = ""
     """Step number, for badges and numbered legend entries."""
 
-    def to_dict(self) -> dict[str, str | None]:
+    def to_dict(self) -> AnnotationJSON:
         """Return the ``review --json`` shape of this annotation."""
         return {
             "id": self.id,
@@ -231,7 +234,7 @@ class Architecture:
             part_of=self.part_of,
         )
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> GraphJSON:
         """Return the graph part of the ``review --json`` shape."""
         return {
             "file": self.file,

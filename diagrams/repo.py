@@ -11,10 +11,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
 
 from corpus.errors import InputError
 from corpus.models import Document
+from diagrams.contracts import DesignReviewJSON, RepoReviewJSON, ReviewErrorJSON, ReviewJSON
 from diagrams.discover import Design, Tree, discover
 from diagrams.locate import locate
 from diagrams.model import Annotation, Architecture, Component, Edge, Group
@@ -28,23 +28,26 @@ class RepoReview:
 
     designs: list[tuple[Design, Review]]
     combined: Review
-    errors: list[dict[str, str]] = field(default_factory=list)
+    errors: list[ReviewErrorJSON] = field(default_factory=list)
     files: dict[str, list[str]] = field(default_factory=dict)
     """Combined component id -> the files that show it."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> RepoReviewJSON:
         """Return the ``review DIR --json`` document."""
         combined = review_dict(self.combined)
         for comp in combined["components"]:
             comp["files"] = self.files.get(comp["id"], [])
+        designs: list[DesignReviewJSON] = [
+            {**review_dict(r), "path": d.path} for d, r in self.designs
+        ]
         return {
-            "designs": [{**review_dict(r), "path": d.path} for d, r in self.designs],
+            "designs": designs,
             "combined": combined,
             "errors": list(self.errors),
         }
 
 
-def review_dict(review: Review) -> dict[str, Any]:
+def review_dict(review: Review) -> ReviewJSON:
     """Return ``review.to_dict()`` with each finding's evidence located (``locations``)."""
     doc = review.to_dict()
     where = {c.id: c.location for c in review.architecture.components if c.location}

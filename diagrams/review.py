@@ -11,11 +11,18 @@ from typing import Any
 from corpus.models import Document
 from corpus.vocabulary import PILLARS, risk_rank
 from diagrams import derived
+from diagrams.contracts import (
+    CountsJSON,
+    CoverageJSON,
+    DiagramJSON,
+    FindingJSON,
+    ReviewJSON,
+    Status,
+)
 from diagrams.matchers import Edges, Facts, Formats, Groups, Labels, Matcher, Services
 from diagrams.model import Architecture, Component
 from diagrams.rules import Rule, RuleBook, load_rules
 
-STATUSES = ("addressed", "gap", "unknown")
 _MAX_EVIDENCE = 20
 
 
@@ -27,7 +34,7 @@ class Finding:
     title: str
     pillar: str
     risk: str
-    status: str
+    status: Status
     """``addressed``, ``gap`` or ``unknown``."""
     evidence: list[str] = field(default_factory=list)
     """Ids of the components that support the status."""
@@ -41,25 +48,32 @@ class Finding:
     fix: Any = None
     """The :class:`diagrams.fixes.Fix` for a gap, when fixes were planned."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FindingJSON:
         """Return the ``review --json`` shape of this finding."""
-        shape = {
-            k: getattr(self, k)
-            for k in (
-                "bp_id",
-                "title",
-                "pillar",
-                "risk",
-                "status",
-                "evidence",
-                "explanation",
-                "url",
-                "resource",
-            )
+        shape: FindingJSON = {
+            "bp_id": self.bp_id,
+            "title": self.title,
+            "pillar": self.pillar,
+            "risk": self.risk,
+            "status": self.status,
+            "evidence": self.evidence,
+            "explanation": self.explanation,
+            "url": self.url,
+            "resource": self.resource,
         }
         if self.fix is not None:
             shape["fix"] = self.fix.to_dict()
         return shape
+
+
+def counts(findings: list[Finding]) -> CountsJSON:
+    """Return how many of ``findings`` have each status, and their total."""
+    return {
+        "addressed": sum(f.status == "addressed" for f in findings),
+        "gap": sum(f.status == "gap" for f in findings),
+        "unknown": sum(f.status == "unknown" for f in findings),
+        "total": len(findings),
+    }
 
 
 @dataclass
@@ -70,18 +84,18 @@ class DiagramReview:
     components: list[str]
     """Ids of the components drawn in this diagram."""
     services: list[str]
-    statuses: dict[str, str]
+    statuses: dict[str, Status]
     """bp id -> status, for this diagram alone."""
-    coverage: dict[str, int]
+    coverage: CountsJSON
     """Counts per status and the total (no per-pillar breakdown)."""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> DiagramJSON:
         """Return the ``diagrams`` entry of ``review --json``."""
         return {
             "name": self.name,
             "components": list(self.components),
             "services": list(self.services),
-            "coverage": dict(self.coverage),
+            "coverage": self.coverage,
             "findings": [{"bp_id": bp, "status": st} for bp, st in self.statuses.items()],
         }
 
@@ -112,19 +126,14 @@ class Review:
         return sorted(self.by_status(status), key=lambda f: risk_rank(f.risk))
 
     @property
-    def coverage(self) -> dict[str, Any]:
+    def coverage(self) -> CoverageJSON:
         """Return counts per status, overall and ``by_pillar``."""
-
-        def count(findings: list[Finding]) -> dict[str, int]:
-            totals = {s: sum(f.status == s for f in findings) for s in STATUSES}
-            return {**totals, "total": len(findings)}
-
         pillars = [p for p in PILLARS if any(f.pillar == p for f in self.findings)]
         pillars += sorted({f.pillar for f in self.findings} - set(pillars))
-        by_pillar = {p: count([f for f in self.findings if f.pillar == p]) for p in pillars}
-        return {**count(self.findings), "by_pillar": by_pillar}
+        by_pillar = {p: counts([f for f in self.findings if f.pillar == p]) for p in pillars}
+        return {**counts(self.findings), "by_pillar": by_pillar}
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> ReviewJSON:
         """Return the ``review --json`` document (DESIGN.md contract)."""
         graph = self.architecture.to_dict()
         return {
@@ -258,7 +267,7 @@ def _reasons(rule: Rule, ids: list[str], index: _Index, words: dict) -> dict[str
     return reasons
 
 
-def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[str, list[str], str]:
+def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[Status, list[str], str]:
     """Apply one rule: return (status, evidence ids, explanation)."""
     arch = index.arch
     ask = f" {rule.question}" if rule.question else ""
@@ -374,7 +383,7 @@ def review_architecture(
                     [c.id for c in view.components],
                     view.services,
                     {f.bp_id: f.status for f in alone.findings},
-                    {k: v for k, v in alone.coverage.items() if k != "by_pillar"},
+                    counts(alone.findings),
                 )
             )
     return review
@@ -389,7 +398,8 @@ def _review(arch: Architecture, practices: Mapping[str, Document], rules: RuleBo
         rule = rules.get(bp_id)
         if rule is None:
             warnings.append(f"no review rule for {bp_id}: reported as unknown")
-            status, evidence = "unknown", []
+            status: Status = "unknown"
+            evidence: list[str] = []
             question = f"How does the design address '{doc.title}'?"
             explanation = f"lenswise has no rule for this practice yet. {question}"
         else:

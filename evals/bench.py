@@ -123,7 +123,8 @@ def _cold(args: list[str], env: dict[str, str]) -> dict:
     return out
 
 
-def _machine() -> dict:
+def machine() -> dict:
+    """Return what the figures ran on: CPUs, memory, platform, Python and processor."""
     try:
         pages, size = os.sysconf("SC_PHYS_PAGES"), os.sysconf("SC_PAGE_SIZE")
         memory_gb = round(pages * size / 2**30, 1)
@@ -157,7 +158,7 @@ def run_bench(
         log: called with a short line before each step.
         target_factory: builds the API object for the in-process steps.
     """
-    figures: dict = {"machine": _machine(), "source": settings.source, "targets": TARGETS}
+    figures: dict = {"machine": machine(), "source": settings.source, "targets": TARGETS}
     retrieval = load_suite("retrieval")
     answers = load_suite("answers")
     with tempfile.TemporaryDirectory(prefix="lenswise-bench-") as home:

@@ -12,10 +12,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from typing_extensions import TypedDict
 
 from corpus.errors import InputError, check_int, check_text, cut
 from corpus.ids import find_ids, without_ids
 from corpus.models import Chunk
+from corpus.schema import output_shape
 from corpus.vocabulary import PILLAR_ABBREVIATIONS, PILLARS
 
 MODES = ("hybrid", "dense", "bm25")
@@ -27,6 +29,36 @@ RRF_K = 5
 """Rank-fusion constant; small because the corpus is small and top ranks matter most (dev suite)."""
 
 
+@output_shape
+class HitJSON(TypedDict):
+    """One search hit in ``--json`` output (DESIGN.md data model)."""
+
+    rank: int
+    """1 for the best hit."""
+    chunk_id: str
+    """Stable passage id, e.g. ``generative-ai/GENSEC04-BP02#3``."""
+    bp_id: str | None
+    """Best-practice id, or null for a general lens page."""
+    title: str
+    pillar: str | None
+    section: str
+    """Part of the page: ``Desired outcome``, ``Implementation guidance``..."""
+    score: float
+    """Fused retrieval score; only the order matters."""
+    url: str
+    """Official documentation page."""
+    text: str
+
+
+@output_shape
+class SearchJSON(TypedDict):
+    """What ``lenswise search --json`` prints for one query (one line per query in a batch)."""
+
+    query: str
+    hits: list[HitJSON]
+    """Best first."""
+
+
 @dataclass(frozen=True)
 class Hit:
     """One search result: a chunk, its rank and its fused score."""
@@ -35,7 +67,7 @@ class Hit:
     score: float
     chunk: Chunk
 
-    def to_dict(self) -> dict:
+    def to_dict(self) -> HitJSON:
         """Return the DESIGN.md search-hit JSON."""
         c = self.chunk
         return {

@@ -19,6 +19,7 @@ from ruamel.yaml import YAML
 
 from corpus.errors import InputError
 from corpus.models import Document as LensDocument
+from diagrams.contracts import FixJSON
 from diagrams.fixes import cfn_patch, checks, diagram, tf_patch
 from diagrams.parse import parse_bytes
 from diagrams.review import Review, review_architecture
@@ -58,7 +59,7 @@ class Fix:
     notes: str = ""
     patched: str = ""
 
-    def to_dict(self) -> dict[str, Any]:
+    def to_dict(self) -> FixJSON:
         """Return the ``fix`` object of a finding in ``review --json``."""
         return {
             "verified": self.verified,

@@ -47,7 +47,9 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     fix = fix_for_question(lens, args.diagram, args.question)  # issue 24: "how do we fix X?"
     if args.json:
         out = lens.ask(args.question, **kwargs).to_dict()
-        print(json.dumps({**out, "fix": fix} if fix else out, ensure_ascii=False))
+        if fix:
+            out["fix"] = fix
+        print(json.dumps(out, ensure_ascii=False))
         return 0
     answer, streamed = None, []
     for event in lens.stream(args.question, **kwargs):

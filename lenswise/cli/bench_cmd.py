@@ -17,7 +17,14 @@ def register(sub: argparse._SubParsersAction) -> None:
         "bench", help="benchmark index build, search, ask and diagram parsing on this machine"
     )
     add_common(parser)
-    parser.add_argument("--json", action="store_true", help="print the figures as JSON")
+    shape = parser.add_mutually_exclusive_group()
+    shape.add_argument("--json", action="store_true", help="print the figures as JSON")
+    shape.add_argument(
+        "--markdown",
+        action="store_true",
+        help="print the figures as Markdown tables headed by machine, date and command "
+        "(docs/benchmarks.md)",
+    )
     parser.add_argument(
         "--hostile",
         action="store_true",
@@ -53,8 +60,18 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _markdown(title: str, lines: list[str]) -> str:
+    """Return a subset's Markdown: a heading, machine, date and command, then its table."""
+    from evals.bench import machine
+    from evals.bench_markdown import header
+
+    command = ["lenswise", *sys.argv[1:]]
+    return "\n".join([f"## {title}", "", *header(machine(), command), *lines])
+
+
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the benchmark and print its figures."""
+    from evals import bench_markdown
     from evals.bench import render_text, run_bench, to_json
 
     interactive = sys.stderr.isatty()
@@ -74,21 +91,34 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             think_s=args.think,
             log=log,
         )
-        print(json.dumps(rows) if args.json else render(rows, args.seconds, args.think))
+        if args.markdown:
+            table = bench_markdown.team_markdown(rows, args.seconds, args.think)
+            print(_markdown("Team load", table))
+        else:
+            print(json.dumps(rows) if args.json else render(rows, args.seconds, args.think))
         return 0
     if args.hostile:
         from evals.bench_hostile import render_rows, run_hostile
 
         rows = run_hostile(log=log)
-        print(json.dumps(rows) if args.json else "\n".join(render_rows(rows)))
+        if args.markdown:
+            print(_markdown("Hostile inputs", bench_markdown.hostile_markdown(rows)))
+        else:
+            print(json.dumps(rows) if args.json else "\n".join(render_rows(rows)))
         return 0
     if args.repo:
         from evals.bench_repo import render_repo, run_repo_bench
 
         repo = run_repo_bench(log=log)
-        print(json.dumps(repo) if args.json else "\n".join(render_repo(repo)))
+        if args.markdown:
+            print(_markdown("Repository review", bench_markdown.repo_markdown(repo)))
+        else:
+            print(json.dumps(repo) if args.json else "\n".join(render_repo(repo)))
         return 0
     require_extra("eval", "lenswise bench")
     figures = run_bench(settings, progress=interactive, log=log)
-    print(to_json(figures) if args.json else render_text(figures))
+    if args.markdown:
+        print(bench_markdown.render_markdown(figures, ["lenswise", *sys.argv[1:]]), end="")
+    else:
+        print(to_json(figures) if args.json else render_text(figures))
     return 0

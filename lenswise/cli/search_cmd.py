@@ -112,7 +112,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     """Run the search(es) and print hits."""
     queries = _queries(args)
     from index.build import open_index, open_index_dir
-    from index.search import normalise_pillar
+    from index.search import SearchJSON, normalise_pillar
 
     normalise_pillar(args.pillar)  # a bad filter fails before any index work
 
@@ -133,11 +133,8 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             per_doc=args.per_doc,
         )
         if args.json:
-            print(
-                json.dumps(
-                    {"query": query, "hits": [h.to_dict() for h in hits]}, ensure_ascii=False
-                )
-            )
+            out = SearchJSON(query=query, hits=[h.to_dict() for h in hits])
+            print(json.dumps(out, ensure_ascii=False))
             continue
         print(f"# {query}")
         if not hits:

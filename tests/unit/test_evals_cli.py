@@ -147,7 +147,9 @@ def test_compare_refuses_different_kinds(tmp_path):
         compare(load_result(tmp_path / "a.json"), load_result(tmp_path / "b.json"))
 
 
-def test_bench_reports_every_figure_against_its_target(monkeypatch):
+@pytest.fixture
+def fake_bench(monkeypatch):
+    """Run ``run_bench`` with every measurement faked: return (figures, child calls)."""
     calls = []
 
     def fake_cli(args, env, stdin=None):
@@ -176,6 +178,11 @@ def test_bench_reports_every_figure_against_its_target(monkeypatch):
         progress=False,
         target_factory=lambda s: FakeAssistant(rankings),
     )
+    return figures, calls
+
+
+def test_bench_reports_every_figure_against_its_target(fake_bench):
+    figures, calls = fake_bench
     per_encoder = bench.COLD_RUNS + 1  # one untimed warm-up run, then the timed ones
     assert [c[0][0] for c in calls[:3]] == ["index", "index", "search"]
     cold = calls[3:]
@@ -203,6 +210,42 @@ def test_bench_reports_every_figure_against_its_target(monkeypatch):
     assert "peak memory" in text
     assert "review + verified fixes of one template: 4.20 s (5 verified fixes)" in text
     assert "huge.mmd" in text.split("hostile inputs")[1] and "OVER >= 1 s" in text
+
+
+def test_bench_markdown_heads_the_tables_with_machine_date_and_command(fake_bench):
+    import datetime as dt
+
+    from evals.bench_markdown import render_markdown
+
+    figures, _ = fake_bench
+    when = dt.datetime(2026, 12, 7, 23, 30, tzinfo=dt.UTC)
+    page = render_markdown(figures, ["lenswise", "bench", "--markdown"], now=when)
+    head, tables = page.split("\n| measurement | value | target |\n")
+    assert head.startswith("## Figures: source `builtin`")
+    assert f"{figures['machine']['cpus']} CPUs" in head and "- date: 2026-12-07 23:30 UTC" in head
+    assert "- command: `lenswise bench --markdown`" in head
+    rows = {line.split(" | ")[0].lstrip("| "): line for line in tables.splitlines()}
+    assert rows["`index build`, cold (new process)"].endswith("| 25.00 s | < 20 s (over) |")
+    assert rows["cold `ask`, onnx (median of 5)"].endswith("| 0.50 s | < 3 s |")
+    assert rows["cold `ask`, sentence-transformers (median of 5)"].endswith("| 0.50 s |  |")
+    assert rows["warm extractive `ask` p50"].endswith("| 12.0 ms | < 150 ms |")
+    assert rows["recall@5"] == "| recall@5 | 0.000 | 0.000 | 0.000 |"
+    assert "| `x.drawio` | - | 3.0 | 4.0 |" in page
+    assert "4.20 s, 5 verified fixes (target < 5 s)." in page
+    assert rows["huge.mmd"].endswith("| refused:  | OVER >= 1 s |")
+
+
+def test_bench_markdown_of_a_subset_from_the_command_line(monkeypatch, capsys):
+    import evals.bench_repo as bench_repo
+
+    figures = {"files": 200, "designs": 150, "errors": 0, "cold_s": 31.0, "cold_parsed": 200}
+    figures |= {"cached_s": 2.5, "cached_parsed": 0}
+    monkeypatch.setattr(bench_repo, "run_repo_bench", lambda log: figures)
+    assert main(["bench", "--repo", "--markdown"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("## Repository review\n\n- machine: ")
+    assert "| cold | 31.00 s | 200 | < 30 s |" in page and "| cached | 2.50 s | 0 | < 5 s |" in page
+    assert main(["bench", "--markdown", "--json"]) == 2  # one output shape at a time
 
 
 def test_a_hostile_case_is_measured_in_a_child_process_with_its_peak_memory():
