@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 if TYPE_CHECKING:
     from agent.results import Answer
+    from diagrams import Review
     from index.search import Hit
 
 from agent.config import Settings
@@ -48,13 +49,29 @@ from evals.scripted_bedrock import ScriptedBedrock, pointed_at
 
 
 class Target(Protocol):
-    """What the runner drives: ``agent.LensAssistant`` or a test double."""
+    """What the runner drives: ``agent.LensAssistant`` or a test double.
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", **kwargs: Any) -> list[Hit]: ...  # noqa: D102
+    pyright checks that ``LensAssistant`` is one where :func:`open_target` returns it.
+    """
 
-    def ask(self, question: str, **kwargs: Any) -> Answer: ...  # noqa: D102
+    def search(  # noqa: D102
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        pillar: str | None = None,
+        per_doc: int = 1,
+    ) -> list[Hit]: ...
 
-    def review(self, path: Any) -> Any: ...  # noqa: D102
+    def ask(  # noqa: D102
+        self,
+        question: str,
+        thread_id: str | None = None,
+        diagram: str | Path | None = None,
+        pillar: str | None = None,
+    ) -> Answer: ...
+
+    def review(self, diagram: str | Path | bytes, filename: str | None = None) -> Review: ...  # noqa: D102
 
 
 @dataclass
@@ -413,8 +430,7 @@ def _run_answers(
         for earlier in case.previous:
             previous = target.ask(earlier, thread_id=thread).text
         t0 = time.perf_counter()
-        extra = {"diagram": case.diagram} if case.diagram else {}
-        answer = target.ask(case.question, thread_id=thread, **extra)
+        answer = target.ask(case.question, thread_id=thread, diagram=case.diagram or None)
         sample = answer_sample(
             case.question, answer, (time.perf_counter() - t0) * 1000, settings.model, previous
         )
@@ -475,7 +491,7 @@ def _run_answers(
 # --- diagrams ----------------------------------------------------------------------------
 
 
-def review_sample(review: Any, latency_ms: float) -> ReviewSample:
+def review_sample(review: Review, latency_ms: float) -> ReviewSample:
     """Turn a ``Review`` (anything with the review's ``to_dict()``) into a :class:`ReviewSample`."""
     data = review.to_dict()
     services = {str(s).lower() for s in data.get("services", [])}

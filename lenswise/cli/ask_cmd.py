@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from lenswise.cli import add_common, checked
 from agent.config import Settings
+from lenswise.cli import add_common, checked
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -38,6 +38,7 @@ def _thread(text: str) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Answer the question and print it with its sources."""
     from agent import LensAssistant
+    from agent.events import final_answer
     from agent.fixes import fix_for_question, render_fix
 
     lens = LensAssistant(
@@ -49,14 +50,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
         out = lens.ask(args.question, **kwargs).to_dict()
         print(json.dumps({**out, "fix": fix} if fix else out, ensure_ascii=False))
         return 0
-    answer, streamed = None, []
-    for event in lens.stream(args.question, **kwargs):
-        if event.type == "token" and args.stream:
-            streamed.append(event.data)
-            sys.stdout.write(event.data)
-            sys.stdout.flush()
-        elif event.type == "final":
-            answer = event.data
+    streamed: list[str] = []
+
+    def echo(text: str) -> None:
+        streamed.append(text)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    answer = final_answer(lens.stream(args.question, **kwargs), echo if args.stream else None)
     if not args.stream:
         print(answer.text)
     elif "".join(streamed).strip() != answer.text.strip():

@@ -54,7 +54,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from agent import LensAssistant
     from lenswise.mcp.http import tokens_for
 
-    tokens = tokens_for(args.host, settings.mcp_tokens, settings.team) if args.http else {}
+    tokens = tokens_for(args.host, settings.mcp_tokens, settings.team_mode) if args.http else {}
     lens = LensAssistant(
         settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
     )
