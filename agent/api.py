@@ -43,7 +43,7 @@ from agent.events import (
     TokenEvent,
     final_answer,
 )
-from agent.graph import build_graph
+from agent.graph import LensGraph, build_graph
 from agent.identity import current as current_user
 from agent.identity import owner as owner_of_request
 from agent.prompts import PROMPT_VERSION
@@ -56,7 +56,6 @@ from index.search import Hit, normalise_pillar
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langgraph.graph.state import CompiledStateGraph
 
     from diagrams import Architecture, Review
     from index.store import LensIndex
@@ -121,7 +120,7 @@ class LensAssistant:
         self._store_lock = threading.Lock()  # a server's requests and health checks open it
         self._conversations: Conversations | None = None
         self._corpus: Corpus | None = None
-        self._graph: CompiledStateGraph | None = None
+        self._graph: LensGraph | None = None
 
     # --- lazily built dependencies --------------------------------------------------------
 
@@ -210,7 +209,7 @@ class LensAssistant:
         _ = self.graph
 
     @property
-    def graph(self) -> CompiledStateGraph:
+    def graph(self) -> LensGraph:
         """The compiled LangGraph agent, checkpointed to the thread store."""
         if self._graph is None:
             self._graph = build_graph(checkpointer=self.store.checkpointer)

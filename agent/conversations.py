@@ -14,7 +14,7 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
 
@@ -22,6 +22,10 @@ from agent.results import Answer
 from agent.store import StateStore
 from agent.threads import Feedback, ThreadInfo
 from corpus.errors import InputError, check_int, check_text, require, shown
+
+if TYPE_CHECKING:
+    from agent.graph import LensGraph
+    from agent.state import AnswerRecord
 
 MAX_THREAD_ID_CHARS = 200
 SHARED_THREAD_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -46,8 +50,8 @@ class Conversations:
     def __init__(
         self,
         store: StateStore,
-        graph: Callable[[], Any],
-        answer: Callable[[dict, str, str], Answer],
+        graph: Callable[[], LensGraph],
+        answer: Callable[[AnswerRecord | None, str, str], Answer],
         wait_s: float,
         owner: Callable[[], str] = lambda: "",
     ) -> None:

@@ -23,8 +23,10 @@ from typing import Literal
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
+from langgraph.types import Checkpointer
 
 from agent import extractive
 from agent.citations import mark_unverified
@@ -433,7 +435,11 @@ def after_verify(state: State) -> Literal["plan", "finalize"]:
     return "plan" if state.verdict == "retry" else "finalize"
 
 
-def build_graph(checkpointer=None):
+LensGraph = CompiledStateGraph[State, LensContext, InputState, State]
+"""The compiled agent: :class:`State` inside, :class:`InputState` in, a :class:`LensContext`."""
+
+
+def build_graph(checkpointer: Checkpointer = None) -> LensGraph:
     """Assemble and compile the lens agent graph."""
     builder = StateGraph(State, context_schema=LensContext, input_schema=InputState)
     builder.add_node("route", route)

@@ -20,12 +20,12 @@ import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import LiteralString
 
 import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent.threads import Feedback, ThreadInfo
@@ -37,7 +37,7 @@ POOL_WAIT_S = 15.0
 """How long a request waits for a pooled connection (covers a server restart)."""
 POOL_MAX = 10
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
     (
         "CREATE TABLE lenswise_threads (id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
         "title TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
@@ -74,8 +74,9 @@ class PostgresStore:
         """Always None here (a server is not moved aside); kept for the common interface."""
         with self._reachable():
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
-        self._pool: ConnectionPool = ConnectionPool(
+        self._pool = ConnectionPool(
             url,
+            connection_class=psycopg.Connection[DictRow],
             kwargs={
                 "autocommit": True,
                 "prepare_threshold": 0,
@@ -129,9 +130,9 @@ class PostgresStore:
         with self._pool.connection() as conn:
             # Poll instead of waiting inside pg_advisory_lock: a statement left waiting would
             # hold a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY waits for those.
-            while not conn.execute(
-                "SELECT pg_try_advisory_lock(%s) AS ok", (MIGRATION_LOCK,)
-            ).fetchone()["ok"]:
+            while not _one(
+                conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (MIGRATION_LOCK,))
+            )["ok"]:
                 time.sleep(MIGRATION_POLL_S)
             try:
                 with conn.transaction():
@@ -140,7 +141,7 @@ class PostgresStore:
                         "applied_at DOUBLE PRECISION NOT NULL)"
                     )
                     row = conn.execute("SELECT coalesce(max(version), 0) AS v FROM lenswise_schema")
-                    done = row.fetchone()["v"]
+                    done = _one(row)["v"]
                     for number, statements in enumerate(MIGRATIONS[done:], done + 1):
                         for statement in statements:
                             conn.execute(statement)
@@ -152,12 +153,12 @@ class PostgresStore:
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
-    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: LiteralString, params: tuple[object, ...] = ()) -> list[DictRow]:
         with self.guarded(), self._pool.connection() as conn:
             cur = conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
 
-    def _count(self, sql: str, params: tuple) -> int:
+    def _count(self, sql: LiteralString, params: tuple[object, ...]) -> int:
         with self.guarded(), self._pool.connection() as conn:
             return conn.execute(sql, params).rowcount
 
@@ -255,6 +256,14 @@ class PostgresStore:
     def close(self) -> None:
         """Close every pooled connection."""
         self._pool.close()
+
+
+def _one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
+    """Return the row of a query that always yields one (an aggregate, a lock function)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LenswiseError("the state store answered a one-row query with no row")
+    return row
 
 
 def lock_key(thread_id: str) -> int:

@@ -94,4 +94,3 @@ class Answer:
         for warning in self.warnings:
             lines.append(f"> Warning: {warning}")
         return "\n".join(lines).rstrip() + "\n"
-

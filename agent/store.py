@@ -28,36 +28,47 @@ class StateStore(Protocol):
 
     def guarded(self) -> AbstractContextManager[None]:
         """Turn the store's errors inside the block into one clear ``LenswiseError``."""
+        ...
 
     def turn(self, thread_id: str, wait_s: float) -> AbstractContextManager[None]:
         """Hold the thread, across processes and hosts, while one turn reads and extends it."""
+        ...
 
     def touch(self, thread_id: str, title: str, owner: str = "") -> bool:
         """Create or mark a thread updated; False when another owner has it."""
+        ...
 
     def owner_of(self, thread_id: str) -> str | None:
         """Return the owner of a thread, or None if it is unknown."""
+        ...
 
     def threads(self, owner: str = "") -> list[ThreadInfo]:
         """Return the threads of ``owner``, most recently used first."""
+        ...
 
     def rename(self, thread_id: str, title: str) -> bool:
         """Rename a thread; False when it does not exist."""
+        ...
 
     def delete(self, thread_id: str) -> None:
         """Delete a thread with its feedback and checkpoints."""
+        ...
 
     def add_feedback(self, fb: Feedback, owner: str = "") -> None:
         """Store (or replace) the feedback on one answer."""
+        ...
 
     def feedback(self, owner: str = "") -> list[Feedback]:
         """Return ``owner``'s feedback, oldest first."""
+        ...
 
     def ping(self) -> str:
         """Check the store answers; return where it is."""
+        ...
 
     def close(self) -> None:
         """Release the store's connections."""
+        ...
 
 
 def open_store(settings: Settings, notify: Callable[[str], None] | None = None) -> StateStore:

@@ -48,7 +48,7 @@ class IdMention:
 
 def id_mentions(text: str, known: set[str]) -> list[IdMention]:
     """Return every known id named in ``text``, in order of appearance (first mention only)."""
-    groups = {re.match(r"[A-Z]+", ident).group(0) for ident in known if ident[:1].isalpha()}
+    groups = {m.group(0) for ident in known if (m := re.match(r"[A-Z]+", ident))}
     prefix = os.path.commonprefix(sorted(groups)) if len(groups) > 1 else ""
     found: list[IdMention] = []
     for match in _COMPACT.finditer(text):

@@ -58,7 +58,8 @@ def _entry(path: str, finding: dict, where: dict, before: str | None) -> dict[st
 
 
 def _component(path: str, comp: dict) -> dict[str, Any]:
-    loc = comp.get("location") if isinstance(comp.get("location"), dict) else {}
+    loc = comp.get("location")
+    loc = loc if isinstance(loc, dict) else {}
     return {
         "design": path,
         "id": comp.get("id"),

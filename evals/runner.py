@@ -33,6 +33,7 @@ from evals.content import Encode, content_evaluators
 from evals.metrics import (
     CURVE_KS,
     RETRIEVAL_METRICS,
+    AnswerEvaluator,
     AnswerSample,
     ReviewSample,
     answer_evaluators,
@@ -454,11 +455,7 @@ def _run_answers(
                 "forbidden_facts": [
                     str(f) for f in case.must_not_state if f.found_in(sample.response)
                 ],
-                "details": {
-                    e.name: e.found[case.id]
-                    for e in evaluators
-                    if case.id in getattr(e, "found", {})
-                },
+                "details": _noted(evaluators, "found", case.id),
                 "latency_ms": round(sample.latency_ms, 2),
                 "usage": sample.usage,
                 "warnings": list(answer.warnings),
@@ -471,11 +468,7 @@ def _run_answers(
     tags = {case.id: case.tags[0] if case.tags else None for case in cases}
     if judge is not None:
         for record in records:
-            record["judge"] = {
-                e.name: e.reasons[record["id"]]
-                for e in evaluators
-                if record["id"] in getattr(e, "reasons", {})
-            }
+            record["judge"] = _noted(evaluators, "reasons", record["id"])
         metrics["judge_input_tokens"] = float(judge.usage["input_tokens"])
         metrics["judge_output_tokens"] = float(judge.usage["output_tokens"])
         metrics["judge_estimated_cost_usd"] = _cost(judge.model_name, judge.usage)
@@ -501,6 +494,14 @@ def review_sample(review: Review, latency_ms: float) -> ReviewSample:
     labels = {normalize_text(c.get("label") or "") for c in data.get("components", [])}
     notes = {normalize_text(a.get("text") or "") for a in data.get("annotations", [])}
     return ReviewSample(services, statuses, latency_ms, labels - {""}, notes - {""})
+
+
+def _noted(evaluators: Sequence[AnswerEvaluator], notes: str, case_id: str) -> dict[str, Any]:
+    """Return what each evaluator noted about one case in its ``notes`` dict, by evaluator.
+
+    Only some evaluators keep notes (content ones the facts they missed, judges their reasons).
+    """
+    return {e.name: kept[case_id] for e in evaluators if case_id in (kept := getattr(e, notes, {}))}
 
 
 def _run_diagrams(suite: Suite, target: Target, bar: dict) -> SuiteResult:

@@ -245,8 +245,8 @@ def stream_answer(
 def chat_view(lens: LensAssistant, ui: UiSettings) -> None:
     """Draw the chat screen: transcript, input, and the streamed answer of a new question."""
     thread_id = state.current_thread()
-    review = st.session_state.get(state.REVIEW)
-    attached = review is not None and st.session_state.get(state.ATTACHED, False)
+    review = state.current_review()
+    attached = review if st.session_state.get(state.ATTACHED, False) else None
 
     # No max_chars: the browser would silently drop a longer paste; it is cut here, visibly.
     question = st.chat_input("Ask about the Generative AI Lens…")
@@ -280,7 +280,7 @@ def chat_view(lens: LensAssistant, ui: UiSettings) -> None:
     kept = lens.conversations.attached_design(thread_id) if thread_id else None
     if attached or kept:
         note, detach = st.columns([4, 1], vertical_alignment="center")
-        name = review.filename if attached else kept
+        name = attached.filename if attached else kept
         note.info(
             escape_markdown(f"Questions are asked about the reviewed design: {name}"),
             icon=":material/schema:",
@@ -300,7 +300,7 @@ def chat_view(lens: LensAssistant, ui: UiSettings) -> None:
         st.warning(notice, icon=":material/content_cut:")
         st.session_state[state.SHORTENED] = (thread_id, notice)
     with st.chat_message("assistant"):
-        diagram = _diagram_arg(review) if attached else None
+        diagram = _diagram_arg(attached) if attached else None
         answer = stream_answer(lens, ui, question, thread_id, diagram)
     if answer is None:
         if created:  # nothing was said in it: do not leave an empty conversation behind
