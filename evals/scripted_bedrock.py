@@ -80,7 +80,6 @@ def stream_events(content: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the eval's output quiet."""
@@ -91,7 +90,10 @@ class _Handler(BaseHTTPRequestHandler):
         if operation not in ("converse", "converse-stream"):
             self._send(404, b'{"message": "not a Converse operation"}')
             return
-        content = content_of(self.server.script.next_turn(json.loads(raw or b"{}")))
+        server = self.server
+        if not isinstance(server, _Server):
+            raise TypeError("the scripted handler serves only a scripted server")
+        content = content_of(server.script.next_turn(json.loads(raw or b"{}")))
         if operation == "converse":
             stop = "tool_use" if "toolUse" in content[0] else "end_turn"
             body = {

@@ -118,7 +118,7 @@ class WaTool:
         """
         if client is None:
             try:
-                import boto3
+                import boto3.session
             except ImportError as exc:  # pragma: no cover - boto3 is a dependency
                 raise InputError("the export needs boto3: pip install boto3") from exc
             config = bedrock_client_config(max_attempts=max_attempts, read_timeout=30.0)

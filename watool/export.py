@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from agent.config import Settings
+from corpus.errors import InputError, LenswiseError
 from watool.client import WaTool, WaToolError
 from watool.match import Choice, Match, choices_of, match_practice
 from watool.notes import find_block, merge, persons_text
 from watool.plan import GENAI_LENS, ExportPlan, check_review_owner
-from corpus.errors import InputError, LenswiseError
 
 DESCRIPTION = "Generative AI workload reviewed by lenswise against the Generative AI Lens"
 

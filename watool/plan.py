@@ -15,8 +15,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from watool.notes import flat, question_notes
 from corpus.errors import InputError, check_text
+from watool.notes import flat, question_notes
 
 if TYPE_CHECKING:
     from corpus.models import Document

@@ -6,8 +6,8 @@ import argparse
 import json
 import sys
 
-from lenswise.cli import add_common, whole_number
 from agent.config import Settings
+from lenswise.cli import add_common, whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -6,8 +6,8 @@ import argparse
 import json
 from typing import TYPE_CHECKING
 
-from lenswise.cli import add_common
 from agent.config import Settings
+from lenswise.cli import add_common
 
 if TYPE_CHECKING:
     from corpus.models import Corpus

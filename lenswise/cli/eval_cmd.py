@@ -13,10 +13,10 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from lenswise.cli import add_common
 from agent.config import Settings
 from corpus.errors import InputError
 from corpus.outputs import check_output
+from lenswise.cli import add_common
 
 REPORT_FILES = ("results.json", "report.md")
 """Files ``eval run`` writes into its ``--out`` folder (charts besides)."""

@@ -7,8 +7,8 @@ import json
 import sys
 from pathlib import Path
 
-from lenswise.cli import add_common
 from agent.config import Settings
+from lenswise.cli import add_common
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -7,9 +7,9 @@ import logging
 import sys
 from pathlib import Path
 
-from lenswise.cli import add_common, whole_number
 from agent.config import Settings
 from corpus.errors import InputError
+from lenswise.cli import add_common, whole_number
 
 
 def register(sub: argparse._SubParsersAction) -> None:

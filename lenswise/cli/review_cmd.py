@@ -8,10 +8,10 @@ import re
 import sys
 from pathlib import Path
 
-from lenswise.cli import add_common, review_ci, review_fix, wa_tool_cmd
 from agent.config import Settings
 from corpus.errors import InputError
 from corpus.outputs import check_output, write_atomic
+from lenswise.cli import add_common, review_ci, review_fix, wa_tool_cmd
 
 _UNSAFE = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 TOP_GAPS = 5

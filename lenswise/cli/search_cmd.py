@@ -8,9 +8,9 @@ import stat
 import sys
 from pathlib import Path
 
-from lenswise.cli import add_common, whole_number
 from agent.config import Settings
 from corpus.errors import InputError, check_text
+from lenswise.cli import add_common, whole_number
 
 MAX_QUERIES_BYTES = 1024 * 1024
 """Largest ``--queries`` file read (about ten thousand questions of typical length)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 
-from lenswise.cli import add_common
 from agent.config import Settings
+from lenswise.cli import add_common
 
 
 def register(sub: argparse._SubParsersAction) -> None:

@@ -8,9 +8,9 @@ import os
 import re
 import sys
 
-from lenswise.cli import add_common, checked, whole_number
 from agent.config import Settings
 from corpus.errors import InputError
+from lenswise.cli import add_common, checked, whole_number
 
 HOST_NAME = re.compile(r"(?=.{1,253}$)[A-Za-z0-9_-]{1,63}(?:\.[A-Za-z0-9_-]{1,63})*\.?")
 """A host name: dot-separated labels of letters, digits, '-' and '_' (container names)."""

@@ -6,9 +6,9 @@ import argparse
 import json
 import sys
 
-from lenswise.cli import checked
 from agent.config import Settings
 from corpus.errors import InputError
+from lenswise.cli import checked
 
 EXPORT_FLAGS = ("workload", "dry_run", "overwrite", "review_owner")
 

@@ -17,8 +17,8 @@ from mcp.shared.exceptions import MCPError
 from mcp_types import INVALID_PARAMS
 from pydantic import ValidationError
 
-from lenswise.mcp.stdio import AnsweringReadStream
 from corpus.errors import cut
+from lenswise.mcp.stdio import AnsweringReadStream
 
 READ_ERRORS = (ValueError, UnicodeError, RecursionError)
 """What a parser raises on a file it cannot read: its reason is about the input, so it is shown."""

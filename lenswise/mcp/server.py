@@ -23,6 +23,9 @@ from mcp.server.mcpserver.resources import FunctionResource
 from mcp_types import ToolAnnotations
 from pydantic import BeforeValidator, Field
 
+from agent.prompts import escape_untrusted
+from corpus.errors import InputError, LenswiseError, cut
+from index.search import normalise_pillar, normalise_risk
 from lenswise.mcp.errors import LensServer
 from lenswise.mcp.inputs import UNTRUSTED_NOTICE, PastedFormat, Roots, mark_untrusted, pasted_file
 from lenswise.mcp.shapes import (
@@ -41,9 +44,6 @@ from lenswise.mcp.shapes import (
     search_result,
 )
 from lenswise.mcp.warmup import IndexWarmup
-from agent.prompts import escape_untrusted
-from corpus.errors import InputError, LenswiseError, cut
-from index.search import normalise_pillar, normalise_risk
 
 if TYPE_CHECKING:
     from corpus.models import Document
@@ -86,7 +86,7 @@ def _lower(value: Any) -> Any:
 Pillar = Annotated[PillarName, BeforeValidator(_pillar_slug)]
 """A pillar filter: published as an enum, also accepting the CLI's aliases."""
 Risk = Annotated[RiskLevel, BeforeValidator(_lower)]
-READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 """Annotations of the tools that read the lens and the design and change nothing."""
 
 
