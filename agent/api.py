@@ -48,7 +48,7 @@ from agent.identity import current as current_user
 from agent.identity import owner as owner_of_request
 from agent.prompts import PROMPT_VERSION
 from agent.results import Answer, Citation
-from agent.state import AnswerRecord, InputState
+from agent.state import AnswerRecord, CitationRecord, InputState
 from agent.store import StateStore, open_store
 from corpus.errors import InputError, LenswiseError, check_text, check_utf8, require
 from corpus.models import Corpus
@@ -486,7 +486,7 @@ class LensAssistant:
         return self._corpus
 
 
-def _citation(data: dict) -> Citation:
+def _citation(data: CitationRecord) -> Citation:
     fields = {k: data.get(k) for k in Citation.__dataclass_fields__ if k in data}
     fields["chunk_ids"] = tuple(fields.get("chunk_ids") or ())
     return replace(Citation(None, "", "", (), ""), **fields)

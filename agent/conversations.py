@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 
 from agent.results import Answer
 from agent.store import StateStore
@@ -103,7 +104,7 @@ class Conversations:
         A design attached once stays with the thread (also across restarts) until detached.
         """
         thread = thread_id(thread)
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         with self._store.guarded():
             design = self._graph().get_state(config).values.get("diagram")
         return str(design.get("file") or "design") if design else None
@@ -111,7 +112,7 @@ class Conversations:
     def detach_design(self, thread: str) -> None:
         """Forget the reviewed design of a thread: later questions are about the lens only."""
         thread = self._mine(thread)
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         graph = self._graph()
         with self._store.turn(thread, self._wait_s), self._store.guarded():
             if graph.get_state(config).values.get("diagram"):
@@ -126,7 +127,7 @@ class Conversations:
     def transcript(self, thread: str) -> list[Answer]:
         """Every answered turn of a thread, in order."""
         thread = self._mine(thread)
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         with self._store.guarded():
             messages = self._graph().get_state(config).values.get("messages", [])
         answers: list[Answer] = []

@@ -35,7 +35,16 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import answer_kind, decide, split_parts
-from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
+from agent.state import (
+    AnswerRecord,
+    Checked,
+    CitationRecord,
+    InputState,
+    Query,
+    Routing,
+    State,
+    Update,
+)
 from agent.text import stems
 from agent.tools import TOOLS
 from corpus.errors import ModelError
@@ -66,7 +75,7 @@ def _tool_rounds(state: State) -> int:
 # --- nodes ---------------------------------------------------------------------------------
 
 
-def route(state: State, runtime: Runtime[LensContext]) -> dict:
+def route(state: State, runtime: Runtime[LensContext]) -> Update:
     """Start the turn: classify the question, choose its pages and plan its answer, once."""
     ctx = resolve(runtime)
     has_design = bool(state.diagram_path or state.diagram)
@@ -209,19 +218,19 @@ def _last_question(state: State) -> str | None:
     return None
 
 
-def decline(state: State, runtime: Runtime[LensContext]) -> dict:
+def decline(state: State, runtime: Runtime[LensContext]) -> Update:
     """Answer an out-of-scope question honestly, without retrieval or a model call."""
     return {"draft": extractive.DECLINE_TEXT, "verdict": "declined"}
 
 
-def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
+def diagram(state: State, runtime: Runtime[LensContext]) -> Update:
     """Review the attached diagram; its summary stays with the thread for later turns."""
     ctx = resolve(runtime)
     if ctx.reviewer is None:
         return {"warnings": [*state.warnings, "diagram review is not available in this setup"]}
     review = ctx.reviewer(state.diagram_path)
     design = summarise(review)
-    update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
+    update: Update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
     routing = _routing(state)
     if routing["kind"] in ("lens", "followup") and not routing["intent"]:
         parts = split_parts(state.question) if routing["parts"] else []
@@ -285,7 +294,7 @@ def _page_hints(ctx: LensContext, pages: list[str]) -> list[str]:
     return [f"{ident}: {title}" for ident, title in titles.items()]
 
 
-def plan(state: State, runtime: Runtime[LensContext]) -> dict:
+def plan(state: State, runtime: Runtime[LensContext]) -> Update:
     """Decide the next tool calls: the chat model's choice, or the extractive policy."""
     ctx = resolve(runtime)
     rounds = _tool_rounds(state)
@@ -315,7 +324,7 @@ def plan(state: State, runtime: Runtime[LensContext]) -> dict:
     return {"messages": [reply], "usage": usage}
 
 
-def compose(state: State, runtime: Runtime[LensContext]) -> dict:
+def compose(state: State, runtime: Runtime[LensContext]) -> Update:
     """Write the draft: the model's final message, or the extractive composition."""
     ctx = resolve(runtime)
     last = state.messages[-1] if state.messages else None
@@ -345,7 +354,7 @@ def _pieces(text: str, size: int = 24) -> list[str]:
     ]
 
 
-def verify(state: State, runtime: Runtime[LensContext]) -> dict:
+def verify(state: State, runtime: Runtime[LensContext]) -> Update:
     """Check the draft's citations and claims; decide whether to retry once."""
     ctx = resolve(runtime)
     if state.verdict == "declined":
@@ -358,11 +367,11 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     )
     weak = not result.citations
     verdict = "ok" if result.ok and not weak else ("weak" if weak else "failed")
-    update: dict = {
+    update: Update = {
         "verdict": verdict,
         "draft": mark_unverified(result.text, result),
         "checked": Checked(
-            citations=[asdict(c) for c in result.citations],
+            citations=[CitationRecord(**asdict(c)) for c in result.citations],
             verification_warnings=result.warnings,
         ),
     }
@@ -386,7 +395,7 @@ def _reformulate(state: State) -> list[Query]:
     return [Query(text=words, pillar=None), Query(text=state.question, pillar=None)]
 
 
-def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
+def finalize(state: State, runtime: Runtime[LensContext]) -> Update:
     """Publish the verified answer and append it to the thread."""
     checked = state.checked or Checked(citations=[], verification_warnings=[])
     text = state.draft

@@ -189,10 +189,10 @@ def _chain(exc: BaseException) -> Iterator[BaseException]:
 
 def _pydantic_wrapped(exc: BaseException) -> list[BaseException]:
     """Return the exceptions a pydantic ``ValidationError`` holds (langchain-aws setup errors)."""
-    errors = getattr(exc, "errors", None)  # pydantic v2 and v1 errors both have it
-    if not type(exc).__module__.startswith("pydantic") or not callable(errors):
+    if not type(exc).__module__.startswith("pydantic") or not hasattr(exc, "errors"):
         return []
-    wrapped = [error.get("ctx", {}).get("error") for error in errors()]
+    errors: list[dict[str, Any]] = getattr(exc, "errors")()  # pydantic v1 and v2 errors
+    wrapped = [error.get("ctx", {}).get("error") for error in errors]
     return [error for error in wrapped if isinstance(error, BaseException)]
 
 

@@ -272,7 +272,7 @@ def lock_key(thread_id: str) -> int:
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _release(conn: psycopg.Connection, key: int) -> None:
+def _release(conn: psycopg.Connection[DictRow], key: int) -> None:
     """Give the lock back; a lost connection has already dropped it with its session."""
     try:
         conn.execute("SELECT pg_advisory_unlock(%s)", (key,))

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from agent.config import Settings
 from agent.threads import Feedback, ThreadInfo
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
 
 
 @runtime_checkable
@@ -23,7 +26,7 @@ class StateStore(Protocol):
 
     notice: str | None
     """One line for the user about what opening the store did (a damaged file moved aside)."""
-    checkpointer: Any
+    checkpointer: BaseCheckpointSaver
     """The LangGraph checkpointer holding each thread's graph state (attached design too)."""
 
     def guarded(self) -> AbstractContextManager[None]:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -58,10 +58,10 @@ _SAM_GLOBALS = {
 _EVENT_SOURCE_KEYS = ("Bucket", "Queue", "Topic", "Stream", "RestApiId", "ApiId", "Table")
 
 
-try:  # libyaml: ten times faster
-    from yaml import CSafeLoader as _SafeLoader
-except ImportError:  # PyYAML built without libyaml
-    from yaml import SafeLoader as _SafeLoader
+if TYPE_CHECKING:  # the C loader has the same interface; a checker cannot take a runtime base
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml: ten times faster
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
 class _Loader(_SafeLoader):
