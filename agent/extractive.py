@@ -89,7 +89,7 @@ class DocGroup:
     risk: str | None
     question_title: str | None
     score: float
-    passages: list[dict] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
 
     @property
     def is_practice(self) -> bool:

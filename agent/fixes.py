@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
-from typing import Any
+from typing import Any, TypedDict, TypeVar
 
 from corpus.errors import InputError
 
@@ -54,7 +54,14 @@ def suggest_fix(lens: Any, diagram: str | Path | bytes, bp_id: str, filename: st
     return {**out, **finding.fix.to_dict(), "steps": finding.fix.steps}
 
 
-def compact(findings: list[dict]) -> list[dict]:
+class _WithFix(TypedDict, total=False):
+    fix: dict[str, Any]
+
+
+_Finding = TypeVar("_Finding", bound=_WithFix)
+
+
+def compact(findings: list[_Finding]) -> list[_Finding]:
     """Shorten each finding's ``fix`` to what a client lists (suggest_fix gives the diff)."""
     for finding in findings:
         fix = finding.get("fix")

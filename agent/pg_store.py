@@ -56,6 +56,10 @@ MIGRATION_LOCK = 0x6C656E73  # "lens": one advisory lock id for applying migrati
 MIGRATION_POLL_S = 0.1
 
 
+_Pool = ConnectionPool[psycopg.Connection[DictRow]]
+"""A pool of connections that return rows as dicts (``row_factory=dict_row``)."""
+
+
 class StoreUnavailable(InputError):
     """The PostgreSQL server named by ``LENSWISE_STATE_URL`` cannot be used (exit code 2)."""
 
@@ -74,7 +78,7 @@ class PostgresStore:
         """Always None here (a server is not moved aside); kept for the common interface."""
         with self._reachable():
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
-        self._pool = ConnectionPool(
+        self._pool = _Pool(
             url,
             connection_class=psycopg.Connection[DictRow],
             kwargs={
@@ -86,7 +90,7 @@ class PostgresStore:
             min_size=1,
             max_size=pool_max,
             timeout=POOL_WAIT_S,
-            check=ConnectionPool.check_connection,
+            check=_Pool.check_connection,
             open=False,
             name="lenswise",
         )
