@@ -4,14 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from agent.config import Settings
 from corpus.errors import LenswiseError
 
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
-    from langgraph.runtime import Runtime
 
     from diagrams import Review
     from index.store import LensIndex
@@ -39,7 +38,14 @@ def use_default_context(factory: Callable[[], LensContext]) -> None:
     _default_factory = factory
 
 
-def resolve(runtime: Runtime[LensContext]) -> LensContext:
+class _Run(Protocol):
+    """A graph node's ``Runtime`` or a tool's ``ToolRuntime``: both carry the run's context."""
+
+    @property
+    def context(self) -> LensContext | None: ...  # noqa: D102
+
+
+def resolve(runtime: _Run) -> LensContext:
     """Return the run's context, or the registered default when the caller gave none."""
     if runtime.context is not None:
         return runtime.context

@@ -226,6 +226,8 @@ def decline(state: State, runtime: Runtime[LensContext]) -> Update:
 def diagram(state: State, runtime: Runtime[LensContext]) -> Update:
     """Review the attached diagram; its summary stays with the thread for later turns."""
     ctx = resolve(runtime)
+    if state.diagram_path is None:  # routed here only when a diagram is attached
+        return {}
     if ctx.reviewer is None:
         return {"warnings": [*state.warnings, "diagram review is not available in this setup"]}
     review = ctx.reviewer(state.diagram_path)

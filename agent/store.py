@@ -26,8 +26,11 @@ class StateStore(Protocol):
 
     notice: str | None
     """One line for the user about what opening the store did (a damaged file moved aside)."""
-    checkpointer: BaseCheckpointSaver
-    """The LangGraph checkpointer holding each thread's graph state (attached design too)."""
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver:
+        """The LangGraph checkpointer holding each thread's graph state (attached design too)."""
+        ...
 
     def guarded(self) -> AbstractContextManager[None]:
         """Turn the store's errors inside the block into one clear ``LenswiseError``."""
