@@ -25,23 +25,40 @@ import warnings
 from collections.abc import AsyncIterator, Callable, Iterator
 from dataclasses import replace
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from langchain_core.runnables import RunnableConfig
 from langgraph.errors import GraphRecursionError
 
 from agent.config import Settings
 from agent.context import LensContext
 from agent.conversations import Conversations
 from agent.conversations import thread_id as thread_id_of
-from agent.graph import build_graph
+from agent.events import (
+    CitationEvent,
+    Event,
+    FinalEvent,
+    RetrievalEvent,
+    StatusEvent,
+    TokenEvent,
+    final_answer,
+)
+from agent.graph import LensGraph, build_graph
 from agent.identity import current as current_user
 from agent.identity import owner as owner_of_request
 from agent.prompts import PROMPT_VERSION
-from agent.results import Answer, Citation, Event
+from agent.results import Answer, Citation
+from agent.state import AnswerRecord, CitationRecord, InputState
 from agent.store import StateStore, open_store
 from corpus.errors import InputError, LenswiseError, check_text, check_utf8, require
 from corpus.models import Corpus
 from index.search import Hit, normalise_pillar
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from diagrams import Architecture, Review
+    from index.store import LensIndex
 
 MAX_QUESTION_CHARS = 4000
 
@@ -56,9 +73,9 @@ class LensAssistant:
         model: str | None = None,
         source: str | None = None,
         k: int | None = None,
-        index: Any = None,
-        chat_model: Any = None,
-        notify: Any = None,
+        index: LensIndex | None = None,
+        chat_model: BaseChatModel | None = None,
+        notify: Callable[[str], None] | None = None,
         store: StateStore | None = None,
     ) -> None:
         """Configure the assistant; nothing heavy is loaded until first use.
@@ -103,16 +120,16 @@ class LensAssistant:
         self._store_lock = threading.Lock()  # a server's requests and health checks open it
         self._conversations: Conversations | None = None
         self._corpus: Corpus | None = None
-        self._graph = None
+        self._graph: LensGraph | None = None
 
     # --- lazily built dependencies --------------------------------------------------------
 
     @property
-    def index(self):
+    def index(self) -> LensIndex:
         """The opened lens index (built on first use if needed)."""
         return self.open_index()
 
-    def open_index(self, progress: Callable[[int, int], None] | None = None):
+    def open_index(self, progress: Callable[[int, int], None] | None = None) -> LensIndex:
         """Open the lens index, building it first if needed; ``progress(done, total)`` hears it."""
         require(progress is None or callable(progress), "progress", "a function", progress)
         if self._index is None:
@@ -122,7 +139,7 @@ class LensAssistant:
         return self._index
 
     @property
-    def chat_model(self):
+    def chat_model(self) -> BaseChatModel | None:
         """The chat model, or None in extractive mode."""
         if self._chat_model is None and self.settings.model != "extractive":
             from agent.models import load_chat_model
@@ -172,7 +189,9 @@ class LensAssistant:
         Raises:
             IdentityRequired: team mode and no identity at all.
         """
-        return owner_of_request(self.settings.team, self._user, current_user(), self.settings.user)
+        return owner_of_request(
+            self.settings.team_mode, self._user, current_user(), self.settings.user
+        )
 
     def _tell(self, line: str) -> None:
         if self._notify is not None:
@@ -190,7 +209,7 @@ class LensAssistant:
         _ = self.graph
 
     @property
-    def graph(self):
+    def graph(self) -> LensGraph:
         """The compiled LangGraph agent, checkpointed to the thread store."""
         if self._graph is None:
             self._graph = build_graph(checkpointer=self.store.checkpointer)
@@ -209,12 +228,9 @@ class LensAssistant:
         pillar: str | None = None,
     ) -> Answer:
         """Answer ``question`` (optionally about an attached diagram) in a thread."""
-        final = None
-        for event in self.stream(question, thread_id=thread_id, diagram=diagram, pillar=pillar):
-            if event.type == "final":
-                final = event.data
-        assert final is not None
-        return final
+        return final_answer(
+            self.stream(question, thread_id=thread_id, diagram=diagram, pillar=pillar)
+        )
 
     def stream(
         self,
@@ -256,11 +272,11 @@ class LensAssistant:
         started = time.perf_counter()
         _ = (self.index, self.chat_model)  # open both now, so "load" and "graph" time apart
         loaded = time.perf_counter()
-        config = {
+        config: RunnableConfig = {
             "configurable": {"thread_id": thread_id},
             "recursion_limit": self.settings.recursion_limit,
         }
-        inputs = {"question": question, "diagram_path": diagram_path, "pillar": pillar}
+        inputs = InputState(question=question, diagram_path=diagram_path, pillar=pillar)
         streamed = False
         store = self.store
         # One turn at a time per thread: a turn reads the thread's last checkpoint and writes
@@ -277,17 +293,16 @@ class LensAssistant:
                     context=self._context(),
                     stream_mode=["updates", "messages", "custom"],
                 ):
-                    if mode == "custom" and chunk.get("type") == "token":
-                        streamed = True
-                        yield Event("token", chunk["text"])
-                    elif mode == "messages":
-                        message, meta = chunk
-                        text = _chunk_text(message)
-                        if meta.get("langgraph_node") == "plan" and text:
+                    match mode, chunk:
+                        case "custom", {"type": "token", "text": str(text)}:
                             streamed = True
-                            yield Event("token", text)
-                    elif mode == "updates":
-                        yield from _status_events(chunk)
+                            yield TokenEvent(text)
+                        case "messages", (message, {"langgraph_node": "plan"}):
+                            if text := _chunk_text(message):
+                                streamed = True
+                                yield TokenEvent(text)
+                        case "updates", dict(update):
+                            yield from _status_events(update)
             except GraphRecursionError as exc:
                 raise LenswiseError(
                     f"stopped: the agent reached its step limit ({self.settings.recursion_limit}) "
@@ -295,18 +310,18 @@ class LensAssistant:
                 ) from exc
             values = self.graph.get_state(config).values
         total = (time.perf_counter() - started) * 1000
-        answer = self._answer(values.get("answer") or {}, question, thread_id)
+        answer = self._answer(values.get("answer"), question, thread_id)
         answer.timings_ms = {
             "load": (loaded - started) * 1000,
             "graph": (time.perf_counter() - loaded) * 1000,
             "total": total,
         }
-        yield Event("retrieval", answer.hits)
+        yield RetrievalEvent(tuple(answer.hits))
         if not streamed:
-            yield Event("token", answer.text)
+            yield TokenEvent(answer.text)
         for citation in answer.citations:
-            yield Event("citation", citation)
-        yield Event("final", answer)
+            yield CitationEvent(citation)
+        yield FinalEvent(answer)
 
     @property
     def _turn_wait_s(self) -> float:
@@ -333,10 +348,11 @@ class LensAssistant:
         """Async :meth:`stream`: events arrive as the worker thread produces them."""
         return self._astream(self._turn(question, thread_id, diagram, pillar))
 
-    async def _astream(self, turn: tuple) -> AsyncIterator[Event]:
+    async def _astream(
+        self, turn: tuple[str, str, str | None, str | None, str]
+    ) -> AsyncIterator[Event]:
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
-        done = object()
+        queue: asyncio.Queue[Event | BaseException | None] = asyncio.Queue()  # None: done
 
         def work() -> None:
             try:
@@ -345,10 +361,10 @@ class LensAssistant:
             except BaseException as exc:  # re-raised in the consumer
                 loop.call_soon_threadsafe(queue.put_nowait, exc)
             finally:
-                loop.call_soon_threadsafe(queue.put_nowait, done)
+                loop.call_soon_threadsafe(queue.put_nowait, None)
 
         worker = loop.run_in_executor(None, work)
-        while (item := await queue.get()) is not done:
+        while (item := await queue.get()) is not None:
             if isinstance(item, BaseException):
                 raise item
             yield item
@@ -374,29 +390,35 @@ class LensAssistant:
             raise InputError(f"diagram not found: {diagram}")
         return str(path)
 
-    def _answer(self, data: dict, question: str, thread_id: str) -> Answer:
-        """Build an :class:`Answer` from the answer record the graph stored for a turn."""
-        hits = []
+    def _answer(self, data: AnswerRecord | None, question: str, thread_id: str) -> Answer:
+        """Build an :class:`Answer` from the answer record the graph stored for a turn.
+
+        A turn stopped before it answered has no record (None): its answer is empty.
+        """
+        corpus = self.index.corpus
+        answer = Answer(
+            question=question,
+            text="",
+            model=self.settings.model,
+            edition=corpus.edition if corpus else None,
+            source=corpus.source if corpus else self.settings.source,
+            thread_id=thread_id,
+            prompt_version=PROMPT_VERSION,
+        )
+        if data is None:
+            return answer
         for chunk_id, score in data.get("hits", []):
             chunk = self.index.chunk(chunk_id)
             if chunk is not None:
-                hits.append(Hit(rank=len(hits) + 1, score=score, chunk=chunk))
-        corpus = self.index.corpus
-        return Answer(
-            question=question,
-            text=data.get("text", ""),
-            citations=[_citation(c) for c in data.get("citations", [])],
-            hits=hits,
-            warnings=list(data.get("warnings", [])),
-            model=data.get("model", self.settings.model),
-            edition=corpus.edition if corpus else None,
-            source=corpus.source if corpus else self.settings.source,
-            usage=dict(data.get("usage", {})),
-            declined=bool(data.get("declined")),
-            thread_id=thread_id,
-            prompt_version=PROMPT_VERSION,
-            routing=data.get("routing"),
-        )
+                answer.hits.append(Hit(rank=len(answer.hits) + 1, score=score, chunk=chunk))
+        answer.text = data.get("text", "")
+        answer.citations = [_citation(c) for c in data.get("citations", [])]
+        answer.warnings = list(data.get("warnings", []))
+        answer.model = data.get("model", self.settings.model)
+        answer.usage = dict(data.get("usage", {}))
+        answer.declined = bool(data.get("declined"))
+        answer.routing = data.get("routing")
+        return answer
 
     # --- retrieval and review -------------------------------------------------------------
 
@@ -411,7 +433,7 @@ class LensAssistant:
         """Search the lens without composing an answer."""
         return self.index.search(query, k=k, mode=mode, pillar=pillar, per_doc=per_doc)
 
-    def review(self, diagram: str | Path | bytes, filename: str | None = None):
+    def review(self, diagram: str | Path | bytes, filename: str | None = None) -> Review:
         """Parse a diagram or IaC file (path or bytes) and review it against every practice."""
         from diagrams import parse_bytes, parse_file
 
@@ -434,14 +456,14 @@ class LensAssistant:
             arch = parse_file(diagram, max_bytes=limit, vision_model=vision)
         return self._review_arch(arch, explain=True)
 
-    def _review_path(self, path: str):
+    def _review_path(self, path: str) -> Review:
         """Review a diagram attached to a question (the answer itself explains the gaps)."""
         from diagrams import parse_file
 
         arch = parse_file(path, max_bytes=self.settings.max_upload_bytes)
         return self._review_arch(arch, explain=False)
 
-    def _review_arch(self, arch, explain: bool):
+    def _review_arch(self, arch: Architecture, explain: bool) -> Review:
         from diagrams import review_architecture
 
         review = review_architecture(arch, self.catalog().best_practices())
@@ -464,7 +486,7 @@ class LensAssistant:
         return self._corpus
 
 
-def _citation(data: dict) -> Citation:
+def _citation(data: CitationRecord) -> Citation:
     fields = {k: data.get(k) for k in Citation.__dataclass_fields__ if k in data}
     fields["chunk_ids"] = tuple(fields.get("chunk_ids") or ())
     return replace(Citation(None, "", "", (), ""), **fields)
@@ -479,13 +501,13 @@ def _chunk_text(message: Any) -> str:
     return "".join(block.get("text", "") for block in content if isinstance(block, dict))
 
 
-def _status_events(update: dict) -> Iterator[Event]:
+def _status_events(update: dict[str, object]) -> Iterator[StatusEvent]:
     for node, values in update.items():
         if node == "route" and isinstance(values, dict):
-            yield Event("status", f"routing: {values.get('route')}")
+            yield StatusEvent(f"routing: {values.get('route')}")
         elif node == "tools":
-            yield Event("status", "searching the lens")
+            yield StatusEvent("searching the lens")
         elif node == "diagram":
-            yield Event("status", "reviewing the attached diagram")
+            yield StatusEvent("reviewing the attached diagram")
         elif node == "verify":
-            yield Event("status", "checking citations")
+            yield StatusEvent("checking citations")

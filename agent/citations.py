@@ -15,8 +15,9 @@ score above them, sentences taken from a different practice score below.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -24,6 +25,9 @@ from agent.results import Citation
 from agent.text import containment
 from corpus.text import sentences
 from corpus.vocabulary import PRACTICE_IN_TEXT, is_practice_id, is_question_id, page_key
+
+if TYPE_CHECKING:
+    from agent.state import Passage
 
 LEXICAL_SUPPORT = 0.6
 SEMANTIC_SUPPORT = 0.6
@@ -82,7 +86,7 @@ def _ids_in_marker(content: str, pages: dict[str, str]) -> list[str] | None:
 
 def verify(
     text: str,
-    passages: dict[str, dict],
+    passages: Mapping[str, Passage],
     pages: dict[str, str],
     embed: Callable[[list[str]], np.ndarray] | None = None,
     quoted: Collection[str] = (),
@@ -102,7 +106,7 @@ def verify(
             unsupported too (a model's answer; extractive answers cite every copied sentence
             and add only their own framing).
     """
-    by_page: dict[str, list[dict]] = {}
+    by_page: dict[str, list[Passage]] = {}
     for p in passages.values():
         by_page.setdefault(page_key(p.get("bp_id"), p["chunk_id"]), []).append(p)
     result = Verification(text=text)
@@ -194,7 +198,7 @@ def _claims(text: str, pages: dict[str, str]) -> list[tuple[str, list[str]]]:
 def _check_support(
     result: Verification,
     text: str,
-    by_page: dict[str, list[dict]],
+    by_page: dict[str, list[Passage]],
     pages: dict[str, str],
     embed: Callable[[list[str]], np.ndarray] | None,
 ) -> dict[str, str]:
@@ -257,7 +261,7 @@ def _bare_claims(text: str, pages: dict[str, str]) -> list[str]:
     return claims
 
 
-def _evidence(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
+def _evidence(ids: list[str], by_page: dict[str, list[Passage]]) -> list[str]:
     """Return the sentences of the cited pages' passages; section headings count as text."""
     out: list[str] = []
     for ident in ids:
@@ -268,7 +272,7 @@ def _evidence(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
     return out
 
 
-def _passages_and_pairs(ids: list[str], by_page: dict[str, list[dict]]) -> list[str]:
+def _passages_and_pairs(ids: list[str], by_page: dict[str, list[Passage]]) -> list[str]:
     """Return what a paraphrase of the cited pages may restate.
 
     That is each sentence, each pair of neighbouring sentences, and each whole passage.

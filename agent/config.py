@@ -141,6 +141,11 @@ class Settings:
         return replace(self, **{k: v for k, v in changes.items() if v is not None})
 
     @property
+    def team_mode(self) -> bool:
+        """Team mode as decided on creation (``team`` is None only until then)."""
+        return bool(self.team)
+
+    @property
     def state_db(self) -> Path:
         """SQLite file holding conversation threads and feedback."""
         return self.home / "state.sqlite"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Protocol
 
 from agent.config import Settings
 from corpus.errors import LenswiseError
@@ -12,6 +12,7 @@ from corpus.errors import LenswiseError
 if TYPE_CHECKING:
     from langchain_core.language_models import BaseChatModel
 
+    from diagrams import Review
     from index.store import LensIndex
 
 
@@ -24,8 +25,8 @@ class LensContext:
     """The opened lens index (chunks, hybrid search, and the corpus as ``index.corpus``)."""
     chat_model: BaseChatModel | None = None
     """A tool-calling chat model, or None for the extractive mode."""
-    reviewer: Any = None
-    """Callable ``(path) -> Review`` for attached diagrams, or None when unavailable."""
+    reviewer: Callable[[str], Review] | None = None
+    """Reviews a diagram attached to a question (its path), or None when unavailable."""
 
 
 _default_factory: Callable[[], LensContext] | None = None
@@ -37,7 +38,14 @@ def use_default_context(factory: Callable[[], LensContext]) -> None:
     _default_factory = factory
 
 
-def resolve(runtime) -> LensContext:
+class _Run(Protocol):
+    """A graph node's ``Runtime`` or a tool's ``ToolRuntime``: both carry the run's context."""
+
+    @property
+    def context(self) -> LensContext | None: ...  # noqa: D102
+
+
+def resolve(runtime: _Run) -> LensContext:
     """Return the run's context, or the registered default when the caller gave none."""
     if runtime.context is not None:
         return runtime.context

@@ -14,14 +14,19 @@ import re
 import time
 import uuid
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from langchain_core.messages import AIMessage, HumanMessage
+from langchain_core.runnables import RunnableConfig
 
 from agent.results import Answer
 from agent.store import StateStore
 from agent.threads import Feedback, ThreadInfo
 from corpus.errors import InputError, check_int, check_text, require, shown
+
+if TYPE_CHECKING:
+    from agent.graph import LensGraph
+    from agent.state import AnswerRecord
 
 MAX_THREAD_ID_CHARS = 200
 SHARED_THREAD_ID = re.compile(r"[A-Za-z0-9_.-]{1,64}")
@@ -46,8 +51,8 @@ class Conversations:
     def __init__(
         self,
         store: StateStore,
-        graph: Callable[[], Any],
-        answer: Callable[[dict, str, str], Answer],
+        graph: Callable[[], LensGraph],
+        answer: Callable[[AnswerRecord | None, str, str], Answer],
         wait_s: float,
         owner: Callable[[], str] = lambda: "",
     ) -> None:
@@ -99,7 +104,7 @@ class Conversations:
         A design attached once stays with the thread (also across restarts) until detached.
         """
         thread = thread_id(thread)
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         with self._store.guarded():
             design = self._graph().get_state(config).values.get("diagram")
         return str(design.get("file") or "design") if design else None
@@ -107,7 +112,7 @@ class Conversations:
     def detach_design(self, thread: str) -> None:
         """Forget the reviewed design of a thread: later questions are about the lens only."""
         thread = self._mine(thread)
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         graph = self._graph()
         with self._store.turn(thread, self._wait_s), self._store.guarded():
             if graph.get_state(config).values.get("diagram"):
@@ -122,7 +127,7 @@ class Conversations:
     def transcript(self, thread: str) -> list[Answer]:
         """Every answered turn of a thread, in order."""
         thread = self._mine(thread)
-        config = {"configurable": {"thread_id": thread}}
+        config: RunnableConfig = {"configurable": {"thread_id": thread}}
         with self._store.guarded():
             messages = self._graph().get_state(config).values.get("messages", [])
         answers: list[Answer] = []

@@ -8,9 +8,12 @@ fix them: higher lens risk first; within a risk level, the gap that touches more
 
 from __future__ import annotations
 
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from corpus.vocabulary import risk_rank
+
+if TYPE_CHECKING:
+    from diagrams import Architecture, Finding
 
 MAX_GAPS = 8
 MAX_LISTED = 40
@@ -53,7 +56,7 @@ class DesignSummary(TypedDict):
     strengths: list[StrengthSummary]
 
 
-def fix_order(findings: list, architecture) -> list[tuple[Any, int]]:
+def fix_order(findings: list[Finding], architecture: Architecture) -> list[tuple[Finding, int]]:
     """Return ``(finding, reach)`` for every gap, in the order to fix them.
 
     Highest risk first (as everywhere, see :meth:`diagrams.review.Review.by_risk`); among gaps
@@ -64,7 +67,7 @@ def fix_order(findings: list, architecture) -> list[tuple[Any, int]]:
         neighbours.setdefault(edge.source, set()).add(edge.target)
         neighbours.setdefault(edge.target, set()).add(edge.source)
 
-    def reach(finding) -> int:
+    def reach(finding: Finding) -> int:
         touched = set(finding.evidence)
         for component in finding.evidence:
             touched |= neighbours.get(component, set())

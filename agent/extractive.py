@@ -13,19 +13,19 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from agent.design import DesignSummary
 from agent.text import stems
 from corpus.text import sentences
-from corpus.vocabulary import is_practice_id, is_question_id, page_key
+from corpus.vocabulary import id_letters, is_practice_id, is_question_id, page_key
 from diagrams.catalog import mentioned
 
 if TYPE_CHECKING:
     from agent.context import LensContext
-    from agent.state import State
+    from agent.state import Passage, State
 
 SECTION_PRIOR = {
     "Overview": 0.15,
@@ -89,7 +89,7 @@ class DocGroup:
     risk: str | None
     question_title: str | None
     score: float
-    passages: list[dict] = field(default_factory=list)
+    passages: list[Passage] = field(default_factory=list)
 
     @property
     def is_practice(self) -> bool:
@@ -116,7 +116,9 @@ class Scoring:
     """Signatures of sentences earlier answers of the thread showed (never repeated)."""
 
 
-def group_passages(passages: dict[str, dict], first: list[str] | None = None) -> list[DocGroup]:
+def group_passages(
+    passages: Mapping[str, Passage], first: list[str] | None = None
+) -> list[DocGroup]:
     """Group passages by page, best first; pages named in ``first`` lead in that order."""
     groups: dict[str, DocGroup] = {}
     for p in passages.values():
@@ -470,10 +472,8 @@ def correction(unknown: Sequence[str], known: set[str]) -> str:
     notes = []
     for ident in unknown:
         question = ident.split("-")[0]
-        family = re.match(r"[A-Z]+", question).group(0)
-        siblings = sorted(
-            k for k in known if is_question_id(k) and re.match(r"[A-Z]+", k).group(0) == family
-        )
+        family = id_letters(question)
+        siblings = sorted(k for k in known if is_question_id(k) and id_letters(k) == family)
         if is_practice_id(ident) and question in known:
             practices = sorted(k for k in known if k.startswith(question + "-"))
             count = _count(len(practices), "practice")

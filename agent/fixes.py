@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 
 from corpus.errors import InputError
 
@@ -69,7 +69,14 @@ def suggest_fix(
     return {"bp_id": bp, "status": status, "resource": resource, **fix, "steps": finding.fix.steps}
 
 
-def compact(findings: list[dict]) -> list[dict]:
+class _WithFix(TypedDict, total=False):
+    fix: dict[str, Any]
+
+
+_Finding = TypeVar("_Finding", bound=_WithFix)
+
+
+def compact(findings: list[_Finding]) -> list[_Finding]:
     """Shorten each finding's ``fix`` to what a client lists (suggest_fix gives the diff)."""
     for finding in findings:
         fix = finding.get("fix")

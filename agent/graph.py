@@ -23,8 +23,10 @@ from typing import Literal
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
 from langgraph.config import get_stream_writer
 from langgraph.graph import END, START, StateGraph
+from langgraph.graph.state import CompiledStateGraph
 from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
+from langgraph.types import Checkpointer
 
 from agent import extractive
 from agent.citations import mark_unverified
@@ -34,7 +36,16 @@ from agent.design import DesignSummary, prompt_text, summarise
 from agent.models import ModelError, describe_model_error
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import answer_kind, decide, split_parts
-from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
+from agent.state import (
+    AnswerRecord,
+    Checked,
+    CitationRecord,
+    InputState,
+    Query,
+    Routing,
+    State,
+    Update,
+)
 from agent.text import stems
 from agent.tools import TOOLS
 from index.relevance import MAX_PAGES
@@ -64,7 +75,7 @@ def _tool_rounds(state: State) -> int:
 # --- nodes ---------------------------------------------------------------------------------
 
 
-def route(state: State, runtime: Runtime[LensContext]) -> dict:
+def route(state: State, runtime: Runtime[LensContext]) -> Update:
     """Start the turn: classify the question, choose its pages and plan its answer, once."""
     ctx = resolve(runtime)
     has_design = bool(state.diagram_path or state.diagram)
@@ -207,19 +218,21 @@ def _last_question(state: State) -> str | None:
     return None
 
 
-def decline(state: State, runtime: Runtime[LensContext]) -> dict:
+def decline(state: State, runtime: Runtime[LensContext]) -> Update:
     """Answer an out-of-scope question honestly, without retrieval or a model call."""
     return {"draft": extractive.DECLINE_TEXT, "verdict": "declined"}
 
 
-def diagram(state: State, runtime: Runtime[LensContext]) -> dict:
+def diagram(state: State, runtime: Runtime[LensContext]) -> Update:
     """Review the attached diagram; its summary stays with the thread for later turns."""
     ctx = resolve(runtime)
+    if state.diagram_path is None:  # routed here only when a diagram is attached
+        return {}
     if ctx.reviewer is None:
         return {"warnings": [*state.warnings, "diagram review is not available in this setup"]}
     review = ctx.reviewer(state.diagram_path)
     design = summarise(review)
-    update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
+    update: Update = {"diagram": design, "warnings": [*state.warnings, *review.warnings]}
     routing = _routing(state)
     if routing["kind"] in ("lens", "followup") and not routing["intent"]:
         parts = split_parts(state.question) if routing["parts"] else []
@@ -283,7 +296,7 @@ def _page_hints(ctx: LensContext, pages: list[str]) -> list[str]:
     return [f"{ident}: {title}" for ident, title in titles.items()]
 
 
-def plan(state: State, runtime: Runtime[LensContext]) -> dict:
+def plan(state: State, runtime: Runtime[LensContext]) -> Update:
     """Decide the next tool calls: the chat model's choice, or the extractive policy."""
     ctx = resolve(runtime)
     rounds = _tool_rounds(state)
@@ -311,7 +324,7 @@ def plan(state: State, runtime: Runtime[LensContext]) -> dict:
     return {"messages": [reply], "usage": usage}
 
 
-def compose(state: State, runtime: Runtime[LensContext]) -> dict:
+def compose(state: State, runtime: Runtime[LensContext]) -> Update:
     """Write the draft: the model's final message, or the extractive composition."""
     ctx = resolve(runtime)
     last = state.messages[-1] if state.messages else None
@@ -341,7 +354,7 @@ def _pieces(text: str, size: int = 24) -> list[str]:
     ]
 
 
-def verify(state: State, runtime: Runtime[LensContext]) -> dict:
+def verify(state: State, runtime: Runtime[LensContext]) -> Update:
     """Check the draft's citations and claims; decide whether to retry once."""
     ctx = resolve(runtime)
     if state.verdict == "declined":
@@ -354,11 +367,11 @@ def verify(state: State, runtime: Runtime[LensContext]) -> dict:
     )
     weak = not result.citations
     verdict = "ok" if result.ok and not weak else ("weak" if weak else "failed")
-    update: dict = {
+    update: Update = {
         "verdict": verdict,
         "draft": mark_unverified(result.text, result),
         "checked": Checked(
-            citations=[asdict(c) for c in result.citations],
+            citations=[CitationRecord(**asdict(c)) for c in result.citations],
             verification_warnings=result.warnings,
         ),
     }
@@ -382,7 +395,7 @@ def _reformulate(state: State) -> list[Query]:
     return [Query(text=words, pillar=None), Query(text=state.question, pillar=None)]
 
 
-def finalize(state: State, runtime: Runtime[LensContext]) -> dict:
+def finalize(state: State, runtime: Runtime[LensContext]) -> Update:
     """Publish the verified answer and append it to the thread."""
     checked = state.checked or Checked(citations=[], verification_warnings=[])
     text = state.draft
@@ -431,7 +444,11 @@ def after_verify(state: State) -> Literal["plan", "finalize"]:
     return "plan" if state.verdict == "retry" else "finalize"
 
 
-def build_graph(checkpointer=None):
+LensGraph = CompiledStateGraph[State, LensContext, InputState, State]
+"""The compiled agent: :class:`State` inside, :class:`InputState` in, a :class:`LensContext`."""
+
+
+def build_graph(checkpointer: Checkpointer = None) -> LensGraph:
     """Assemble and compile the lens agent graph."""
     builder = StateGraph(State, context_schema=LensContext, input_schema=InputState)
     builder.add_node("route", route)

@@ -7,10 +7,13 @@ balancer (an ECS health check) sends traffic only to replicas that can answer.
 from __future__ import annotations
 
 import threading
-from typing import Any, TypedDict
+from typing import TYPE_CHECKING, TypedDict
 
 from agent.config import Settings
 from corpus.errors import LenswiseError
+
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
 
 
 class Part(TypedDict):
@@ -31,7 +34,7 @@ class Readiness(TypedDict):
 class HealthCheck:
     """Checks the store on every call and the index until it has once been found built."""
 
-    def __init__(self, lens: Any) -> None:
+    def __init__(self, lens: LensAssistant) -> None:
         """Check the parts of ``lens`` (a LensAssistant); nothing is built or loaded here."""
         self._lens = lens
         self._index_ready: Part | None = None

@@ -197,7 +197,8 @@ def _pydantic_wrapped(exc: BaseException) -> list[BaseException]:
     """Return the exceptions a pydantic ``ValidationError`` holds (langchain-aws setup errors)."""
     if not type(exc).__module__.startswith("pydantic") or not hasattr(exc, "errors"):
         return []
-    wrapped = [error.get("ctx", {}).get("error") for error in exc.errors()]
+    errors: list[dict[str, Any]] = getattr(exc, "errors")()  # pydantic v1 and v2 errors
+    wrapped = [error.get("ctx", {}).get("error") for error in errors]
     return [error for error in wrapped if isinstance(error, BaseException)]
 
 

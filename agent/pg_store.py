@@ -20,12 +20,12 @@ import hashlib
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import Any
+from typing import LiteralString
 
 import psycopg
 from langgraph.checkpoint.postgres import PostgresSaver
 from psycopg.conninfo import conninfo_to_dict
-from psycopg.rows import dict_row
+from psycopg.rows import DictRow, dict_row
 from psycopg_pool import ConnectionPool, PoolTimeout
 
 from agent.threads import Feedback, ThreadInfo
@@ -37,7 +37,7 @@ POOL_WAIT_S = 15.0
 """How long a request waits for a pooled connection (covers a server restart)."""
 POOL_MAX = 10
 
-MIGRATIONS: tuple[tuple[str, ...], ...] = (
+MIGRATIONS: tuple[tuple[LiteralString, ...], ...] = (
     (
         "CREATE TABLE lenswise_threads (id TEXT PRIMARY KEY, owner TEXT NOT NULL, "
         "title TEXT NOT NULL, created_at DOUBLE PRECISION NOT NULL, "
@@ -54,6 +54,10 @@ MIGRATIONS: tuple[tuple[str, ...], ...] = (
 
 MIGRATION_LOCK = 0x6C656E73  # "lens": one advisory lock id for applying migrations
 MIGRATION_POLL_S = 0.1
+
+
+_Pool = ConnectionPool[psycopg.Connection[DictRow]]
+"""A pool of connections that return rows as dicts (``row_factory=dict_row``)."""
 
 
 class StoreUnavailable(InputError):
@@ -74,8 +78,9 @@ class PostgresStore:
         """Always None here (a server is not moved aside); kept for the common interface."""
         with self._reachable():
             psycopg.connect(url, connect_timeout=CONNECT_TIMEOUT_S).close()
-        self._pool: ConnectionPool = ConnectionPool(
+        self._pool = _Pool(
             url,
+            connection_class=psycopg.Connection[DictRow],
             kwargs={
                 "autocommit": True,
                 "prepare_threshold": 0,
@@ -85,7 +90,7 @@ class PostgresStore:
             min_size=1,
             max_size=pool_max,
             timeout=POOL_WAIT_S,
-            check=ConnectionPool.check_connection,
+            check=_Pool.check_connection,
             open=False,
             name="lenswise",
         )
@@ -129,9 +134,9 @@ class PostgresStore:
         with self._pool.connection() as conn:
             # Poll instead of waiting inside pg_advisory_lock: a statement left waiting would
             # hold a snapshot, and the checkpointer's CREATE INDEX CONCURRENTLY waits for those.
-            while not conn.execute(
-                "SELECT pg_try_advisory_lock(%s) AS ok", (MIGRATION_LOCK,)
-            ).fetchone()["ok"]:
+            while not _one(
+                conn.execute("SELECT pg_try_advisory_lock(%s) AS ok", (MIGRATION_LOCK,))
+            )["ok"]:
                 time.sleep(MIGRATION_POLL_S)
             try:
                 with conn.transaction():
@@ -140,7 +145,7 @@ class PostgresStore:
                         "applied_at DOUBLE PRECISION NOT NULL)"
                     )
                     row = conn.execute("SELECT coalesce(max(version), 0) AS v FROM lenswise_schema")
-                    done = row.fetchone()["v"]
+                    done = _one(row)["v"]
                     for number, statements in enumerate(MIGRATIONS[done:], done + 1):
                         for statement in statements:
                             conn.execute(statement)
@@ -152,12 +157,12 @@ class PostgresStore:
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (MIGRATION_LOCK,))
 
-    def _rows(self, sql: str, params: tuple = ()) -> list[dict[str, Any]]:
+    def _rows(self, sql: LiteralString, params: tuple[object, ...] = ()) -> list[DictRow]:
         with self.guarded(), self._pool.connection() as conn:
             cur = conn.execute(sql, params)
             return cur.fetchall() if cur.description else []
 
-    def _count(self, sql: str, params: tuple) -> int:
+    def _count(self, sql: LiteralString, params: tuple[object, ...]) -> int:
         with self.guarded(), self._pool.connection() as conn:
             return conn.execute(sql, params).rowcount
 
@@ -257,13 +262,21 @@ class PostgresStore:
         self._pool.close()
 
 
+def _one(cursor: psycopg.Cursor[DictRow]) -> DictRow:
+    """Return the row of a query that always yields one (an aggregate, a lock function)."""
+    row = cursor.fetchone()
+    if row is None:
+        raise LenswiseError("the state store answered a one-row query with no row")
+    return row
+
+
 def lock_key(thread_id: str) -> int:
     """Return the advisory lock id of a thread: 64 bits of its hash, as PostgreSQL's bigint."""
     digest = hashlib.sha256(b"lenswise-thread:" + thread_id.encode("utf-8")).digest()
     return int.from_bytes(digest[:8], "big", signed=True)
 
 
-def _release(conn: psycopg.Connection, key: int) -> None:
+def _release(conn: psycopg.Connection[DictRow], key: int) -> None:
     """Give the lock back; a lost connection has already dropped it with its session."""
     try:
         conn.execute("SELECT pg_advisory_unlock(%s)", (key,))

@@ -10,6 +10,10 @@ them, and the system prompt tells the model to treat such text as data.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from agent.state import Passage
 
 PROMPT_VERSION = "2026.12.2"
 
@@ -96,7 +100,7 @@ def user_turn(
     return "\n\n".join(parts)
 
 
-def render_passages(passages: Iterable[dict]) -> str:
+def render_passages(passages: Iterable[Passage]) -> str:
     """Format retrieved chunks for a tool result: one tagged block per passage."""
     blocks = []
     for p in passages:

@@ -1,9 +1,9 @@
-"""Typed results of the Python API: answers, citations and stream events."""
+"""Typed results of the Python API: answers and citations (stream events: ``agent.events``)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Literal, NotRequired
+from typing import NotRequired
 
 from typing_extensions import TypedDict
 
@@ -164,14 +164,3 @@ class Answer:
         for warning in self.warnings:
             lines.append(f"> Warning: {warning}")
         return "\n".join(lines).rstrip() + "\n"
-
-
-EventType = Literal["status", "retrieval", "token", "citation", "final"]
-
-
-@dataclass(frozen=True)
-class Event:
-    """One item of :meth:`LensAssistant.stream`: progress, hits, text deltas, the final answer."""
-
-    type: EventType
-    data: Any

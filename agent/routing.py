@@ -20,7 +20,7 @@ from typing import Literal
 
 from agent.text import stems
 from corpus.ids import find_ids
-from corpus.vocabulary import PILLARS, PRACTICE_ID, QUESTION_ID
+from corpus.vocabulary import PILLARS, PRACTICE_ID, QUESTION_ID, id_letters
 
 RouteKind = Literal["lens", "followup", "lookup", "out_of_scope"]
 AnswerKind = Literal[
@@ -191,11 +191,11 @@ def unknown_ids(question: str, known: set[str]) -> list[str]:
     Only ids whose letters start like a known id (``GENREL09`` for a lens of ``GEN...`` ids)
     count, so an unrelated code such as ``ISO27001`` is not taken for one.
     """
-    prefixes = {re.match(r"[A-Z]+", ident).group(0) for ident in known if ident[:1].isalpha()}
+    prefixes = {id_letters(ident) for ident in known if ident[:1].isalpha()}
     found = []
     for match in _ID_SHAPE.finditer(question.upper()):
         ident = match.group(0)
-        letters = re.match(r"[A-Z]+", ident).group(0)
+        letters = id_letters(ident)
         if ident not in known and letters in prefixes:
             found.append(ident)
     return list(dict.fromkeys(found))

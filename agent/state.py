@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from langchain_core.messages import AnyMessage
 from langgraph.graph import add_messages
@@ -47,11 +48,25 @@ class Passage(TypedDict):
     """The query (or practice id) that found it."""
 
 
+class CitationRecord(TypedDict):
+    """A citation that held, as data in the thread (the fields of ``agent.results.Citation``)."""
+
+    bp_id: str | None
+    title: str
+    url: str
+    chunk_ids: Sequence[str]
+    """A tuple when written; a list once read back from a checkpoint."""
+    quote: str
+    risk: str | None
+    pillar: str | None
+    page_id: str
+
+
 class Checked(TypedDict):
     """What the citation check made of a draft."""
 
-    citations: list[dict[str, Any]]
-    """The citations that held (``agent.results.Citation`` fields)."""
+    citations: list[CitationRecord]
+    """The citations that held."""
     verification_warnings: list[str]
     """Citations dropped and claims not supported, one line each."""
 
@@ -93,7 +108,7 @@ class AnswerRecord(TypedDict):
     text: str
     hits: list[tuple[str, float]]
     """``(chunk id, score)`` of every retrieved passage, best first."""
-    citations: list[dict[str, Any]]
+    citations: list[CitationRecord]
     warnings: list[str]
     declined: bool
     usage: dict[str, int]
@@ -124,6 +139,27 @@ class InputState:
     """A diagram or IaC file attached to this turn, if any."""
     pillar: str | None = None
     """Restrict retrieval to one pillar, if set."""
+
+
+class Update(TypedDict, total=False):
+    """What a node returns: the :class:`State` fields it changes (LangGraph applies them)."""
+
+    messages: list[AnyMessage]
+    turn_start: int
+    routing: Routing | None
+    queries: list[Query]
+    passages: dict[str, Passage] | None
+    """New passages to merge in; None clears the turn's passages (see :func:`merge_passages`)."""
+    diagram: DesignSummary | None
+    draft: str
+    drafted_by: Literal["", "model", "extractive"]
+    checked: Checked | None
+    answer: AnswerRecord | None
+    attempts: int
+    verdict: Verdict
+    warnings: list[str]
+    usage: dict[str, int]
+    deadline: float
 
 
 @dataclass(kw_only=True)

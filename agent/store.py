@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from contextlib import AbstractContextManager
-from typing import Any, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Protocol, runtime_checkable
 
 from agent.config import Settings
 from agent.threads import Feedback, ThreadInfo
+
+if TYPE_CHECKING:
+    from langgraph.checkpoint.base import BaseCheckpointSaver
 
 
 @runtime_checkable
@@ -23,41 +26,55 @@ class StateStore(Protocol):
 
     notice: str | None
     """One line for the user about what opening the store did (a damaged file moved aside)."""
-    checkpointer: Any
-    """The LangGraph checkpointer holding each thread's graph state (attached design too)."""
+
+    @property
+    def checkpointer(self) -> BaseCheckpointSaver:
+        """The LangGraph checkpointer holding each thread's graph state (attached design too)."""
+        ...
 
     def guarded(self) -> AbstractContextManager[None]:
         """Turn the store's errors inside the block into one clear ``LenswiseError``."""
+        ...
 
     def turn(self, thread_id: str, wait_s: float) -> AbstractContextManager[None]:
         """Hold the thread, across processes and hosts, while one turn reads and extends it."""
+        ...
 
     def touch(self, thread_id: str, title: str, owner: str = "") -> bool:
         """Create or mark a thread updated; False when another owner has it."""
+        ...
 
     def owner_of(self, thread_id: str) -> str | None:
         """Return the owner of a thread, or None if it is unknown."""
+        ...
 
     def threads(self, owner: str = "") -> list[ThreadInfo]:
         """Return the threads of ``owner``, most recently used first."""
+        ...
 
     def rename(self, thread_id: str, title: str) -> bool:
         """Rename a thread; False when it does not exist."""
+        ...
 
     def delete(self, thread_id: str) -> None:
         """Delete a thread with its feedback and checkpoints."""
+        ...
 
     def add_feedback(self, fb: Feedback, owner: str = "") -> None:
         """Store (or replace) the feedback on one answer."""
+        ...
 
     def feedback(self, owner: str = "") -> list[Feedback]:
         """Return ``owner``'s feedback, oldest first."""
+        ...
 
     def ping(self) -> str:
         """Check the store answers; return where it is."""
+        ...
 
     def close(self) -> None:
         """Release the store's connections."""
+        ...
 
 
 def open_store(settings: Settings, notify: Callable[[str], None] | None = None) -> StateStore:

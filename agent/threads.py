@@ -115,7 +115,7 @@ class _SafeSaver(SqliteSaver):
         except sqlite3.DatabaseError:
             raise  # the file itself: ThreadStore.guarded says what to do
         except Exception as exc:  # noqa: BLE001 - any failure to decode stored bytes
-            self._set_aside(str(config["configurable"]["thread_id"]), exc)
+            self._set_aside(str(config.get("configurable", {}).get("thread_id")), exc)
             return super().get_tuple(config)
 
 

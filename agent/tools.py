@@ -30,7 +30,7 @@ def passage(hit_chunk: Chunk, score: float, query: str) -> Passage:
     return Passage(**hit_chunk.to_dict(), score=float(score), query=query)
 
 
-def _reply(runtime: ToolRuntime, found: dict[str, dict], text: str | None = None) -> Command:
+def _reply(runtime: ToolRuntime, found: dict[str, Passage], text: str | None = None) -> Command:
     content = text if text is not None else render_passages(found.values())
     return Command(
         update={

@@ -191,7 +191,7 @@ def _compare(old: Document, new: Document, threshold: float, changes: dict) -> t
     bp_id, title = new.bp_id, new.title
     found = False
     if _norm_title(old.title) != _norm_title(new.title):
-        drift = KNOWN_TITLE_DRIFT.get(bp_id, frozenset())
+        drift = KNOWN_TITLE_DRIFT.get(bp_id or "", frozenset())
         known = {_norm_title(old.title), _norm_title(new.title)} <= drift
         note = "known drift: both titles are in circulation on the official site" if known else None
         changes["retitled"].append(

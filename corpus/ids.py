@@ -12,7 +12,7 @@ import os
 import re
 from dataclasses import dataclass
 
-from corpus.vocabulary import PILLAR_ABBREVIATIONS
+from corpus.vocabulary import PILLAR_ABBREVIATIONS, id_letters
 
 _COMPACT = re.compile(
     r"(?<![\w-])(?P<letters>[A-Za-z]{2,12}?)(?P<space>\s?)(?P<number>\d{1,2})"
@@ -48,7 +48,7 @@ class IdMention:
 
 def id_mentions(text: str, known: set[str]) -> list[IdMention]:
     """Return every known id named in ``text``, in order of appearance (first mention only)."""
-    groups = {re.match(r"[A-Z]+", ident).group(0) for ident in known if ident[:1].isalpha()}
+    groups = {id_letters(ident) for ident in known if ident[:1].isalpha()}
     prefix = os.path.commonprefix(sorted(groups)) if len(groups) > 1 else ""
     found: list[IdMention] = []
     for match in _COMPACT.finditer(text):

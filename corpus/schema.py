@@ -128,13 +128,22 @@ def location(loc: tuple[int | str, ...], data: Any = _UNSEEN) -> str:
             last = i == len(loc) - 1
             if not last or isinstance(node, dict) and step in node.values():
                 continue
-        node = node[step] if node is not _UNSEEN and has_step(node, step) else _UNSEEN
+        node = step_into(node, step, _UNSEEN)
         parts.append(f"[{step}]" if isinstance(step, int) else f".{step}" if parts else str(step))
     return "".join(parts)
 
 
-def has_step(node: Any, step: int | str) -> bool:
+def has_step(node: object, step: int | str) -> bool:
     """Return True when ``node[step]`` exists in parsed YAML (a mapping key or a list index)."""
     if isinstance(node, dict):
         return step in node
     return isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node)
+
+
+def step_into(node: object, step: int | str, missing: object = None) -> object:
+    """Return ``node[step]`` in parsed YAML, or ``missing`` when :func:`has_step` is False."""
+    if isinstance(node, dict):
+        return node[step] if step in node else missing
+    if isinstance(node, list) and isinstance(step, int) and 0 <= step < len(node):
+        return node[step]
+    return missing

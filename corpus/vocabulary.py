@@ -86,6 +86,12 @@ def page_key(bp_id: str | None, chunk_id: str) -> str:
     return bp_id or chunk_id.split("#", 1)[0].split("/", 1)[-1]
 
 
+def id_letters(ident: str) -> str:
+    """Return the capitals an id starts with (``GENSEC`` of ``GENSEC04-BP02``); "" if none."""
+    letters = re.match(r"[A-Z]*", ident)
+    return letters.group(0) if letters else ""
+
+
 def risk_rank(risk: str | None) -> int:
     """Return 0 for High, 1 for Medium, 2 for Low and 3 for anything else (sort key)."""
     return RISKS.index(risk) if risk in RISKS else len(RISKS)

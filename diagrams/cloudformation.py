@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import json
 import re
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
@@ -58,14 +58,22 @@ _SAM_GLOBALS = {
 _EVENT_SOURCE_KEYS = ("Bucket", "Queue", "Topic", "Stream", "RestApiId", "ApiId", "Table")
 
 
-class _Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # libyaml: ten times faster
+if TYPE_CHECKING:  # the C loader has the same interface; a checker cannot take a runtime base
+    _SafeLoader = yaml.SafeLoader
+else:  # libyaml: ten times faster
+    _SafeLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+class _Loader(_SafeLoader):
     """SafeLoader that turns CloudFormation short-form tags into their long-form dicts."""
 
 
 def _intrinsic(name: str):
     key = name if name in ("Ref", "Condition") else f"Fn::{name}"
 
-    def construct(loader: yaml.SafeLoader, node: yaml.Node) -> dict:
+    def construct(
+        loader: yaml.SafeLoader, node: yaml.ScalarNode | yaml.SequenceNode | yaml.MappingNode
+    ) -> dict:
         if isinstance(node, yaml.ScalarNode):
             value: Any = loader.construct_scalar(node)
             if name == "GetAtt":
@@ -83,7 +91,7 @@ for _name in _INTRINSICS:
     _Loader.add_constructor(f"!{_name}", _intrinsic(_name))
 
 
-def _yaml_int(loader: yaml.SafeLoader, node: yaml.Node) -> int | str:
+def _yaml_int(loader: yaml.SafeLoader, node: yaml.ScalarNode) -> int | str:
     try:
         return yaml.SafeLoader.construct_yaml_int(loader, node)
     except ValueError:

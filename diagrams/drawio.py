@@ -92,7 +92,7 @@ def _decide(icon: _Icon | None, label: str) -> tuple[str | None, str, str | None
     if said is None and lines:
         said = catalog.names_service(lines[0], strict=strict)
     icon_slug = icon.slug if icon else None
-    if icon_slug is None:
+    if icon is None or icon_slug is None:
         return (said.slug, "label", None) if said else (None, "", None)
     if said is not None and said.slug != icon_slug:
         confirmed = icon_slug in catalog.mentioned(label)

@@ -66,8 +66,10 @@ def parse_xml(text: str | bytes, budget: Budget, what: str = "diagram") -> Eleme
     try:
         pull.feed(text)
         pull.close()
-        for _, element in pull.read_events():
-            root = element if root is None else root
+        for event in pull.read_events():
+            element = event[-1]  # ("start", element): the only events asked for
+            if root is None and isinstance(element, Element):
+                root = element
             budget.add_element()
     except DefusedXmlException as exc:
         raise InputError(f"{what} XML uses forbidden constructs ({type(exc).__name__})") from None
@@ -137,11 +139,12 @@ def pages_from_root(root: Element, budget: Budget) -> list[Page]:
     _check_markup([body for body in bodies if isinstance(body, str)], budget)
     for number, (diagram, body) in enumerate(zip(diagrams, bodies, strict=True), start=1):
         name = diagram.get("name") or f"Page-{number}"
-        model = body
         if isinstance(body, str):
             model = parse_xml(body, budget, f"page '{name}'")
             if _local(model.tag) != "mxGraphModel":
                 raise InputError(f"page '{name}' does not hold an <mxGraphModel>")
+        else:
+            model = body
         if model is not None:
             pages.append((name, model))
     if not pages:

@@ -123,7 +123,9 @@ class PageNotes:
             row.sort(key=lambda pair: pair[0])
         for cell in self.texts:
             note = notes.get(cell.id)
-            row = rows.get(note.attached_to or "", []) if note and note.kind == "legend" else []
+            if note is None or note.kind != "legend":
+                continue
+            row = rows.get(note.attached_to or "", [])
             if not row:
                 continue
             low = bisect.bisect_left(row, cell.y, key=lambda pair: pair[0])

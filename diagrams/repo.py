@@ -7,7 +7,7 @@ import hashlib
 import json
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
@@ -173,7 +173,7 @@ def combine(designs: Sequence[tuple[Design, Architecture]]) -> tuple[Architectur
 
 
 def review_tree(
-    tree: Tree, practices: Sequence[Document], parser: Parser | None = None
+    tree: Tree, practices: Mapping[str, Document], parser: Parser | None = None
 ) -> RepoReview:
     """Discover, parse and review every design in ``tree``; failures are listed, not raised."""
     parser = parser or Parser(tree)

@@ -17,7 +17,7 @@ from pathlib import Path
 
 import yaml
 
-from corpus.errors import InputError
+from corpus.errors import InputError, LenswiseError
 from corpus.loaders.builtin import digest_practices
 from diagrams import parse_bytes, review_architecture
 from diagrams.fixes import checks, plan_fixes
@@ -74,6 +74,8 @@ def file_figures(path: Path, practices) -> dict:
     suffix = ".tf" if path.suffix == ".tf" else ".json" if text.lstrip()[:1] == "{" else ".yaml"
     verified = [f for f in plan.fixes.values() if f.verified]
     scans = checks.checkov_failures([text, plan.patched, *(f.patched for f in verified)], suffix)
+    if scans is None:
+        raise LenswiseError("the fix figures need checkov: run make tools or set LENSWISE_CHECKOV")
     failing = 0
     for fix, scan in zip(verified, scans[2:], strict=True):
         after = _statuses(fix.patched, path.name, practices)
@@ -138,7 +140,7 @@ def label_figures(labels: Path, folder: Path, practices) -> dict:
 
 def main(argv: list[str] | None = None) -> int:
     """Print the fix figures for the shared templates and the fixtures."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("folders", nargs="*", type=Path, default=[SHARED, *FIXTURES])
     args = parser.parse_args(argv)
     practices = digest_practices()

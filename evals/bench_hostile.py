@@ -432,12 +432,15 @@ def _child(path: str) -> int:
 
     practices = digest_practices()
     start = time.perf_counter()
+    refused = ""
     try:
         arch = parse_file(path)
     except InputError as exc:
-        arch, figures = None, {"outcome": "refused", "detail": str(exc)}
+        arch, refused = None, str(exc)
     seconds = round(time.perf_counter() - start, 3)
-    if arch is not None:
+    if arch is None:
+        figures: dict[str, str | int | float] = {"outcome": "refused", "detail": refused}
+    else:
         parsed = time.perf_counter()
         review = review_architecture(arch, practices)
         render_markdown(review).encode()

@@ -189,7 +189,8 @@ def _wait_healthy(proc: subprocess.Popen, port: int) -> None:
     deadline = time.monotonic() + START_WAIT_S
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise RuntimeError(f"a replica exited: {proc.stderr.read().decode()[-300:]}")
+            said = proc.stderr.read().decode() if proc.stderr else ""
+            raise RuntimeError(f"a replica exited: {said[-300:]}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2).status_code == 200:
                 return
@@ -211,6 +212,7 @@ async def _user(load, user, token, port, questions, deadline, think_s, seed) -> 
     from mcp import Client
     from mcp.client.streamable_http import streamable_http_client
     from mcp.shared._httpx_utils import create_mcp_http_client
+    from mcp.types import TextContent
 
     rng = random.Random(seed)
     threads: list[str] = []
@@ -236,7 +238,9 @@ async def _user(load, user, token, port, questions, deadline, think_s, seed) -> 
                 load.errors.append(f"{type(exc).__name__}: {exc}"[:200])
             else:
                 if result.is_error:
-                    load.errors.append(result.content[0].text[:200])
+                    block = result.content[0]
+                    said = block.text if isinstance(block, TextContent) else repr(block)
+                    load.errors.append(said[:200])
                 else:
                     load.latencies[kind].append(time.perf_counter() - started)
                     if tool == "ask_lens":

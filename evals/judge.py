@@ -45,8 +45,8 @@ def parse_verdict(text: str) -> Verdict:
     match = re.search(r"\{.*\}", text or "", re.S)
     try:
         data = json.loads(match.group(0)) if match else {}
-        raw = float(data.get("score"))
-    except (ValueError, TypeError, json.JSONDecodeError):
+        raw = float(data["score"])
+    except (KeyError, ValueError, TypeError, json.JSONDecodeError):
         return Verdict(None, f"unreadable judge reply: {(text or '')[:120]!r}")
     raw = min(max(raw, 1.0), 5.0)
     return Verdict((raw - 1) / 4, str(data.get("reason", "")))

@@ -23,6 +23,7 @@ from tqdm import tqdm
 
 if TYPE_CHECKING:
     from agent.results import Answer
+    from diagrams import Review
     from index.search import Hit
 
 from agent.config import Settings
@@ -32,6 +33,7 @@ from evals.content import Encode, content_evaluators
 from evals.metrics import (
     CURVE_KS,
     RETRIEVAL_METRICS,
+    AnswerEvaluator,
     AnswerSample,
     ReviewSample,
     answer_evaluators,
@@ -48,13 +50,29 @@ from evals.scripted_bedrock import ScriptedBedrock, pointed_at
 
 
 class Target(Protocol):
-    """What the runner drives: ``agent.LensAssistant`` or a test double."""
+    """What the runner drives: ``agent.LensAssistant`` or a test double.
 
-    def search(self, query: str, k: int = 10, mode: str = "hybrid", **kwargs: Any) -> list[Hit]: ...  # noqa: D102
+    pyright checks that ``LensAssistant`` is one where :func:`open_target` returns it.
+    """
 
-    def ask(self, question: str, **kwargs: Any) -> Answer: ...  # noqa: D102
+    def search(  # noqa: D102
+        self,
+        query: str,
+        k: int = 10,
+        mode: str = "hybrid",
+        pillar: str | None = None,
+        per_doc: int = 1,
+    ) -> list[Hit]: ...
 
-    def review(self, path: Any) -> Any: ...  # noqa: D102
+    def ask(  # noqa: D102
+        self,
+        question: str,
+        thread_id: str | None = None,
+        diagram: str | Path | None = None,
+        pillar: str | None = None,
+    ) -> Answer: ...
+
+    def review(self, diagram: str | Path | bytes, filename: str | None = None) -> Review: ...  # noqa: D102
 
 
 @dataclass
@@ -413,8 +431,7 @@ def _run_answers(
         for earlier in case.previous:
             previous = target.ask(earlier, thread_id=thread).text
         t0 = time.perf_counter()
-        extra = {"diagram": case.diagram} if case.diagram else {}
-        answer = target.ask(case.question, thread_id=thread, **extra)
+        answer = target.ask(case.question, thread_id=thread, diagram=case.diagram or None)
         sample = answer_sample(
             case.question, answer, (time.perf_counter() - t0) * 1000, settings.model, previous
         )
@@ -438,11 +455,7 @@ def _run_answers(
                 "forbidden_facts": [
                     str(f) for f in case.must_not_state if f.found_in(sample.response)
                 ],
-                "details": {
-                    e.name: e.found[case.id]
-                    for e in evaluators
-                    if case.id in getattr(e, "found", {})
-                },
+                "details": _noted(evaluators, "found", case.id),
                 "latency_ms": round(sample.latency_ms, 2),
                 "usage": sample.usage,
                 "warnings": list(answer.warnings),
@@ -455,11 +468,7 @@ def _run_answers(
     tags = {case.id: case.tags[0] if case.tags else None for case in cases}
     if judge is not None:
         for record in records:
-            record["judge"] = {
-                e.name: e.reasons[record["id"]]
-                for e in evaluators
-                if record["id"] in getattr(e, "reasons", {})
-            }
+            record["judge"] = _noted(evaluators, "reasons", record["id"])
         metrics["judge_input_tokens"] = float(judge.usage["input_tokens"])
         metrics["judge_output_tokens"] = float(judge.usage["output_tokens"])
         metrics["judge_estimated_cost_usd"] = _cost(judge.model_name, judge.usage)
@@ -475,7 +484,7 @@ def _run_answers(
 # --- diagrams ----------------------------------------------------------------------------
 
 
-def review_sample(review: Any, latency_ms: float) -> ReviewSample:
+def review_sample(review: Review, latency_ms: float) -> ReviewSample:
     """Turn a ``Review`` (anything with the review's ``to_dict()``) into a :class:`ReviewSample`."""
     data = review.to_dict()
     services = {str(s).lower() for s in data.get("services", [])}
@@ -485,6 +494,14 @@ def review_sample(review: Any, latency_ms: float) -> ReviewSample:
     labels = {normalize_text(c.get("label") or "") for c in data.get("components", [])}
     notes = {normalize_text(a.get("text") or "") for a in data.get("annotations", [])}
     return ReviewSample(services, statuses, latency_ms, labels - {""}, notes - {""})
+
+
+def _noted(evaluators: Sequence[AnswerEvaluator], notes: str, case_id: str) -> dict[str, Any]:
+    """Return what each evaluator noted about one case in its ``notes`` dict, by evaluator.
+
+    Only some evaluators keep notes (content ones the facts they missed, judges their reasons).
+    """
+    return {e.name: kept[case_id] for e in evaluators if case_id in (kept := getattr(e, notes, {}))}
 
 
 def _run_diagrams(suite: Suite, target: Target, bar: dict) -> SuiteResult:

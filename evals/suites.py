@@ -10,12 +10,15 @@ file, the case and the field to fix.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import yaml
 
 from corpus.errors import InputError
 from evals.cases import Suite
+
+if TYPE_CHECKING:
+    from corpus.examples import Split
 
 SUITES_DIR = Path(__file__).resolve().parent / "suites"
 REPO_ROOT = Path(__file__).resolve().parents[1]
@@ -46,7 +49,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
             the field to fix.
     """
     from corpus.schema import validated  # pydantic only once a suite is read
-    from evals.suite_schema import SUITE_FILE
+    from evals.suite_schema import SUITE_FILE, AnswerCaseIn, DiagramCaseIn, RetrievalCaseIn
 
     path = resolve_suite_path(name)
     try:
@@ -91,9 +94,9 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
             raise InputError(f"{where}: duplicate id")
         seen.add(case_id)
         written = validated(head.case_model, raw, where)
-        if head.kind == "retrieval":
+        if isinstance(written, RetrievalCaseIn):
             suite.cases.append(written.case(case_id))
-        elif head.kind == "answers":
+        elif isinstance(written, AnswerCaseIn):
             case = written.case(case_id, suite.base_dir, suite.fixtures_dir)
             if bool(case.model_turns) != bool(suite.scripted_model) and not case.should_decline:
                 raise InputError(
@@ -104,7 +107,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
                 suite.cases.append(case)
             else:
                 suite.skipped.append(f"{case_id}: diagram not found, skipped: {case.diagram}")
-        else:
+        elif isinstance(written, DiagramCaseIn):
             case = written.case(case_id, suite.base_dir, suite.fixtures_dir)
             if case.path.is_file():
                 suite.cases.append(case)
@@ -115,7 +118,7 @@ def load_suite(name: str | Path, *, diagrams_dir: str | Path | None = None) -> S
     return suite
 
 
-def _example_cases(lens: str, split: str, path: Path) -> list[dict]:
+def _example_cases(lens: str, split: Split, path: Path) -> list[dict[str, Any]]:
     """Answer cases made from a split of a lens's labelled example questions.
 
     ``examples: {lens: generative-ai, split: test}`` turns every question of the split into a

@@ -331,13 +331,25 @@ def _swap_into_place(tmp: Path, path: Path) -> None:
 
 
 class IndexConfig(Protocol):
-    """What :func:`open_index` needs from the settings (``agent.config.Settings`` fits)."""
+    """What :func:`open_index` needs from the settings (``agent.config.Settings`` fits).
 
-    home: Path
-    source: str
-    embedding_model: str
-    query_encoder: str
-    lens: str
+    Read-only properties, so a frozen dataclass such as ``Settings`` is one.
+    """
+
+    @property
+    def home(self) -> Path: ...  # noqa: D102
+
+    @property
+    def source(self) -> str: ...  # noqa: D102
+
+    @property
+    def embedding_model(self) -> str: ...  # noqa: D102
+
+    @property
+    def query_encoder(self) -> str: ...  # noqa: D102
+
+    @property
+    def lens(self) -> str: ...  # noqa: D102
 
 
 def open_index(

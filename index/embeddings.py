@@ -76,7 +76,10 @@ class SentenceTransformerEmbedder:
         dimension = getattr(self._model, "get_embedding_dimension", None) or (
             self._model.get_sentence_embedding_dimension
         )
-        self._dim = int(dimension())
+        size = dimension()
+        if size is None:
+            raise LenswiseError(f"embedding model '{name}' does not say its vector size")
+        self._dim = int(size)
         self._bf16 = cpu_has_bf16()
 
     @property

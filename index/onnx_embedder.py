@@ -24,6 +24,7 @@ import sys
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -97,7 +98,8 @@ class OnnxEmbedder:
             "attention_mask": np.array([e.attention_mask for e in encodings], dtype="int64"),
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype="int64"),
         }
-        (tokens,) = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        outputs = self._session.run(None, {k: v for k, v in feeds.items() if k in self._inputs})
+        tokens = np.asarray(outputs[0])
         mask = feeds["attention_mask"][:, :, None].astype("float32")
         pooled = (tokens * mask).sum(axis=1) / np.clip(mask.sum(axis=1), 1e-9, None)
         norms = np.linalg.norm(pooled, axis=1, keepdims=True)
@@ -174,10 +176,15 @@ def export(name: str, folder: Path) -> None:
     stack = [type(m).__name__ for m in model]  # class paths vary across library versions
     if stack != [p.rsplit(".", 1)[1] for p in PIPELINE] or model[1].pooling_mode != "mean":
         raise ExportError(f"model '{name}' is not Transformer + mean Pooling + Normalize")
-    transformer = model[0]
+    # nn.Module.__getattr__ types every attribute as Tensor | Module: the Transformer's own
+    # attributes (tokenizer, auto_model) are read untyped.
+    transformer: Any = model[0]
     tokenizer = transformer.tokenizer
     if not getattr(tokenizer, "is_fast", False):
         raise ExportError(f"model '{name}' has no fast tokenizer (tokenizer.json)")
+    max_seq_length = model.max_seq_length
+    if max_seq_length is None:
+        raise ExportError(f"model '{name}' sets no max_seq_length")
     hf = transformer.auto_model.eval().float()
     folder.parent.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=f".{folder.name}-", dir=folder.parent))
@@ -210,7 +217,7 @@ def export(name: str, folder: Path) -> None:
             "version": EXPORT_VERSION,
             "model": name,
             "dim": reference.dim,
-            "max_seq_length": int(model.max_seq_length),
+            "max_seq_length": int(max_seq_length),
             "pad_id": int(tokenizer.pad_token_id),
             "pad_token": tokenizer.pad_token,
         }

@@ -20,6 +20,7 @@ import numpy as np
 from corpus.examples import Example, ExampleSet
 from corpus.models import Chunk
 from index.calibrate import Classifiers, calibrate, signals_of
+from index.embeddings import Embedder
 from index.relevance import (
     PageScore,
     PageTable,
@@ -120,7 +121,7 @@ def build_router(
     sparse: SparseIndex,
     examples: ExampleSet,
     previous: dict[str, np.ndarray],
-    encoder: Callable[[], object],
+    encoder: Callable[[], Embedder],
 ) -> dict:
     """Embed the example questions, fit the models and write the router files into ``folder``.
 
@@ -163,7 +164,8 @@ def build_router(
     np.save(folder / EXAMPLE_VECTORS, np.array([vectors[text_hash(e.text)] for e in rows]))
     pages_sparse.save(folder / PAGE_BM25)
     (folder / ROUTER).write_text(json.dumps(result.model.to_dict(), indent=1), encoding="utf-8")
-    np.savez(folder / ROUTER_ARRAYS, **result.model.arrays())
+    # numpy's stub lets **arrays also fill the bool allow_pickle: a false alarm on a str->array dict
+    np.savez(folder / ROUTER_ARRAYS, **result.model.arrays())  # pyright: ignore[reportArgumentType]
     return {
         "examples": examples.digest,
         "keys": int(len(result.key_vectors)),

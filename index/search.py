@@ -141,7 +141,7 @@ class HybridSearcher:
         self._lenses = sorted({c.lens for c in self.chunks})
         self._by_id: dict[str, list[int]] = {}
         for i, c in enumerate(self.chunks):
-            for ident in {c.bp_id, c.question_id} - {None}:
+            for ident in {i for i in (c.bp_id, c.question_id) if i is not None}:
                 self._by_id.setdefault(ident, []).append(i)
 
     @property

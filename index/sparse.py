@@ -104,6 +104,8 @@ def tokenize(text: str) -> list[str]:
     """Return the stemmed, stop-word-free terms of ``text``, exactly as BM25 indexes them."""
     import bm25s
 
-    return bm25s.tokenize(
+    terms = bm25s.tokenize(
         [text], stopwords=list(STOPWORDS), stemmer=stemmer(), return_ids=False, show_progress=False
-    )[0]
+    )
+    # Strings, with return_ids=False; bm25s types the result as either form.
+    return terms[0]  # pyright: ignore[reportReturnType]

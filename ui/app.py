@@ -78,7 +78,7 @@ def main() -> None:
         state.show_error(exc)
         return
     user = signed_in_user(base)
-    if base.team and user is None:
+    if base.team_mode and user is None:
         refuse_anonymous(base)
         return
     with st.sidebar:

@@ -3,13 +3,20 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from typing import Any
+from typing import TYPE_CHECKING, Any, Literal
 
 import streamlit as st
 
 from ui.render import escape_markdown, is_trusted_url, one_line, pillar_sort_key
 
-RISK_COLORS = {"High": "red", "Medium": "orange", "Low": "green"}
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
+
+RISK_COLORS: dict[str, Literal["red", "orange", "green"]] = {
+    "High": "red",
+    "Medium": "orange",
+    "Low": "green",
+}
 GENERAL = "General lens pages"
 
 
@@ -53,7 +60,7 @@ def _outline(catalog: Any) -> dict[str, dict[str, list[Any]]]:
     return {p: dict(sorted(tree[p].items())) if p != GENERAL else tree[p] for p in order}
 
 
-def browser_view(lens: Any) -> None:
+def browser_view(lens: LensAssistant) -> None:
     """Draw the lens browser screen."""
     catalog = lens.catalog()
     practices = [d for d in catalog.documents if d.bp_id]

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from agent.api import MAX_QUESTION_CHARS
+from agent.events import CitationEvent, FinalEvent, RetrievalEvent, StatusEvent, TokenEvent
 from ui import state
 from ui.render import (
     citation_label,
@@ -20,6 +21,10 @@ from ui.render import (
 )
 from ui.state import UiSettings
 
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
+    from agent.results import Answer, Citation
+
 EXAMPLES = (
     "How do I protect a Bedrock chatbot against prompt injection?",
     "How should I evaluate model responses before going to production?",
@@ -29,7 +34,7 @@ EXAMPLES = (
 CURSOR = " ▌"
 
 
-def _detach(lens: Any, thread_id: str | None) -> None:
+def _detach(lens: LensAssistant, thread_id: str | None) -> None:
     st.session_state[state.ATTACHED] = False
     if thread_id:
         lens.conversations.detach_design(thread_id)
@@ -57,7 +62,7 @@ def empty_state() -> None:
         )
 
 
-def citation_chips(citations: list[Any], per_row: int = 2) -> None:
+def citation_chips(citations: list[Citation], per_row: int = 2) -> None:
     """Show each citation as a chip (id, title, risk) linking to the official page."""
     for start in range(0, len(citations), per_row):
         cols = st.columns(per_row, gap="small")
@@ -75,12 +80,12 @@ def citation_chips(citations: list[Any], per_row: int = 2) -> None:
                 col.badge(label, icon=":material/menu_book:", color="gray")
 
 
-def passages_for(answer: Any) -> list[dict[str, Any]]:
+def passages_for(answer: Answer) -> list[dict[str, Any]]:
     """Return the answer's supporting passages (saved turns keep their hits too)."""
     return [h.to_dict() for h in answer.hits]
 
 
-def sources_panel(answer: Any, passages: list[dict[str, Any]]) -> None:
+def sources_panel(answer: Answer, passages: list[dict[str, Any]]) -> None:
     """Show the supporting quotes and passages in an expander."""
     quotes = [c for c in answer.citations if c.quote]
     if not passages and not quotes:
@@ -106,7 +111,7 @@ def sources_panel(answer: Any, passages: list[dict[str, Any]]) -> None:
             st.text(hit.get("text") or "")
 
 
-def _meta(answer: Any) -> str:
+def _meta(answer: Answer) -> str:
     bits = [f"{answer.model} answer"]
     if answer.citations:
         n = len(answer.citations)
@@ -122,7 +127,7 @@ def _meta(answer: Any) -> str:
     return escape_markdown(" · ".join(bits))
 
 
-def _store_feedback(lens: Any, thread_id: str, turn: int, from_comment: bool) -> None:
+def _store_feedback(lens: LensAssistant, thread_id: str, turn: int, from_comment: bool) -> None:
     score = st.session_state.get(f"fb-{thread_id}-{turn}")
     if score is None:
         if from_comment:
@@ -137,7 +142,7 @@ def _store_feedback(lens: Any, thread_id: str, turn: int, from_comment: bool) ->
     st.toast("Feedback saved. Thank you!", icon=":material/check:")
 
 
-def _restore_feedback(lens: Any, thread_id: str) -> None:
+def _restore_feedback(lens: LensAssistant, thread_id: str) -> None:
     """Preset the thumbs and comments of a thread from the stored feedback (once per session)."""
     done = st.session_state.setdefault("feedback-restored", set())
     if thread_id in done:
@@ -148,7 +153,7 @@ def _restore_feedback(lens: Any, thread_id: str) -> None:
         st.session_state.setdefault(f"fbc-{thread_id}-{turn}", fb.comment)
 
 
-def answer_actions(lens: Any, answer: Any, thread_id: str | None, turn: int) -> None:
+def answer_actions(lens: LensAssistant, answer: Answer, thread_id: str | None, turn: int) -> None:
     """Show thumbs up/down, an optional comment, and the answer's markdown download."""
     with st.container(horizontal=True, gap="small", vertical_alignment="center"):
         if thread_id is not None:
@@ -179,7 +184,7 @@ def answer_actions(lens: Any, answer: Any, thread_id: str | None, turn: int) -> 
         )
 
 
-def render_answer(lens: Any, answer: Any, thread_id: str | None, turn: int) -> None:
+def render_answer(lens: LensAssistant, answer: Answer, thread_id: str | None, turn: int) -> None:
     """Render one answer: text, citation chips, warnings, sources, meta line and actions."""
     st.markdown(safe_answer_markdown(answer.text, answer.citations))
     citation_chips(answer.citations)
@@ -190,7 +195,7 @@ def render_answer(lens: Any, answer: Any, thread_id: str | None, turn: int) -> N
     answer_actions(lens, answer, thread_id, turn)
 
 
-def render_transcript(lens: Any, thread_id: str) -> int:
+def render_transcript(lens: LensAssistant, thread_id: str) -> int:
     """Render every turn of ``thread_id``; return how many turns there are."""
     answers = lens.conversations.transcript(thread_id)
     for turn, answer in enumerate(answers):
@@ -201,7 +206,9 @@ def render_transcript(lens: Any, thread_id: str) -> int:
     return len(answers)
 
 
-def stream_answer(lens: Any, ui: UiSettings, question: str, thread_id: str, diagram: Any) -> Any:
+def stream_answer(
+    lens: LensAssistant, ui: UiSettings, question: str, thread_id: str, diagram: str | None
+) -> Answer | None:
     """Ask ``question``, showing status, text as it is written, then the full answer.
 
     Returns:
@@ -213,15 +220,18 @@ def stream_answer(lens: Any, ui: UiSettings, question: str, thread_id: str, diag
     try:
         events = lens.stream(question, thread_id=thread_id, diagram=diagram, pillar=ui.pillar)
         for event in events:
-            if event.type == "status":
-                status.update(label=escape_markdown(one_line(event.data, 100)))
-            elif event.type == "retrieval":
-                status.write(escape_markdown(f"{len(event.data)} lens passages retrieved"))
-            elif event.type == "token":
-                text += event.data
-                body.markdown(safe_answer_markdown(text) + CURSOR)
-            elif event.type == "final":
-                answer = event.data
+            match event:
+                case StatusEvent(text=line):
+                    status.update(label=escape_markdown(one_line(line, 100)))
+                case RetrievalEvent(hits=hits):
+                    status.write(escape_markdown(f"{len(hits)} lens passages retrieved"))
+                case TokenEvent(text=piece):
+                    text += piece
+                    body.markdown(safe_answer_markdown(text) + CURSOR)
+                case FinalEvent(answer=final):
+                    answer = final
+                case CitationEvent():
+                    pass  # the final answer shows its citations
     except Exception as exc:  # noqa: BLE001 - Bedrock and input errors become a message
         status.update(label="Could not answer", state="error")
         body.empty()
@@ -232,11 +242,11 @@ def stream_answer(lens: Any, ui: UiSettings, question: str, thread_id: str, diag
     return answer
 
 
-def chat_view(lens: Any, ui: UiSettings) -> None:
+def chat_view(lens: LensAssistant, ui: UiSettings) -> None:
     """Draw the chat screen: transcript, input, and the streamed answer of a new question."""
     thread_id = state.current_thread()
-    review = st.session_state.get(state.REVIEW)
-    attached = review is not None and st.session_state.get(state.ATTACHED, False)
+    review = state.current_review()
+    attached = review if st.session_state.get(state.ATTACHED, False) else None
 
     # No max_chars: the browser would silently drop a longer paste; it is cut here, visibly.
     question = st.chat_input("Ask about the Generative AI Lens…")
@@ -270,7 +280,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
     kept = lens.conversations.attached_design(thread_id) if thread_id else None
     if attached or kept:
         note, detach = st.columns([4, 1], vertical_alignment="center")
-        name = review.filename if attached else kept
+        name = attached.filename if attached else kept
         note.info(
             escape_markdown(f"Questions are asked about the reviewed design: {name}"),
             icon=":material/schema:",
@@ -290,7 +300,7 @@ def chat_view(lens: Any, ui: UiSettings) -> None:
         st.warning(notice, icon=":material/content_cut:")
         st.session_state[state.SHORTENED] = (thread_id, notice)
     with st.chat_message("assistant"):
-        diagram = _diagram_arg(review) if attached else None
+        diagram = _diagram_arg(attached) if attached else None
         answer = stream_answer(lens, ui, question, thread_id, diagram)
     if answer is None:
         if created:  # nothing was said in it: do not leave an empty conversation behind

@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from agent import PILLARS
+
+if TYPE_CHECKING:
+    from agent.results import Citation
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -52,7 +55,7 @@ def is_trusted_url(url: str | None) -> bool:
     return parsed.scheme == "https" and (parsed.hostname or "") in TRUSTED_HOSTS
 
 
-def citation_urls(citations: Iterable[Any]) -> dict[str, str]:
+def citation_urls(citations: Iterable[Citation]) -> dict[str, str]:
     """Map each cited page id (bp id, else page id) to its official url."""
     urls: dict[str, str] = {}
     for c in citations:
@@ -63,7 +66,7 @@ def citation_urls(citations: Iterable[Any]) -> dict[str, str]:
     return urls
 
 
-def safe_answer_markdown(text: str, citations: Iterable[Any] = ()) -> str:
+def safe_answer_markdown(text: str, citations: Iterable[Citation] = ()) -> str:
     """Return the assistant's markdown made safe to render, with citation markers linked.
 
     Images become their alt text, HTML tags are escaped, links to anything but the official
@@ -96,7 +99,7 @@ def safe_answer_markdown(text: str, citations: Iterable[Any] = ()) -> str:
     return _MARKER.sub(link, out)
 
 
-def citation_label(citation: Any) -> str:
+def citation_label(citation: Citation) -> str:
     """Return a chip label such as ``GENSEC04-BP02 · High risk · Title`` (escaped).
 
     The risk comes before the title so that a narrow chip cuts the title, not the risk.

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import altair as alt
 import pandas as pd
@@ -15,6 +15,10 @@ from ui import state
 from ui.render import STATUS_LABELS, escape_markdown, is_trusted_url, one_line, slugify
 from ui.review_graph import architecture_section
 from ui.wa_export import export_panel
+
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
+    from diagrams import Review
 
 UPLOAD_TYPES = (
     "drawio",
@@ -44,7 +48,7 @@ PASTE_EXAMPLE = """flowchart LR
 """
 
 
-def _run_review(lens: Any, data: bytes, filename: str, limit: int) -> None:
+def _run_review(lens: LensAssistant, data: bytes, filename: str, limit: int) -> None:
     """Review ``data`` and keep the result in the session, or show why it failed."""
     if len(data) > limit:
         st.error(
@@ -70,7 +74,7 @@ def _run_review(lens: Any, data: bytes, filename: str, limit: int) -> None:
     )
 
 
-def _plan_fixes(lens: Any, review: Any, data: bytes, filename: str) -> Any:
+def _plan_fixes(lens: LensAssistant, review: Review, data: bytes, filename: str) -> Any:
     """Plan and verify the fixes of an IaC file's gaps (None for drawings or on failure)."""
     from agent.fixes import attach_fixes, file_text
 
@@ -130,7 +134,7 @@ def _fixes(rs: state.ReviewState) -> None:
         )
 
 
-def _inputs(lens: Any, limit: int) -> None:
+def _inputs(lens: LensAssistant, limit: int) -> None:
     upload_tab, paste_tab = st.tabs(["Upload a file", "Paste Mermaid"])
     with upload_tab:
         uploaded = st.file_uploader(
@@ -178,7 +182,7 @@ def _table_order(finding: Any) -> tuple[int, int]:
     return status, risk
 
 
-def findings_frame(review: Any) -> pd.DataFrame:
+def findings_frame(review: Review) -> pd.DataFrame:
     """Return the findings as a table, gaps first, each status by risk (High first).
 
     Columns: status, risk, id, title, pillar, evidence, why, link.
@@ -293,11 +297,11 @@ def _findings_table(rs: state.ReviewState) -> None:
     risks = c3.multiselect("Risk", list(RISKS), key=f"f-risk-{rs.key}", placeholder="All risks")
     shown = frame
     if pillars:
-        shown = shown[shown["Pillar"].isin(pillars)]
+        shown = shown.loc[lambda f: f["Pillar"].isin(pillars)]
     if statuses:
-        shown = shown[shown["Status"].isin(statuses)]
+        shown = shown.loc[lambda f: f["Status"].isin(statuses)]
     if risks:
-        shown = shown[shown["Risk"].isin(risks)]
+        shown = shown.loc[lambda f: f["Risk"].isin(risks)]
     st.caption(f"{len(shown)} of {len(frame)} best practices")
     if shown.empty:
         st.info("No finding matches these filters.")
@@ -319,7 +323,7 @@ def _findings_table(rs: state.ReviewState) -> None:
     )
 
 
-def _top_gaps(review: Any, limit: int = 5) -> None:
+def _top_gaps(review: Review, limit: int = 5) -> None:
     gaps = review.by_risk("gap")
     st.markdown("#### Top gaps")
     if not gaps:
@@ -373,12 +377,12 @@ def render_review(rs: state.ReviewState) -> None:
         st.button("Clear review", icon=":material/close:", type="tertiary", on_click=_clear)
 
 
-def review_view(lens: Any, max_upload_bytes: int) -> None:
+def review_view(lens: LensAssistant, max_upload_bytes: int) -> None:
     """Draw the diagram review screen."""
     st.header("Diagram review")
     st.caption(escape_markdown(f"Supported: {FORMATS_HELP}"))
     _inputs(lens, max_upload_bytes)
-    rs = st.session_state.get(state.REVIEW)
+    rs = state.current_review()
     if rs is None:
         st.info(
             "Upload a diagram or template, or paste a Mermaid flowchart, to see the parsed "

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import streamlit as st
@@ -12,10 +12,13 @@ from ui.graph import architecture_dot
 from ui.graph_view import VIEW_HEIGHT, graphviz_available, render, viewer_html
 from ui.render import slugify
 
+if TYPE_CHECKING:
+    from diagrams import Architecture, Review
+
 ALL_DIAGRAMS = "All diagrams (combined)"
 
 
-def diagrams_frame(review: Any) -> pd.DataFrame:
+def diagrams_frame(review: Review) -> pd.DataFrame:
     """Return one row per diagram of a multi-diagram file: its size and its own coverage."""
     rows = [
         {
@@ -32,7 +35,7 @@ def diagrams_frame(review: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def annotations_frame(arch: Any) -> pd.DataFrame:
+def annotations_frame(arch: Architecture) -> pd.DataFrame:
     """Return the diagram's legends, titles, step badges and notes as a table."""
     rows = [
         {"Kind": a.kind, "Step": a.step, "Text": a.text, "Diagram": a.page or ""}
@@ -41,7 +44,7 @@ def annotations_frame(arch: Any) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Kind", "Step", "Text", "Diagram"])
 
 
-def _graph(arch: Any, name: str, stem: str) -> None:
+def _graph(arch: Architecture, name: str, stem: str) -> None:
     """Draw one view: a pan/zoom SVG with downloads when Graphviz is installed."""
     hide = st.toggle(
         "Hide unconnected components",

@@ -98,7 +98,7 @@ def serve_app(home: Path, log: Path | None = None, timeout: float = 180.0) -> It
             except subprocess.TimeoutExpired:
                 os.killpg(proc.pid, signal.SIGKILL)
                 proc.wait()
-        if log:
+        if not isinstance(out, int):  # the log file, not DEVNULL
             out.close()
 
 
@@ -214,7 +214,7 @@ def capture(
 
 def main(argv: list[str] | None = None) -> int:
     """Command line: take the screenshots into a folder."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(description=(__doc__ or "").partition("\n")[0])
     parser.add_argument("out", type=Path, nargs="?", default=Path("docs/screenshots"))
     parser.add_argument("--diagram", type=Path, help="file to review (default: a shared sample)")
     parser.add_argument("--home", type=Path, help="LENSWISE_HOME to use (default: a temp dir)")

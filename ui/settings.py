@@ -70,7 +70,7 @@ def settings_panel(base: Settings, where: Any) -> UiSettings:
             if not model_id:
                 st.warning("Enter a Bedrock model id; answering extractively until then.")
         source_kind = st.selectbox(
-            "Corpus source", tuple(SOURCES), format_func=SOURCES.get, key="set_source_kind"
+            "Corpus source", tuple(SOURCES), format_func=SOURCES.__getitem__, key="set_source_kind"
         )
         source = source_kind
         if source_kind == "path":

@@ -27,6 +27,7 @@ from ui.render import escape_markdown, one_line
 
 if TYPE_CHECKING:
     from agent import LensAssistant
+    from diagrams import Review
 
 log = logging.getLogger("lenswise.ui")
 
@@ -70,7 +71,7 @@ class ReviewState:
 
     filename: str
     data: bytes
-    review: Any
+    review: Review
     """The API's ``Review`` (``diagrams.Review``)."""
     fixes: Any = None
     """The verified fixes of an IaC file (``diagrams.fixes.FixPlan``), None for drawings."""
@@ -202,6 +203,12 @@ def fresh(key: str, value: Any) -> None:
     """
     if key not in st.session_state:
         st.session_state[key] = value
+
+
+def current_review() -> ReviewState | None:
+    """Return the finished review shown on the review screen, if any."""
+    review: ReviewState | None = st.session_state.get(REVIEW)
+    return review
 
 
 def current_thread() -> str | None:

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from ui import state
 from ui.render import escape_markdown, one_line
+
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
 
 MAX_LISTED = 50
 
@@ -17,7 +20,7 @@ def _open(thread_id: str | None) -> None:
     st.session_state[state.VIEW] = "Chat"
 
 
-def _rename(lens: Any, thread_id: str) -> None:
+def _rename(lens: LensAssistant, thread_id: str) -> None:
     title = one_line(st.session_state.get("thread-title", ""), 80)
     if not title:
         st.toast("A title cannot be empty.", icon=":material/info:")
@@ -28,7 +31,7 @@ def _rename(lens: Any, thread_id: str) -> None:
         st.toast(escape_markdown(state.error_message(exc)), icon=":material/error:")
 
 
-def _delete(lens: Any, thread_id: str) -> None:
+def _delete(lens: LensAssistant, thread_id: str) -> None:
     try:
         lens.conversations.delete_thread(thread_id)
     except Exception as exc:  # noqa: BLE001 - shown to the user
@@ -38,7 +41,7 @@ def _delete(lens: Any, thread_id: str) -> None:
     st.toast("Conversation deleted.", icon=":material/delete:")
 
 
-def threads_panel(lens: Any, where: Any) -> None:
+def threads_panel(lens: LensAssistant, where: Any) -> None:
     """Draw the conversation list with new / rename / delete controls in ``where``."""
     threads = lens.conversations.threads()
     current = state.current_thread()

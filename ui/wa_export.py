@@ -8,12 +8,15 @@ quote labels from the reviewed file.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import streamlit as st
 
 from ui import state
 from ui.render import escape_markdown, one_line
+
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
 
 PLAN = "wa-plan"
 """The last preview: ``(key, ExportPlan)``; the key ties it to the review and the inputs."""
@@ -25,7 +28,7 @@ def _key(rs: state.ReviewState, workload: str, overwrite: bool) -> tuple:
     return (rs.key, id(rs.review), workload.strip(), overwrite)
 
 
-def _preview(lens: Any, rs: state.ReviewState, workload: str, overwrite: bool) -> None:
+def _preview(lens: LensAssistant, rs: state.ReviewState, workload: str, overwrite: bool) -> None:
     from watool import plan_export
 
     try:
@@ -39,7 +42,7 @@ def _preview(lens: Any, rs: state.ReviewState, workload: str, overwrite: bool) -
     st.session_state.pop(RESULT, None)
 
 
-def _export(lens: Any, key: tuple, plan: Any) -> None:
+def _export(lens: LensAssistant, key: tuple, plan: Any) -> None:
     from watool import WaExportError, export_review
 
     with st.spinner("Writing the review to the Well-Architected Tool…"):
@@ -51,7 +54,7 @@ def _export(lens: Any, key: tuple, plan: Any) -> None:
             st.session_state[RESULT] = (key, None, exc)
 
 
-def export_panel(lens: Any, rs: state.ReviewState) -> None:
+def export_panel(lens: LensAssistant, rs: state.ReviewState) -> None:
     """Draw the "Export to Well-Architected Tool" action of a review."""
     from watool.plan import default_workload
 

@@ -22,7 +22,7 @@ from pydantic import (
 )
 from pydantic_core import ErrorDetails
 
-from corpus.schema import Schema, has_step, location, predicate
+from corpus.schema import Schema, location, predicate, step_into
 from corpus.services import is_known
 from corpus.vocabulary import PILLARS, RISKS
 
@@ -159,7 +159,7 @@ def parsed(model: type[M], data: Any, top: str, ids: set, problems: list[str]) -
 def _problem(error: ErrorDetails, data: Any, top: str) -> str:
     entry, field, node, parent = top, [], data, None
     for step in error["loc"]:
-        node = node[step] if has_step(node, step) else None
+        node = step_into(node, step)
         if isinstance(step, int) and parent in _ENTRIES and isinstance(node, dict):
             entry, field = f"{_ENTRIES[parent]}{node.get('id')}", []
         else:

@@ -18,6 +18,7 @@ from __future__ import annotations
 import difflib
 import re
 from pathlib import Path
+from typing import Any, TypedDict
 
 from corpus.errors import InputError
 from corpus.loaders.wa_json import read_json
@@ -63,8 +64,7 @@ def load(path: Path) -> Corpus:
     documents: list[Document] = []
     names: list[str] = []
     for file in files:
-        lens = read_json(file)
-        _check(lens, file)
+        lens = _check(read_json(file), file)
         names.append(str(lens["name"]).strip())
         documents.extend(_lens_documents(lens, file))
     return Corpus(source=str(path), documents=documents, name="; ".join(names))
@@ -93,10 +93,10 @@ def choice_risk(rules: list[dict], selected: set[str]) -> str | None:
 def _lens_documents(lens: dict, file: Path) -> list[Document]:
     """Turn one custom lens into its overview, question and choice documents."""
     slug = _slug(str(lens["name"]))
-    base = {"lens": slug, "source": str(file)}
     documents = [
         Document(
-            **base,
+            lens=slug,
+            source=str(file),
             doc_id=slug,
             title=str(lens["name"]).strip(),
             url="",
@@ -110,7 +110,13 @@ def _lens_documents(lens: dict, file: Path) -> list[Document]:
             qtitle = str(question.get("title", "")).strip()
             if not qid or not qtitle:
                 raise InputError(f"{file}: a question of pillar '{pillar_name}' has no id or title")
-            common = {**base, "pillar": pillar_name, "question_id": qid, "question_title": qtitle}
+            common = _Question(
+                lens=slug,
+                source=str(file),
+                pillar=pillar_name,
+                question_id=qid,
+                question_title=qtitle,
+            )
             documents.append(
                 Document(
                     **common,
@@ -128,7 +134,17 @@ def _lens_documents(lens: dict, file: Path) -> list[Document]:
     return documents
 
 
-def _choice_documents(question: dict, common: dict, file: Path) -> list[Document]:
+class _Question(TypedDict):
+    """The fields a question's document and its choices' documents share."""
+
+    lens: str
+    source: str
+    pillar: str
+    question_id: str
+    question_title: str
+
+
+def _choice_documents(question: dict, common: _Question, file: Path) -> list[Document]:
     """Return one best-practice-like document per real choice of a question."""
     qid = common["question_id"]
     choices = [c for c in question.get("choices") or [] if isinstance(c, dict) and c.get("id")]
@@ -308,8 +324,11 @@ def _sniff_file(path: Path) -> bool:
     return False
 
 
-def _check(lens: object, file: Path) -> None:
-    """Raise :class:`InputError` unless ``lens`` has the custom-lens top-level shape."""
+def _check(lens: object, file: Path) -> dict[str, Any]:
+    """Return ``lens`` if it has the custom-lens top-level shape, else raise :class:`InputError`.
+
+    The pillars, questions and risk rules are checked too; other fields are read defensively.
+    """
     if not isinstance(lens, dict) or not isinstance(lens.get("pillars"), list):
         raise InputError(f"{file}: not a Well-Architected custom lens (no 'pillars' list)")
     if not str(lens.get("name") or "").strip():
@@ -324,6 +343,7 @@ def _check(lens: object, file: Path) -> None:
             rules = question.get("riskRules") or []
             if not isinstance(rules, list) or not all(isinstance(r, dict) for r in rules):
                 raise InputError(f"{where}: 'riskRules' is not a list of objects")
+    return lens
 
 
 def _slug(name: str) -> str:

@@ -135,13 +135,16 @@ def _classify(title: str, page: dict, entry: dict) -> dict:
     bp = BP_HEADING.match(title) or BP_HEADING.match(str(meta.get("title_full", "")))
     meta_id = str(meta.get("id") or "").upper()
     file_bp = BP_FILE.match(stem)
-    if bp or is_practice_id(meta_id) or file_bp:
-        if bp:
-            bp_id, bp_title = bp.group(1), bp.group(2)
-        elif is_practice_id(meta_id):
-            bp_id, bp_title = meta_id, str(meta.get("title") or "")
-        else:
-            bp_id, bp_title = f"{file_bp.group(1).upper()}-BP{file_bp.group(2)}", title
+    if bp:
+        practice = bp.group(1), bp.group(2)
+    elif is_practice_id(meta_id):
+        practice = meta_id, str(meta.get("title") or "")
+    elif file_bp:
+        practice = f"{file_bp.group(1).upper()}-BP{file_bp.group(2)}", title
+    else:
+        practice = None
+    if practice:
+        bp_id, bp_title = practice
         toc_bp = BP_HEADING.match(toc_title)
         bp_title = bp_title or (toc_bp.group(2) if toc_bp else toc_title) or bp_id
         return {"kind": "bp", "id": bp_id, "title": bp_title}
@@ -215,13 +218,15 @@ def _related(bp_id: str, sections: list[Section]) -> tuple[str, ...]:
 
 def _fill_question_titles(documents: list[Document], toc: dict[str, dict]) -> list[Document]:
     """Give best practices the short title of their question (question page, else the toc)."""
-    titles = {d.question_id: d.title for d in documents if d.question_id and not d.bp_id}
+    titles: dict[str, str | None] = {
+        d.question_id: d.title for d in documents if d.question_id and not d.bp_id
+    }
     for entry in toc.values():
         parent = entry.get("parent") or ""
         if QUESTION_FILE.match(parent) and parent.upper() not in titles:
             titles[parent.upper()] = entry.get("parent_title")
     return [
-        replace(d, question_title=titles.get(d.question_id))
+        replace(d, question_title=titles.get(d.question_id or ""))
         if d.bp_id and not d.question_title
         else d
         for d in documents

@@ -109,8 +109,9 @@ def _load_file(file: Path) -> list[Document]:
             continue
         qid = framework_q.get(position)
         question = _QUESTION_HEADING.match(heading)
-        if qid or (question and not PRACTICE_IN_TEXT.search(heading)):
-            qid = qid or question.group(1)
+        if not qid and question and not PRACTICE_IN_TEXT.search(heading):
+            qid = question.group(1)
+        if qid:
             title = (
                 re.sub(r"^[A-Z]+\s*\d+\s+[—-]\s+", "", heading)
                 if framework_q

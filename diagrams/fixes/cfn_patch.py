@@ -262,7 +262,7 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
-def _props(doc: Document, logical_id: str) -> dict:
+def _props(doc: Document, logical_id: str) -> dict[str, Any]:
     resource = doc.resources[logical_id]
     if "Properties" not in resource:
         resource["Properties"] = CommentedMap() if not doc.is_json else {}
@@ -291,7 +291,7 @@ def _guardrail_env(doc: Document, callers: list[str], names: dict[str, str]) -> 
     guardrail = names["LensGuardrail"]
     for logical_id in callers:
         props = _props(doc, logical_id)
-        env = props.setdefault("Environment", CommentedMap() if not doc.is_json else {})
+        env: Any = props.setdefault("Environment", CommentedMap() if not doc.is_json else {})
         variables = env.setdefault("Variables", CommentedMap() if not doc.is_json else {})
         variables["GUARDRAIL_ID"] = _tagged(doc, "!GetAtt", f"{guardrail}.GuardrailId")
         variables["GUARDRAIL_VERSION"] = _tagged(doc, "!GetAtt", f"{guardrail}.Version")

@@ -61,9 +61,9 @@ def patch_mermaid(text: str, arch: Architecture, bp_id: str, evidence: list[str]
         direct = re.compile(
             rf"^(\s*){re.escape(source)}(\[[^\]\n]*\])?\s*-->\s*{re.escape(target)}(\[[^\]\n]*\])?\s*$"
         )
-        hit = next((n for n, line in enumerate(lines) if source and direct.match(line)), None)
-        if hit is not None:
-            m = direct.match(lines[hit])
+        hits = ((n, m) for n, line in enumerate(lines) if source and (m := direct.match(line)))
+        hit, m = next(hits, (None, None))
+        if hit is not None and m is not None:
             lines[hit] = (
                 f"{m.group(1)}{source}{m.group(2) or ''} --> {node} --> {target}{m.group(3) or ''}"
             )

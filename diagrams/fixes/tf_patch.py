@@ -75,7 +75,7 @@ def _insert(text: str, rtype: str, name: str, block: str, skip_if: str) -> tuple
     if _has_block(text[start:close], skip_if):
         return text, False
     line_start = text.rfind("\n", 0, close) + 1
-    indent = re.match(r"[ \t]*", text[start:]).group(0) + "  "
+    indent = text[start:][: len(text[start:]) - len(text[start:].lstrip(" \t"))] + "  "
     lines = "".join(f"{indent}{line}\n" if line else "\n" for line in block.splitlines())
     if text[line_start:close].strip() == "":  # the closing brace stands on its own line
         return text[:line_start] + lines + text[line_start:], True

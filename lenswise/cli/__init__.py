@@ -13,7 +13,7 @@ import os
 import sys
 from collections.abc import Callable
 from importlib import import_module
-from typing import TypeVar
+from typing import NoReturn, TypeVar
 
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError, check_int
@@ -40,7 +40,7 @@ T = TypeVar("T")
 class _Parser(argparse.ArgumentParser):
     """ArgumentParser whose usage errors are one line and exit code 2."""
 
-    def error(self, message: str) -> None:  # noqa: D102
+    def error(self, message: str) -> NoReturn:  # noqa: D102
         self.exit(2, f"lenswise: error: {message} (see '{self.prog} --help')\n")
 
 

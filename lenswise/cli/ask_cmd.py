@@ -38,6 +38,7 @@ def _thread(text: str) -> str:
 def run(args: argparse.Namespace, settings: Settings) -> int:
     """Answer the question and print it with its sources."""
     from agent import LensAssistant
+    from agent.events import final_answer
     from agent.fixes import fix_for_question, render_fix
 
     lens = LensAssistant(
@@ -51,14 +52,14 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             out["fix"] = fix
         print(json.dumps(out, ensure_ascii=False))
         return 0
-    answer, streamed = None, []
-    for event in lens.stream(args.question, **kwargs):
-        if event.type == "token" and args.stream:
-            streamed.append(event.data)
-            sys.stdout.write(event.data)
-            sys.stdout.flush()
-        elif event.type == "final":
-            answer = event.data
+    streamed: list[str] = []
+
+    def echo(text: str) -> None:
+        streamed.append(text)
+        sys.stdout.write(text)
+        sys.stdout.flush()
+
+    answer = final_answer(lens.stream(args.question, **kwargs), echo if args.stream else None)
     if not args.stream:
         print(answer.text)
     elif "".join(streamed).strip() != answer.text.strip():

@@ -52,7 +52,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     from lenswise.mcp.inputs import http_body_limit
     from lenswise.mcp.server import build_server
 
-    tokens = tokens_for(args.host, settings.mcp_tokens, settings.team) if args.http else {}
+    tokens = tokens_for(args.host, settings.mcp_tokens, settings.team_mode) if args.http else {}
     lens = LensAssistant(
         settings, model=args.model, notify=lambda line: print(line, file=sys.stderr)
     )

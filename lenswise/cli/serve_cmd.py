@@ -29,7 +29,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         print(json.dumps(report))
     else:
-        mode = "team mode" if settings.team else "single-user mode"
+        mode = "team mode" if settings.team_mode else "single-user mode"
         for part in ("store", "index"):
             state = "ready" if report[part]["ready"] else "NOT READY"
             print(f"{part}: {state}: {report[part]['detail']}")

@@ -46,6 +46,7 @@ from lenswise.mcp.shapes import (
 from lenswise.mcp.warmup import IndexWarmup
 
 if TYPE_CHECKING:
+    from agent.api import LensAssistant
     from corpus.models import Document
 
 NAME = "lenswise"
@@ -86,14 +87,16 @@ def _lower(value: Any) -> Any:
 Pillar = Annotated[PillarName, BeforeValidator(_pillar_slug)]
 """A pillar filter: published as an enum, also accepting the CLI's aliases."""
 Risk = Annotated[RiskLevel, BeforeValidator(_lower)]
-READ_ONLY = ToolAnnotations(readOnlyHint=True, openWorldHint=False)
+READ_ONLY = ToolAnnotations(read_only_hint=True, open_world_hint=False)
 """Annotations of the tools that read the lens and the design and change nothing."""
 
 
 class LensTools:
     """The tool bodies: each validates its arguments, calls the API under one lock, shapes out."""
 
-    def __init__(self, lens: Any, roots: Roots, warmup: IndexWarmup | None = None) -> None:
+    def __init__(
+        self, lens: LensAssistant, roots: Roots, warmup: IndexWarmup | None = None
+    ) -> None:
         """Serve ``lens``; ``warmup`` (if the index opens in the background) gates index tools."""
         self.lens = lens
         self.roots = roots
@@ -371,7 +374,9 @@ def _register_prompts(server: MCPServer) -> None:
         )
 
 
-def build_server(lens: Any, roots: Sequence[str | Path], *, warm: bool = False) -> MCPServer:
+def build_server(
+    lens: LensAssistant, roots: Sequence[str | Path], *, warm: bool = False
+) -> MCPServer:
     """Assemble the MCP server over ``lens`` (a LensAssistant) reading files under ``roots``.
 
     Args:

@@ -251,4 +251,5 @@ def review_out(review: Review, status: ReviewStatus = "gap", detail: bool = Fals
     }
     if detail:
         out |= {key: whole[key] for key in ("components", "edges", "annotations", "diagrams")}
-    return {**mark_untrusted(out), "untrusted": UNTRUSTED_NOTICE}
+    marked: dict[str, Any] = mark_untrusted(out)
+    return ReviewOut(**marked, untrusted=UNTRUSTED_NOTICE)

@@ -9,6 +9,7 @@ a line is answered with a JSON-RPC error, carrying the request's id when it can 
 from __future__ import annotations
 
 import json
+from types import TracebackType
 from typing import Any
 
 import anyio
@@ -101,5 +102,10 @@ class AnsweringReadStream:
         await self._inner.__aenter__()
         return self
 
-    async def __aexit__(self, *exc: Any) -> bool | None:
-        return await self._inner.__aexit__(*exc)
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc_val: BaseException | None,
+        exc_tb: TracebackType | None,
+    ) -> bool | None:
+        return await self._inner.__aexit__(exc_type, exc_val, exc_tb)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import threading
 import time
 import warnings
-from typing import Any
+from typing import TYPE_CHECKING
 
 import anyio
 from mcp.server.mcpserver import Context
@@ -21,6 +21,9 @@ from mcp.shared.exceptions import MCPDeprecationWarning
 from agent.build_progress import BuildMeter
 from corpus.errors import LenswiseError
 
+if TYPE_CHECKING:
+    from agent.api import LensAssistant
+
 WAIT_S = 20.0
 """How long a tool call waits for the build before it answers "being built" (well under 60 s)."""
 TICK_S = 1.0
@@ -29,7 +32,7 @@ TICK_S = 1.0
 class IndexWarmup:
     """Opens (building if needed) the assistant's index in a background thread."""
 
-    def __init__(self, lens: Any, wait_s: float | None = None) -> None:
+    def __init__(self, lens: LensAssistant, wait_s: float | None = None) -> None:
         """Prepare to open ``lens``'s index; calls wait up to ``wait_s`` (:data:`WAIT_S`) for it."""
         self.lens = lens
         self.wait_s = WAIT_S if wait_s is None else wait_s

@@ -15,7 +15,8 @@ from streamlit.testing.v1 import AppTest
 
 from agent import RISKS
 from agent.config import Settings
-from agent.results import Answer, Citation, Event
+from agent.events import CitationEvent, FinalEvent, StatusEvent, TokenEvent
+from agent.results import Answer, Citation
 from tests.fake_bedrock import (  # noqa: F401  (fake_bedrock fixture)
     access_denied_error,
     fake_bedrock_fixture,
@@ -263,7 +264,7 @@ class ScriptedLens:
         return getattr(self._real, name)
 
     def stream(self, question, thread_id=None, diagram=None, pillar=None):
-        yield Event("status", "routing: lens")
+        yield StatusEvent("routing: lens")
         if self.error:
             raise self.error
         citation = Citation(
@@ -279,10 +280,10 @@ class ScriptedLens:
         answer = Answer(
             question, self.text, [citation], warnings=self.warnings, thread_id=thread_id
         )
-        yield Event("token", self.text)
-        yield Event("citation", citation)
+        yield TokenEvent(self.text)
+        yield CitationEvent(citation)
         self._answers.setdefault(thread_id, []).append(answer)
-        yield Event("final", answer)
+        yield FinalEvent(answer)
 
     @property
     def conversations(self):

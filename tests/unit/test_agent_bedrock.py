@@ -25,10 +25,10 @@ def test_ask_streams_through_bedrock_with_a_tool_round_trip(fake_bedrock, hash_i
     lens = LensAssistant(Settings(home=tmp_path, model=MODEL), index=hash_index)
     events = list(lens.stream("How do I stop prompt injection?"))
     kinds = [e.type for e in events]
-    tokens = [e.data for e in events if e.type == "token"]
+    tokens = [e.text for e in events if e.type == "token"]
     assert len(tokens) > 3 and "".join(tokens).strip() == GOOD
     assert kinds.index("token") < kinds.index("final") and kinds[-1] == "final"
-    answer = events[-1].data
+    answer = events[-1].answer
     assert [c.bp_id for c in answer.citations] == ["GENSEC04-BP02"] and not answer.warnings
     assert answer.usage["input_tokens"] >= 900 and answer.usage["output_tokens"] >= 60
     first, second = fake_bedrock.requests[0], fake_bedrock.requests[-1]
