@@ -6,19 +6,20 @@ import hashlib
 from typing import Any
 
 from diagrams.changes import Changes
+from diagrams.contracts import ChangeJSON
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 LEVELS = {"High": "error", "Medium": "warning", "Low": "note"}
 """SARIF level of each lens risk."""
 
 
-def _fingerprint(item: dict) -> str:
+def _fingerprint(item: ChangeJSON) -> str:
     """Return an id that survives line moves: design, practice, and the evidence's names."""
     key = "\0".join([item["design"], item["bp_id"], *sorted(item.get("evidence") or [])])
     return hashlib.sha256(key.encode()).hexdigest()[:32]
 
 
-def _rule(item: dict) -> dict[str, Any]:
+def _rule(item: ChangeJSON) -> dict[str, Any]:
     risk = item.get("risk") or "Low"
     return {
         "id": item["bp_id"],
@@ -35,7 +36,7 @@ def _rule(item: dict) -> dict[str, Any]:
     }
 
 
-def _result(item: dict, regressed: bool, prefix: str) -> dict[str, Any]:
+def _result(item: ChangeJSON, regressed: bool, prefix: str) -> dict[str, Any]:
     region = {"startLine": item["line"]} if item.get("line") else {}
     physical: dict[str, Any] = {"artifactLocation": {"uri": prefix + item["file"]}}
     if region:
@@ -51,7 +52,7 @@ def _result(item: dict, regressed: bool, prefix: str) -> dict[str, Any]:
     }
 
 
-def _other_gaps(changes: Changes) -> list[dict]:
+def _other_gaps(changes: Changes) -> list[ChangeJSON]:
     """Return the new gaps that are not already listed as regressions."""
     seen = {(r["design"], r["bp_id"]) for r in changes.regressed}
     return [g for g in changes.new_gaps if (g["design"], g["bp_id"]) not in seen]
@@ -67,7 +68,7 @@ def to_sarif(changes: Changes, version: str, prefix: str = "") -> dict[str, Any]
             each file so that code hosts find it.
     """
     items = [(i, True) for i in changes.regressed] + [(g, False) for g in _other_gaps(changes)]
-    rules: dict[str, dict] = {}
+    rules: dict[str, dict[str, Any]] = {}
     for item, _ in items:
         rules.setdefault(item["bp_id"], _rule(item))
     return {
@@ -88,7 +89,7 @@ def to_sarif(changes: Changes, version: str, prefix: str = "") -> dict[str, Any]
     }
 
 
-def _line(item: dict) -> str:
+def _line(item: ChangeJSON) -> str:
     where = f"{item['file']}:{item['line']}" if item.get("line") else item["file"]
     return f"- **{item['bp_id']}** {item['title']} ({item['risk']}) at `{where}`"
 

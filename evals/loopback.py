@@ -3,7 +3,7 @@
 The scripted Bedrock endpoint of the faithfulness suite and the fakes of the tests (Bedrock,
 the Well-Architected API) differ only in what they answer. Each subclasses
 :class:`LoopbackServer` with its request handler, which reaches the fake through
-``self.server.owner``.
+:func:`owner_of`.
 """
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from __future__ import annotations
 import sys
 import threading
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from socketserver import BaseRequestHandler
 from typing import Any, ClassVar, Generic, Self, TypeVar
 
 Owner = TypeVar("Owner")
@@ -26,6 +27,14 @@ class QuietServer(ThreadingHTTPServer, Generic[Owner]):
         """Stay quiet when a client hangs up (timeouts, bad frames); report anything else."""
         if not isinstance(sys.exc_info()[1], ConnectionError):
             super().handle_error(request, client_address)
+
+
+def owner_of(handler: BaseRequestHandler, kind: type[Owner]) -> Owner:
+    """Return the fake that ``handler``'s server answers for, checked to be a ``kind``."""
+    owner = getattr(handler.server, "owner", None)
+    if not isinstance(owner, kind):
+        raise TypeError(f"this handler serves only a {kind.__name__}")
+    return owner
 
 
 class LoopbackServer:

@@ -24,7 +24,7 @@ from tqdm import tqdm
 if TYPE_CHECKING:
     from agent.results import Answer
     from diagrams import Review
-    from index.search import Hit
+    from index.search import Hit, HitJSON
 
 from agent.config import Settings
 from corpus.errors import InputError, LenswiseError
@@ -266,7 +266,7 @@ def check_thresholds(
 # --- retrieval ---------------------------------------------------------------------------
 
 
-def doc_id(hit: dict) -> str:
+def doc_id(hit: HitJSON) -> str:
     """Return the document a hit belongs to: its best-practice id, else its page id."""
     return hit.get("bp_id") or str(hit.get("chunk_id", "")).split("#")[0] or "?"
 
@@ -350,8 +350,8 @@ def answer_sample(
     hits = [h.to_dict() for h in answer.hits]
     contexts: dict[str, str] = {}
     for hit in hits:
-        if hit.get("bp_id"):
-            contexts[hit["bp_id"]] = f"{contexts.get(hit['bp_id'], '')} {hit.get('text') or ''}"
+        if bp_id := hit.get("bp_id"):
+            contexts[bp_id] = f"{contexts.get(bp_id, '')} {hit.get('text') or ''}"
     for cite in citations:
         if cite.get("bp_id") and cite.get("quote"):
             contexts[cite["bp_id"]] = f"{contexts.get(cite['bp_id'], '')} {cite['quote']}"

@@ -22,7 +22,7 @@ from http.server import BaseHTTPRequestHandler
 from itertools import count
 from typing import Any
 
-from evals.loopback import LoopbackServer, QuietServer
+from evals.loopback import LoopbackServer, owner_of
 
 _IDS = count(1)
 
@@ -82,7 +82,6 @@ def stream_events(content: list[dict[str, Any]]) -> Iterator[tuple[str, dict[str
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: QuietServer[ScriptedBedrock]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep the eval's output quiet."""
@@ -93,7 +92,9 @@ class _Handler(BaseHTTPRequestHandler):
         if operation not in ("converse", "converse-stream"):
             self._send(404, b'{"message": "not a Converse operation"}')
             return
-        content = content_of(self.server.owner.script.next_turn(json.loads(raw or b"{}")))
+        content = content_of(
+            owner_of(self, ScriptedBedrock).script.next_turn(json.loads(raw or b"{}"))
+        )
         if operation == "converse":
             stop = "tool_use" if "toolUse" in content[0] else "end_turn"
             body = {

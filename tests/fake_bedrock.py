@@ -22,7 +22,7 @@ from urllib.parse import unquote
 
 import pytest
 
-from evals.loopback import LoopbackServer, QuietServer
+from evals.loopback import LoopbackServer, owner_of
 from evals.scripted_bedrock import encode_frame, event_frame
 
 _IDS = count(1)
@@ -202,7 +202,6 @@ def embed_text(text: str) -> list[float]:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: QuietServer[FakeBedrock]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -220,14 +219,14 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         record = Recorded(parts[2], unquote(parts[1]), json.loads(raw or b"{}"), headers)
         if record.operation == "invoke":  # Titan-style embeddings: InvokeModel with inputText
-            self.server.owner.requests.append(record)
+            owner_of(self, FakeBedrock).requests.append(record)
             body = {
                 "embedding": embed_text(record.body.get("inputText", "")),
                 "inputTextTokenCount": len(record.body.get("inputText", "").split()),
             }
             self._send(200, "application/json", json.dumps(body).encode())
             return
-        reply = self.server.owner.take(record)
+        reply = owner_of(self, FakeBedrock).take(record)
         if isinstance(reply, ErrorReply):
             self._send_error(reply)
         elif isinstance(reply, RawReply):
@@ -262,7 +261,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         for index, frame in enumerate(frames):
             if index == pause_after:
-                self.server.owner.hold()
+                owner_of(self, FakeBedrock).hold()
             self.wfile.write(b"%x\r\n%s\r\n" % (len(frame), frame))
             self.wfile.flush()
         self.wfile.write(b"0\r\n\r\n")

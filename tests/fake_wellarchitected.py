@@ -28,7 +28,7 @@ import pytest
 from botocore.loaders import Loader
 
 from corpus.vocabulary import PILLARS
-from evals.loopback import LoopbackServer, QuietServer
+from evals.loopback import LoopbackServer, owner_of
 from tests.fake_bedrock import use_fake_aws_env
 
 MODEL = Loader().load_service_model("wellarchitected", "service-2")
@@ -263,7 +263,6 @@ class Workload:
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
-    server: QuietServer[FakeWellArchitected]
 
     def log_message(self, format: str, *args: Any) -> None:
         """Keep test output quiet."""
@@ -274,7 +273,11 @@ class _Handler(BaseHTTPRequestHandler):
         headers = {name.lower(): value for name, value in self.headers.items()}
         for operation, (method, pattern) in ROUTES.items():
             found = pattern.match(split.path)
-            if method == self.command and found and hasattr(self.server.owner, f"op_{operation}"):
+            if (
+                method == self.command
+                and found
+                and hasattr(owner_of(self, FakeWellArchitected), f"op_{operation}")
+            ):
                 break
         else:
             self._error(
@@ -285,7 +288,7 @@ class _Handler(BaseHTTPRequestHandler):
             params = parse_request(
                 operation, found.groupdict(), parse_qs(split.query), json.loads(raw or b"{}")
             )
-            body = self.server.owner.handle(operation, params, headers)
+            body = owner_of(self, FakeWellArchitected).handle(operation, params, headers)
         except ServiceError as exc:
             self._error(exc)
             return

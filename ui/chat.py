@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import streamlit as st
 
@@ -23,7 +23,7 @@ from ui.state import UiSettings
 
 if TYPE_CHECKING:
     from agent.api import LensAssistant
-    from agent.results import Answer, Citation
+    from agent.results import Answer, Citation, HitJSON
 
 EXAMPLES = (
     "How do I protect a Bedrock chatbot against prompt injection?",
@@ -80,12 +80,12 @@ def citation_chips(citations: list[Citation], per_row: int = 2) -> None:
                 col.badge(label, icon=":material/menu_book:", color="gray")
 
 
-def passages_for(answer: Answer) -> list[dict[str, Any]]:
+def passages_for(answer: Answer) -> list[HitJSON]:
     """Return the answer's supporting passages (saved turns keep their hits too)."""
     return [h.to_dict() for h in answer.hits]
 
 
-def sources_panel(answer: Answer, passages: list[dict[str, Any]]) -> None:
+def sources_panel(answer: Answer, passages: list[HitJSON]) -> None:
     """Show the supporting quotes and passages in an expander."""
     quotes = [c for c in answer.citations if c.quote]
     if not passages and not quotes:

@@ -15,7 +15,7 @@ from urllib.parse import urlparse
 from agent import PILLARS
 
 if TYPE_CHECKING:
-    from agent.results import Citation
+    from agent.results import Citation, HitJSON
 
 _MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|<>~$:=^])")
 _IMAGE = re.compile(r"!\[([^\]]*)\]\([^)]*\)")
@@ -116,7 +116,7 @@ def counted(count: int, noun: str) -> str:
     return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
-def hit_heading(hit: dict[str, Any]) -> str:
+def hit_heading(hit: HitJSON) -> str:
     """Return the escaped one-line heading of a search hit (``Hit.to_dict()`` shape)."""
     ident = hit.get("bp_id") or hit.get("chunk_id", "")
     bits = [ident, one_line(hit.get("title"), 70), hit.get("section") or ""]

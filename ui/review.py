@@ -19,6 +19,7 @@ from ui.wa_export import export_panel
 if TYPE_CHECKING:
     from agent.api import LensAssistant
     from diagrams import Review
+    from diagrams.contracts import CoverageJSON
 
 UPLOAD_TYPES = (
     "drawio",
@@ -212,7 +213,7 @@ def findings_frame(review: Review) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns)
 
 
-def coverage_frame(coverage: dict[str, Any]) -> pd.DataFrame:
+def coverage_frame(coverage: CoverageJSON) -> pd.DataFrame:
     """Return per-pillar counts in long form (pillar, status, count) for the chart."""
     rows = [
         {"Pillar": pillar, "Status": STATUS_LABELS[s], "Best practices": counts.get(s, 0)}
@@ -222,7 +223,7 @@ def coverage_frame(coverage: dict[str, Any]) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=["Pillar", "Status", "Best practices"])
 
 
-def coverage_chart(coverage: dict[str, Any]) -> alt.Chart:
+def coverage_chart(coverage: CoverageJSON) -> alt.Chart:
     """Return a stacked horizontal bar chart of the best practices per pillar by status."""
     frame = coverage_frame(coverage)
     order = list(STATUS_COLORS)

@@ -119,7 +119,7 @@ class WaTool:
         """
         if client is None:
             require_extra("bedrock", "the WA Tool export")
-            import boto3
+            import boto3.session
 
             config = bedrock_client_config(max_attempts=max_attempts, read_timeout=30.0)
             try:

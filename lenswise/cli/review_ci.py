@@ -5,12 +5,16 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Mapping
 from importlib import metadata
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from agent.config import Settings
 from corpus.errors import InputError
+
+if TYPE_CHECKING:
+    from diagrams.contracts import RepoReviewJSON, ReviewJSON
 
 FORMATS = ("sarif", "pr-comment")
 GATE_EXIT = 3
@@ -39,7 +43,7 @@ def wanted(args: argparse.Namespace) -> bool:
     return args.file.is_dir() or any(o is not None for o in options)
 
 
-def _review(tree, single: str | None, practices, cache: Path | None) -> dict[str, Any]:
+def _review(tree, single: str | None, practices, cache: Path | None) -> ReviewJSON | RepoReviewJSON:
     """Return the ``--json`` document of a folder, or of one file when ``single`` names it."""
     from diagrams.discover import Design
     from diagrams.repo import Parser, review_dict, review_tree
@@ -70,7 +74,7 @@ def _baseline(args: argparse.Namespace, root: Path, single, practices) -> dict |
     return designs_of(_review(tree, single, practices, args.cache))
 
 
-def _summary(doc: dict[str, Any]) -> str:
+def _summary(doc: Mapping[str, Any]) -> str:
     lines = []
     for design in doc.get("designs", [doc]):
         cov = design["coverage"]

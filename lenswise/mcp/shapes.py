@@ -236,7 +236,7 @@ def review_out(review: Review, status: ReviewStatus = "gap", detail: bool = Fals
     findings = []
     for wanted in statuses:
         for finding in review.by_risk(wanted):
-            shaped = finding.to_dict()
+            shaped: dict[str, Any] = dict(finding.to_dict())
             if not detail:
                 del shaped["evidence"]
             findings.append(shaped)
