@@ -236,6 +236,7 @@ READERS: dict[str, Callable[[dict, dict], Facts]] = {
     "AWS::Serverless::StateMachine": _state_machine,
     "AWS::SageMaker::EndpointConfig": _sagemaker_endpoint_config,
     "AWS::Logs::LogGroup": _log_group,
+    "AWS::CloudWatch::Alarm": lambda p, g: iac_facts.watches_model(p.get("Namespace")),
     "AWS::OpenSearchServerless::SecurityPolicy": lambda p, g: iac_facts.aoss_policy_facts(
         " ".join(iac_facts.strings(p.get("Policy")))
     ),

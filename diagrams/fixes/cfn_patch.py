@@ -19,6 +19,8 @@ from ruamel.yaml.comments import CommentedMap, TaggedScalar
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
+from diagrams.fixes.library import remedies
+
 _TAGS = {
     "!Ref",
     "!Condition",
@@ -298,6 +300,59 @@ def _guardrail_env(doc: Document, callers: list[str], names: dict[str, str]) -> 
     return list(callers)
 
 
+def _role_of(doc: Document, logical_id: str) -> str | None:
+    """Return the logical id of the template's IAM role a function runs as, if it has one."""
+    role = _plain(_props(doc, logical_id).get("Role"))
+    target = role.get("Fn::GetAtt") if isinstance(role, dict) else None
+    name = target[0] if isinstance(target, list) and target else None
+    resource = doc.resources.get(name) if name else None
+    is_role = isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Role"
+    return name if is_role else None
+
+
+def _grant_decrypt(doc: Document, logical_id: str, key: str) -> str:
+    """Let a function read its environment key; return the resource that was changed."""
+    props = _props(doc, logical_id)
+    if doc.resources[logical_id].get("Type") == _FUNCTIONS[1] and not props.get("Role"):
+        policies = props.get("Policies")
+        policies = [] if policies is None else policies
+        policies = policies if isinstance(policies, list) else [policies]
+        grant = CommentedMap() if not doc.is_json else {}
+        grant["KMSDecryptPolicy"] = CommentedMap() if not doc.is_json else {}
+        grant["KMSDecryptPolicy"]["KeyId"] = _tagged(doc, "!Ref", key)
+        props["Policies"] = [*policies, grant]
+        return logical_id
+    role = _role_of(doc, logical_id)
+    if role is None:
+        raise Unpatchable(f"cannot tell which role of the template {logical_id} runs as")
+    statement = {"Effect": "Allow", "Action": "kms:Decrypt"}
+    statement["Resource"] = _tagged(doc, "!GetAtt", f"{key}.Arn")
+    policy = CommentedMap() if not doc.is_json else {}
+    policy["PolicyName"] = f"{key}Decrypt"
+    policy["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [statement]}
+    role_props = _props(doc, role)
+    role_props["Policies"] = [*(role_props.get("Policies") or []), doc.node(policy)]
+    return role
+
+
+def _encrypt_env(doc: Document, callers: list[str], names: dict[str, str]) -> list[str]:
+    """Encrypt the environment of functions given new variables with a customer-managed key.
+
+    Lambda encrypts environment variables with an AWS managed key; scanners (checkov
+    CKV_AWS_173) ask for a customer-managed one, so a fix that adds variables adds the key too.
+    """
+    targets = [i for i in callers if not _props(doc, i).get("KmsKeyArn")]
+    if not targets:
+        return []
+    key = doc.fresh_id("LensEnvironmentKey")
+    doc.resources[key] = doc.node(remedies()["EnvironmentKey"])
+    changed = [key]
+    for logical_id in targets:
+        _props(doc, logical_id)["KmsKeyArn"] = _tagged(doc, "!GetAtt", f"{key}.Arn")
+        changed += [logical_id, _grant_decrypt(doc, logical_id, key)]
+    return changed
+
+
 def _guardrail_agent(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
     changed = []
     for logical_id, resource in doc.resources.items():
@@ -440,6 +495,7 @@ WIRES = {
     "api_throttling": _api_throttling,
     "vpc_callers": _vpc_callers,
     "guardrail_env": _guardrail_env,
+    "encrypt_env": _encrypt_env,
     "guardrail_agent": _guardrail_agent,
     "tracing": _tracing,
     "narrow_bedrock": _narrow_bedrock,

@@ -11,26 +11,22 @@ import difflib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
 
 from corpus.errors import InputError
 from corpus.models import Document as LensDocument
 from diagrams.fixes import cfn_patch, checks, diagram, tf_patch
+from diagrams.fixes.library import FORMATS, remedies
 from diagrams.parse import parse_bytes
 from diagrams.review import Review, review_architecture
 
-_REMEDIES = {"cloudformation": "remedies.yaml", "terraform": "terraform.yaml"}
 
-
-@lru_cache(maxsize=2)
-def remedies(fmt: str = "cloudformation") -> dict[str, Any]:
-    """Return the remediation templates of a format by bp id (shared ones share the object)."""
-    path = Path(__file__).with_name(_REMEDIES[fmt])
-    return YAML().load(path.read_text(encoding="utf-8"))
+def alternatives(entry: Any) -> list[dict]:
+    """Return the remedies of a practice in the order to try them (one entry or a list)."""
+    if entry is None:
+        return []
+    return list(entry) if isinstance(entry, list) else [entry]
 
 
 def _apply(fmt: str, text: str, remedy: dict, callers: list[str]) -> cfn_patch.Patch:
@@ -150,7 +146,7 @@ def plan_fixes(
     if fmt in ("mermaid", "drawio"):
         _diagram_fixes(plan, review, practices)
         return plan
-    if fmt not in _REMEDIES:
+    if fmt not in FORMATS:
         reason = (
             "lenswise patches CloudFormation, SAM and Terraform files; for this format the "
             "change is described only"
@@ -163,24 +159,30 @@ def plan_fixes(
             cfn_patch.Document(text)
     except cfn_patch.Unpatchable as exc:
         for finding in gaps:
-            remedy = remedies(fmt).get(finding.bp_id)
+            remedy = next(iter(alternatives(remedies(fmt).get(finding.bp_id))), None)
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
         return plan
     verifier = _Verifier(text, filename, review, practices)
     candidates: list[tuple[Fix, dict]] = []
     done: dict[int, Fix] = {}
     for finding in gaps:
-        remedy = remedies(fmt).get(finding.bp_id)
-        if remedy is None:
+        choices = alternatives(remedies(fmt).get(finding.bp_id))
+        if not choices:
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
             continue
-        if id(remedy) in done:
-            plan.fixes[finding.bp_id] = done[id(remedy)]
-            continue
-        fix = _try(finding.bp_id, remedy, text, _callers(review, finding.evidence), verifier)
-        done[id(remedy)] = plan.fixes[finding.bp_id] = fix
-        if fix.verified:
-            candidates.append((fix, remedy))
+        for remedy in choices:
+            if id(remedy) not in done:
+                callers = _callers(review, finding.evidence)
+                done[id(remedy)] = _try(finding.bp_id, remedy, text, callers, verifier)
+                if done[id(remedy)].verified:
+                    candidates.append((done[id(remedy)], remedy))
+            fix = done[id(remedy)]
+            if fix.verified and finding.bp_id in fix.closes:
+                break
+        else:
+            fix = next((f for f in map(done.get, map(id, choices)) if not f.verified), None)
+            fix = fix or _steps(finding.bp_id, f"re-reviewed, {finding.bp_id} stays open", remedy)
+        plan.fixes[finding.bp_id] = fix
     candidates = _checkov_filter(text, filename, candidates)
     _combine(plan, candidates, review, verifier)
     return plan
