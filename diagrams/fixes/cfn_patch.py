@@ -249,8 +249,22 @@ def apply_remedy(doc: Document, remedy: dict, callers: list[str]) -> Patch:
     for action in remedy.get("wire") or []:
         patch.changed += WIRES[action](doc, callers, names)
     patch.changed = list(dict.fromkeys(patch.changed))
+    if remedy.get("wire") and not patch.changed and not patch.added:
+        raise Unpatchable("nothing in the template matches what the fix changes")
+    _drop_unused(doc, patch)
     patch.text = doc.dump()
     return patch
+
+
+def _drop_unused(doc: Document, patch: Patch) -> None:
+    """Remove the parameters a remedy added that no wire ended up using."""
+    used = json.dumps(_plain({k: v for k, v in doc.data.items() if k != "Parameters"}))
+    for name in list(patch.params):
+        if not re.search(rf"\b{name}\b", used):
+            del doc.data["Parameters"][name]
+            patch.params.remove(name)
+    if "Parameters" in doc.data and not doc.data["Parameters"]:
+        del doc.data["Parameters"]
 
 
 def _renamed(value: Any, names: dict[str, str]) -> Any:
@@ -403,25 +417,87 @@ def _tracing(doc: Document, callers: list[str], _names: dict[str, str]) -> list[
     return changed
 
 
+def _bedrock_only(actions: list) -> tuple[list, list]:
+    bedrock = [a for a in actions if str(a).startswith("bedrock:")]
+    return bedrock, [a for a in actions if a not in bedrock]
+
+
 def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Point Bedrock statements on ``*`` at the model ARN; split statements that mix services."""
     model = "${" + names["BedrockModelId"] + "}"
     arn = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/" + model
     changed = []
     for logical_id, resource in doc.resources.items():
-        for node in _walk(resource):
-            if not isinstance(node, dict) or node.get("Resource") not in ("*", ["*"]):
-                continue
-            actions = node.get("Action")
-            actions = actions if isinstance(actions, list) else [actions]
-            if node.get("Effect") == "Allow" and any(
-                str(a).startswith("bedrock:") for a in actions
-            ):
-                if all(str(a).startswith("bedrock:") for a in actions):
-                    node["Resource"] = _tagged(doc, "!Sub", arn)
-                    changed.append(str(logical_id))
-    if not changed:
-        raise Unpatchable("the broad Bedrock statements mix Bedrock with other actions")
+        for statements in [n for n in _walk(resource) if isinstance(n, list)]:
+            for index, node in reversed(list(enumerate(statements))):
+                if not isinstance(node, dict) or node.get("Resource") not in ("*", ["*"]):
+                    continue
+                actions = node.get("Action")
+                actions = actions if isinstance(actions, list) else [actions]
+                bedrock = [a for a in actions if str(a).startswith("bedrock:")]
+                if node.get("Effect") != "Allow" or not bedrock or "Condition" in node:
+                    continue
+                if len(bedrock) < len(actions):  # the other services keep `*`
+                    node["Action"] = [a for a in actions if a not in bedrock]
+                    node = copy.deepcopy(node)
+                    node["Action"] = bedrock
+                    statements.insert(index + 1, node)
+                node["Resource"] = _tagged(doc, "!Sub", arn)
+                changed.append(str(logical_id))
+    return list(dict.fromkeys(changed))
+
+
+def _api_auth(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
+    """Require IAM (SigV4) authorization on every API route and function URL left open."""
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        kind = str(resource.get("Type")) if isinstance(resource, dict) else ""
+        props = _props(doc, str(logical_id)) if kind in _OPEN_KEYS else {}
+        if kind in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
+            if _iam_default(doc, props, kind.rsplit("::", 1)[1]):
+                changed.append(str(logical_id))
+        elif kind in _OPEN_KEYS and _open(props, kind):
+            props[_OPEN_KEYS[kind]] = "AWS_IAM"
+            changed.append(str(logical_id))
+    for kind in _implicit_apis(doc):
+        globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})
+        api = globals_.setdefault(kind, CommentedMap() if not doc.is_json else {})
+        if _iam_default(doc, api, kind):
+            changed.append(f"Globals.{kind}")
     return changed
+
+
+_OPEN_KEYS = {
+    "AWS::Serverless::Api": "Auth",
+    "AWS::Serverless::HttpApi": "Auth",
+    "AWS::ApiGateway::Method": "AuthorizationType",
+    "AWS::ApiGatewayV2::Route": "AuthorizationType",
+    "AWS::Lambda::Url": "AuthType",
+}
+"""Resources that can leave an API route open, and the property that closes it."""
+
+
+_API_AUTH = ("DefaultAuthorizer", "ApiKeyRequired", "ResourcePolicy")
+"""Settings of a SAM API's Auth that already decide who may call it."""
+
+
+def _open(props: dict, kind: str) -> bool:
+    if kind == "AWS::ApiGateway::Method" and str(props.get("HttpMethod")).upper() == "OPTIONS":
+        return False
+    return props.get(_OPEN_KEYS[kind]) in (None, "NONE")
+
+
+def _iam_default(doc: Document, holder: dict, kind: str) -> bool:
+    """Make IAM the default authorizer of a SAM API (or its Globals); False when one is set."""
+    auth = holder.get("Auth")
+    if isinstance(auth, dict) and any(auth.get(k) for k in _API_AUTH):
+        return False
+    if not isinstance(auth, dict):
+        auth = holder["Auth"] = CommentedMap() if not doc.is_json else {}
+    if kind == "HttpApi":
+        auth["EnableIamAuthorizer"] = True
+    auth["DefaultAuthorizer"] = "AWS_IAM"
+    return True
 
 
 def _limits(doc: Document, names: dict[str, str], rate: str, burst: str) -> Any:
@@ -499,4 +575,5 @@ WIRES = {
     "guardrail_agent": _guardrail_agent,
     "tracing": _tracing,
     "narrow_bedrock": _narrow_bedrock,
+    "api_auth": _api_auth,
 }
