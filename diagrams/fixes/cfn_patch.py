@@ -12,6 +12,7 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
@@ -117,7 +118,7 @@ class Document:
         if self.is_json:
             return _dump_json(self.data, self.text)
         yaml = _indented_yaml(self.text)
-        original = _dump(yaml, yaml.load(self.text))
+        original = _redumped(self.text)
         edited = _dump(yaml, self.data)
         spliced = _splice(self.text, original, edited)
         try:
@@ -167,6 +168,13 @@ def _indented_yaml(text: str) -> YAML:
     yaml = _yaml()
     yaml.indent(mapping=min(widths, default=2), sequence=seq_indent or 2, offset=offset or 0)
     return yaml
+
+
+@lru_cache(maxsize=8)
+def _redumped(text: str) -> str:
+    """Return ``text`` as the YAML library writes it (the same for every fix of one file)."""
+    yaml = _indented_yaml(text)
+    return _dump(yaml, yaml.load(text))
 
 
 def _dump(yaml: YAML, data: Any) -> str:
@@ -232,8 +240,12 @@ def model_callers(doc: Document, ids: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def apply_remedy(doc: Document, remedy: dict, callers: list[str]) -> Patch:
-    """Apply ``remedy`` (one entry of remedies.yaml) to ``doc`` in place; return what changed."""
+def apply_remedy(doc: Document, remedy: dict, callers: list[str], dump: bool = True) -> Patch:
+    """Apply ``remedy`` (one entry of remedies.yaml) to ``doc`` in place; return what changed.
+
+    With ``dump=False`` the patch has no text: several remedies can be applied to one
+    document and written once with :meth:`Document.dump`.
+    """
     names: dict[str, str] = {}
     patch = Patch(text="")
     for name, spec in (remedy.get("parameters") or {}).items():
@@ -252,7 +264,7 @@ def apply_remedy(doc: Document, remedy: dict, callers: list[str]) -> Patch:
     if remedy.get("wire") and not patch.changed and not patch.added:
         raise Unpatchable("nothing in the template matches what the fix changes")
     _drop_unused(doc, patch)
-    patch.text = doc.dump()
+    patch.text = doc.dump() if dump else ""
     return patch
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import shutil
@@ -16,12 +17,28 @@ CHECKOV_ENV = "LENSWISE_CHECKOV"
 _TIMEOUT = 120
 
 
+@lru_cache(maxsize=1)
+def _lint_runner():
+    """Return a cfn-lint runner; loading its rules takes over a second, so it is made once."""
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    return Runner(ConfigMixIn(regions=["us-east-1"]))
+
+
+@lru_cache(maxsize=64)
+def _lint(text: str) -> tuple[str, ...]:
+    from cfnlint.decode.decode import decode_str
+
+    template, matches = decode_str(text)
+    if not matches and template is not None:
+        matches = list(_lint_runner().validate_template(template))
+    return tuple(f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E"))
+
+
 def cfn_lint_errors(text: str) -> Counter[str]:
     """Return cfn-lint's errors (rule id and message, without line numbers) for ``text``."""
-    from cfnlint.api import ManualArgs, lint
-
-    matches = lint(text, config=ManualArgs(regions=["us-east-1"]))
-    return Counter(f"{m.rule.id} {m.message}" for m in matches if m.rule.id.startswith("E"))
+    return Counter(_lint(text))
 
 
 @lru_cache(maxsize=1)
@@ -46,6 +63,25 @@ def checkov_failures(texts: list[str], suffix: str) -> list[Counter[str]] | None
     exe = checkov_path()
     if exe is None:
         return None
+    keys = [(suffix, hashlib.sha256(text.encode("utf-8")).hexdigest()) for text in texts]
+    todo = [n for n, key in enumerate(keys) if key not in _SCANNED]
+    found = _run_checkov(exe, [texts[n] for n in todo], suffix) if todo else []
+    if found is None:
+        return None
+    for n, failures in zip(todo, found, strict=True):
+        _SCANNED[keys[n]] = failures
+        while len(_SCANNED) > _SCANNED_MAX:
+            _SCANNED.pop(next(iter(_SCANNED)))
+    return [Counter(_SCANNED[key]) for key in keys]
+
+
+_SCANNED: dict[tuple[str, str], Counter[str]] = {}
+"""checkov's results by (suffix, SHA-256 of the text): a file reviewed again (the UI, MCP, a
+re-run) is not scanned again."""
+_SCANNED_MAX = 64
+
+
+def _run_checkov(exe: str, texts: list[str], suffix: str) -> list[Counter[str]] | None:
     framework = "terraform" if suffix == ".tf" else "cloudformation"
     found: list[Counter[str]] = [Counter() for _ in texts]
     with tempfile.TemporaryDirectory() as tmp:

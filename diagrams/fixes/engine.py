@@ -114,8 +114,12 @@ class _Verifier:
         arch = parse_bytes(text.encode("utf-8"), self.filename)
         return _statuses(review_architecture(arch, self.practices))
 
-    def refusal(self, bp_id: str, text: str) -> tuple[str | None, list[str]]:
-        """Return (why the patch is refused or None, the practices it closes)."""
+    def refusal(self, bp_id: str, text: str, lint: bool = True) -> tuple[str | None, list[str]]:
+        """Return (why the patch is refused or None, the practices it closes).
+
+        With ``lint=False`` only the re-review is checked (cfn-lint runs later, once on all
+        fixes together, see :func:`_screen`).
+        """
         try:
             after = self.review(text)
         except InputError as exc:
@@ -125,15 +129,20 @@ class _Verifier:
         broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
         if broken:
             return f"the patch would turn {', '.join(broken)} into a gap", []
-        if self.lint_before is None:
-            new_errors: Counter[str] = Counter()
-        else:
-            new_errors = checks.cfn_lint_errors(text) - self.lint_before
-        if new_errors:
-            first = next(iter(new_errors))
-            return f"cfn-lint reports a new error: {first[:160]}", []
+        why = self.lint_refusal(text) if lint else None
+        if why:
+            return why, []
         closes = [b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"]
         return None, closes
+
+    def lint_refusal(self, text: str) -> str | None:
+        """Return why cfn-lint refuses ``text`` (a new error), or None."""
+        if self.lint_before is None:
+            return None
+        new_errors = checks.cfn_lint_errors(text) - self.lint_before
+        if not new_errors:
+            return None
+        return f"cfn-lint reports a new error: {next(iter(new_errors))[:160]}"
 
 
 def plan_fixes(
@@ -183,8 +192,7 @@ def plan_fixes(
             fix = next((f for f in map(done.get, map(id, choices)) if not f.verified), None)
             fix = fix or _steps(finding.bp_id, f"re-reviewed, {finding.bp_id} stays open", remedy)
         plan.fixes[finding.bp_id] = fix
-    candidates = _checkov_filter(text, filename, candidates)
-    _combine(plan, candidates, review, verifier)
+    _screen(plan, candidates, review, verifier)
     return plan
 
 
@@ -232,7 +240,7 @@ def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Ver
         patch = _apply(verifier.format, text, remedy, callers)
     except cfn_patch.Unpatchable as exc:
         return _steps(bp_id, str(exc), remedy)
-    why, closes = verifier.refusal(bp_id, patch.text)
+    why, closes = verifier.refusal(bp_id, patch.text, lint=False)
     if why:
         return _steps(bp_id, why, remedy)
     return Fix(
@@ -248,41 +256,84 @@ def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Ver
     )
 
 
-def _checkov_filter(
-    text: str, filename: str, candidates: list[tuple[Fix, dict]]
-) -> list[tuple[Fix, dict]]:
-    if not candidates:
-        return candidates
-    suffix = (
-        ".tf" if filename.endswith(".tf") else ".json" if text.lstrip().startswith("{") else ".yaml"
-    )
-    found = checks.checkov_failures([text] + [fix.patched for fix, _ in candidates], suffix)
+def _suffix(text: str, filename: str) -> str:
+    if filename.endswith(".tf"):
+        return ".tf"
+    return ".json" if text.lstrip().startswith("{") else ".yaml"
+
+
+def _scan(texts: list[str], suffix: str) -> list[Counter[str]]:
+    found = checks.checkov_failures(texts, suffix)
     if found is None:
         raise InputError(
             "checkov is not installed: run `make tools` (or set LENSWISE_CHECKOV) to verify fixes"
         )
+    return found
+
+
+def _screen(
+    plan: FixPlan, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+) -> None:
+    """Run cfn-lint and checkov on every candidate fix; keep the clean ones, then combine them.
+
+    Both checkers first see the file with all candidates applied at once (one checkov run,
+    whose start-up dominates). Only when that shows a new error or failed check is each
+    candidate checked alone, to find the ones to refuse.
+    """
+    if not candidates:
+        return
+    suffix = _suffix(plan.original, plan.filename)
+    combined = _combined(plan.original, candidates, review, verifier)
+    before, after = _scan([plan.original, combined], suffix)
+    if not verifier.lint_refusal(combined) and not after - before:
+        _combine(plan, candidates, combined, verifier)
+        return
     kept = []
-    for (fix, remedy), failures in zip(candidates, found[1:], strict=True):
-        new = failures - found[0]
-        if new:
-            fix.verified, fix.diff = False, ""
-            fix.steps += f" Not offered as a patch: checkov reports {next(iter(new))}."
+    for fix, remedy in candidates:
+        why = verifier.lint_refusal(fix.patched)
+        if why:
+            _refuse(fix, why)
         else:
             kept.append((fix, remedy))
-    return kept
+    scans = _scan([plan.original] + [fix.patched for fix, _ in kept], suffix) if kept else [before]
+    candidates = []
+    for (fix, remedy), failures in zip(kept, scans[1:], strict=True):
+        new = failures - scans[0]
+        if new:
+            _refuse(fix, f"checkov reports {next(iter(new))}")
+        else:
+            candidates.append((fix, remedy))
+    if candidates:
+        _combine(plan, candidates, _combined(plan.original, candidates, review, verifier), verifier)
+
+
+def _refuse(fix: Fix, why: str) -> None:
+    fix.verified, fix.diff = False, ""
+    fix.steps += f" Not offered as a patch: {why}."
+
+
+def _combined(
+    text: str, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+) -> str:
+    """Return ``text`` with every candidate fix applied, one after the other."""
+    doc = cfn_patch.Document(text) if verifier.format == "cloudformation" else None
+    for fix, remedy in candidates:
+        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
+        callers = _callers(review, evidence)
+        if doc is None:
+            text = _apply(verifier.format, text, remedy, callers).text
+        else:  # one document, written once
+            cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers), dump=False)
+    return text if doc is None else doc.dump()
 
 
 def _combine(
-    plan: FixPlan, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+    plan: FixPlan, candidates: list[tuple[Fix, dict]], combined: str, verifier: _Verifier
 ) -> None:
-    """Apply every verified fix at once to make the patched file."""
+    """Make ``combined`` (every verified fix applied at once) the patched file."""
     if not candidates:
         return
-    text = plan.original
-    for fix, remedy in candidates:
-        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
-        text = _apply(verifier.format, text, remedy, _callers(review, evidence)).text
-    plan.patched = text
+    plan.patched = combined
     after = verifier.review(plan.patched)
     plan.closed = [b for b, s in verifier.before.items() if s == "gap" and after[b] == "addressed"]
 
