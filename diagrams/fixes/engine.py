@@ -172,6 +172,9 @@ def plan_fixes(
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
         return plan
     verifier = _Verifier(text, filename, review, practices)
+    first = [(f, alternatives(remedies(fmt).get(f.bp_id))[:1]) for f in gaps]
+    guess = _combined(text, [(f.bp_id, r[0]) for f, r in first if r], review, verifier)
+    scan = checks.start_scan([text, guess], _suffix(text, filename)) if guess else None
     candidates: list[tuple[Fix, dict]] = []
     done: dict[int, Fix] = {}
     for finding in gaps:
@@ -192,7 +195,7 @@ def plan_fixes(
             fix = next((f for f in map(done.get, map(id, choices)) if not f.verified), None)
             fix = fix or _steps(finding.bp_id, f"re-reviewed, {finding.bp_id} stays open", remedy)
         plan.fixes[finding.bp_id] = fix
-    _screen(plan, candidates, review, verifier)
+    _screen(plan, candidates, review, verifier, (guess, scan) if scan else None)
     return plan
 
 
@@ -272,21 +275,32 @@ def _scan(texts: list[str], suffix: str) -> list[Counter[str]]:
 
 
 def _screen(
-    plan: FixPlan, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+    plan: FixPlan,
+    candidates: list[tuple[Fix, dict]],
+    review: Review,
+    verifier: _Verifier,
+    early: tuple[str, checks.Scan] | None = None,
 ) -> None:
     """Run cfn-lint and checkov on every candidate fix; keep the clean ones, then combine them.
 
-    Both checkers first see the file with all candidates applied at once (one checkov run,
-    whose start-up dominates). Only when that shows a new error or failed check is each
-    candidate checked alone, to find the ones to refuse.
+    Both checkers first see the file with all candidates applied at once: one checkov run,
+    whose start-up dominates, usually started early on a guess of that file (``early``: the
+    file with each gap's first remedy applied) while the fixes were re-reviewed. Only when
+    that shows a new error or failed check is each candidate checked alone.
     """
+    guess, scan = early or ("", None)
     if not candidates:
+        if scan:
+            scan.cancel()
         return
     suffix = _suffix(plan.original, plan.filename)
-    combined = _combined(plan.original, candidates, review, verifier)
-    before, after = _scan([plan.original, combined], suffix)
+    combined = _combined(plan.original, [(f.bp_id, r) for f, r in candidates], review, verifier)
+    if scan and combined != guess:
+        scan.cancel()
+    found = scan.result() if scan and combined == guess else None
+    before, after = found or _scan([plan.original, combined], suffix)
     if not verifier.lint_refusal(combined) and not after - before:
-        _combine(plan, candidates, combined, verifier)
+        _combine(plan, combined, verifier)
         return
     kept = []
     for fix, remedy in candidates:
@@ -304,7 +318,8 @@ def _screen(
         else:
             candidates.append((fix, remedy))
     if candidates:
-        _combine(plan, candidates, _combined(plan.original, candidates, review, verifier), verifier)
+        pairs = [(f.bp_id, r) for f, r in candidates]
+        _combine(plan, _combined(plan.original, pairs, review, verifier), verifier)
 
 
 def _refuse(fix: Fix, why: str) -> None:
@@ -313,26 +328,34 @@ def _refuse(fix: Fix, why: str) -> None:
 
 
 def _combined(
-    text: str, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
+    text: str, remedies_: list[tuple[str, dict]], review: Review, verifier: _Verifier
 ) -> str:
-    """Return ``text`` with every candidate fix applied, one after the other."""
+    """Return ``text`` with the remedies applied one after the other (each for its gap's bp id).
+
+    Remedies shared by several gaps are applied once; one that cannot be applied is left out
+    (only the early guess meets those: candidates applied alone before).
+    """
     doc = cfn_patch.Document(text) if verifier.format == "cloudformation" else None
-    for fix, remedy in candidates:
-        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
+    seen: set[int] = set()
+    for bp_id, remedy in remedies_:
+        if id(remedy) in seen:
+            continue
+        seen.add(id(remedy))
+        evidence = next(f.evidence for f in review.findings if f.bp_id == bp_id)
         callers = _callers(review, evidence)
-        if doc is None:
-            text = _apply(verifier.format, text, remedy, callers).text
-        else:  # one document, written once
-            cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, callers), dump=False)
+        try:
+            if doc is None:
+                text = _apply(verifier.format, text, remedy, callers).text
+            else:  # one document, written once
+                callers = cfn_patch.model_callers(doc, callers)
+                cfn_patch.apply_remedy(doc, remedy, callers, dump=False)
+        except cfn_patch.Unpatchable:
+            continue
     return text if doc is None else doc.dump()
 
 
-def _combine(
-    plan: FixPlan, candidates: list[tuple[Fix, dict]], combined: str, verifier: _Verifier
-) -> None:
+def _combine(plan: FixPlan, combined: str, verifier: _Verifier) -> None:
     """Make ``combined`` (every verified fix applied at once) the patched file."""
-    if not candidates:
-        return
     plan.patched = combined
     after = verifier.review(plan.patched)
     plan.closed = [b for b, s in verifier.before.items() if s == "gap" and after[b] == "addressed"]
