@@ -512,6 +512,52 @@ def _iam_default(doc: Document, holder: dict, kind: str) -> bool:
     return True
 
 
+def _rest_stages(doc: Document) -> list[tuple[str, str, str]]:
+    """Return (API logical id, stage name in ``!Sub`` syntax, stage resource) per REST stage."""
+    found = []
+    for logical_id, resource in doc.resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        props = _plain(resource.get("Properties") or {}) if kind else {}
+        if kind == "AWS::ApiGateway::Stage" and isinstance(props.get("RestApiId"), dict):
+            api = props["RestApiId"].get("Ref")
+            if isinstance(api, str):
+                found.append((api, "${" + str(logical_id) + "}", str(logical_id)))
+        elif kind == "AWS::Serverless::Api":
+            name = props.get("StageName")
+            if isinstance(name, str):
+                found.append((str(logical_id), name, f"{logical_id}{name}Stage"))
+            elif isinstance(name, dict) and isinstance(name.get("Ref"), str):
+                found.append((str(logical_id), "${" + name["Ref"] + "}", f"{logical_id}Stage"))
+    if "Api" in _implicit_apis(doc):
+        found.append(("ServerlessRestApi", "Prod", "ServerlessRestApiProdStage"))
+    return found
+
+
+_API_ARN = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+
+
+def _waf_association(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Associate the new web ACL with every REST API stage (HTTP APIs cannot take one)."""
+    stages = _rest_stages(doc)
+    if not stages:
+        raise Unpatchable("no REST API stage in the template (WAF cannot sit on an HTTP API)")
+    changed = []
+    for api, stage, stage_id in stages:
+        logical_id = doc.fresh_id(f"{api}WebAclAssociation")
+        arn = _API_ARN + f"/restapis/${{{api}}}/stages/{stage}"
+        association = CommentedMap() if not doc.is_json else {}
+        association["Type"] = "AWS::WAFv2::WebACLAssociation"
+        association["DependsOn"] = stage_id
+        association["Properties"] = CommentedMap() if not doc.is_json else {}
+        association["Properties"]["ResourceArn"] = _tagged(doc, "!Sub", arn)
+        association["Properties"]["WebACLArn"] = _tagged(
+            doc, "!GetAtt", f"{names['LensWebAcl']}.Arn"
+        )
+        doc.resources[logical_id] = association
+        changed.append(logical_id)
+    return changed
+
+
 def _limits(doc: Document, names: dict[str, str], rate: str, burst: str) -> Any:
     limits = CommentedMap() if not doc.is_json else {}
     limits[burst] = _tagged(doc, "!Ref", names["ApiThrottlingBurstLimit"])
@@ -588,4 +634,5 @@ WIRES = {
     "tracing": _tracing,
     "narrow_bedrock": _narrow_bedrock,
     "api_auth": _api_auth,
+    "waf_association": _waf_association,
 }
