@@ -94,6 +94,7 @@ def _table(props: dict, _globals: dict) -> Facts:
             _get(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
         ),
         "global_table": len(iac_facts._as_list(props.get("Replicas"))) > 1,
+        "retention": _truthy(_get(props, "TimeToLiveSpecification", "Enabled")),
     }
 
 

@@ -86,6 +86,7 @@ def _table(body: dict) -> Facts:
         "encryption": _on(block(body, "server_side_encryption").get("enabled")),
         "pitr": _on(block(body, "point_in_time_recovery").get("enabled")),
         "global_table": bool(_blocks(body, "replica")),
+        "retention": _on(block(body, "ttl").get("enabled")),
     }
 
 

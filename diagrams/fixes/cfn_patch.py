@@ -558,6 +558,49 @@ def _waf_association(doc: Document, _callers: list[str], names: dict[str, str]) 
     return changed
 
 
+def _log_retention(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Give log groups a retention and an encryption key; declare the functions' log groups.
+
+    Lambda creates a function's log group on first use, kept forever; declaring it as
+    ``/aws/lambda/<name>`` in the template lets the stack set both.
+    """
+    days, key = _tagged(doc, "!Ref", names["LogRetentionDays"]), names["LensLogKey"]
+    changed = []
+    named = json.dumps(_plain([r for r in doc.resources.values() if _is(r, _LOG_GROUP)]))
+    for logical_id, resource in list(doc.resources.items()):
+        if (
+            _is(resource, _LOG_GROUP)
+            and _props(doc, str(logical_id)).get("RetentionInDays") is None
+        ):
+            _props(doc, str(logical_id))["RetentionInDays"] = copy.deepcopy(days)
+            _props(doc, str(logical_id)).setdefault(
+                "KmsKeyId", _tagged(doc, "!GetAtt", f"{key}.Arn")
+            )
+            changed.append(str(logical_id))
+        elif _is(resource, *_FUNCTIONS) and not (resource.get("Properties") or {}).get(
+            "LoggingConfig"
+        ):
+            if re.search(rf"\b{logical_id}\b", named):
+                continue
+            group = CommentedMap() if not doc.is_json else {}
+            group["LogGroupName"] = _tagged(doc, "!Sub", f"/aws/lambda/${{{logical_id}}}")
+            group["RetentionInDays"] = copy.deepcopy(days)
+            group["KmsKeyId"] = _tagged(doc, "!GetAtt", f"{key}.Arn")
+            log_group = CommentedMap() if not doc.is_json else {}
+            log_group["Type"], log_group["Properties"] = _LOG_GROUP, group
+            new_id = doc.fresh_id(f"{logical_id}LogGroup")
+            doc.resources[new_id] = log_group
+            changed.append(new_id)
+    return changed
+
+
+_LOG_GROUP = "AWS::Logs::LogGroup"
+
+
+def _is(resource: Any, *kinds: str) -> bool:
+    return isinstance(resource, dict) and resource.get("Type") in kinds
+
+
 def _limits(doc: Document, names: dict[str, str], rate: str, burst: str) -> Any:
     limits = CommentedMap() if not doc.is_json else {}
     limits[burst] = _tagged(doc, "!Ref", names["ApiThrottlingBurstLimit"])
@@ -635,4 +678,5 @@ WIRES = {
     "narrow_bedrock": _narrow_bedrock,
     "api_auth": _api_auth,
     "waf_association": _waf_association,
+    "log_retention": _log_retention,
 }
