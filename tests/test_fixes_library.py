@@ -147,3 +147,28 @@ def test_checkov_runs_once_per_file_and_not_again_for_the_same_file(practices, m
     assert plan.fixes["GENSEC01-BP02"].verified and plan.patched != text
     _, again = _plan("chat-sam.yaml", practices, text)
     assert len(runs) == 1 and again.patched == plan.patched  # both results cached
+
+
+def test_data_kept_forever_is_a_gap_in_a_whole_stack_and_a_question_in_a_part(practices):
+    whole = _statuses((FIXTURES / "fixes/chat-sam.yaml").read_text(), "chat-sam.yaml", practices)
+    assert whole["GENSUS02-BP01"] == "gap"  # a table and a function, no retention anywhere
+    part = (FIXTURES / "accuracy/cfn-import.yaml").read_text()
+    assert _statuses(part, "cfn-import.yaml", practices)["GENSUS02-BP01"] == "unknown"
+    ttl = (FIXTURES / "accuracy/sam-ttl.yaml").read_text()
+    assert _statuses(ttl, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "addressed"
+    without = ttl.replace("        Enabled: true\n", "        Enabled: false\n")
+    assert _statuses(without, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "gap"
+
+
+def test_log_retention_fix_declares_function_log_groups_with_a_key(practices):
+    _, plan = _plan("fixes/chat-sam.yaml", practices)
+    fix = plan.fixes["GENSUS02-BP01"]
+    assert fix.verified, fix.steps  # checkov asks for a key and a year's retention
+    resources = load_template(fix.patched, Budget(Limits()))["Resources"]
+    group = resources["ChatFunctionLogGroup"]["Properties"]
+    assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${ChatFunction}"}
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert group["KmsKeyId"] == {"Fn::GetAtt": ["LensLogKey", "Arn"]}
+    assert fix.params == ["LogRetentionDays"]
+    after = _statuses(fix.patched, "chat-sam.yaml", practices)
+    assert after["GENSUS02-BP01"] == "addressed"
