@@ -77,10 +77,11 @@ def file_figures(path: Path, practices) -> dict:
     verified = [f for f in plan.fixes.values() if f.verified]
     scans = checks.checkov_failures([text, plan.patched, *(f.patched for f in verified)], suffix)
     failing = 0
+    lint_before = _lint_errors(text, suffix) if cfn else None
     for fix, scan in zip(verified, scans[2:], strict=True):
         after = _statuses(fix.patched, path.name, practices)
         broken = any(s == "addressed" and after[b] == "gap" for b, s in before.items())
-        lint_worse = cfn and _lint_errors(fix.patched, suffix) > _lint_errors(text, suffix)
+        lint_worse = cfn and _lint_errors(fix.patched, suffix) > lint_before
         if after[fix.bp_id] != "addressed" or broken or lint_worse or scan - scans[0]:
             failing += 1
     after_all = _statuses(plan.patched, path.name, practices)
@@ -95,7 +96,7 @@ def file_figures(path: Path, practices) -> dict:
         "closed_all": sum(after_all[b] == "addressed" for b in gaps),
         "checkov_before": sum(scans[0].values()),
         "checkov_after": sum(scans[1].values()),
-        "lint_before": _lint_errors(text, suffix) if cfn else None,
+        "lint_before": lint_before,
         "lint_after": _lint_errors(plan.patched, suffix) if cfn else None,
     }
 
@@ -155,10 +156,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("folders", nargs="*", type=Path, default=[SHARED, *FIXTURES])
     args = parser.parse_args(argv)
     practices = digest_practices()
-    rows = [file_figures(p, practices) for p in iac_files(args.folders)]
     keys = ("gaps", "verified", "failing_recheck", "closed_all", "checkov_before", "checkov_after")
-    for row in rows:
-        print(" ".join(f"{k}={v}" for k, v in row.items()))
+    rows = []
+    for path in iac_files(args.folders):
+        rows.append(file_figures(path, practices))
+        print(" ".join(f"{k}={v}" for k, v in rows[-1].items()), flush=True)
     good = [r for r in rows if "error" not in r]
     totals = {k: sum(r[k] for r in good) for k in keys}
     for k in ("lint_before", "lint_after"):
