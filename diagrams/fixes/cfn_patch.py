@@ -122,7 +122,7 @@ class Document:
         edited = _dump(yaml, self.data)
         spliced = _splice(self.text, original, edited)
         try:
-            if _plain(yaml.load(spliced)) == _plain(yaml.load(edited)):
+            if _plain(yaml.load(spliced)) == _plain(self.data):  # the splice lost nothing
                 return spliced
         except YAMLError:
             pass
