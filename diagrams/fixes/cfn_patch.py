@@ -75,10 +75,7 @@ class Document:
     def __init__(self, text: str) -> None:
         self.text = text
         self.is_json = text.lstrip().startswith("{")
-        try:
-            self.data = json.loads(text) if self.is_json else _yaml().load(text)
-        except (json.JSONDecodeError, YAMLError) as exc:
-            raise Unpatchable(f"the template cannot be read for patching ({exc})") from None
+        self.data = copy.deepcopy(_loaded(text))
         if not isinstance(self.data, dict) or not isinstance(self.data.get("Resources"), dict):
             raise Unpatchable("the file has no Resources section to patch")
         self._check_unusual()
@@ -129,6 +126,15 @@ class Document:
         return edited
 
 
+@lru_cache(maxsize=8)
+def _loaded(text: str) -> Any:
+    """Parse a template once per text; each :class:`Document` edits its own deep copy."""
+    try:
+        return json.loads(text) if text.lstrip().startswith("{") else _yaml().load(text)
+    except (json.JSONDecodeError, YAMLError) as exc:
+        raise Unpatchable(f"the template cannot be read for patching ({exc})") from None
+
+
 def _walk(value: Any):
     yield value
     if isinstance(value, dict):
@@ -163,11 +169,17 @@ def _plain(value: Any) -> Any:
 
 
 def _indented_yaml(text: str) -> YAML:
+    yaml = _yaml()
+    yaml.indent(**_indents(text))
+    return yaml
+
+
+@lru_cache(maxsize=8)
+def _indents(text: str) -> dict[str, int]:
+    """Return the file's indentation; guessing it parses the whole file, so once per text."""
     _, seq_indent, offset = load_yaml_guess_indent(text)
     widths = [len(m.group(1)) for m in re.finditer(r"^\S[^\n]*:\s*\n( +)\S", text, re.M)]
-    yaml = _yaml()
-    yaml.indent(mapping=min(widths, default=2), sequence=seq_indent or 2, offset=offset or 0)
-    return yaml
+    return {"mapping": min(widths, default=2), "sequence": seq_indent or 2, "offset": offset or 0}
 
 
 @lru_cache(maxsize=8)
