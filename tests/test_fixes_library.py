@@ -151,13 +151,17 @@ def test_checkov_runs_once_per_file_and_not_again_for_the_same_file(practices, m
 
 def test_data_kept_forever_is_a_gap_in_a_whole_stack_and_a_question_in_a_part(practices):
     whole = _statuses((FIXTURES / "fixes/chat-sam.yaml").read_text(), "chat-sam.yaml", practices)
-    assert whole["GENSUS02-BP01"] == "gap"  # a table and a function, no retention anywhere
-    part = (FIXTURES / "accuracy/cfn-import.yaml").read_text()
-    assert _statuses(part, "cfn-import.yaml", practices)["GENSUS02-BP01"] == "unknown"
+    assert whole["GENSUS02-BP01"] == "gap"  # a table with no TTL, nothing expires
     ttl = (FIXTURES / "accuracy/sam-ttl.yaml").read_text()
     assert _statuses(ttl, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "addressed"
     without = ttl.replace("        Enabled: true\n", "        Enabled: false\n")
     assert _statuses(without, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "gap"
+    imported = "          AUDIT: !ImportValue audit-bucket-name\n"
+    part = without.replace(
+        "          SESSIONS: !Ref Sessions\n", f"          SESSIONS: !Ref Sessions\n{imported}"
+    )
+    assert part != without
+    assert _statuses(part, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "unknown"
 
 
 def test_log_retention_fix_declares_function_log_groups_with_a_key(practices):
@@ -169,6 +173,8 @@ def test_log_retention_fix_declares_function_log_groups_with_a_key(practices):
     assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${ChatFunction}"}
     assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
     assert group["KmsKeyId"] == {"Fn::GetAtt": ["LensLogKey", "Arn"]}
-    assert fix.params == ["LogRetentionDays"]
+    assert fix.params == ["ExpiryAttributeName", "LogRetentionDays"]  # no bucket: no lifecycle
+    ttl = resources["History"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": {"Ref": "ExpiryAttributeName"}, "Enabled": True}
     after = _statuses(fix.patched, "chat-sam.yaml", practices)
     assert after["GENSUS02-BP01"] == "addressed"

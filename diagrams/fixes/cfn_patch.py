@@ -609,6 +609,29 @@ def _log_retention(doc: Document, _callers: list[str], names: dict[str, str]) ->
 _LOG_GROUP = "AWS::Logs::LogGroup"
 
 
+def _data_expiry(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Expire table items through a TTL attribute and bucket objects through a lifecycle rule."""
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        if _is(resource, "AWS::DynamoDB::Table"):
+            props = _props(doc, str(logical_id))
+            if not props.get("TimeToLiveSpecification"):
+                ttl = CommentedMap() if not doc.is_json else {}
+                ttl["AttributeName"] = _tagged(doc, "!Ref", names["ExpiryAttributeName"])
+                ttl["Enabled"] = True
+                props["TimeToLiveSpecification"] = ttl
+                changed.append(str(logical_id))
+        elif _is(resource, "AWS::S3::Bucket"):
+            props = _props(doc, str(logical_id))
+            if not props.get("LifecycleConfiguration"):
+                rule = CommentedMap() if not doc.is_json else {}
+                rule["Id"], rule["Status"] = "expire-objects", "Enabled"
+                rule["ExpirationInDays"] = _tagged(doc, "!Ref", names["ObjectExpirationDays"])
+                props["LifecycleConfiguration"] = {"Rules": [rule]}
+                changed.append(str(logical_id))
+    return changed
+
+
 def _is(resource: Any, *kinds: str) -> bool:
     return isinstance(resource, dict) and resource.get("Type") in kinds
 
@@ -691,4 +714,5 @@ WIRES = {
     "api_auth": _api_auth,
     "waf_association": _waf_association,
     "log_retention": _log_retention,
+    "data_expiry": _data_expiry,
 }
