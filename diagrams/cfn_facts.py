@@ -94,7 +94,7 @@ def _table(props: dict, _globals: dict) -> Facts:
             _get(props, "PointInTimeRecoverySpecification", "PointInTimeRecoveryEnabled")
         ),
         "global_table": len(iac_facts._as_list(props.get("Replicas"))) > 1,
-        "expiry": _truthy(_get(props, "TimeToLiveSpecification", "Enabled")),
+        "retention": _truthy(_get(props, "TimeToLiveSpecification", "Enabled")),
     }
 
 
@@ -238,6 +238,7 @@ READERS: dict[str, Callable[[dict, dict], Facts]] = {
     "AWS::Serverless::StateMachine": _state_machine,
     "AWS::SageMaker::EndpointConfig": _sagemaker_endpoint_config,
     "AWS::Logs::LogGroup": _log_group,
+    "AWS::CloudWatch::Alarm": lambda p, g: iac_facts.watches_model(p.get("Namespace")),
     "AWS::OpenSearchServerless::SecurityPolicy": lambda p, g: iac_facts.aoss_policy_facts(
         " ".join(iac_facts.strings(p.get("Policy")))
     ),

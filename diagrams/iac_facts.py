@@ -250,6 +250,15 @@ def uses_cross_region_inference(texts: Iterable[str]) -> bool:
     return any(_CROSS_REGION_MODEL.search(text) for text in texts)
 
 
+MODEL_METRIC_NAMESPACES = ("AWS/Bedrock", "AWS/SageMaker")
+"""CloudWatch namespaces of the model services: an alarm there watches the model itself."""
+
+
+def watches_model(namespace: Any) -> dict[str, Any]:
+    """Return the facts of an alarm or metric on ``namespace`` (model metrics or not)."""
+    return {"model_metrics": str(namespace) in MODEL_METRIC_NAMESPACES}
+
+
 def is_bedrock_endpoint(service_name: str) -> bool:
     """Return True when a VPC endpoint service name reaches Amazon Bedrock."""
     return "bedrock" in service_name.lower()

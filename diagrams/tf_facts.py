@@ -90,7 +90,7 @@ def _table(body: dict) -> Facts:
         "encryption": _on(block(body, "server_side_encryption").get("enabled")),
         "pitr": _on(block(body, "point_in_time_recovery").get("enabled")),
         "global_table": bool(_blocks(body, "replica")),
-        "expiry": _on(block(body, "ttl").get("enabled")),
+        "retention": _on(block(body, "ttl").get("enabled")),
     }
 
 
@@ -182,6 +182,7 @@ READERS: dict[str, Callable[[dict], Facts]] = {
         or any(block(v, "serverless_config") for v in _blocks(b, "production_variants")),
         "async_inference": bool(block(b, "async_inference_config")),
     },
+    "aws_cloudwatch_metric_alarm": lambda b: iac_facts.watches_model(b.get("namespace")),
     "aws_cloudwatch_log_group": lambda b: {
         "retention": b.get("retention_in_days") is not None,
         "encryption": bool(b.get("kms_key_id")),

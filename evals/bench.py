@@ -381,7 +381,8 @@ def render_text(figures: dict) -> str:
     fix = figures.get("review_fix", {})
     if fix:
         shown = fix.get("error") or (
-            f"{fix['seconds']:.2f} s ({fix['verified']} verified fixes)"
+            f"{fix['seconds']:.2f} s, {fix['cpu_seconds']:.2f} s CPU with checkov"
+            f" ({fix['verified']} verified fixes)"
             + ("  OVER 5 s" if fix["seconds"] >= REVIEW_FIX_TARGET_S else "")
         )
         lines += ["", f"review + verified fixes of one template: {shown}"]

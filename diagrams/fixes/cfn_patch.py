@@ -12,12 +12,15 @@ import io
 import json
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, TaggedScalar
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
+
+from diagrams.fixes.library import remedies
 
 _TAGS = {
     "!Ref",
@@ -72,10 +75,7 @@ class Document:
     def __init__(self, text: str) -> None:
         self.text = text
         self.is_json = text.lstrip().startswith("{")
-        try:
-            self.data = json.loads(text) if self.is_json else _yaml().load(text)
-        except (json.JSONDecodeError, YAMLError) as exc:
-            raise Unpatchable(f"the template cannot be read for patching ({exc})") from None
+        self.data = copy.deepcopy(_loaded(text))
         if not isinstance(self.data, dict) or not isinstance(self.data.get("Resources"), dict):
             raise Unpatchable("the file has no Resources section to patch")
         self._check_unusual()
@@ -115,15 +115,24 @@ class Document:
         if self.is_json:
             return _dump_json(self.data, self.text)
         yaml = _indented_yaml(self.text)
-        original = _dump(yaml, yaml.load(self.text))
+        original = _redumped(self.text)
         edited = _dump(yaml, self.data)
         spliced = _splice(self.text, original, edited)
         try:
-            if _plain(yaml.load(spliced)) == _plain(yaml.load(edited)):
+            if _plain(yaml.load(spliced)) == _plain(self.data):  # the splice lost nothing
                 return spliced
         except YAMLError:
             pass
         return edited
+
+
+@lru_cache(maxsize=8)
+def _loaded(text: str) -> Any:
+    """Parse a template once per text; each :class:`Document` edits its own deep copy."""
+    try:
+        return json.loads(text) if text.lstrip().startswith("{") else _yaml().load(text)
+    except (json.JSONDecodeError, YAMLError) as exc:
+        raise Unpatchable(f"the template cannot be read for patching ({exc})") from None
 
 
 def _walk(value: Any):
@@ -160,11 +169,24 @@ def _plain(value: Any) -> Any:
 
 
 def _indented_yaml(text: str) -> YAML:
+    yaml = _yaml()
+    yaml.indent(**_indents(text))
+    return yaml
+
+
+@lru_cache(maxsize=8)
+def _indents(text: str) -> dict[str, int]:
+    """Return the file's indentation; guessing it parses the whole file, so once per text."""
     _, seq_indent, offset = load_yaml_guess_indent(text)
     widths = [len(m.group(1)) for m in re.finditer(r"^\S[^\n]*:\s*\n( +)\S", text, re.M)]
-    yaml = _yaml()
-    yaml.indent(mapping=min(widths, default=2), sequence=seq_indent or 2, offset=offset or 0)
-    return yaml
+    return {"mapping": min(widths, default=2), "sequence": seq_indent or 2, "offset": offset or 0}
+
+
+@lru_cache(maxsize=8)
+def _redumped(text: str) -> str:
+    """Return ``text`` as the YAML library writes it (the same for every fix of one file)."""
+    yaml = _indented_yaml(text)
+    return _dump(yaml, yaml.load(text))
 
 
 def _dump(yaml: YAML, data: Any) -> str:
@@ -230,8 +252,12 @@ def model_callers(doc: Document, ids: list[str]) -> list[str]:
     return list(dict.fromkeys(found))
 
 
-def apply_remedy(doc: Document, remedy: dict, callers: list[str]) -> Patch:
-    """Apply ``remedy`` (one entry of remedies.yaml) to ``doc`` in place; return what changed."""
+def apply_remedy(doc: Document, remedy: dict, callers: list[str], dump: bool = True) -> Patch:
+    """Apply ``remedy`` (one entry of remedies.yaml) to ``doc`` in place; return what changed.
+
+    With ``dump=False`` the patch has no text: several remedies can be applied to one
+    document and written once with :meth:`Document.dump`.
+    """
     names: dict[str, str] = {}
     patch = Patch(text="")
     for name, spec in (remedy.get("parameters") or {}).items():
@@ -247,8 +273,22 @@ def apply_remedy(doc: Document, remedy: dict, callers: list[str]) -> Patch:
     for action in remedy.get("wire") or []:
         patch.changed += WIRES[action](doc, callers, names)
     patch.changed = list(dict.fromkeys(patch.changed))
-    patch.text = doc.dump()
+    if remedy.get("wire") and not patch.changed and not patch.added:
+        raise Unpatchable("nothing in the template matches what the fix changes")
+    _drop_unused(doc, patch)
+    patch.text = doc.dump() if dump else ""
     return patch
+
+
+def _drop_unused(doc: Document, patch: Patch) -> None:
+    """Remove the parameters a remedy added that no wire ended up using."""
+    used = json.dumps(_plain({k: v for k, v in doc.data.items() if k != "Parameters"}))
+    for name in list(patch.params):
+        if not re.search(rf"\b{name}\b", used):
+            del doc.data["Parameters"][name]
+            patch.params.remove(name)
+    if "Parameters" in doc.data and not doc.data["Parameters"]:
+        del doc.data["Parameters"]
 
 
 def _renamed(value: Any, names: dict[str, str]) -> Any:
@@ -296,6 +336,59 @@ def _guardrail_env(doc: Document, callers: list[str], names: dict[str, str]) -> 
         variables["GUARDRAIL_ID"] = _tagged(doc, "!GetAtt", f"{guardrail}.GuardrailId")
         variables["GUARDRAIL_VERSION"] = _tagged(doc, "!GetAtt", f"{guardrail}.Version")
     return list(callers)
+
+
+def _role_of(doc: Document, logical_id: str) -> str | None:
+    """Return the logical id of the template's IAM role a function runs as, if it has one."""
+    role = _plain(_props(doc, logical_id).get("Role"))
+    target = role.get("Fn::GetAtt") if isinstance(role, dict) else None
+    name = target[0] if isinstance(target, list) and target else None
+    resource = doc.resources.get(name) if name else None
+    is_role = isinstance(resource, dict) and resource.get("Type") == "AWS::IAM::Role"
+    return name if is_role else None
+
+
+def _grant_decrypt(doc: Document, logical_id: str, key: str) -> str:
+    """Let a function read its environment key; return the resource that was changed."""
+    props = _props(doc, logical_id)
+    if doc.resources[logical_id].get("Type") == _FUNCTIONS[1] and not props.get("Role"):
+        policies = props.get("Policies")
+        policies = [] if policies is None else policies
+        policies = policies if isinstance(policies, list) else [policies]
+        grant = CommentedMap() if not doc.is_json else {}
+        grant["KMSDecryptPolicy"] = CommentedMap() if not doc.is_json else {}
+        grant["KMSDecryptPolicy"]["KeyId"] = _tagged(doc, "!Ref", key)
+        props["Policies"] = [*policies, grant]
+        return logical_id
+    role = _role_of(doc, logical_id)
+    if role is None:
+        raise Unpatchable(f"cannot tell which role of the template {logical_id} runs as")
+    statement = {"Effect": "Allow", "Action": "kms:Decrypt"}
+    statement["Resource"] = _tagged(doc, "!GetAtt", f"{key}.Arn")
+    policy = CommentedMap() if not doc.is_json else {}
+    policy["PolicyName"] = f"{key}Decrypt"
+    policy["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [statement]}
+    role_props = _props(doc, role)
+    role_props["Policies"] = [*(role_props.get("Policies") or []), doc.node(policy)]
+    return role
+
+
+def _encrypt_env(doc: Document, callers: list[str], names: dict[str, str]) -> list[str]:
+    """Encrypt the environment of functions given new variables with a customer-managed key.
+
+    Lambda encrypts environment variables with an AWS managed key; scanners (checkov
+    CKV_AWS_173) ask for a customer-managed one, so a fix that adds variables adds the key too.
+    """
+    targets = [i for i in callers if not _props(doc, i).get("KmsKeyArn")]
+    if not targets:
+        return []
+    key = doc.fresh_id("LensEnvironmentKey")
+    doc.resources[key] = doc.node(remedies()["EnvironmentKey"])
+    changed = [key]
+    for logical_id in targets:
+        _props(doc, logical_id)["KmsKeyArn"] = _tagged(doc, "!GetAtt", f"{key}.Arn")
+        changed += [logical_id, _grant_decrypt(doc, logical_id, key)]
+    return changed
 
 
 def _guardrail_agent(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
@@ -348,25 +441,199 @@ def _tracing(doc: Document, callers: list[str], _names: dict[str, str]) -> list[
     return changed
 
 
+def _bedrock_only(actions: list) -> tuple[list, list]:
+    bedrock = [a for a in actions if str(a).startswith("bedrock:")]
+    return bedrock, [a for a in actions if a not in bedrock]
+
+
 def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Point Bedrock statements on ``*`` at the model ARN; split statements that mix services."""
     model = "${" + names["BedrockModelId"] + "}"
     arn = "arn:${AWS::Partition}:bedrock:${AWS::Region}::foundation-model/" + model
     changed = []
     for logical_id, resource in doc.resources.items():
-        for node in _walk(resource):
-            if not isinstance(node, dict) or node.get("Resource") not in ("*", ["*"]):
-                continue
-            actions = node.get("Action")
-            actions = actions if isinstance(actions, list) else [actions]
-            if node.get("Effect") == "Allow" and any(
-                str(a).startswith("bedrock:") for a in actions
-            ):
-                if all(str(a).startswith("bedrock:") for a in actions):
-                    node["Resource"] = _tagged(doc, "!Sub", arn)
-                    changed.append(str(logical_id))
-    if not changed:
-        raise Unpatchable("the broad Bedrock statements mix Bedrock with other actions")
+        for statements in [n for n in _walk(resource) if isinstance(n, list)]:
+            for index, node in reversed(list(enumerate(statements))):
+                if not isinstance(node, dict) or node.get("Resource") not in ("*", ["*"]):
+                    continue
+                actions = node.get("Action")
+                actions = actions if isinstance(actions, list) else [actions]
+                bedrock = [a for a in actions if str(a).startswith("bedrock:")]
+                if node.get("Effect") != "Allow" or not bedrock or "Condition" in node:
+                    continue
+                if len(bedrock) < len(actions):  # the other services keep `*`
+                    node["Action"] = [a for a in actions if a not in bedrock]
+                    node = copy.deepcopy(node)
+                    node["Action"] = bedrock
+                    statements.insert(index + 1, node)
+                node["Resource"] = _tagged(doc, "!Sub", arn)
+                changed.append(str(logical_id))
+    return list(dict.fromkeys(changed))
+
+
+def _api_auth(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
+    """Require IAM (SigV4) authorization on every API route and function URL left open."""
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        kind = str(resource.get("Type")) if isinstance(resource, dict) else ""
+        props = _props(doc, str(logical_id)) if kind in _OPEN_KEYS else {}
+        if kind in ("AWS::Serverless::Api", "AWS::Serverless::HttpApi"):
+            if _iam_default(doc, props, kind.rsplit("::", 1)[1]):
+                changed.append(str(logical_id))
+        elif kind in _OPEN_KEYS and _open(props, kind):
+            props[_OPEN_KEYS[kind]] = "AWS_IAM"
+            changed.append(str(logical_id))
+    for kind in _implicit_apis(doc):
+        globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})
+        api = globals_.setdefault(kind, CommentedMap() if not doc.is_json else {})
+        if _iam_default(doc, api, kind):
+            changed.append(f"Globals.{kind}")
     return changed
+
+
+_OPEN_KEYS = {
+    "AWS::Serverless::Api": "Auth",
+    "AWS::Serverless::HttpApi": "Auth",
+    "AWS::ApiGateway::Method": "AuthorizationType",
+    "AWS::ApiGatewayV2::Route": "AuthorizationType",
+    "AWS::Lambda::Url": "AuthType",
+}
+"""Resources that can leave an API route open, and the property that closes it."""
+
+
+_API_AUTH = ("DefaultAuthorizer", "ApiKeyRequired", "ResourcePolicy")
+"""Settings of a SAM API's Auth that already decide who may call it."""
+
+
+def _open(props: dict, kind: str) -> bool:
+    if kind == "AWS::ApiGateway::Method" and str(props.get("HttpMethod")).upper() == "OPTIONS":
+        return False
+    return props.get(_OPEN_KEYS[kind]) in (None, "NONE")
+
+
+def _iam_default(doc: Document, holder: dict, kind: str) -> bool:
+    """Make IAM the default authorizer of a SAM API (or its Globals); False when one is set."""
+    auth = holder.get("Auth")
+    if isinstance(auth, dict) and any(auth.get(k) for k in _API_AUTH):
+        return False
+    if not isinstance(auth, dict):
+        auth = holder["Auth"] = CommentedMap() if not doc.is_json else {}
+    if kind == "HttpApi":
+        auth["EnableIamAuthorizer"] = True
+    auth["DefaultAuthorizer"] = "AWS_IAM"
+    return True
+
+
+def _rest_stages(doc: Document) -> list[tuple[str, str, str]]:
+    """Return (API logical id, stage name in ``!Sub`` syntax, stage resource) per REST stage."""
+    found = []
+    for logical_id, resource in doc.resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        props = _plain(resource.get("Properties") or {}) if kind else {}
+        if kind == "AWS::ApiGateway::Stage" and isinstance(props.get("RestApiId"), dict):
+            api = props["RestApiId"].get("Ref")
+            if isinstance(api, str):
+                found.append((api, "${" + str(logical_id) + "}", str(logical_id)))
+        elif kind == "AWS::Serverless::Api":
+            name = props.get("StageName")
+            if isinstance(name, str):
+                found.append((str(logical_id), name, f"{logical_id}{name}Stage"))
+            elif isinstance(name, dict) and isinstance(name.get("Ref"), str):
+                found.append((str(logical_id), "${" + name["Ref"] + "}", f"{logical_id}Stage"))
+    if "Api" in _implicit_apis(doc):
+        found.append(("ServerlessRestApi", "Prod", "ServerlessRestApiProdStage"))
+    return found
+
+
+_API_ARN = "arn:${AWS::Partition}:apigateway:${AWS::Region}::"
+
+
+def _waf_association(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Associate the new web ACL with every REST API stage (HTTP APIs cannot take one)."""
+    stages = _rest_stages(doc)
+    if not stages:
+        raise Unpatchable("no REST API stage in the template (WAF cannot sit on an HTTP API)")
+    changed = []
+    for api, stage, stage_id in stages:
+        logical_id = doc.fresh_id(f"{api}WebAclAssociation")
+        arn = _API_ARN + f"/restapis/${{{api}}}/stages/{stage}"
+        association = CommentedMap() if not doc.is_json else {}
+        association["Type"] = "AWS::WAFv2::WebACLAssociation"
+        association["DependsOn"] = stage_id
+        association["Properties"] = CommentedMap() if not doc.is_json else {}
+        association["Properties"]["ResourceArn"] = _tagged(doc, "!Sub", arn)
+        association["Properties"]["WebACLArn"] = _tagged(
+            doc, "!GetAtt", f"{names['LensWebAcl']}.Arn"
+        )
+        doc.resources[logical_id] = association
+        changed.append(logical_id)
+    return changed
+
+
+def _log_retention(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Give log groups a retention and an encryption key; declare the functions' log groups.
+
+    Lambda creates a function's log group on first use, kept forever; declaring it as
+    ``/aws/lambda/<name>`` in the template lets the stack set both.
+    """
+    days, key = _tagged(doc, "!Ref", names["LogRetentionDays"]), names["LensLogKey"]
+    changed = []
+    named = json.dumps(_plain([r for r in doc.resources.values() if _is(r, _LOG_GROUP)]))
+    for logical_id, resource in list(doc.resources.items()):
+        if (
+            _is(resource, _LOG_GROUP)
+            and _props(doc, str(logical_id)).get("RetentionInDays") is None
+        ):
+            _props(doc, str(logical_id))["RetentionInDays"] = copy.deepcopy(days)
+            _props(doc, str(logical_id)).setdefault(
+                "KmsKeyId", _tagged(doc, "!GetAtt", f"{key}.Arn")
+            )
+            changed.append(str(logical_id))
+        elif _is(resource, *_FUNCTIONS) and not (resource.get("Properties") or {}).get(
+            "LoggingConfig"
+        ):
+            if re.search(rf"\b{logical_id}\b", named):
+                continue
+            group = CommentedMap() if not doc.is_json else {}
+            group["LogGroupName"] = _tagged(doc, "!Sub", f"/aws/lambda/${{{logical_id}}}")
+            group["RetentionInDays"] = copy.deepcopy(days)
+            group["KmsKeyId"] = _tagged(doc, "!GetAtt", f"{key}.Arn")
+            log_group = CommentedMap() if not doc.is_json else {}
+            log_group["Type"], log_group["Properties"] = _LOG_GROUP, group
+            new_id = doc.fresh_id(f"{logical_id}LogGroup")
+            doc.resources[new_id] = log_group
+            changed.append(new_id)
+    return changed
+
+
+_LOG_GROUP = "AWS::Logs::LogGroup"
+
+
+def _data_expiry(doc: Document, _callers: list[str], names: dict[str, str]) -> list[str]:
+    """Expire table items through a TTL attribute and bucket objects through a lifecycle rule."""
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        if _is(resource, "AWS::DynamoDB::Table"):
+            props = _props(doc, str(logical_id))
+            if not props.get("TimeToLiveSpecification"):
+                ttl = CommentedMap() if not doc.is_json else {}
+                ttl["AttributeName"] = _tagged(doc, "!Ref", names["ExpiryAttributeName"])
+                ttl["Enabled"] = True
+                props["TimeToLiveSpecification"] = ttl
+                changed.append(str(logical_id))
+        elif _is(resource, "AWS::S3::Bucket"):
+            props = _props(doc, str(logical_id))
+            if not props.get("LifecycleConfiguration"):
+                rule = CommentedMap() if not doc.is_json else {}
+                rule["Id"], rule["Status"] = "expire-objects", "Enabled"
+                rule["ExpirationInDays"] = _tagged(doc, "!Ref", names["ObjectExpirationDays"])
+                props["LifecycleConfiguration"] = {"Rules": [rule]}
+                changed.append(str(logical_id))
+    return changed
+
+
+def _is(resource: Any, *kinds: str) -> bool:
+    return isinstance(resource, dict) and resource.get("Type") in kinds
 
 
 def _limits(doc: Document, names: dict[str, str], rate: str, burst: str) -> Any:
@@ -440,7 +707,12 @@ WIRES = {
     "api_throttling": _api_throttling,
     "vpc_callers": _vpc_callers,
     "guardrail_env": _guardrail_env,
+    "encrypt_env": _encrypt_env,
     "guardrail_agent": _guardrail_agent,
     "tracing": _tracing,
     "narrow_bedrock": _narrow_bedrock,
+    "api_auth": _api_auth,
+    "waf_association": _waf_association,
+    "log_retention": _log_retention,
+    "data_expiry": _data_expiry,
 }

@@ -11,27 +11,23 @@ import difflib
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import Any
-
-from ruamel.yaml import YAML
 
 from corpus.errors import InputError
 from corpus.models import Document as LensDocument
 from diagrams.contracts import FixJSON
 from diagrams.fixes import cfn_patch, checks, diagram, tf_patch
+from diagrams.fixes.library import FORMATS, remedies
 from diagrams.parse import parse_bytes
 from diagrams.review import Review, review_architecture
 
-_REMEDIES = {"cloudformation": "remedies.yaml", "terraform": "terraform.yaml"}
 
-
-@lru_cache(maxsize=2)
-def remedies(fmt: str = "cloudformation") -> dict[str, Any]:
-    """Return the remediation templates of a format by bp id (shared ones share the object)."""
-    path = Path(__file__).with_name(_REMEDIES[fmt])
-    return YAML().load(path.read_text(encoding="utf-8"))
+def alternatives(entry: Any) -> list[dict]:
+    """Return the remedies of a practice in the order to try them (one entry or a list)."""
+    if entry is None:
+        return []
+    return list(entry) if isinstance(entry, list) else [entry]
 
 
 def _apply(fmt: str, text: str, remedy: dict, callers: list[str]) -> cfn_patch.Patch:
@@ -119,8 +115,12 @@ class _Verifier:
         arch = parse_bytes(text.encode("utf-8"), self.filename)
         return _statuses(review_architecture(arch, self.practices))
 
-    def refusal(self, bp_id: str, text: str) -> tuple[str | None, list[str]]:
-        """Return (why the patch is refused or None, the practices it closes)."""
+    def refusal(self, bp_id: str, text: str, lint: bool = True) -> tuple[str | None, list[str]]:
+        """Return (why the patch is refused or None, the practices it closes).
+
+        With ``lint=False`` only the re-review is checked (cfn-lint runs later, once on all
+        fixes together, see :func:`_screen`).
+        """
         try:
             after = self.review(text)
         except InputError as exc:
@@ -130,15 +130,20 @@ class _Verifier:
         broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
         if broken:
             return f"the patch would turn {', '.join(broken)} into a gap", []
-        if self.lint_before is None:
-            new_errors: Counter[str] = Counter()
-        else:
-            new_errors = checks.cfn_lint_errors(text) - self.lint_before
-        if new_errors:
-            first = next(iter(new_errors))
-            return f"cfn-lint reports a new error: {first[:160]}", []
+        why = self.lint_refusal(text) if lint else None
+        if why:
+            return why, []
         closes = [b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"]
         return None, closes
+
+    def lint_refusal(self, text: str) -> str | None:
+        """Return why cfn-lint refuses ``text`` (a new error), or None."""
+        if self.lint_before is None:
+            return None
+        new_errors = checks.cfn_lint_errors(text) - self.lint_before
+        if not new_errors:
+            return None
+        return f"cfn-lint reports a new error: {next(iter(new_errors))[:160]}"
 
 
 def plan_fixes(
@@ -151,7 +156,7 @@ def plan_fixes(
     if fmt in ("mermaid", "drawio"):
         _diagram_fixes(plan, review, practices)
         return plan
-    if fmt not in _REMEDIES:
+    if fmt not in FORMATS:
         reason = (
             "lenswise patches CloudFormation, SAM and Terraform files; for this format the "
             "change is described only"
@@ -164,26 +169,35 @@ def plan_fixes(
             cfn_patch.Document(text)
     except cfn_patch.Unpatchable as exc:
         for finding in gaps:
-            remedy = remedies(fmt).get(finding.bp_id)
+            remedy = next(iter(alternatives(remedies(fmt).get(finding.bp_id))), None)
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
         return plan
     verifier = _Verifier(text, filename, review, practices)
+    first = [(f, alternatives(remedies(fmt).get(f.bp_id))[:1]) for f in gaps]
+    guess = _combined(text, [(f.bp_id, r[0]) for f, r in first if r], review, verifier)
+    scan = checks.start_scan([text, guess], _suffix(text, filename)) if guess else None
     candidates: list[tuple[Fix, dict]] = []
     done: dict[int, Fix] = {}
     for finding in gaps:
-        remedy = remedies(fmt).get(finding.bp_id)
-        if remedy is None:
+        choices = alternatives(remedies(fmt).get(finding.bp_id))
+        if not choices:
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
             continue
-        if id(remedy) in done:
-            plan.fixes[finding.bp_id] = done[id(remedy)]
-            continue
-        fix = _try(finding.bp_id, remedy, text, _callers(review, finding.evidence), verifier)
-        done[id(remedy)] = plan.fixes[finding.bp_id] = fix
-        if fix.verified:
-            candidates.append((fix, remedy))
-    candidates = _checkov_filter(text, filename, candidates)
-    _combine(plan, candidates, review, verifier)
+        for remedy in choices:
+            if id(remedy) not in done:
+                callers = _callers(review, finding.evidence)
+                done[id(remedy)] = _try(finding.bp_id, remedy, text, callers, verifier)
+                if done[id(remedy)].verified:
+                    candidates.append((done[id(remedy)], remedy))
+            fix = done[id(remedy)]
+            if fix.verified and finding.bp_id in fix.closes:
+                break
+        else:
+            failed = [done[id(r)] for r in choices if not done[id(r)].verified]
+            reason = f"re-reviewed, {finding.bp_id} stays open"
+            fix = failed[0] if failed else _steps(finding.bp_id, reason, choices[-1])
+        plan.fixes[finding.bp_id] = fix
+    _screen(plan, candidates, review, verifier, (guess, scan) if scan else None)
     return plan
 
 
@@ -231,7 +245,7 @@ def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Ver
         patch = _apply(verifier.format, text, remedy, callers)
     except cfn_patch.Unpatchable as exc:
         return _steps(bp_id, str(exc), remedy)
-    why, closes = verifier.refusal(bp_id, patch.text)
+    why, closes = verifier.refusal(bp_id, patch.text, lint=False)
     if why:
         return _steps(bp_id, why, remedy)
     return Fix(
@@ -247,41 +261,104 @@ def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Ver
     )
 
 
-def _checkov_filter(
-    text: str, filename: str, candidates: list[tuple[Fix, dict]]
-) -> list[tuple[Fix, dict]]:
-    if not candidates:
-        return candidates
-    suffix = (
-        ".tf" if filename.endswith(".tf") else ".json" if text.lstrip().startswith("{") else ".yaml"
-    )
-    found = checks.checkov_failures([text] + [fix.patched for fix, _ in candidates], suffix)
+def _suffix(text: str, filename: str) -> str:
+    if filename.endswith(".tf"):
+        return ".tf"
+    return ".json" if text.lstrip().startswith("{") else ".yaml"
+
+
+def _scan(texts: list[str], suffix: str) -> list[Counter[str]]:
+    found = checks.checkov_failures(texts, suffix)
     if found is None:
         raise InputError(
             "checkov is not installed: run `make tools` (or set LENSWISE_CHECKOV) to verify fixes"
         )
+    return found
+
+
+def _screen(
+    plan: FixPlan,
+    candidates: list[tuple[Fix, dict]],
+    review: Review,
+    verifier: _Verifier,
+    early: tuple[str, checks.Scan] | None = None,
+) -> None:
+    """Run cfn-lint and checkov on every candidate fix; keep the clean ones, then combine them.
+
+    Both checkers first see the file with all candidates applied at once: one checkov run,
+    whose start-up dominates, usually started early on a guess of that file (``early``: the
+    file with each gap's first remedy applied) while the fixes were re-reviewed. Only when
+    that shows a new error or failed check is each candidate checked alone.
+    """
+    guess, scan = early or ("", None)
+    if not candidates:
+        if scan:
+            scan.cancel()
+        return
+    suffix = _suffix(plan.original, plan.filename)
+    combined = _combined(plan.original, [(f.bp_id, r) for f, r in candidates], review, verifier)
+    if scan and combined != guess:
+        scan.cancel()
+    found = scan.result() if scan and combined == guess else None
+    before, after = found or _scan([plan.original, combined], suffix)
+    if not verifier.lint_refusal(combined) and not after - before:
+        _combine(plan, combined, verifier)
+        return
     kept = []
-    for (fix, remedy), failures in zip(candidates, found[1:], strict=True):
-        new = failures - found[0]
-        if new:
-            fix.verified, fix.diff = False, ""
-            fix.steps += f" Not offered as a patch: checkov reports {next(iter(new))}."
+    for fix, remedy in candidates:
+        why = verifier.lint_refusal(fix.patched)
+        if why:
+            _refuse(fix, why)
         else:
             kept.append((fix, remedy))
-    return kept
+    scans = _scan([plan.original] + [fix.patched for fix, _ in kept], suffix) if kept else [before]
+    candidates = []
+    for (fix, remedy), failures in zip(kept, scans[1:], strict=True):
+        new = failures - scans[0]
+        if new:
+            _refuse(fix, f"checkov reports {next(iter(new))}")
+        else:
+            candidates.append((fix, remedy))
+    if candidates:
+        pairs = [(f.bp_id, r) for f, r in candidates]
+        _combine(plan, _combined(plan.original, pairs, review, verifier), verifier)
 
 
-def _combine(
-    plan: FixPlan, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
-) -> None:
-    """Apply every verified fix at once to make the patched file."""
-    if not candidates:
-        return
-    text = plan.original
-    for fix, remedy in candidates:
-        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
-        text = _apply(verifier.format, text, remedy, _callers(review, evidence)).text
-    plan.patched = text
+def _refuse(fix: Fix, why: str) -> None:
+    fix.verified, fix.diff = False, ""
+    fix.steps += f" Not offered as a patch: {why}."
+
+
+def _combined(
+    text: str, remedies_: list[tuple[str, dict]], review: Review, verifier: _Verifier
+) -> str:
+    """Return ``text`` with the remedies applied one after the other (each for its gap's bp id).
+
+    Remedies shared by several gaps are applied once; one that cannot be applied is left out
+    (only the early guess meets those: candidates applied alone before).
+    """
+    doc = cfn_patch.Document(text) if verifier.format == "cloudformation" else None
+    seen: set[int] = set()
+    for bp_id, remedy in remedies_:
+        if id(remedy) in seen:
+            continue
+        seen.add(id(remedy))
+        evidence = next(f.evidence for f in review.findings if f.bp_id == bp_id)
+        callers = _callers(review, evidence)
+        try:
+            if doc is None:
+                text = _apply(verifier.format, text, remedy, callers).text
+            else:  # one document, written once
+                callers = cfn_patch.model_callers(doc, callers)
+                cfn_patch.apply_remedy(doc, remedy, callers, dump=False)
+        except cfn_patch.Unpatchable:
+            continue
+    return text if doc is None else doc.dump()
+
+
+def _combine(plan: FixPlan, combined: str, verifier: _Verifier) -> None:
+    """Make ``combined`` (every verified fix applied at once) the patched file."""
+    plan.patched = combined
     after = verifier.review(plan.patched)
     plan.closed = [b for b, s in verifier.before.items() if s == "gap" and after[b] == "addressed"]
 

@@ -265,14 +265,17 @@ def test_terraform_throttling_on_http_api_stage_and_rest_stage(practices):
     assert "aws_api_gateway_method_settings.prod_lens_throttle" in refused.steps
 
 
-def test_checkov_failure_refuses_a_patch():
-    from diagrams.fixes.engine import Fix, _checkov_filter
+def test_checkov_failure_refuses_a_patch(practices):
+    from diagrams.fixes.engine import Fix, FixPlan, _apply, _screen, _Verifier
 
     text = (FIXES / "chat-sam.yaml").read_text()
-    bucket = "  Uploads:\n    Type: AWS::S3::Bucket\n"  # no encryption, logging, versioning...
-    fix = Fix("GENSEC02-BP01", True, "Add a guardrail.", "diff", patched=text + bucket)
-    assert _checkov_filter(text, "chat-sam.yaml", [(fix, {})]) == []
-    assert not fix.verified and fix.diff == ""
+    review = review_architecture(parse_bytes(text.encode(), "chat-sam.yaml"), practices)
+    remedy = {"resources": {"Uploads": {"Type": "AWS::S3::Bucket"}}}  # no encryption, logging...
+    patched = _apply("cloudformation", text, remedy, []).text
+    fix = Fix("GENSEC02-BP01", True, "Add a guardrail.", "diff", patched=patched)
+    plan = FixPlan("chat-sam.yaml", text, {}, text)
+    _screen(plan, [(fix, remedy)], review, _Verifier(text, "chat-sam.yaml", review, practices))
+    assert not fix.verified and fix.diff == "" and plan.patched == text
     assert "checkov reports CKV_AWS_" in fix.steps and "Uploads" in fix.steps
 
 
@@ -308,7 +311,7 @@ def test_mcp_tools_suggest_fix_and_compact_review(tmp_path):
     design, filename = tools.design("chat.yaml", None, None)
     fix = tools.suggest_fix(design, filename, "GENSEC02-BP01")
     assert fix["verified"] and "LensGuardrail" in fix["diff"] and fix["untrusted"]
-    review = tools.review(design, filename, "gap", False)
+    review = tools.review(design, filename, "gap", False, fixes=True)
     guard = next(f for f in review["findings"] if f["bp_id"] == "GENSEC02-BP01")
     assert guard["fix"] == {"verified": True, "closes": guard["fix"]["closes"], "params": []}
     assert "GENSEC02-BP01" in guard["fix"]["closes"]

@@ -151,6 +151,9 @@ def test_review_architecture_reads_a_file_inside_the_roots(server):
     assert "untrusted" in review["untrusted"].lower()
     assert review["annotations"] == [] and review["diagrams"] == []  # in the tool's schema
     guard = next(f for f in review["findings"] if f["bp_id"] == "GENSEC02-BP01")
+    assert guard["status"] == "gap" and "fix" not in guard  # fixes are opt-in: no checkov run
+    fixed = call(server, "review_architecture", {"path": str(SAM), "fixes": True})
+    guard = next(f for f in fixed.structured_content["findings"] if f["bp_id"] == "GENSEC02-BP01")
     assert guard["fix"]["verified"] and "GENSEC02-BP01" in guard["fix"]["closes"]  # compact
     fix = call(server, "suggest_fix", {"path": str(SAM), "bp_id": "GENSEC02-BP01"})
     assert "+  LensGuardrail:" in fix.structured_content["diff"]

@@ -169,7 +169,7 @@ def fake_bench(monkeypatch):
         "_diagram_figures",
         lambda *a: {"files": [{"file": "x.drawio", "parse_ms": 3.0, "review_ms": 4.0}]},
     )
-    fixed = {"file": "t.yaml", "seconds": 4.2, "verified": 5}
+    fixed = {"file": "t.yaml", "seconds": 4.2, "cpu_seconds": 3.1, "verified": 5}
     monkeypatch.setattr(bench, "_review_fix", lambda log: fixed)
     hostile = {"case": "huge.mmd", "bytes": 10, "seconds": 3.5, "peak_mb": 20.0}
     monkeypatch.setattr(bench, "run_hostile", lambda log: [{**hostile, "outcome": "refused"}])
@@ -208,7 +208,8 @@ def test_bench_reports_every_figure_against_its_target(fake_bench):
     assert text.split("hostile inputs")[0].count("OVER") == 1
     assert "extractive ask p50 (warm)" in text and "x.drawio" in text
     assert "peak memory" in text
-    assert "review + verified fixes of one template: 4.20 s (5 verified fixes)" in text
+    shown = "review + verified fixes of one template: 4.20 s, 3.10 s CPU with checkov"
+    assert f"{shown} (5 verified fixes)" in text
     assert "huge.mmd" in text.split("hostile inputs")[1] and "OVER >= 1 s" in text
 
 

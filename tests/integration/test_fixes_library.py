@@ -1,0 +1,179 @@
+"""Remediation templates added for issue 24 and the fast verification path, with real checkers.
+
+Each test plans the fixes of a fixture with the real cfn-lint and checkov, so a template that
+breaks either, or no longer closes its gap on re-review, fails here.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from corpus.loaders.builtin import digest_practices
+from diagrams import parse_bytes, review_architecture
+from diagrams.cloudformation import load_template
+from diagrams.fixes import checks, plan_fixes
+from diagrams.limits import Budget, Limits
+from tests.helpers import FIXTURES
+
+
+@pytest.fixture(scope="module")
+def practices():
+    return digest_practices()
+
+
+def _plan(name: str, practices, text: str | None = None):
+    text = text if text is not None else (FIXTURES / name).read_text()
+    review = review_architecture(parse_bytes(text.encode(), Path(name).name), practices)
+    return review, plan_fixes(text, Path(name).name, review, practices)
+
+
+def _statuses(text: str, name: str, practices) -> dict[str, str]:
+    review = review_architecture(parse_bytes(text.encode(), name), practices)
+    return {f.bp_id: f.status for f in review.findings}
+
+
+@pytest.fixture(scope="module")
+def mixed(practices):
+    return _plan("fixes/mixed-policy-sam.yaml", practices)
+
+
+def test_mixed_statement_is_split_and_open_http_route_requires_iam(mixed, practices):
+    review, plan = mixed
+    (finding,) = [f for f in review.findings if f.bp_id == "GENSEC01-BP01"]
+    assert finding.status == "gap"
+    fix = plan.fixes["GENSEC01-BP01"]
+    assert fix.verified, fix.steps
+    assert fix.params == ["BedrockModelId"]
+    doc = load_template(fix.patched, Budget(Limits()))
+    statements = doc["Resources"]["SummaryFunction"]["Properties"]["Policies"][0]["Statement"]
+    assert [s["Action"] for s in statements] == [["s3:GetObject"], ["bedrock:InvokeModel"]]
+    assert statements[0]["Resource"] == "*"  # the bucket read keeps its scope
+    assert "${BedrockModelId}" in statements[1]["Resource"]["Fn::Sub"]
+    auth = doc["Globals"]["HttpApi"]["Auth"]
+    assert auth == {"EnableIamAuthorizer": True, "DefaultAuthorizer": "AWS_IAM"}
+    assert (
+        _statuses(fix.patched, "mixed-policy-sam.yaml", practices)["GENSEC01-BP01"] == "addressed"
+    )
+    assert "  # Documents to summarise; read by the function.\n" in fix.patched
+
+
+def test_input_checks_get_waf_on_a_rest_stage_and_a_guardrail_on_an_http_api(mixed, practices):
+    text = (FIXTURES / "fixes" / "api-stage.yaml").read_text()
+    _, plan = _plan("fixes/api-stage.yaml", practices, text)
+    waf = plan.fixes["GENSEC04-BP02"]
+    assert waf.verified, waf.steps
+    resources = load_template(waf.patched, Budget(Limits()))["Resources"]
+    (association,) = [r for r in resources.values() if r["Type"] == "AWS::WAFv2::WebACLAssociation"]
+    assert association["DependsOn"] == "AnswerStage"
+    assert "/stages/${AnswerStage}" in association["Properties"]["ResourceArn"]["Fn::Sub"]
+    rules = resources["LensWebAcl"]["Properties"]["Rules"]
+    assert {r["Statement"]["ManagedRuleGroupStatement"]["Name"] for r in rules} >= {
+        "AWSManagedRulesKnownBadInputsRuleSet"
+    }
+    assert _statuses(waf.patched, "api-stage.yaml", practices)["GENSEC04-BP02"] == "addressed"
+    _, http = mixed  # an HTTP API cannot take a web ACL: the guardrail checks the input
+    guard = http.fixes["GENSEC04-BP02"]
+    assert guard.verified and "LensGuardrail" in guard.resources
+    assert "LensWebAcl" not in guard.patched
+
+
+def test_guardrail_variables_get_a_customer_managed_key(mixed, practices):
+    _, plan = _plan("accuracy/cfn-whole.yaml", practices)
+    fix = plan.fixes["GENSEC02-BP01"]
+    assert fix.verified, fix.steps  # checkov CKV_AWS_173 would refuse plain variables
+    resources = load_template(fix.patched, Budget(Limits()))["Resources"]
+    function = resources["ChatFunction"]["Properties"]
+    assert function["KmsKeyArn"] == {"Fn::GetAtt": ["LensEnvironmentKey", "Arn"]}
+    assert resources["LensEnvironmentKey"]["Properties"]["EnableKeyRotation"] is True
+    grant = resources["ChatRole"]["Properties"]["Policies"][-1]["PolicyDocument"]["Statement"]
+    assert grant == [
+        {
+            "Effect": "Allow",
+            "Action": "kms:Decrypt",
+            "Resource": {"Fn::GetAtt": ["LensEnvironmentKey", "Arn"]},
+        }
+    ]
+    _, sam = mixed  # a SAM function without its own role gets a policy template instead
+    policies = load_template(sam.fixes["GENSEC02-BP01"].patched, Budget(Limits()))["Resources"][
+        "SummaryFunction"
+    ]["Properties"]["Policies"]
+    assert policies[-1] == {"KMSDecryptPolicy": {"KeyId": {"Ref": "LensEnvironmentKey"}}}
+
+
+def test_model_metric_alarms_close_the_model_monitoring_gap_in_json(practices):
+    text = (FIXTURES / "fixes" / "chat-cdk.json").read_text()
+    assert _statuses(text, "chat-cdk.json", practices)["GENOPS02-BP02"] == "gap"
+    _, plan = _plan("fixes/chat-cdk.json", practices, text)
+    fix = plan.fixes["GENOPS02-BP02"]
+    assert fix.verified, fix.steps
+    resources = json.loads(fix.patched)["Resources"]
+    alarms = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    assert {a["MetricName"] for a in alarms} == {
+        "InvocationThrottles",
+        "InvocationServerErrors",
+        "InvocationLatency",
+    }
+    assert all(a["Namespace"] == "AWS/Bedrock" for a in alarms)
+    latency = next(a for a in alarms if a["MetricName"] == "InvocationLatency")
+    assert latency["Threshold"] == {"Ref": "ModelLatencyAlarmMilliseconds"}
+    assert _statuses(fix.patched, "chat-cdk.json", practices)["GENOPS02-BP02"] == "addressed"
+
+
+def test_terraform_monitoring_falls_back_to_alarms_without_functions(practices):
+    _, plan = _plan("fixes/agents.tf", practices)
+    fix = plan.fixes["GENOPS02-BP01"]  # no function to trace on the agent path
+    assert fix.verified, fix.steps
+    assert "aws_cloudwatch_metric_alarm.lens_model_throttles" in fix.resources
+    assert '  namespace           = "AWS/Bedrock"\n' in fix.patched
+    assert fix.params == ["model_latency_alarm_milliseconds"]
+
+
+def test_checkov_runs_once_per_file_and_not_again_for_the_same_file(practices, monkeypatch):
+    runs = []
+    popen = checks.subprocess.Popen
+
+    def counting(*args, **kwargs):
+        runs.append(args[0][0])
+        return popen(*args, **kwargs)
+
+    monkeypatch.setattr(checks.subprocess, "Popen", counting)
+    text = (FIXTURES / "fixes" / "chat-sam.yaml").read_text() + "# scanned once\n"
+    _, plan = _plan("chat-sam.yaml", practices, text)
+    assert len(runs) == 1  # the file and all its fixes at once, started early
+    assert plan.fixes["GENSEC01-BP02"].verified and plan.patched != text
+    _, again = _plan("chat-sam.yaml", practices, text)
+    assert len(runs) == 1 and again.patched == plan.patched  # both results cached
+
+
+def test_data_kept_forever_is_a_gap_in_a_whole_stack_and_a_question_in_a_part(practices):
+    whole = _statuses((FIXTURES / "fixes/chat-sam.yaml").read_text(), "chat-sam.yaml", practices)
+    assert whole["GENSUS02-BP01"] == "gap"  # a table with no TTL, nothing expires
+    ttl = (FIXTURES / "accuracy/sam-ttl.yaml").read_text()
+    assert _statuses(ttl, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "addressed"
+    without = ttl.replace("        Enabled: true\n", "        Enabled: false\n")
+    assert _statuses(without, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "gap"
+    imported = "          AUDIT: !ImportValue audit-bucket-name\n"
+    part = without.replace(
+        "          SESSIONS: !Ref Sessions\n", f"          SESSIONS: !Ref Sessions\n{imported}"
+    )
+    assert part != without
+    assert _statuses(part, "sam-ttl.yaml", practices)["GENSUS02-BP01"] == "unknown"
+
+
+def test_log_retention_fix_declares_function_log_groups_with_a_key(practices):
+    _, plan = _plan("fixes/chat-sam.yaml", practices)
+    fix = plan.fixes["GENSUS02-BP01"]
+    assert fix.verified, fix.steps  # checkov asks for a key and a year's retention
+    resources = load_template(fix.patched, Budget(Limits()))["Resources"]
+    group = resources["ChatFunctionLogGroup"]["Properties"]
+    assert group["LogGroupName"] == {"Fn::Sub": "/aws/lambda/${ChatFunction}"}
+    assert group["RetentionInDays"] == {"Ref": "LogRetentionDays"}
+    assert group["KmsKeyId"] == {"Fn::GetAtt": ["LensLogKey", "Arn"]}
+    assert fix.params == ["ExpiryAttributeName", "LogRetentionDays"]  # no bucket: no lifecycle
+    ttl = resources["History"]["Properties"]["TimeToLiveSpecification"]
+    assert ttl == {"AttributeName": {"Ref": "ExpiryAttributeName"}, "Enabled": True}
+    after = _statuses(fix.patched, "chat-sam.yaml", practices)
+    assert after["GENSUS02-BP01"] == "addressed"
