@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from agent.config import Settings
-from tests.helpers import GENAI_MARKDOWN, LENS
+from tests.helpers import GENAI_MARKDOWN, LENS, use_hash_embedder
 
 
 @pytest.fixture(autouse=True)
@@ -26,6 +26,18 @@ def _isolated_home(tmp_path, monkeypatch):
         monkeypatch.delenv(name, raising=False)
     for name in ("LENSWISE_STATE_URL", "LENSWISE_TEAM", "LENSWISE_USER", "LENSWISE_MCP_TOKENS"):
         monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def hash_home(monkeypatch, tmp_path):
+    """A LENSWISE_HOME whose default index was built with the hash embedder."""
+    from lenswise.cli import main
+
+    use_hash_embedder(monkeypatch)
+    home = tmp_path / "home"
+    monkeypatch.setenv("LENSWISE_HOME", str(home))
+    assert main(["index", "build"]) == 0
+    return home
 
 
 @pytest.fixture(scope="session")

@@ -13,17 +13,7 @@ from agent import LensAssistant, LenswiseError
 from agent.config import Settings
 from agent.threads import BUSY_TIMEOUT_S, ThreadStore
 from lenswise.cli import main
-from tests.helpers import HOLD_LOCK, use_hash_embedder
-
-
-@pytest.fixture
-def hash_home(monkeypatch, tmp_path):
-    """A LENSWISE_HOME whose default index was built with the hash embedder."""
-    use_hash_embedder(monkeypatch)
-    home = tmp_path / "home"
-    monkeypatch.setenv("LENSWISE_HOME", str(home))
-    assert main(["index", "build"]) == 0
-    return home
+from tests.helpers import HOLD_LOCK
 
 
 def test_concurrent_asks_from_threads_of_one_process_are_all_kept(hash_index, tmp_path):
