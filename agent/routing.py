@@ -113,12 +113,24 @@ _QUOTED = re.compile(r"\"[^\"\n]{0,300}\"|“[^”\n]{0,300}”")
 _ID_SHAPE = re.compile(rf"\b(?:{PRACTICE_ID}|{QUESTION_ID})\b")
 """An id written in the lens's own form (``GENREL09-BP01``), whether or not it exists."""
 _PART_BREAK = re.compile(
-    r"(?<=\?)\s+|;\s*|,?\s+(?:and|also|plus|then)\s+(?=(?:how|what|why|which|when|where|should|"
-    r"can|do|does|is|are)\b)",
+    r"(?<=[?.!])\s+|[;:]\s+|\s+-{1,2}\s+|,\s*(?:and\s+|plus\s+|but\s+)?(?:also\s+|separately\s+|then\s+)?"
+    r"|\s+(?:and|plus)\s+(?:also\s+|separately\s+)?(?=(?:how|what|why|which|when|where|should|can|"
+    r"do|does|is|are|make|keep|stop)\b)|\s+and\s+(?:also|separately)\s+",
     re.I,
 )
-"""Where a question with several parts splits: after a question mark, at a semicolon, or at
-"and"/"also" that opens a new question ("how do we X, and how do we Y?")."""
+"""Where a question may break into parts: sentence ends, semicolons, colons and dashes, commas
+(a list of items, "X, and also Y"), and an "and" that opens a new request."""
+_REQUEST = re.compile(
+    r"^(?:how|what|which|why|when|where|should|can|could|do|does|is|are|make|keep|stop|give)\b",
+    re.I,
+)
+"""A clause that asks or requests something itself (rather than setting the scene)."""
+_EACH = re.compile(r"\b(?:each|both|separately|for every)\b", re.I)
+"""Words by which a question says it has several parts ("what do we do about each one?"):
+then every clause long enough is a part, the items of a list included."""
+SHORT_FOLLOW_UP = 10
+"""Most words of a question that points back ("does it help latency too?") and still leans on
+the previous one: a single clause, too short to name its own subject and what it asks."""
 MIN_PART_WORDS = 4
 """A part shorter than this leans on its neighbour and is not asked on its own."""
 
@@ -204,13 +216,17 @@ def unknown_ids(question: str, known: set[str]) -> list[str]:
 def split_parts(question: str) -> list[str]:
     """Return the separate questions of ``question``; empty when it asks one thing.
 
-    A part must carry enough words to stand alone, otherwise the split is not made
-    ("A or B?" is one comparison, not two questions).
+    A part is a clause that asks or requests something of its own ("..., and how do we Y?");
+    clauses that set the scene ("we fine-tune every month.") are context, not parts. When the
+    question says it has several parts ("... for each?", "both"), every clause is one, so the
+    items of a list are routed one by one. A part must carry enough words to stand alone, so
+    "A or B?" stays one comparison.
     """
-    parts = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
-    if len(parts) < 2 or any(len(p.split()) < MIN_PART_WORDS for p in parts):
-        return []
-    return parts
+    clauses = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
+    if not _EACH.search(question):
+        clauses = [c for c in clauses if _REQUEST.match(c)]
+    parts = [c for c in clauses if len(c.split()) >= MIN_PART_WORDS]
+    return parts if len(parts) >= 2 else []
 
 
 def mentioned_pillar(question: str) -> str | None:
@@ -231,7 +247,7 @@ def is_follow_up(question: str, previous: str | None) -> bool:
         return False
     if FOLLOW_UP_START.search(question):
         return words <= 12
-    return words <= 6 and bool(REFERS_BACK.search(question))
+    return words <= SHORT_FOLLOW_UP and bool(REFERS_BACK.search(question))
 
 
 def decide(
