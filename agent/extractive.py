@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import re
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from agent.design import DesignSummary
@@ -334,7 +334,7 @@ def compose_lens_answer(
     edition_line: str,
     scoring: Scoring,
     plan: str = "howto",
-    must: Sequence[str] = (),
+    parts: Sequence[tuple[Scoring, str]] = (),
 ) -> str:
     """Compose the answer to a free-text lens question from its pages, following its plan.
 
@@ -342,6 +342,9 @@ def compose_lens_answer(
     across all pages (see :func:`select_steps`), each page's steps under its label, the pages
     in order of their best step. A "compare" answer puts the options side by side and adds
     the lens's criterion for choosing; a "list" answer gives a general page's whole list.
+    A question with several ``parts`` (each part's own scoring and page) gives each part its
+    share of the length, filled with its page's steps that fit that part's words (see
+    :func:`part_steps`).
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
@@ -349,11 +352,16 @@ def compose_lens_answer(
     listed = [line for g in groups[:1] for line in _sections(g)] if plan == "list" else []
     budget -= sum(len(line.split()) for line in listed)
     steps = score_steps(groups, scoring, plan)
+    must = [groups[0].key]
     if plan == "compare":  # the options side by side: the two best pages, whatever their role
-        must = [*must, *(g.key for g in groups[:2])]
+        must += [g.key for g in groups[:2]]
     else:
         steps = [s for s in steps if s.group.key not in scoring.support]
-    chosen = select_steps(steps, [*must, groups[0].key], max(budget, MIN_WORDS // 2))
+    budget = max(budget, MIN_WORDS // 2)
+    if parts and plan != "compare":
+        chosen = part_steps(groups, [*parts, (scoring, groups[0].key)], plan, budget)
+    else:
+        chosen = select_steps(steps, must, budget)
     shown = [g for g in groups if any(s.group is g for s in chosen) or (listed and g is groups[0])]
     if not shown:
         shown = list(groups[:1])
@@ -384,6 +392,32 @@ def compose_lens_answer(
         parts += ["How to choose:", f"- {_cited(criterion.sentence, criterion.group.key)}", ""]
     parts.append(f"_{edition_line}_")
     return "\n".join(parts)
+
+
+def part_steps(
+    groups: Sequence[DocGroup], parts: Sequence[tuple[Scoring, str]], plan: str, budget: int
+) -> list[Step]:
+    """Choose the steps of a question with several parts: each part's, from its own page.
+
+    Every distinct page of ``parts`` gets an equal share of ``budget`` and shows its steps
+    scored against the words of the part that chose it, so the second part of "how do we cut
+    the energy, and how do we keep junk records out?" is answered by its page's filtering
+    steps rather than by whatever of that page matches the first part. A step saying what an
+    earlier part's step says is left out.
+    """
+    by_key = {g.key: g for g in groups}
+    wanted: dict[str, Scoring] = {}
+    for part, key in parts:
+        if key in by_key:
+            wanted.setdefault(key, part)
+    chosen: list[Step] = []
+    if not wanted:
+        return chosen
+    share = budget // len(wanted)
+    for key, part in wanted.items():
+        steps = [s for s in score_steps([by_key[key]], part, plan) if not _redundant(s, chosen)]
+        chosen += select_steps(steps, [key], share)
+    return chosen
 
 
 def _with_support(steps: list[Step], support: frozenset[str]) -> list[Step]:
@@ -598,6 +632,11 @@ def edition_line(ctx: LensContext) -> str:
     return f"Source: {name} ({corpus.source if corpus else 'configured'} corpus)."
 
 
+def _part_scoring(scoring: Scoring, question: str, ctx: LensContext) -> Scoring:
+    """The scoring of one part of a question: the part's own words and similarities."""
+    return replace(scoring, question=question, similarity=ctx.index.chunk_similarity(question))
+
+
 def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     """Compose the extractive answer of a turn from its retrieved passages, by its plan.
 
@@ -632,8 +671,12 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     chosen = [by_key[p] for p in dict.fromkeys(named) if p in by_key]
     if not routing["pages"] or not chosen:  # relevance chose nothing: the best retrieved
         chosen = [g for g in groups if g.score >= WEAK_SCORE][:3] or chosen
-    must = [pages[0] for pages in routing["parts"] if pages]
-    body = compose_lens_answer(chosen, edition, scoring, plan, must)
+    parts = [
+        (_part_scoring(scoring, part["question"], ctx), part["pages"][0])
+        for part in routing["parts"]
+        if part["pages"]
+    ]
+    body = compose_lens_answer(chosen, edition, scoring, plan, parts)
     if plan == "correction":
         body = f"{correction(routing['unknown_ids'], ctx.index.known_ids)}\n\n{body}"
     elif routing["intent"] and not design:

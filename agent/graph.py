@@ -33,7 +33,7 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
 from agent.routing import answer_kind, decide, split_parts
-from agent.state import AnswerRecord, Checked, InputState, Query, Routing, State
+from agent.state import AnswerRecord, Checked, InputState, Part, Query, Routing, State
 from agent.text import stems
 from agent.tools import TOOLS
 from corpus.errors import ModelError
@@ -126,8 +126,11 @@ def _with_pages(
     whole = {
         s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])
     }
-    per_part = [_part_pages(ctx, part, routing["pillar"], whole) for part in parts]
-    leads = [pages[0] for pages in per_part if pages]
+    per_part = [
+        Part(question=part, pages=_part_pages(ctx, part, routing["pillar"], whole))
+        for part in parts
+    ]
+    leads = [part["pages"][0] for part in per_part if part["pages"]]
     pages = list(dict.fromkeys([*chosen[:1], *leads, *chosen[1:]]))[:MAX_PAGES]
     support = [p for p in support if p not in pages]
     return {**routing, "pages": pages, "support": support, "parts": per_part}

@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agent.text import stems
-from corpus.ids import find_ids
-from corpus.vocabulary import PILLARS, PRACTICE_ID, QUESTION_ID
+from corpus.ids import find_ids, unknown_ids
+from corpus.vocabulary import PILLARS
 
 RouteKind = Literal["lens", "followup", "lookup", "out_of_scope"]
 AnswerKind = Literal[
@@ -110,8 +110,6 @@ _ASKING = re.compile(
 )
 _CLAUSES = re.compile(r"(?<=[.!?;:])\s+|,\s*(?:so|and then|then)\s+|\s+-{2,}\s+|\n+")
 _QUOTED = re.compile(r"\"[^\"\n]{0,300}\"|“[^”\n]{0,300}”")
-_ID_SHAPE = re.compile(rf"\b(?:{PRACTICE_ID}|{QUESTION_ID})\b")
-"""An id written in the lens's own form (``GENREL09-BP01``), whether or not it exists."""
 _PART_BREAK = re.compile(
     r"(?<=[?.!])\s+|[;:]\s+|\s+-{1,2}\s+|,\s*(?:and\s+|plus\s+|but\s+)?(?:also\s+|separately\s+|then\s+)?"
     r"|\s+(?:and|plus)\s+(?:also\s+|separately\s+)?(?=(?:how|what|why|which|when|where|should|can|"
@@ -195,22 +193,6 @@ def answer_kind(question: str, route: Route, has_design: bool) -> AnswerKind:
     if _EXPLAIN.match(question):
         return "explain"
     return "howto"
-
-
-def unknown_ids(question: str, known: set[str]) -> list[str]:
-    """Return the ids written in the lens's form that the corpus does not have.
-
-    Only ids whose letters start like a known id (``GENREL09`` for a lens of ``GEN...`` ids)
-    count, so an unrelated code such as ``ISO27001`` is not taken for one.
-    """
-    prefixes = {re.match(r"[A-Z]+", ident).group(0) for ident in known if ident[:1].isalpha()}
-    found = []
-    for match in _ID_SHAPE.finditer(question.upper()):
-        ident = match.group(0)
-        letters = re.match(r"[A-Z]+", ident).group(0)
-        if ident not in known and letters in prefixes:
-            found.append(ident)
-    return list(dict.fromkeys(found))
 
 
 def split_parts(question: str) -> list[str]:
