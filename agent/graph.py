@@ -141,16 +141,20 @@ def _part_pages(
 ) -> list[str]:
     """Return the page that answers one part of a question, if one clearly does.
 
-    It is the part's best page when the calibrated relevance model finds it more likely
-    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the
-    whole question: a clause routed alone can drift to a page the question as a whole is not
+    It is the part's best page when the calibrated relevance model is as sure of it for the
+    part alone as it must be to name any page (the router's page cut-off), or finds it more
+    likely relevant than not (``SUPPORT_PROBABILITY``) both for the part and for the whole
+    question: a clause routed alone can drift to a page the question as a whole is not
     about, and a part too vague to route names none.
     """
-    ranked = ctx.index.rank_pages(part, pillar)[:1]
+    router = ctx.index.router
+    if router is None:
+        return []
     return [
         s.page_id
-        for s in ranked
-        if s.probability >= SUPPORT_PROBABILITY and whole.get(s.page_id, 0.0) >= SUPPORT_PROBABILITY
+        for s in ctx.index.rank_pages(part, pillar)[:1]
+        if s.probability >= router.model.page_threshold
+        or min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
 
 

@@ -125,7 +125,8 @@ _REQUEST = re.compile(
 """A clause that asks or requests something itself (rather than setting the scene)."""
 _EACH = re.compile(r"\b(?:each|both|separately|for every)\b", re.I)
 """Words by which a question says it has several parts ("what do we do about each one?"):
-then every clause long enough is a part, the items of a list included."""
+then every clause long enough is a part, the items of a list included, except the clause
+that says so (it asks about the others)."""
 SHORT_FOLLOW_UP = 10
 """Most words of a question that points back ("does it help latency too?") and still leans on
 the previous one: a single clause, too short to name its own subject and what it asks."""
@@ -207,7 +208,7 @@ def split_parts(question: str) -> list[str]:
     clauses = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
     if not _EACH.search(question):
         clauses = [c for c in clauses if _REQUEST.match(c)]
-    parts = [c for c in clauses if len(c.split()) >= MIN_PART_WORDS]
+    parts = [c for c in clauses if len(c.split()) >= MIN_PART_WORDS and not _EACH.search(c)]
     return parts if len(parts) >= 2 else []
 
 
