@@ -3,17 +3,9 @@
 import re
 
 from agent.citations import UNVERIFIED, mark_unverified, verify
-from agent.extractive import (
-    DocGroup,
-    Scoring,
-    Step,
-    compose_priorities,
-    not_covered_note,
-    part_steps,
-    select_steps,
-    specific_terms,
-)
+from agent.extractive import compose_priorities, not_covered_note
 from agent.routing import Route, answer_kind, split_parts
+from agent.steps import DocGroup, Scoring, Step, part_steps, select_steps, specific_terms
 from corpus.ids import unknown_ids
 from corpus.text import sentences
 from tests.helpers import scripted_model, tool_call
