@@ -295,8 +295,13 @@ def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
     return lines
 
 
-def compose_design_preface(design: DesignSummary, urgent: int = 3) -> str:
-    """Summarise a reviewed design: services, coverage and its ``urgent`` most urgent gaps."""
+def compose_design_preface(design: DesignSummary, pages: Sequence[str] = ()) -> str:
+    """Summarise a reviewed design: services, coverage and its gaps among ``pages``.
+
+    ``pages`` are the pages chosen for the question: the design's gaps the question touches
+    are the design's own facts for it, while its other gaps would only crowd the answer
+    (they are one "what should we fix first?" away).
+    """
     services = ", ".join(design["services"][:12]) or "no AWS services recognised"
     cov = design["coverage"]
     lines = [
@@ -305,9 +310,10 @@ def compose_design_preface(design: DesignSummary, urgent: int = 3) -> str:
         f"addressed, {cov['gap']} gaps, {cov['unknown']} not visible in the design "
         f"(of {cov['total']}).",
     ]
-    if design["gaps"] and urgent:
-        lines += ["", "Most urgent gaps in the design:"]
-        for gap in design["gaps"][:urgent]:
+    touched = [gap for gap in design["gaps"] if gap["bp_id"] in pages]
+    if touched:
+        lines += ["", "Gaps in the design that this question touches:"]
+        for gap in list({g["bp_id"]: g for g in reversed(touched)}.values())[::-1]:
             lines.append(
                 f"- **{gap['bp_id']}** {gap['title']} ({gap['risk']} risk): {gap['explanation']}"
             )
@@ -409,7 +415,7 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     if plan == "design" and design:
         if routing["intent"] == "strengths":
             return compose_strengths(design, groups, edition, scoring)
-        preface = compose_design_preface(design, urgent=0) if routing["intent"] == "review" else ""
+        preface = compose_design_preface(design) if routing["intent"] == "review" else ""
         body = compose_priorities(design, groups, edition, scoring)
         return f"{preface}\n\n{body}" if preface else body
     by_key = {g.key: g for g in groups}
@@ -428,5 +434,5 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     elif routing["intent"] and not design:
         body = f"{NO_DESIGN_TEXT}\n\n{body}"
     if design:
-        body = f"{compose_design_preface(design)}\n\n{body}"
+        body = f"{compose_design_preface(design, routing['pages'])}\n\n{body}"
     return body

@@ -3,7 +3,7 @@
 import re
 
 from agent.citations import UNVERIFIED, mark_unverified, verify
-from agent.extractive import compose_priorities, not_covered_note
+from agent.extractive import compose_design_preface, compose_priorities, not_covered_note
 from agent.routing import Route, answer_kind, split_parts
 from agent.steps import DocGroup, Scoring, Step, part_steps, select_steps, specific_terms
 from corpus.ids import unknown_ids
@@ -135,6 +135,22 @@ def test_design_priorities_count_right_and_list_each_gap_once():
     text = compose_priorities(design, [], "Source: test.", scoring)
     assert text.startswith("Fix this gap first.") and "1 gaps" not in text
     assert text.count("GENSEC02-BP01") == 1 and "reaches 1 component;" in text
+
+
+def test_a_design_preface_lists_only_the_gaps_the_question_touches():
+    def gap(bp_id: str) -> dict:
+        return {"bp_id": bp_id, "title": "t", "risk": "High", "explanation": "e."}
+
+    design = {
+        "gaps": [gap("GENOPS02-BP01"), gap("GENSEC01-BP01"), gap("GENSEC01-BP01")],
+        "coverage": {"addressed": 1, "gap": 2, "unknown": 3, "total": 6},
+        "services": ["lambda"],
+        "format": "cloudformation",
+        "component_count": 2,
+    }
+    text = compose_design_preface(design, ["GENSEC01-BP01", "GENSEC04-BP02"])
+    assert text.count("GENSEC01-BP01") == 1 and "GENOPS02-BP01" not in text
+    assert "GENOPS02-BP01" not in compose_design_preface(design) and "gaps" in text
 
 
 def test_an_id_the_lens_does_not_have_is_corrected_first(real_lens):
