@@ -141,20 +141,17 @@ def _part_pages(
 ) -> list[str]:
     """Return the page that answers one part of a question, if one clearly does.
 
-    It is the part's best page when the calibrated relevance model is as sure of it for the
-    part alone as it must be to name any page (the router's page cut-off), or finds it more
-    likely relevant than not (``SUPPORT_PROBABILITY``) both for the part and for the whole
-    question: a clause routed alone can drift to a page the question as a whole is not
-    about, and a part too vague to route names none.
+    It is the part's best page when the calibrated relevance model finds it more likely
+    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the
+    whole question: a clause routed alone can drift to a page the question as a whole is not
+    about (a scene-setting clause, "a new model version just came out", reads as a question
+    about model versions), and a part too vague to route names none.
     """
-    router = ctx.index.router
-    if router is None:
-        return []
+    ranked = ctx.index.rank_pages(part, pillar)[:1]
     return [
         s.page_id
-        for s in ctx.index.rank_pages(part, pillar)[:1]
-        if s.probability >= router.model.page_threshold
-        or min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
+        for s in ranked
+        if min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
 
 
