@@ -128,8 +128,10 @@ _EACH = re.compile(r"\b(?:each|both|separately|for every)\b", re.I)
 then every clause long enough is a part, the items of a list included, except the clause
 that says so (it asks about the others)."""
 SHORT_FOLLOW_UP = 10
-"""Most words of a question that points back ("does it help latency too?") and still leans on
-the previous one: a single clause, too short to name its own subject and what it asks."""
+"""Most words of a question that points back and adds to the previous one ("does our
+knowledge base need anything for that too?") and still leans on it."""
+ADDS_TO = re.compile(r"\b(?:too|also|as well|either|instead)\b", re.I)
+"""Words by which a question adds to the previous one rather than asking afresh."""
 MIN_PART_WORDS = 4
 """A part shorter than this leans on its neighbour and is not asked on its own."""
 
@@ -222,15 +224,18 @@ def mentioned_pillar(question: str) -> str | None:
 def is_follow_up(question: str, previous: str | None) -> bool:
     """Return True when ``question`` leans on the previous turn.
 
-    Either it opens like a continuation ("what about cost?", "and for agents?") or it is short
-    and points back ("how do I test that?"); a full question that merely contains "it" is not.
+    Either it opens like a continuation ("what about cost?", "and for agents?"), or it is short
+    and points back ("how do I test that?"), or it points back and adds to the previous one
+    ("does it help latency too?"); a full question that merely contains "it" is not.
     """
     words = len(question.split())
     if not previous:
         return False
     if FOLLOW_UP_START.search(question):
         return words <= 12
-    return words <= SHORT_FOLLOW_UP and bool(REFERS_BACK.search(question))
+    if not REFERS_BACK.search(question):
+        return False
+    return words <= 6 or (words <= SHORT_FOLLOW_UP and bool(ADDS_TO.search(question)))
 
 
 def decide(
