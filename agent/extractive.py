@@ -11,57 +11,40 @@ is supported by construction; the citation check still runs on the result, as fo
 
 from __future__ import annotations
 
-import math
 import re
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agent.design import DesignSummary
+from agent.steps import (
+    MIN_WORDS,
+    DocGroup,
+    Scoring,
+    Step,
+    group_passages,
+    part_steps,
+    pick_sentences,
+    redundant,
+    score_steps,
+    select_steps,
+    specific_terms,
+)
 from agent.text import stems
 from corpus.text import sentences
-from corpus.vocabulary import id_letters, is_practice_id, is_question_id, page_key
+from corpus.vocabulary import id_letters, is_practice_id, is_question_id
 from diagrams.catalog import mentioned
 
 if TYPE_CHECKING:
     from agent.context import LensContext
-    from agent.state import Passage, State
+    from agent.state import State
 
-SECTION_PRIOR = {
-    "Overview": 0.15,
-    "Desired outcome": 0.10,
-    "Implementation steps": 0.25,
-    "Implementation guidance": 0.10,
-    "Anti-patterns": -0.60,
-    "Question": -2.0,
-}
-EXPLAIN_PRIOR = {**SECTION_PRIOR, "Overview": 0.25, "Desired outcome": 0.15, "Benefits": 0.15}
-"""Section priors for "what is / why" questions: the point and its reason come first."""
 SECTION_ORDER = {"Implementation steps": 0, "Implementation guidance": 1, "Overview": 2}
 """Order of a page's chosen sentences in a how-to answer: the actions lead."""
 CONDITION = re.compile(r"\b(?:when|if|unless|depending on|whether)\b", re.I)
 """A sentence that states a condition: the lens's criterion in a comparison."""
-SPECIFIC_WEIGHT = 0.15
-"""Weight of the question's specific terms (names, numbers) that a sentence names."""
-SUPPORT_DISCOUNT = 0.15
-"""Score taken off the sentences of pages that only support the answer: their step joins
-only when it fits the question clearly better than the chosen pages' next one."""
-RELEVANCE_MARGIN = 0.25
-"""Steps within this much of the best step's score are relevant enough to show."""
-REDUNDANT_SHARE = 0.6
-"""A step sharing this share of its content words with a shown one says the same thing."""
-MIN_WORDS = 90
 MAX_WORDS = 190
 """Words of guidance an answer shows (the lead and labels add about 30 more)."""
-WARNING_WORDS = re.compile(
-    r"\b(sign|signs|anti-?patterns?|mistakes?|wrong|missing|avoid|smell)\b", re.I
-)
-LEXICAL_WEIGHT = 0.3
-"""Weight of shared rare terms against semantic similarity when picking sentences."""
-DESIGN_FIT = 0.3
-"""Sentence-score bonus for naming a service the design uses. A sentence that names only
-services the design does not use (HyperPod steps for a serverless design) is picked only when
-nothing else of the page is left."""
 DECLINE_TEXT = (
     "That question is outside the AWS Well-Architected Generative AI Lens, which covers how to "
     "design, secure, run and optimise generative AI workloads on AWS, so I can't answer it from "
@@ -76,90 +59,6 @@ NO_DESIGN_TEXT = (
     "rank. Attach a diagram or IaC template (draw.io, Mermaid, CloudFormation or Terraform) and "
     "ask again; meanwhile, here is the lens guidance closest to the question."
 )
-
-
-@dataclass
-class DocGroup:
-    """Retrieved passages of one lens page (a best practice or a general page)."""
-
-    key: str
-    """Citation id: the bp id, question id, or page id."""
-    title: str
-    pillar: str | None
-    risk: str | None
-    question_title: str | None
-    score: float
-    passages: list[Passage] = field(default_factory=list)
-
-    @property
-    def is_practice(self) -> bool:
-        """True for best-practice pages."""
-        return is_practice_id(self.key)
-
-
-@dataclass(frozen=True)
-class Scoring:
-    """How sentences are scored for one question."""
-
-    question: str
-    weight: Callable[[str], float]
-    """Inverse document frequency of a stemmed term (0 for terms the corpus never uses)."""
-    similarity: dict[str, float] = field(default_factory=dict)
-    """Cosine similarity of each chunk to the question, by chunk id."""
-    services: frozenset[str] | None = None
-    """Services of the reviewed design, when there is one."""
-    mentions: Callable[[str], set[str]] | None = None
-    """The AWS services a sentence names (service slugs)."""
-    support: frozenset[str] = frozenset()
-    """Pages that only support the answer (their steps are discounted)."""
-    seen: frozenset[frozenset[str]] = frozenset()
-    """Signatures of sentences earlier answers of the thread showed (never repeated)."""
-
-
-def group_passages(
-    passages: Mapping[str, Passage], first: list[str] | None = None
-) -> list[DocGroup]:
-    """Group passages by page, best first; pages named in ``first`` lead in that order."""
-    groups: dict[str, DocGroup] = {}
-    for p in passages.values():
-        key = page_key(p.get("bp_id"), p["chunk_id"])
-        group = groups.setdefault(
-            key,
-            DocGroup(
-                key, p["title"], p.get("pillar"), p.get("risk"), p.get("question_title"), p["score"]
-            ),
-        )
-        group.score = max(group.score, p["score"])
-        group.passages.append(p)
-    for group in groups.values():
-        group.passages.sort(key=lambda p: int(p["chunk_id"].rsplit("#", 1)[1]))
-    order = {ident: i for i, ident in enumerate(first or [])}
-    return sorted(groups.values(), key=lambda g: (order.get(g.key, len(order)), -g.score))
-
-
-def _design_fit(sentence: str, scoring: Scoring) -> float | None:
-    """Return a bonus for fitting the design, 0 when neutral, None when it does not fit."""
-    if scoring.services is None or scoring.mentions is None:
-        return 0.0
-    named = scoring.mentions(sentence)
-    if not named:
-        return 0.0
-    return DESIGN_FIT if named & scoring.services else None
-
-
-def pick_sentences(group: DocGroup, limit: int, scoring: Scoring) -> list[str]:
-    """Return up to ``limit`` of the best steps of one page (see :func:`score_steps`).
-
-    With a design, a page whose sentences all name services the design does not use gives
-    none: showing them would advise on parts the design does not have.
-    """
-    chosen: list[Step] = []
-    for step in sorted(score_steps([group], scoring, "howto"), key=lambda s: -s.score):
-        if not _redundant(step, chosen):
-            chosen.append(step)
-        if len(chosen) == limit:
-            break
-    return [s.sentence for s in sorted(chosen, key=lambda s: s.position)]
 
 
 def _label(group: DocGroup) -> str:
@@ -179,37 +78,6 @@ def _name(group: DocGroup) -> str:
 def _cited(sentence: str, key: str) -> str:
     sentence = sentence.rstrip()
     return f"{sentence} [{key}]"
-
-
-@dataclass(frozen=True)
-class Step:
-    """One guidance sentence of a page, scored against the question."""
-
-    group: DocGroup
-    sentence: str
-    section: str
-    position: int
-    score: float
-    signature: frozenset[str]
-    """The sentence's content stems (what redundancy is judged on)."""
-
-
-def specific_terms(question: str) -> list[str]:
-    """Return the question's specific named things: names, acronyms, versions and numbers.
-
-    A specific term is a word written with a capital inside the sentence (``Bedrock``,
-    ``Weaviate``), an acronym (``HIPAA``), or a token holding a digit (``p99``, ``500``);
-    the question's everyday words are not.
-    """
-    found = []
-    for clause in re.split(r"(?<=[.!?:;])\s+", question.strip()):
-        words = re.findall(r"[\w][\w.+-]*", clause)
-        for i, word in enumerate(words):
-            word = word.strip(".-+")
-            named = (i > 0 and word[:1].isupper()) or (len(word) > 1 and word.isupper())
-            if len(word) > 1 and (named or any(ch.isdigit() for ch in word)):
-                found.append(word)
-    return list(dict.fromkeys(found))
 
 
 def not_covered_note(question: str, weight: Callable[[str], float]) -> str:
@@ -241,102 +109,12 @@ MARKERS = re.compile(r"\s?\[[^\[\]\n]{2,80}\]")
 """Citation markers, removed when earlier answers are compared sentence by sentence."""
 
 
-def score_steps(groups: Sequence[DocGroup], scoring: Scoring, plan: str) -> list[Step]:
-    """Score every guidance sentence of ``groups`` against the question.
-
-    A sentence scores by the dense similarity of its passage to the question, the rare
-    question terms it shares (normalised by its length), the question's specific terms it
-    names (services, data kinds, numbers), a prior by section that favours the steps (for
-    "what is" questions, the overview and outcome that state the point), and, with a design,
-    how well the services it names fit the design (a sentence naming only services the
-    design does not use is left out). Pages that only support the answer
-    (``Scoring.support``) offer only sentences sharing a question term, at
-    ``SUPPORT_DISCOUNT`` less; sentences an earlier answer of the
-    thread showed are left out.
-    """
-    wanted = set(stems(scoring.question))
-    specific = {s for t in specific_terms(scoring.question) for s in stems(t)}
-    allow_warnings = bool(WARNING_WORDS.search(scoring.question))
-    prior_of = EXPLAIN_PRIOR if plan == "explain" else SECTION_PRIOR
-    steps: list[Step] = []
-    for group in groups:
-        supporting = group.key in scoring.support
-        position = 0
-        for p in group.passages:
-            section = p["section"]
-            if section == "Anti-patterns" and not allow_warnings:
-                continue
-            prior = prior_of.get(section, 0.0) + scoring.similarity.get(p["chunk_id"], 0.0)
-            for sentence in sentences(p["text"]):
-                position += 1
-                words = set(stems(sentence))
-                if len(sentence) < 25 or len(words) < 3:
-                    continue
-                signature = frozenset(words)
-                if signature in scoring.seen:
-                    continue
-                shared = wanted & words
-                if supporting and not shared:
-                    continue
-                lexical = sum(scoring.weight(w) for w in shared) / math.sqrt(len(words) + 1)
-                named = sum(scoring.weight(w) for w in specific & words)
-                fit = _design_fit(sentence, scoring)
-                if fit is None:
-                    continue
-                score = prior + LEXICAL_WEIGHT * lexical + SPECIFIC_WEIGHT * named + fit
-                score -= 0.005 * position + (SUPPORT_DISCOUNT if supporting else 0.0)
-                if section == "Anti-patterns":
-                    sentence = f"Warning sign: {sentence}"
-                steps.append(Step(group, sentence, section, position, score, signature))
-    return steps
-
-
-def select_steps(steps: Sequence[Step], must: Sequence[str], budget: int) -> list[Step]:
-    """Choose the steps an answer shows: the relevant ones, without repeats, within a budget.
-
-    Every page in ``must`` (the lead page and each part's page) gets its best step first.
-    Then steps join best first while they stay within ``RELEVANCE_MARGIN`` of the best score
-    and the answer within ``budget`` words; a step saying what a chosen one says (most of its
-    content words shared) is left out. Fewer than ``MIN_WORDS`` words: the next best fill up.
-    """
-    ranked = sorted(steps, key=lambda s: -s.score)
-    chosen: list[Step] = []
-    words = 0
-
-    def take(step: Step) -> bool:
-        nonlocal words
-        size = len(step.sentence.split())
-        if step in chosen or words + size > budget or _redundant(step, chosen):
-            return False
-        chosen.append(step)
-        words += size
-        return True
-
-    for key in must:
-        best = next((s for s in ranked if s.group.key == key), None)
-        if best is not None:
-            take(best)
-    top = ranked[0].score if ranked else 0.0
-    for step in ranked:
-        if step.score >= top - RELEVANCE_MARGIN or words < MIN_WORDS:
-            take(step)
-    return chosen
-
-
-def _redundant(step: Step, chosen: Sequence[Step]) -> bool:
-    for other in chosen:
-        overlap = len(step.signature & other.signature)
-        if overlap >= REDUNDANT_SHARE * min(len(step.signature), len(other.signature)):
-            return True
-    return False
-
-
 def compose_lens_answer(
     groups: Sequence[DocGroup],
     edition_line: str,
     scoring: Scoring,
     plan: str = "howto",
-    must: Sequence[str] = (),
+    parts: Sequence[tuple[Scoring, str]] = (),
 ) -> str:
     """Compose the answer to a free-text lens question from its pages, following its plan.
 
@@ -344,6 +122,9 @@ def compose_lens_answer(
     across all pages (see :func:`select_steps`), each page's steps under its label, the pages
     in order of their best step. A "compare" answer puts the options side by side and adds
     the lens's criterion for choosing; a "list" answer gives a general page's whole list.
+    A question with several ``parts`` (each part's own scoring and page) gives each part its
+    share of the length, filled with its page's steps that fit that part's words (see
+    :func:`part_steps`).
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
@@ -351,11 +132,16 @@ def compose_lens_answer(
     listed = [line for g in groups[:1] for line in _sections(g)] if plan == "list" else []
     budget -= sum(len(line.split()) for line in listed)
     steps = score_steps(groups, scoring, plan)
+    must = [groups[0].key]
     if plan == "compare":  # the options side by side: the two best pages, whatever their role
-        must = [*must, *(g.key for g in groups[:2])]
+        must += [g.key for g in groups[:2]]
     else:
         steps = [s for s in steps if s.group.key not in scoring.support]
-    chosen = select_steps(steps, [*must, groups[0].key], max(budget, MIN_WORDS // 2))
+    budget = max(budget, MIN_WORDS // 2)
+    if parts and plan != "compare":
+        chosen = part_steps(groups, [*parts, (scoring, groups[0].key)], plan, budget)
+    else:
+        chosen = select_steps(steps, must, budget)
     shown = [g for g in groups if any(s.group is g for s in chosen) or (listed and g is groups[0])]
     if not shown:
         shown = list(groups[:1])
@@ -369,7 +155,7 @@ def compose_lens_answer(
             lead = "More of what " + " and ".join(names) + " advise for this question:"
     if len(shown) > 2:
         lead += " Related guidance: " + ", ".join(_short(g) for g in shown[2:]) + "."
-    parts = [f"{note} {lead}".strip() if note else lead, ""]
+    out = [f"{note} {lead}".strip() if note else lead, ""]
     for group in shown:
         mine = [s for s in chosen if s.group is group]
         if plan != "explain":  # how-to and the rest: the actions first
@@ -380,26 +166,18 @@ def compose_lens_answer(
             f"- {_cited(s.sentence, group.key)}" for s in mine
         ]
         if lines:
-            parts += [_label(group), *lines, ""]
+            out += [_label(group), *lines, ""]
     criterion = _criterion(steps, chosen) if plan == "compare" else None
     if criterion is not None:
-        parts += ["How to choose:", f"- {_cited(criterion.sentence, criterion.group.key)}", ""]
-    parts.append(f"_{edition_line}_")
-    return "\n".join(parts)
-
-
-def _with_support(steps: list[Step], support: frozenset[str]) -> list[Step]:
-    """Keep a supporting page's steps only where they beat every step of the chosen pages."""
-    best = max((s.score for s in steps if s.group.key not in support), default=None)
-    if best is None:
-        return steps
-    return [s for s in steps if s.group.key not in support or s.score > best]
+        out += ["How to choose:", f"- {_cited(criterion.sentence, criterion.group.key)}", ""]
+    out.append(f"_{edition_line}_")
+    return "\n".join(out)
 
 
 def _criterion(steps: Sequence[Step], chosen: Sequence[Step]) -> Step | None:
     """The best conditional sentence ("use X when ...") not shown yet: how to choose."""
     for step in sorted(steps, key=lambda s: -s.score):
-        if step not in chosen and CONDITION.search(step.sentence) and not _redundant(step, chosen):
+        if step not in chosen and CONDITION.search(step.sentence) and not redundant(step, chosen):
             return step
     return None
 
@@ -515,8 +293,13 @@ def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
     return lines
 
 
-def compose_design_preface(design: DesignSummary, urgent: int = 3) -> str:
-    """Summarise a reviewed design: services, coverage and its ``urgent`` most urgent gaps."""
+def compose_design_preface(design: DesignSummary, pages: Sequence[str] = ()) -> str:
+    """Summarise a reviewed design: services, coverage and its gaps among ``pages``.
+
+    ``pages`` are the pages chosen for the question: the design's gaps the question touches
+    are the design's own facts for it, while its other gaps would only crowd the answer
+    (they are one "what should we fix first?" away).
+    """
     services = ", ".join(design["services"][:12]) or "no AWS services recognised"
     cov = design["coverage"]
     lines = [
@@ -525,9 +308,10 @@ def compose_design_preface(design: DesignSummary, urgent: int = 3) -> str:
         f"addressed, {cov['gap']} gaps, {cov['unknown']} not visible in the design "
         f"(of {cov['total']}).",
     ]
-    if design["gaps"] and urgent:
-        lines += ["", "Most urgent gaps in the design:"]
-        for gap in design["gaps"][:urgent]:
+    touched = [gap for gap in design["gaps"] if gap["bp_id"] in pages]
+    if touched:
+        lines += ["", "Gaps in the design that this question touches:"]
+        for gap in list({g["bp_id"]: g for g in reversed(touched)}.values())[::-1]:
             lines.append(
                 f"- **{gap['bp_id']}** {gap['title']} ({gap['risk']} risk): {gap['explanation']}"
             )
@@ -598,6 +382,11 @@ def edition_line(ctx: LensContext) -> str:
     return f"Source: {name} ({corpus.source if corpus else 'configured'} corpus)."
 
 
+def _part_scoring(scoring: Scoring, question: str, ctx: LensContext) -> Scoring:
+    """The scoring of one part of a question: the part's own words and similarities."""
+    return replace(scoring, question=question, similarity=ctx.index.chunk_similarity(question))
+
+
 def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     """Compose the extractive answer of a turn from its retrieved passages, by its plan.
 
@@ -624,7 +413,7 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     if plan == "design" and design:
         if routing["intent"] == "strengths":
             return compose_strengths(design, groups, edition, scoring)
-        preface = compose_design_preface(design, urgent=0) if routing["intent"] == "review" else ""
+        preface = compose_design_preface(design) if routing["intent"] == "review" else ""
         body = compose_priorities(design, groups, edition, scoring)
         return f"{preface}\n\n{body}" if preface else body
     by_key = {g.key: g for g in groups}
@@ -632,12 +421,16 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     chosen = [by_key[p] for p in dict.fromkeys(named) if p in by_key]
     if not routing["pages"] or not chosen:  # relevance chose nothing: the best retrieved
         chosen = [g for g in groups if g.score >= WEAK_SCORE][:3] or chosen
-    must = [pages[0] for pages in routing["parts"] if pages]
-    body = compose_lens_answer(chosen, edition, scoring, plan, must)
+    parts = [
+        (_part_scoring(scoring, part["question"], ctx), part["pages"][0])
+        for part in routing["parts"]
+        if part["pages"]
+    ]
+    body = compose_lens_answer(chosen, edition, scoring, plan, parts)
     if plan == "correction":
         body = f"{correction(routing['unknown_ids'], ctx.index.known_ids)}\n\n{body}"
     elif routing["intent"] and not design:
         body = f"{NO_DESIGN_TEXT}\n\n{body}"
     if design:
-        body = f"{compose_design_preface(design)}\n\n{body}"
+        body = f"{compose_design_preface(design, routing['pages'])}\n\n{body}"
     return body

@@ -41,6 +41,7 @@ from agent.state import (
     Checked,
     CitationRecord,
     InputState,
+    Part,
     Query,
     Routing,
     State,
@@ -134,24 +135,36 @@ def _with_pages(
 ) -> Routing:
     """Return ``routing`` with the pages of the whole question and of each of its parts."""
     chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
-    per_part = [_part_pages(ctx, part, routing["pillar"]) for part in parts]
-    leads = [pages[0] for pages in per_part if pages]
+    whole = {
+        s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])
+    }
+    per_part = [
+        Part(question=part, pages=_part_pages(ctx, part, routing["pillar"], whole))
+        for part in parts
+    ]
+    leads = [part["pages"][0] for part in per_part if part["pages"]]
     pages = list(dict.fromkeys([*chosen[:1], *leads, *chosen[1:]]))[:MAX_PAGES]
     support = [p for p in support if p not in pages]
     return {**routing, "pages": pages, "support": support, "parts": per_part}
 
 
-def _part_pages(ctx: LensContext, part: str, pillar: str | None) -> list[str]:
-    """Return the pages that answer one part of a question.
+def _part_pages(
+    ctx: LensContext, part: str, pillar: str | None, whole: dict[str, float]
+) -> list[str]:
+    """Return the page that answers one part of a question, if one clearly does.
 
-    They are the pages the calibrated relevance model would name for the part on its own
-    (above its page threshold); none when the part alone is too vague to route.
+    It is the part's best page when the calibrated relevance model finds it more likely
+    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the
+    whole question: a clause routed alone can drift to a page the question as a whole is not
+    about (a scene-setting clause, "a new model version just came out", reads as a question
+    about model versions), and a part too vague to route names none.
     """
-    router = ctx.index.router
-    if router is None:
-        return []
-    ranked = ctx.index.rank_pages(part, pillar)
-    return [s.page_id for s in ranked[:2] if s.probability >= router.model.page_threshold]
+    ranked = ctx.index.rank_pages(part, pillar)[:1]
+    return [
+        s.page_id
+        for s in ranked
+        if min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
+    ]
 
 
 def _chosen_pages(

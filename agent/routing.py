@@ -19,8 +19,8 @@ from dataclasses import dataclass, field
 from typing import Literal
 
 from agent.text import stems
-from corpus.ids import find_ids
-from corpus.vocabulary import PILLARS, PRACTICE_ID, QUESTION_ID, id_letters
+from corpus.ids import find_ids, unknown_ids
+from corpus.vocabulary import PILLARS
 
 RouteKind = Literal["lens", "followup", "lookup", "out_of_scope"]
 AnswerKind = Literal[
@@ -110,15 +110,28 @@ _ASKING = re.compile(
 )
 _CLAUSES = re.compile(r"(?<=[.!?;:])\s+|,\s*(?:so|and then|then)\s+|\s+-{2,}\s+|\n+")
 _QUOTED = re.compile(r"\"[^\"\n]{0,300}\"|“[^”\n]{0,300}”")
-_ID_SHAPE = re.compile(rf"\b(?:{PRACTICE_ID}|{QUESTION_ID})\b")
-"""An id written in the lens's own form (``GENREL09-BP01``), whether or not it exists."""
 _PART_BREAK = re.compile(
-    r"(?<=\?)\s+|;\s*|,?\s+(?:and|also|plus|then)\s+(?=(?:how|what|why|which|when|where|should|"
-    r"can|do|does|is|are)\b)",
+    r"(?<=[?.!])\s+|[;:]\s+|\s+-{1,2}\s+|,\s*(?:and\s+|plus\s+|but\s+)?(?:also\s+|separately\s+|then\s+)?"
+    r"|\s+(?:and|plus)\s+(?:also\s+|separately\s+)?(?=(?:how|what|why|which|when|where|should|can|"
+    r"do|does|is|are|make|keep|stop)\b)|\s+and\s+(?:also|separately)\s+",
     re.I,
 )
-"""Where a question with several parts splits: after a question mark, at a semicolon, or at
-"and"/"also" that opens a new question ("how do we X, and how do we Y?")."""
+"""Where a question may break into parts: sentence ends, semicolons, colons and dashes, commas
+(a list of items, "X, and also Y"), and an "and" that opens a new request."""
+_REQUEST = re.compile(
+    r"^(?:how|what|which|why|when|where|should|can|could|do|does|is|are|make|keep|stop|give)\b",
+    re.I,
+)
+"""A clause that asks or requests something itself (rather than setting the scene)."""
+_EACH = re.compile(r"\b(?:each|both|separately|for every)\b", re.I)
+"""Words by which a question says it has several parts ("what do we do about each one?"):
+then every clause long enough is a part, the items of a list included, except the clause
+that says so (it asks about the others)."""
+SHORT_FOLLOW_UP = 10
+"""Most words of a question that points back and adds to the previous one ("does our
+knowledge base need anything for that too?") and still leans on it."""
+ADDS_TO = re.compile(r"\b(?:too|also|as well|either|instead)\b", re.I)
+"""Words by which a question adds to the previous one rather than asking afresh."""
 MIN_PART_WORDS = 4
 """A part shorter than this leans on its neighbour and is not asked on its own."""
 
@@ -185,32 +198,20 @@ def answer_kind(question: str, route: Route, has_design: bool) -> AnswerKind:
     return "howto"
 
 
-def unknown_ids(question: str, known: set[str]) -> list[str]:
-    """Return the ids written in the lens's form that the corpus does not have.
-
-    Only ids whose letters start like a known id (``GENREL09`` for a lens of ``GEN...`` ids)
-    count, so an unrelated code such as ``ISO27001`` is not taken for one.
-    """
-    prefixes = {id_letters(ident) for ident in known if ident[:1].isalpha()}
-    found = []
-    for match in _ID_SHAPE.finditer(question.upper()):
-        ident = match.group(0)
-        letters = id_letters(ident)
-        if ident not in known and letters in prefixes:
-            found.append(ident)
-    return list(dict.fromkeys(found))
-
-
 def split_parts(question: str) -> list[str]:
     """Return the separate questions of ``question``; empty when it asks one thing.
 
-    A part must carry enough words to stand alone, otherwise the split is not made
-    ("A or B?" is one comparison, not two questions).
+    A part is a clause that asks or requests something of its own ("..., and how do we Y?");
+    clauses that set the scene ("we fine-tune every month.") are context, not parts. When the
+    question says it has several parts ("... for each?", "both"), every clause is one, so the
+    items of a list are routed one by one. A part must carry enough words to stand alone, so
+    "A or B?" stays one comparison.
     """
-    parts = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
-    if len(parts) < 2 or any(len(p.split()) < MIN_PART_WORDS for p in parts):
-        return []
-    return parts
+    clauses = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
+    if not _EACH.search(question):
+        clauses = [c for c in clauses if _REQUEST.match(c)]
+    parts = [c for c in clauses if len(c.split()) >= MIN_PART_WORDS and not _EACH.search(c)]
+    return parts if len(parts) >= 2 else []
 
 
 def mentioned_pillar(question: str) -> str | None:
@@ -223,15 +224,18 @@ def mentioned_pillar(question: str) -> str | None:
 def is_follow_up(question: str, previous: str | None) -> bool:
     """Return True when ``question`` leans on the previous turn.
 
-    Either it opens like a continuation ("what about cost?", "and for agents?") or it is short
-    and points back ("how do I test that?"); a full question that merely contains "it" is not.
+    Either it opens like a continuation ("what about cost?", "and for agents?"), or it is short
+    and points back ("how do I test that?"), or it points back and adds to the previous one
+    ("does it help latency too?"); a full question that merely contains "it" is not.
     """
     words = len(question.split())
     if not previous:
         return False
     if FOLLOW_UP_START.search(question):
         return words <= 12
-    return words <= 6 and bool(REFERS_BACK.search(question))
+    if not REFERS_BACK.search(question):
+        return False
+    return words <= 6 or (words <= SHORT_FOLLOW_UP and bool(ADDS_TO.search(question)))
 
 
 def decide(

@@ -71,6 +71,15 @@ class Checked(TypedDict):
     """Citations dropped and claims not supported, one line each."""
 
 
+class Part(TypedDict):
+    """One part of a question with several parts, and the page that answers it."""
+
+    question: str
+    """The part's own words (its steps are scored against them)."""
+    pages: list[str]
+    """The page chosen for the part (empty when the part alone is too vague to route)."""
+
+
 @output_shape
 class Routing(TypedDict):
     """How a turn was routed, decided once by ``route`` and kept with the answer.
@@ -88,8 +97,8 @@ class Routing(TypedDict):
     """Pages the relevance model chose for the answer, most relevant first (every part's)."""
     support: list[str]
     """Further likely pages whose best steps may join the answer when they fit the question."""
-    parts: list[list[str]]
-    """For a question with several parts: the pages chosen for each part, in order."""
+    parts: list[Part]
+    """For a question with several parts: each part and its page, in order."""
     explanation: str
     """Why the turn was routed so (nearest example questions, scope probability)."""
     query: str

@@ -74,6 +74,23 @@ def id_mentions(text: str, known: set[str]) -> list[IdMention]:
     return list(unique.values())
 
 
+def unknown_ids(text: str, known: set[str]) -> list[str]:
+    """Return the ids written with one of the lens's own prefixes that name no page, in order.
+
+    ``GENREL09``, ``GENSEC04-BP05`` and ``gensec01 bp07`` count when the lens has no such page;
+    a short or foreign form ("sec 9", ``ISO27001``) does not, since it may not mean an id.
+    """
+    groups = {id_letters(ident) for ident in known if ident[:1].isalpha()}
+    found = []
+    for match in _COMPACT.finditer(text):
+        letters = match.group("letters").upper()
+        if letters in groups:
+            ident = _ident(letters, match.group("number"), match.group("bp"))
+            if ident not in known:
+                found.append(ident)
+    return list(dict.fromkeys(found))
+
+
 def find_ids(text: str, known: set[str]) -> list[str]:
     """Return the known ids named in ``text``, in order of appearance."""
     return [m.ident for m in id_mentions(text, known)]

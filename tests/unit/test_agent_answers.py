@@ -3,15 +3,10 @@
 import re
 
 from agent.citations import UNVERIFIED, mark_unverified, verify
-from agent.extractive import (
-    DocGroup,
-    Step,
-    compose_priorities,
-    not_covered_note,
-    select_steps,
-    specific_terms,
-)
-from agent.routing import Route, answer_kind, split_parts, unknown_ids
+from agent.extractive import compose_design_preface, compose_priorities, not_covered_note
+from agent.routing import Route, answer_kind, split_parts
+from agent.steps import DocGroup, Scoring, Step, part_steps, select_steps, specific_terms
+from corpus.ids import unknown_ids
 from tests.helpers import scripted_model, tool_call
 
 KNOWN = {"GENREL01", "GENREL06", "GENREL04-BP02", "GENSEC04", "GENSEC04-BP02"}
@@ -34,6 +29,8 @@ def test_the_answer_plan_follows_the_question_form():
 def test_ids_the_lens_does_not_have_are_found_but_real_ones_and_other_codes_are_not():
     question = "Since GENREL09-BP01 and GENSEC04-BP02 say so, is ISO27001 enough? And GENREL07?"
     assert unknown_ids(question, KNOWN) == ["GENREL09-BP01", "GENREL07"]
+    assert unknown_ids("gensec04 bp05 please", KNOWN) == ["GENSEC04-BP05"]  # loosely written
+    assert unknown_ids("gensec04 bp02 and sec 9", KNOWN) == []
 
 
 def test_a_question_with_several_parts_is_split_but_a_comparison_is_not():
@@ -42,6 +39,13 @@ def test_a_question_with_several_parts_is_split_but_a_comparison_is_not():
     ) == ["How do we evaluate a model before launch", "how do we protect prompts from injection?"]
     assert split_parts("Should we use Bedrock Guardrails or filter in our own Lambda?") == []
     assert split_parts("What is a model catalog? Why?") == []
+
+
+def test_only_clauses_that_ask_are_parts_unless_the_question_asks_about_each():
+    scene = "We fine-tune every month. How do we cut the energy, and how do we filter the data?"
+    assert split_parts(scene) == ["How do we cut the energy", "how do we filter the data?"]
+    listed = "Two gaps - a private path to the model, an audit log of its calls. What fixes each?"
+    assert split_parts(listed) == ["a private path to the model", "an audit log of its calls"]
 
 
 def test_not_covered_names_only_specific_things_in_a_sentence():
@@ -86,6 +90,36 @@ def test_bullets_follow_relevance_and_skip_repeats():
     assert sum(len(t.split()) for t in texts) <= 40
 
 
+def _page(key: str, *steps: str) -> DocGroup:
+    group = DocGroup(key, key, "Security", "High", "Q", 1.0)
+    group.passages = [
+        {"chunk_id": f"{key}#{i}", "section": "Implementation steps", "text": text}
+        for i, text in enumerate(steps)
+    ]
+    return group
+
+
+def _scoring(question: str) -> Scoring:
+    return Scoring(question=question, weight=lambda stem: 1.0)
+
+
+def test_each_part_gets_its_own_steps_scored_against_its_own_words():
+    energy = _page("GENSUS01-BP02", "Use parameter-efficient tuning to cut the training energy.")
+    data = _page(
+        "GENSEC06-BP01",
+        "Isolate the training environment and its infrastructure from other workloads.",
+        "Filter biased, junk and irrelevant records out of the training data first.",
+    )
+    whole = _scoring("how do we cut training energy, and keep junk records out of training data?")
+    parts = [
+        (_scoring("how do we cut training energy"), "GENSUS01-BP02"),
+        (_scoring("keep junk records out of training data"), "GENSEC06-BP01"),
+    ]
+    chosen = part_steps([energy, data], [*parts, (whole, "GENSUS01-BP02")], "howto", 30)
+    assert [s.sentence.split()[0] for s in chosen] == ["Use", "Filter"]  # one share per page
+    assert sum(len(s.sentence.split()) for s in chosen) <= 30
+
+
 def test_design_priorities_count_right_and_list_each_gap_once():
     gap = {
         "bp_id": "GENSEC02-BP01",
@@ -100,6 +134,22 @@ def test_design_priorities_count_right_and_list_each_gap_once():
     text = compose_priorities(design, [], "Source: test.", scoring)
     assert text.startswith("Fix this gap first.") and "1 gaps" not in text
     assert text.count("GENSEC02-BP01") == 1 and "reaches 1 component;" in text
+
+
+def test_a_design_preface_lists_only_the_gaps_the_question_touches():
+    def gap(bp_id: str) -> dict:
+        return {"bp_id": bp_id, "title": "t", "risk": "High", "explanation": "e."}
+
+    design = {
+        "gaps": [gap("GENOPS02-BP01"), gap("GENSEC01-BP01"), gap("GENSEC01-BP01")],
+        "coverage": {"addressed": 1, "gap": 2, "unknown": 3, "total": 6},
+        "services": ["lambda"],
+        "format": "cloudformation",
+        "component_count": 2,
+    }
+    text = compose_design_preface(design, ["GENSEC01-BP01", "GENSEC04-BP02"])
+    assert text.count("GENSEC01-BP01") == 1 and "GENOPS02-BP01" not in text
+    assert "GENOPS02-BP01" not in compose_design_preface(design) and "gaps" in text
 
 
 GOOD = (

@@ -10,6 +10,7 @@ def test_follow_ups_are_short_continuations_or_back_references():
     assert is_follow_up("what about cost?", PREVIOUS)
     assert is_follow_up("and for knowledge bases?", PREVIOUS)
     assert is_follow_up("how do I test that?", PREVIOUS)
+    assert is_follow_up("does our knowledge base need anything for that too?", PREVIOUS)
     assert not is_follow_up("what about cost?", None)
     assert not is_follow_up("What is prompt caching and how does it reduce cost?", PREVIOUS)
 
