@@ -97,6 +97,11 @@ async def _tell(ctx: Context, meter: BuildMeter) -> None:
     """Send one progress notification (if the client asked) and one log message."""
     line = f"lenswise: building the lens index, {meter.summary()}"
     await ctx.report_progress(meter.done, meter.total or None, line)  # no-op without a token
+    await log_info(ctx, line)
+
+
+async def log_info(ctx: Context, line: str) -> None:
+    """Send ``line`` to the client as an info log message from the ``lenswise`` logger."""
     with warnings.catch_warnings():  # deprecated by a later protocol; clients still show it
         warnings.simplefilter("ignore", MCPDeprecationWarning)
         await ctx.info(line, logger_name="lenswise")

@@ -105,6 +105,29 @@ def test_without_warm_up_the_first_call_builds_and_answers(monkeypatch, tmp_path
     assert len(anyio.run(go).structured_content["hits"]) == 2
 
 
+def test_ask_lens_tells_the_client_how_the_turn_goes_then_answers(monkeypatch, tmp_path):
+    """The tool reads the typed stream: each status event reaches the client as a log line."""
+    from agent import LensAssistant
+
+    use_hash_embedder(monkeypatch)
+    lens = LensAssistant(Settings(home=tmp_path / "home"))
+    server = build_server(lens, [tmp_path])
+    logged: list[str] = []
+
+    async def on_log(params):
+        logged.append(str(params.data))
+
+    async def go():
+        async with Client(server, logging_callback=on_log, log_level="info") as client:
+            return await client.call_tool("ask_lens", {"question": "How do I use guardrails?"})
+
+    reply = anyio.run(go)
+    assert not reply.is_error and reply.structured_content["citations"]
+    statuses = [line.removeprefix("lenswise: ") for line in logged if line.startswith("lenswise: ")]
+    expected = [e.text for e in lens.stream("How do I use guardrails?") if e.type == "status"]
+    assert statuses and statuses == expected
+
+
 # --- schemas, annotations, server info, prompt --------------------------------------------
 
 
