@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from collections.abc import Callable
+from typing import Any
 
 from agent.config import Settings
 from corpus.extras import require_extra
@@ -60,13 +62,25 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
-def _markdown(title: str, lines: list[str]) -> str:
-    """Return a subset's Markdown: a heading, machine, date and command, then its table."""
+def _print_subset(
+    args: argparse.Namespace,
+    title: str,
+    figures: Any,
+    markdown: Callable[[], list[str]],
+    text: Callable[[], str],
+) -> int:
+    """Print a subset's figures as JSON, Markdown (heading, machine, date, command) or text."""
     from evals.bench import machine
     from evals.bench_markdown import header
 
-    command = ["lenswise", *sys.argv[1:]]
-    return "\n".join([f"## {title}", "", *header(machine(), command), *lines])
+    if args.json:
+        print(json.dumps(figures))
+    elif args.markdown:
+        command = ["lenswise", *sys.argv[1:]]
+        print("\n".join([f"## {title}", "", *header(machine(), command), *markdown()]))
+    else:
+        print(text())
+    return 0
 
 
 def run(args: argparse.Namespace, settings: Settings) -> int:
@@ -91,30 +105,35 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             think_s=args.think,
             log=log,
         )
-        if args.markdown:
-            table = bench_markdown.team_markdown(rows, args.seconds, args.think)
-            print(_markdown("Team load", table))
-        else:
-            print(json.dumps(rows) if args.json else render(rows, args.seconds, args.think))
-        return 0
+        return _print_subset(
+            args,
+            "Team load",
+            rows,
+            lambda: bench_markdown.team_markdown(rows, args.seconds, args.think),
+            lambda: render(rows, args.seconds, args.think),
+        )
     if args.hostile:
         from evals.bench_hostile import render_rows, run_hostile
 
-        rows = run_hostile(log=log)
-        if args.markdown:
-            print(_markdown("Hostile inputs", bench_markdown.hostile_markdown(rows)))
-        else:
-            print(json.dumps(rows) if args.json else "\n".join(render_rows(rows)))
-        return 0
+        hostile = run_hostile(log=log)
+        return _print_subset(
+            args,
+            "Hostile inputs",
+            hostile,
+            lambda: bench_markdown.hostile_markdown(hostile),
+            lambda: "\n".join(render_rows(hostile)),
+        )
     if args.repo:
         from evals.bench_repo import render_repo, run_repo_bench
 
         repo = run_repo_bench(log=log)
-        if args.markdown:
-            print(_markdown("Repository review", bench_markdown.repo_markdown(repo)))
-        else:
-            print(json.dumps(repo) if args.json else "\n".join(render_repo(repo)))
-        return 0
+        return _print_subset(
+            args,
+            "Repository review",
+            repo,
+            lambda: bench_markdown.repo_markdown(repo),
+            lambda: "\n".join(render_repo(repo)),
+        )
     require_extra("eval", "lenswise bench")
     figures = run_bench(settings, progress=interactive, log=log)
     if args.markdown:

@@ -247,6 +247,11 @@ def test_bench_markdown_of_a_subset_from_the_command_line(monkeypatch, capsys):
     assert page.startswith("## Repository review\n\n- machine: ")
     assert "| cold | 31.00 s | 200 | < 30 s |" in page and "| cached | 2.50 s | 0 | < 5 s |" in page
     assert main(["bench", "--markdown", "--json"]) == 2  # one output shape at a time
+    assert main(["bench", "--repo", "--json"]) == 0
+    assert json.loads(capsys.readouterr().out) == figures
+    assert main(["bench", "--repo"]) == 0
+    text = capsys.readouterr().out
+    assert "31.0" in text and not text.startswith(("#", "{"))
 
 
 def test_a_hostile_case_is_measured_in_a_child_process_with_its_peak_memory():
