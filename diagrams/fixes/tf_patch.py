@@ -214,10 +214,15 @@ def _bucket_expiry(text: str, bucket: str, names: dict) -> tuple[str, bool]:
 
 
 def _function_log_group(text: str, function: str, names: dict) -> tuple[str, bool]:
-    """Declare the log group of ``function`` with a retention and the key ``lens_logs``."""
-    block_span(text, _FUNCTION, function)
+    """Declare the log group of ``function`` with a retention and the key ``lens_logs``.
+
+    None when the file declares it already, by reference or by the function's literal name.
+    """
+    start, close = block_span(text, _FUNCTION, function)
     group = f"/aws/lambda/${{aws_lambda_function.{function}.function_name}}"
-    if _refers(text, "aws_cloudwatch_log_group", f"aws_lambda_function.{function}."):
+    literal = re.search(r'^\s*function_name\s*=\s*"([\w-]+)"', text[start:close], re.MULTILINE)
+    declared = literal and _refers(text, "aws_cloudwatch_log_group", f"/aws/lambda/{literal[1]}")
+    if declared or _refers(text, "aws_cloudwatch_log_group", f"aws_lambda_function.{function}."):
         return text, False
     body = (
         f'  name              = "{group}"\n'

@@ -14,7 +14,8 @@ import pytest
 from corpus.loaders.builtin import digest_practices
 from diagrams import parse_bytes, review_architecture
 from diagrams.cloudformation import load_template
-from diagrams.fixes import checks, plan_fixes
+from diagrams.fixes import checks, plan_fixes, tf_patch
+from diagrams.fixes.library import remedies
 from diagrams.limits import Budget, Limits
 from tests.helpers import FIXTURES
 
@@ -231,3 +232,20 @@ def test_terraform_without_a_rest_stage_checks_input_with_the_guardrail(practice
     assert fix.verified, fix.steps
     assert "aws_bedrock_guardrail.lens" in fix.resources
     assert "aws_wafv2_web_acl" not in fix.patched
+
+
+def test_terraform_retention_fix_keeps_declared_log_groups_and_ttl(practices):
+    text = (FIXTURES / "fixes" / "retention.tf").read_text()
+    declared = text + (
+        '\nresource "aws_cloudwatch_log_group" "reply" {\n  name = "/aws/lambda/reply"\n}\n'
+    )
+    declared = declared.replace(
+        '  hash_key     = "session"\n',
+        '  hash_key     = "session"\n'
+        '  ttl {\n    attribute_name = "gone_at"\n    enabled = false\n  }\n',
+    )
+    patch = tf_patch.apply_terraform(declared, remedies("terraform")["GENSUS02-BP01"], [])
+    assert patch.text.count('resource "aws_cloudwatch_log_group"') == 1  # no second group
+    assert patch.text.count("  ttl {") == 1  # the team's own ttl block is left as it is
+    assert patch.params == ["object_expiration_days"]  # only the bucket needed a new value
+    assert "aws_s3_bucket.papers" in patch.changed
