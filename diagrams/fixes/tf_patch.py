@@ -6,6 +6,7 @@ resources they change, so the rest of the file is left byte for byte as it was.
 
 from __future__ import annotations
 
+import json
 import re
 
 from diagrams.fixes.cfn_patch import Patch, Unpatchable
@@ -14,6 +15,20 @@ _FUNCTION = "aws_lambda_function"
 _MACHINE = "aws_sfn_state_machine"
 _AGENT = "aws_bedrockagent_agent"
 _STAGES = ("aws_api_gateway_stage", "aws_apigatewayv2_stage")
+_BUCKET, _TABLE, _REST_STAGE = "aws_s3_bucket", "aws_dynamodb_table", "aws_api_gateway_stage"
+_KINDS = {
+    "guardrail_agent": (_AGENT,),
+    "api_throttling": _STAGES,
+    "data_expiry": (_BUCKET, _TABLE),
+    "log_retention": (_FUNCTION,),
+    "waf_association": (_REST_STAGE,),
+}
+"""Wires that edit every resource of these types, not only the ones on the model path."""
+_NEEDED = {
+    "api_throttling": "no API stage in the file to set throttling on",
+    "waf_association": "no REST API stage in the file to put a web ACL in front of",
+}
+"""Wires without which the remedy does nothing: the reason when they find nothing to edit."""
 _DECLARED = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]+)"', re.MULTILINE)
 _VARIABLE = re.compile(r'^\s*variable\s+"([\w-]+)"', re.MULTILINE)
 
@@ -118,6 +133,26 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
             text, done = _insert(text, rtype, name, block, "default_route_settings")
         elif action == "api_throttling" and rtype == "aws_api_gateway_stage":
             text, done = _method_settings(text, name, names)
+        elif action == "data_expiry" and rtype == _TABLE:
+            block = (
+                "ttl {\n"
+                f"  attribute_name = var.{names['expiry_attribute_name']}\n"
+                "  enabled        = true\n"
+                "}"
+            )
+            text, done = _insert(text, rtype, name, block, "ttl")
+        elif action == "data_expiry" and rtype == _BUCKET:
+            text, done = _bucket_expiry(text, name, names)
+        elif action == "log_retention" and rtype == _FUNCTION:
+            text, done = _function_log_group(text, name, names)
+        elif action == "waf_association" and rtype == _REST_STAGE:
+            text, done = _append(
+                text,
+                "aws_wafv2_web_acl_association",
+                f"{name}_lens_waf",
+                f"  resource_arn = aws_api_gateway_stage.{name}.arn\n"
+                "  web_acl_arn  = aws_wafv2_web_acl.lens.arn\n",
+            )
         elif action == "guardrail_agent" and rtype == _AGENT:
             block = (
                 "guardrail_configuration {\n"
@@ -131,6 +166,70 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
         if done:
             changed.append(f"{rtype}.{name}")
     return text, changed
+
+
+def _append(text: str, rtype: str, name: str, body: str) -> tuple[str, bool]:
+    """Append ``resource "rtype" "name" { body }``; refuse when the name is taken."""
+    if ("resource", rtype, name) in _declared(text):
+        raise Unpatchable(f"the file already declares {rtype}.{name}")
+    block = f'resource "{rtype}" "{name}" {{\n{body}}}\n'
+    return text.rstrip("\n") + "\n\n" + block, True
+
+
+def _refers(text: str, rtype: str, ref: str) -> bool:
+    """Whether a ``rtype`` resource of ``text`` mentions ``ref`` (it already covers that one)."""
+    for kind, found, name in _declared(text):
+        if kind == "resource" and found == rtype:
+            start, close = block_span(text, found, name)
+            if ref in text[start:close]:
+                return True
+    return False
+
+
+def _bucket_expiry(text: str, bucket: str, names: dict) -> tuple[str, bool]:
+    """Append a lifecycle configuration expiring the objects of ``bucket`` (none when it has one).
+
+    Unfinished multipart uploads are aborted as well: checkov asks every rule for it.
+    """
+    start, close = block_span(text, _BUCKET, bucket)
+    ref = f"aws_s3_bucket.{bucket}."
+    lifecycle = "aws_s3_bucket_lifecycle_configuration"
+    if _has_block(text[start:close], "lifecycle_rule") or _refers(text, lifecycle, ref):
+        return text, False
+    body = (
+        f"  bucket = {ref}id\n"
+        "  rule {\n"
+        '    id     = "lens-expiry"\n'
+        '    status = "Enabled"\n'
+        "    filter {}\n"
+        "    expiration {\n"
+        f"      days = var.{names['object_expiration_days']}\n"
+        "    }\n"
+        "    abort_incomplete_multipart_upload {\n"
+        "      days_after_initiation = 7\n"
+        "    }\n"
+        "  }\n"
+    )
+    return _append(text, lifecycle, f"{bucket}_lens_expiry", body)
+
+
+def _function_log_group(text: str, function: str, names: dict) -> tuple[str, bool]:
+    """Declare the log group of ``function`` with a retention and the key ``lens_logs``.
+
+    None when the file declares it already, by reference or by the function's literal name.
+    """
+    start, close = block_span(text, _FUNCTION, function)
+    group = f"/aws/lambda/${{aws_lambda_function.{function}.function_name}}"
+    literal = re.search(r'^\s*function_name\s*=\s*"([\w-]+)"', text[start:close], re.MULTILINE)
+    declared = literal and _refers(text, "aws_cloudwatch_log_group", f"/aws/lambda/{literal[1]}")
+    if declared or _refers(text, "aws_cloudwatch_log_group", f"aws_lambda_function.{function}."):
+        return text, False
+    body = (
+        f'  name              = "{group}"\n'
+        f"  retention_in_days = var.{names['log_retention_days']}\n"
+        "  kms_key_id        = aws_kms_key.lens_logs.arn\n"
+    )
+    return _append(text, "aws_cloudwatch_log_group", f"{function}_lens_logs", body)
 
 
 def _method_settings(text: str, stage: str, names: dict) -> tuple[str, bool]:
@@ -154,6 +253,16 @@ def _method_settings(text: str, stage: str, names: dict) -> tuple[str, bool]:
     return text.rstrip("\n") + "\n\n" + block, True
 
 
+def _new_blocks(text: str, blocks: str | list | None) -> list[str]:
+    """Return the HCL chunks of ``blocks`` that ``text`` does not hold yet, word for word.
+
+    A chunk shared by two remedies (the key of the log groups) is thus added once when both
+    apply; a different block under a taken name is still refused by the caller.
+    """
+    chunks = blocks if isinstance(blocks, list) else [blocks] if blocks else []
+    return [str(c) for c in chunks if str(c).strip() not in text]
+
+
 def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     """Return ``text`` with ``remedy`` (one entry of terraform.yaml) applied.
 
@@ -166,34 +275,38 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
         Unpatchable: a name the remedy adds is taken, or a block cannot be edited safely.
     """
     declared, variables = _declared(text), set(_VARIABLE.findall(text))
-    added_blocks = str(remedy.get("blocks") or "")
+    added_blocks = "\n".join(_new_blocks(text, remedy.get("blocks")))
     for kind, rtype, name in _declared(added_blocks):
         if (kind, rtype, name) in declared:
             raise Unpatchable(f"the file already declares {kind} {rtype}.{name}")
     names = {}
-    parts = []
+    specs = {}
     for name, spec in (remedy.get("variables") or {}).items():
         if name in variables:
             raise Unpatchable(f"the file already declares variable {name}")
-        names[name] = name
-        parts.append(
-            f'variable "{name}" {{\n  type        = {spec["type"]}\n'
-            f'  description = "{spec["description"]}"\n}}\n'
-        )
+        names[name], specs[name] = name, spec
     targets = [t for t in map(_split, callers) if t]
     every = sorted({(rtype, name) for kind, rtype, name in declared if kind == "resource"})
-    patch = Patch(text="", params=list(names))
+    patch = Patch(text="", params=[])
     for action in remedy.get("wire") or []:
         chosen = every if action in ("guardrail_agent", "tracing") and not targets else targets
-        if action == "guardrail_agent":
-            chosen = [t for t in every if t[0] == _AGENT]
-        if action == "api_throttling":
-            chosen = [t for t in every if t[0] in _STAGES]
+        if action in _KINDS:
+            chosen = [t for t in every if t[0] in _KINDS[action]]
         text, changed = _wire(text, action, chosen, names)
         patch.changed += changed
-        if action == "api_throttling" and not changed:
-            raise Unpatchable("no API stage in the file to set throttling on")
-    patch.added = [f"{rtype}.{name}" for _, rtype, name in _declared(added_blocks)]
+        if action in _NEEDED and not changed:
+            raise Unpatchable(_NEEDED[action])
+    parts = []
+    for name, spec in specs.items():  # only the variables the patch uses
+        if f"var.{name}" not in text + added_blocks:
+            continue
+        patch.params.append(name)
+        default = f"  default     = {json.dumps(spec['default'])}\n" if "default" in spec else ""
+        parts.append(
+            f'variable "{name}" {{\n  type        = {spec["type"]}\n'
+            f'  description = "{spec["description"]}"\n{default}}}\n'
+        )
+    patch.added = [f"{m.group(2)}.{m.group(3)}" for m in _DECLARED.finditer(added_blocks)]
     tail = "\n".join(parts + ([added_blocks] if added_blocks else []))
     if tail:
         text = text.rstrip("\n") + "\n\n" + tail

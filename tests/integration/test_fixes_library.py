@@ -14,7 +14,8 @@ import pytest
 from corpus.loaders.builtin import digest_practices
 from diagrams import parse_bytes, review_architecture
 from diagrams.cloudformation import load_template
-from diagrams.fixes import checks, plan_fixes
+from diagrams.fixes import checks, plan_fixes, tf_patch
+from diagrams.fixes.library import remedies
 from diagrams.limits import Budget, Limits
 from tests.helpers import FIXTURES
 
@@ -177,3 +178,74 @@ def test_log_retention_fix_declares_function_log_groups_with_a_key(practices):
     assert ttl == {"AttributeName": {"Ref": "ExpiryAttributeName"}, "Enabled": True}
     after = _statuses(fix.patched, "chat-sam.yaml", practices)
     assert after["GENSUS02-BP01"] == "addressed"
+
+
+@pytest.fixture(scope="module")
+def retention_tf(practices):
+    return _plan("fixes/retention.tf", practices)
+
+
+def test_terraform_retention_fix_expires_items_objects_and_function_logs(retention_tf, practices):
+    review, plan = retention_tf
+    assert {f.bp_id: f.status for f in review.findings}["GENSUS02-BP01"] == "gap"
+    fix = plan.fixes["GENSUS02-BP01"]
+    assert fix.verified, fix.steps  # checkov asks for a key, a year's retention, upload aborts
+    assert fix.params == ["expiry_attribute_name", "object_expiration_days", "log_retention_days"]
+    table = fix.patched.split('resource "aws_dynamodb_table" "turns" {')[1].split("\n}\n")[0]
+    assert "  ttl {\n    attribute_name = var.expiry_attribute_name\n" in table
+    assert 'resource "aws_s3_bucket_lifecycle_configuration" "papers_lens_expiry"' in fix.patched
+    assert "      days = var.object_expiration_days\n" in fix.patched
+    group = fix.patched.split('resource "aws_cloudwatch_log_group" "reply_lens_logs" {')[1]
+    assert '"/aws/lambda/${aws_lambda_function.reply.function_name}"' in group.split("}\n")[0]
+    assert "kms_key_id        = aws_kms_key.lens_logs.arn" in group.split("}\n")[0]
+    assert (
+        'variable "object_expiration_days" {' in fix.patched and "default     = 365" in fix.patched
+    )
+    after = _statuses(fix.patched, "retention.tf", practices)
+    assert after["GENSUS02-BP01"] == "addressed"
+    before = {f.bp_id: f.status for f in review.findings}
+    assert not [b for b, s in before.items() if s == "addressed" and after[b] == "gap"]
+
+
+def test_terraform_web_acl_on_the_rest_stage_comes_before_the_guardrail(retention_tf, practices):
+    _, plan = retention_tf
+    waf = plan.fixes["GENSEC04-BP02"]
+    assert waf.verified, waf.steps
+    assert "aws_wafv2_web_acl.lens" in waf.resources
+    assert "aws_bedrock_guardrail.lens" not in waf.resources
+    association = waf.patched.split('resource "aws_wafv2_web_acl_association" "live_lens_waf" {')[1]
+    assert "resource_arn = aws_api_gateway_stage.live.arn" in association.split("}\n")[0]
+    for group in ("AWSManagedRulesKnownBadInputsRuleSet", "AWSManagedRulesAnonymousIpList"):
+        assert f'name        = "{group}"' in waf.patched  # checkov CKV2_AWS_77 wants both
+    assert _statuses(waf.patched, "retention.tf", practices)["GENSEC04-BP02"] == "addressed"
+    # both fixes share the log key: the file with every fix declares it once
+    assert plan.patched.count('resource "aws_kms_key" "lens_logs"') == 1
+    assert {"GENSEC04-BP02", "GENSUS02-BP01"} <= set(plan.closed)
+
+
+def test_terraform_without_a_rest_stage_checks_input_with_the_guardrail(practices):
+    text = (FIXTURES / "fixes" / "retention.tf").read_text()
+    start = text.index('resource "aws_api_gateway_stage" "live" {')
+    no_stage = text[:start] + text[text.index("}\n", start) + 2 :]
+    _, plan = _plan("retention.tf", practices, no_stage)
+    fix = plan.fixes["GENSEC04-BP02"]
+    assert fix.verified, fix.steps
+    assert "aws_bedrock_guardrail.lens" in fix.resources
+    assert "aws_wafv2_web_acl" not in fix.patched
+
+
+def test_terraform_retention_fix_keeps_declared_log_groups_and_ttl(practices):
+    text = (FIXTURES / "fixes" / "retention.tf").read_text()
+    declared = text + (
+        '\nresource "aws_cloudwatch_log_group" "reply" {\n  name = "/aws/lambda/reply"\n}\n'
+    )
+    declared = declared.replace(
+        '  hash_key     = "session"\n',
+        '  hash_key     = "session"\n'
+        '  ttl {\n    attribute_name = "gone_at"\n    enabled = false\n  }\n',
+    )
+    patch = tf_patch.apply_terraform(declared, remedies("terraform")["GENSUS02-BP01"], [])
+    assert patch.text.count('resource "aws_cloudwatch_log_group"') == 1  # no second group
+    assert patch.text.count("  ttl {") == 1  # the team's own ttl block is left as it is
+    assert patch.params == ["object_expiration_days"]  # only the bucket needed a new value
+    assert "aws_s3_bucket.papers" in patch.changed
