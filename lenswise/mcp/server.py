@@ -26,7 +26,7 @@ from pydantic import BeforeValidator, Field
 from agent.events import Event, StatusEvent, final_answer
 from agent.prompts import escape_untrusted
 from corpus.errors import InputError, LenswiseError, cut
-from index.search import normalise_pillar, normalise_risk
+from index.search import SearchJSON, normalise_pillar, normalise_risk
 from lenswise.mcp.errors import LensServer
 from lenswise.mcp.inputs import UNTRUSTED_NOTICE, PastedFormat, Roots, mark_untrusted, pasted_file
 from lenswise.mcp.shapes import (
@@ -35,7 +35,6 @@ from lenswise.mcp.shapes import (
     PracticeList,
     ReviewOut,
     ReviewStatus,
-    SearchResult,
     answer_out,
     lens_page,
     page_markdown,
@@ -201,7 +200,7 @@ def _register_tools(server: MCPServer, tools: LensTools) -> None:
         k: Annotated[int, Field(ge=1, le=MAX_K, description="How many passages to return")] = 5,
         pillar: Annotated[Pillar | None, Field(description="Only this pillar")] = None,
         ctx: Context | None = None,
-    ) -> SearchResult:
+    ) -> SearchJSON:
         """Search the AWS Well-Architected Generative AI Lens and return matching passages.
 
         Use it to read what the lens says about a topic before answering; each hit names

@@ -16,33 +16,12 @@ if TYPE_CHECKING:
     from agent.results import Answer
     from corpus.models import Document
     from diagrams import Review
-    from index.search import Hit
+    from index.search import Hit, SearchJSON
 
 RESOURCE_PREFIX = "lens://"
 ReviewStatus = Literal["gap", "unknown", "addressed", "all"]
 STATUS_ORDER = ("gap", "unknown", "addressed")
 """Order of the findings of a review listed with status "all": what to fix comes first."""
-
-
-class SearchHit(TypedDict):
-    """One retrieved lens passage."""
-
-    rank: int
-    chunk_id: str
-    bp_id: str | None
-    title: str
-    pillar: str | None
-    section: str
-    score: float
-    url: str
-    text: str
-
-
-class SearchResult(TypedDict):
-    """Passages for one query, best first."""
-
-    query: str
-    hits: list[SearchHit]
 
 
 class PracticeSummary(TypedDict):
@@ -201,9 +180,9 @@ def lens_page(doc: Document, practices: list[Document]) -> LensPage:
     }
 
 
-def search_result(query: str, hits: list[Hit]) -> SearchResult:
-    """Return the search result of ``hits``."""
-    return {"query": query, "hits": [hit.to_dict() for hit in hits]}  # type: ignore[misc]
+def search_result(query: str, hits: list[Hit]) -> SearchJSON:
+    """Return the search result of ``hits``: the same shape as ``lenswise search --json``."""
+    return {"query": query, "hits": [hit.to_dict() for hit in hits]}
 
 
 def answer_out(answer: Answer) -> AnswerOut:
