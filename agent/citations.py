@@ -262,10 +262,19 @@ def _bare_claims(text: str, pages: dict[str, str]) -> list[str]:
 
 
 def _evidence(ids: list[str], by_page: dict[str, list[Passage]]) -> list[str]:
-    """Return the sentences of the cited pages' passages; section headings count as text."""
+    """Return the sentences of the cited pages' passages.
+
+    A page's label (its id, title, pillar and risk level) and its section headings count as
+    text: a line that names a page by them ("GENSEC04-BP01 · Implement a secure prompt
+    catalog, Medium risk") states facts of the page.
+    """
     out: list[str] = []
     for ident in ids:
         pages = by_page.get(ident, [])
+        if pages:
+            first = pages[0]
+            risk = f"{first['risk']} risk" if first.get("risk") else ""
+            out.append(" ".join([ident, first["title"], first.get("pillar") or "", risk]))
         headings = "; ".join(dict.fromkeys(p["section"] for p in pages))
         out += [headings] if headings else []
         out += [s for p in pages for s in sentences(p["text"])]

@@ -8,6 +8,7 @@ fix them: higher lens risk first; within a risk level, the gap that touches more
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, TypedDict
 
 from corpus.vocabulary import risk_rank
@@ -17,6 +18,22 @@ if TYPE_CHECKING:
 
 MAX_GAPS = 8
 MAX_LISTED = 40
+_ARTIFACT = (
+    r"(?:design|architecture|diagram|template|stack|setup|terraform|cloudformation|"
+    r"draw\.?io|mermaid|iac|file)"
+)
+_FINDINGS = r"(?:review|findings|gaps|issues|problems)"
+_SENT = r"(?:attached|uploaded|shared|sent|pasted|reviewed)"
+OWN_DESIGN = re.compile(
+    rf"\b(?:our|my|this|these)\s+(?:[\w.-]+\s+){{0,3}}?(?:{_ARTIFACT}|{_FINDINGS})\b"
+    rf"|\bthe\s+(?:[\w.-]+\s+){{0,2}}?{_FINDINGS}\b"
+    rf"|\b(?:i|we)\s+(?:just\s+)?{_SENT}\b"
+    rf"|\b{_ARTIFACT}\s+{_SENT}\b|\b{_SENT}\s+(?:[\w.-]+\s+){{0,2}}?{_ARTIFACT}\b",
+    re.I,
+)
+"""How a question points at the asker's own design or its review: "our architecture", "this
+template", "the gaps", "the design I uploaded", "diagram attached". "The design principles of
+the lens" or "the data architecture section" point at the lens instead."""
 
 
 class GapSummary(TypedDict):
@@ -54,6 +71,18 @@ class DesignSummary(TypedDict):
     gaps: list[GapSummary]
     """In fix order (see :func:`fix_order`)."""
     strengths: list[StrengthSummary]
+
+
+def refers_to_own_design(question: str) -> bool:
+    """Tell whether ``question`` is about the asker's own design, template or its review.
+
+    The calibrated router's design intent ("what should we fix first?") comes from the
+    question's embedding, which also leans that way on questions about the lens's own
+    structure that merely use the word "design" or "architecture" ("list the design
+    principles"). Without an attached design, the intent only holds when the question points
+    at a design of the asker's.
+    """
+    return bool(OWN_DESIGN.search(question))
 
 
 def fix_order(findings: list[Finding], architecture: Architecture) -> list[tuple[Finding, int]]:

@@ -16,6 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
+from agent.catalogue import compose_list, requested
 from agent.design import DesignSummary
 from agent.steps import (
     MIN_WORDS,
@@ -131,7 +132,9 @@ def compose_lens_answer(
     budget = MAX_WORDS
     listed = [line for g in groups[:1] for line in _sections(g)] if plan == "list" else []
     budget -= sum(len(line.split()) for line in listed)
-    steps = score_steps(groups, scoring, plan)
+    steps = [
+        s for s in score_steps(groups, scoring, plan) if not any(s.sentence in i for i in listed)
+    ]
     must = [groups[0].key]
     if plan == "compare":  # the options side by side: the two best pages, whatever their role
         must += [g.key for g in groups[:2]]
@@ -400,6 +403,9 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     groups = group_passages(state.passages, first=routing["ids"])
     if plan == "lookup" and not state.attempts:
         return compose_lookup(routing["ids"], groups, edition)
+    collection = requested(routing["query"], ctx.index.chunks) if plan == "list" else None
+    if collection and routing["kind"] == "lens":
+        return compose_list(collection, edition)
     design = state.diagram
     scoring = Scoring(
         question=state.question,

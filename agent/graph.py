@@ -17,7 +17,7 @@ wall-clock deadline, after a bounded number of tool rounds (GENREL03-BP02, GENCO
 from __future__ import annotations
 
 import time
-from dataclasses import asdict
+from dataclasses import asdict, replace
 from typing import Literal
 
 from langchain_core.messages import AIMessage, HumanMessage, SystemMessage
@@ -28,7 +28,7 @@ from langgraph.prebuilt import ToolNode
 from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 
-from agent import extractive
+from agent import catalogue, extractive
 from agent.citations import mark_unverified
 from agent.citations import verify as verify_citations
 from agent.context import LensContext, resolve
@@ -93,9 +93,14 @@ def route(state: State, runtime: Runtime[LensContext]) -> Update:
             "the question contains text addressed to the assistant as instructions "
             f'("{_short(decision.injection[0])}"); it was treated as data and not followed'
         )
+    answer = answer_kind(state.question, decision, has_design)
+    if answer in ("decline", "howto", "explain", "list") and catalogue.whole_list(
+        state.question, decision.query, decision.kind, ctx.index.chunks
+    ):
+        decision, answer = replace(decision, kind="lens"), "list"
     routing = Routing(
         kind=decision.kind,
-        answer=answer_kind(state.question, decision, has_design),
+        answer=answer,
         intent=decision.intent,
         pages=[],
         support=[],
@@ -133,7 +138,14 @@ def _short(text: str, limit: int = 60) -> str:
 def _with_pages(
     ctx: LensContext, routing: Routing, parts: list[str], design: DesignSummary | None
 ) -> Routing:
-    """Return ``routing`` with the pages of the whole question and of each of its parts."""
+    """Return ``routing`` with the pages of the whole question and of each of its parts.
+
+    A request for a whole list of the lens (:mod:`agent.catalogue`) names every page of it.
+    """
+    if routing["answer"] == "list" and routing["kind"] == "lens":
+        collection = catalogue.requested(routing["query"], ctx.index.chunks)
+        if collection:
+            return {**routing, "pages": collection.pages, "support": [], "parts": []}
     chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
     whole = {
         s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])

@@ -18,6 +18,7 @@ import re
 from dataclasses import dataclass, field
 from typing import Literal
 
+from agent.design import refers_to_own_design
 from agent.text import stems
 from corpus.ids import find_ids, unknown_ids
 from corpus.vocabulary import PILLARS
@@ -39,10 +40,13 @@ _COMPARE = re.compile(
 """How people ask to weigh options against each other."""
 _LIST = re.compile(
     r"\b(?:list|enumerate|name (?:all|each|every|the))\b|\ball (?:the|of the)\b|"
-    r"^\s*(?:what|which) (?:are|were) (?:the|all|its)\b",
+    r"^\s*(?:what|which) (?:are|were) (?:the|all|its)\b|"
+    r"^\s*(?:what|which)\b[^?]{0,60}?\b(?:do|does)\b[^?]{0,60}?"
+    r"\b(?:cover|go through|walk through|include|contain)\??\s*$",
     re.I,
 )
-"""How people ask for a whole list ("what are the ...", "list the ...")."""
+"""How people ask for a whole list ("what are the ...", "list the ...") or for what a page
+goes through ("what topics does the data architecture section go through?")."""
 _EXPLAIN = re.compile(r"^\s*(?:what(?:'s| is| does| do)|why|is|are|does|do)\b", re.I)
 """How people ask what something is or why it matters (rather than what to do)."""
 
@@ -285,4 +289,5 @@ def decide(
     if not decision.in_scope and not (decision.intent and has_design):
         return Route("out_of_scope", explanation=decision.explain(), **base)
     kind = "followup" if follow_up else "lens"
-    return Route(kind, intent=decision.intent, explanation=decision.explain(), **base)
+    intent = decision.intent if has_design or refers_to_own_design(query) else None
+    return Route(kind, intent=intent, explanation=decision.explain(), **base)

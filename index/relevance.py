@@ -340,14 +340,31 @@ def rank_pages(
     model: RouterModel,
     signals: Signals,
     pillar: str | None = None,
+    named: Sequence[str] = (),
 ) -> list[PageScore]:
-    """Return the candidate pages of a query with their probability, most likely first."""
+    """Return the candidate pages of a query with their probability, most likely first.
+
+    ``named`` pages (the query names them by title) are candidates whatever their signals,
+    and lead: each is given at least the best page's probability.
+    """
     features = table.page_features(signals)
     rows = table.candidates(features, pillar)
+    allowed = [
+        table.position[p]
+        for p in named
+        if p in table.position and pillar in (None, table.pillars[table.position[p]])
+    ]
+    rows = np.union1d(rows, np.array(allowed, dtype="int64"))
     if not len(rows):
         return []
     probabilities = model.page.predict(features[rows])
-    order = np.argsort(-probabilities, kind="stable")
+    lead = set(allowed)
+    if lead:
+        best = float(probabilities.max())
+        probabilities = np.array(
+            [max(p, best) if r in lead else p for r, p in zip(rows, probabilities, strict=True)]
+        )
+    order = sorted(range(len(rows)), key=lambda i: (rows[i] not in lead, -probabilities[i]))
     return [
         PageScore(
             table.pages[rows[i]],

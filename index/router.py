@@ -31,6 +31,7 @@ from index.relevance import (
     select_pages,
 )
 from index.sparse import SparseIndex, tokenize
+from index.titles import TitleNames, title_names
 
 EXAMPLE_ROWS = "examples.jsonl"
 EXAMPLE_VECTORS = "examples.npy"
@@ -53,9 +54,11 @@ class Router:
         key_vectors: np.ndarray,
         pages_sparse: SparseIndex,
         model: RouterModel,
+        titles: TitleNames,
     ) -> None:
-        """Wrap the key table, the key vectors (same order), page BM25 and the fitted models."""
+        """Wrap the key table, its vectors (same order), page BM25, the models, the titles."""
         self.table = table
+        self.titles = titles
         self.key_vectors = key_vectors
         self.pages_sparse = pages_sparse
         self.model = model
@@ -86,9 +89,13 @@ class Router:
             tokenize(query),
         )
 
-    def rank(self, signals, pillar: str | None = None) -> list[PageScore]:
-        """Return candidate pages with calibrated probabilities, most likely first."""
-        return rank_pages(self.table, self.model, signals, pillar)
+    def rank(self, signals, pillar: str | None = None, query: str = "") -> list[PageScore]:
+        """Return candidate pages with calibrated probabilities, most likely first.
+
+        Pages that ``query`` names by their title lead (:mod:`index.titles`).
+        """
+        named = self.titles.named(query) if query else []
+        return rank_pages(self.table, self.model, signals, pillar, named)
 
     def select(self, scores: Sequence[PageScore]) -> list[PageScore]:
         """Return the pages an answer should name (see :func:`index.relevance.select_pages`)."""
@@ -197,7 +204,8 @@ def load_router(folder: Path, chunks: Sequence[Chunk]) -> Router | None:
             json.loads((folder / ROUTER).read_text(encoding="utf-8")), dict(arrays)
         )
     pages_sparse = SparseIndex.load(folder / PAGE_BM25)
-    return Router(table, vectors[dev].astype("float32"), pages_sparse, model)
+    titles = title_names(table.pages, chunks)
+    return Router(table, vectors[dev].astype("float32"), pages_sparse, model, titles)
 
 
 def stored_vectors(folder: Path) -> dict[str, np.ndarray]:

@@ -170,7 +170,7 @@ class LensIndex:
         """
         if self.router is None:
             return []
-        return self.router.rank(self.signals(query), pillar)
+        return self.router.rank(self.signals(query), pillar, query)
 
     def scope(self, query: str) -> ScopeDecision | None:
         """Decide whether the lens answers ``query``; None when the index has no router."""
