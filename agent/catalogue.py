@@ -26,14 +26,15 @@ from agent.text import stems
 from corpus.models import Chunk
 from corpus.text import stemmer
 from corpus.vocabulary import PILLARS
+from index.sparse import STOPWORDS
 
 QUANTIFIERS = frozenset({"every", "each", "all", "list", "enumerate"})
 """Words that make a singular noun stand for the whole collection ("every practice")."""
 ASKING = QUANTIFIERS | {"which", "what", "many", "name"}
 """Words that open a request for a collection ("which scenarios", "how many pillars")."""
 NOUN_REACH = 4
-"""The collection's noun comes at most this many words after the word that asks ("every
-security best practice", "all the cost optimization questions")."""
+"""The collection's noun is at most this many content words after the word that asks
+("every security best practice", "all the cost optimization best practices")."""
 STRUCTURE = {"practic": "practice", "question": "question", "pillar": "pillar"}
 """Stems of the nouns that name the lens's own levels, and the collection each names."""
 MARKER_CHARS = 80
@@ -194,7 +195,7 @@ def _table(chunks: tuple[Chunk, ...]) -> _Table:
 def _collection_stems(question: str) -> list[str]:
     """Stems of the nouns a request for a whole collection may name.
 
-    A word at most ``NOUN_REACH`` words after the word that asks ("which example
+    A word at most ``NOUN_REACH`` content words after the word that asks ("which example
     scenarios", "how many pillars"): a plural, or any word after a quantifier ("every
     security best practice").
     """
@@ -203,7 +204,8 @@ def _collection_stems(question: str) -> list[str]:
     for position, asks in enumerate(words):
         if asks not in ASKING:
             continue
-        for word in words[position + 1 : position + 1 + NOUN_REACH]:
+        following = [w for w in words[position + 1 :] if w not in STOPWORDS][:NOUN_REACH]
+        for word in following:
             if asks in QUANTIFIERS or (word.endswith("s") and not word.endswith("ss")):
                 out.append(stemmer().stemWord(word))
     return out
