@@ -17,6 +17,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 
+from corpus.models import Chunk
 from index.sparse import STOPWORDS
 
 _WORD = re.compile(r"[a-z0-9]+")
@@ -60,7 +61,7 @@ class TitleNames:
         ]
 
 
-def title_names(pages: Sequence[str], chunks: Sequence) -> TitleNames:
+def title_names(pages: Sequence[str], chunks: Sequence[Chunk]) -> TitleNames:
     """Build the title table of the router's ``pages`` from the index's chunks."""
     wanted = set(pages)
     titles = {c.page_id: c.title for c in chunks if c.page_id in wanted}
