@@ -25,7 +25,7 @@ from functools import lru_cache
 from agent.text import stems
 from corpus.models import Chunk
 from corpus.text import stemmer
-from corpus.vocabulary import PILLARS
+from corpus.vocabulary import PILLARS, RISKS
 from index.sparse import STOPWORDS
 
 QUANTIFIERS = frozenset({"every", "each", "all", "list", "enumerate"})
@@ -42,6 +42,8 @@ MARKER_CHARS = 80
 _WORD = re.compile(r"[a-z][a-z-]*", re.I)
 _OWN = re.compile(r"\b(?:we|us|our|my|i)\b", re.I)
 _NAMES_LENS = re.compile(r"\blens\b", re.I)
+_RISK = re.compile(rf"\b({'|'.join(RISKS)})[- ]risk\b", re.I)
+"""A risk level the question keeps practices to ("the high-risk security practices")."""
 
 
 @dataclass(frozen=True)
@@ -101,7 +103,7 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
 
     The collections: the practices, the questions and the pillars of the lens, and each
     family of general pages. A pillar named by its name keeps practices and questions to
-    that pillar.
+    that pillar, a risk level ("high-risk") practices to that level.
     """
     if _OWN.search(question):
         return None
@@ -113,8 +115,10 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
     noun = found.pop()
     asked = set(stems(question))
     pillar = _named_pillar(asked)
-    topic = asked - set(nouns) - table.lens_words - set(stems(pillar or ""))
-    if topic & table.topics:
+    risk = _RISK.search(question)
+    level = risk.group(1).capitalize() if risk else None
+    named = f"{pillar or ''} {risk.group(0) if risk else ''}"
+    if (asked - set(nouns) - table.lens_words - set(stems(named))) & table.topics:
         return None
     if noun == "pillar":
         return _pillars(table.pages)
@@ -122,10 +126,21 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
         family = table.families[noun]
         name = re.sub(r"\W+$", "", family[0].title.split()[0]).lower()
         return Collection(f"{name}s", tuple(Item(p.title, cites=p.cites) for p in family))
-    chosen = [p for p in table.pages if p.kind == noun and pillar in (None, p.pillar)]
+    if level and noun != "practice":
+        return None  # only practices have a risk level
+    chosen = sorted(
+        (
+            p
+            for p in table.pages
+            if p.kind == noun and pillar in (None, p.pillar) and level in (None, p.risk)
+        ),
+        key=lambda p: (PILLARS.index(p.pillar) if p.pillar in PILLARS else 0, p.key),
+    )
     if not chosen:
         return None
-    name = "best practices" if noun == "practice" else "questions"
+    name = (
+        f"{level}-risk best practices" if level else f"{noun}s".replace("practice", "best practice")
+    )
     items = tuple(
         Item(f"{p.key} · {p.title}", f"{p.risk} risk" if p.risk else "", p.cites) for p in chosen
     )

@@ -40,6 +40,13 @@ def test_the_scenario_list_is_every_scenario_page_each_cited(hash_index):
     assert text.count("\n- ") == len(scenarios)
 
 
+def test_a_risk_level_keeps_the_practices_of_that_level(hash_index):
+    high = {c.bp_id for c in hash_index.chunks if c.bp_id and c.risk == "High"}
+    listed = requested("what are the high-risk practices?", hash_index.chunks)
+    assert listed is not None and set(listed.pages) == high
+    assert all(item.detail == "High risk" for item in listed.items)
+
+
 def test_pillars_and_questions_are_lists_too(hash_index):
     pillars = requested("which pillars does the lens have?", hash_index.chunks)
     assert pillars is not None and len(pillars.items) == 6
