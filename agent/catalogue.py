@@ -3,16 +3,16 @@
 "Give me every security best practice", "which example scenarios does the lens walk
 through?": the answer to such a question is not a passage but the lens's table of contents,
 and retrieval, which finds the few pages that fit best, can only give part of it. The
-catalogue builds the list from the index's pages instead: every practice (of one pillar when
-the question names one), every question, every pillar, or every general page of a family
+catalogue builds the list from the index's pages instead: every practice (of the pillars
+the question names, if any), every question, every pillar, or every general page of a family
 whose titles open with the same word (the scenarios). An item is its id, title and risk
 level, facts of the page rather than its sentences, and each one is cited.
 
 A question asks for such a list when it names a collection of the lens (a plural after the
-word that asks, or a singular after "every", "all" or "each") and restricts it by nothing but
-a pillar. A question about the asker's own workload, or one that names a topic the lens's
-titles use ("which practices cover prompt caching?"), wants the pages that fit, which the
-relevance model finds better than a list.
+word that asks, or a singular after "every", "all" or "each") and restricts it by nothing
+but pillars or a risk level. A question about the asker's own workload, or one that names a
+topic the lens's titles use ("which practices cover prompt caching?"), wants the pages that
+fit, which the relevance model finds better than a list.
 """
 
 from __future__ import annotations
@@ -102,8 +102,9 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
     """Return the whole collection ``question`` asks for, or None when it asks for no list.
 
     The collections: the practices, the questions and the pillars of the lens, and each
-    family of general pages. A pillar named by its name keeps practices and questions to
-    that pillar, a risk level ("high-risk") practices to that level.
+    family of general pages. Pillars named by the first word of their name ("security",
+    "cost") keep practices and questions to them, a risk level ("high-risk") practices to
+    that level.
     """
     if _OWN.search(question):
         return None
@@ -114,10 +115,10 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
         return None
     noun = found.pop()
     asked = set(stems(question))
-    pillar = _named_pillar(asked)
+    pillars = [p for p in PILLARS if stems(p.split()[0])[0] in asked]
     risk = _RISK.search(question)
     level = risk.group(1).capitalize() if risk else None
-    named = f"{pillar or ''} {risk.group(0) if risk else ''}"
+    named = " ".join([*pillars, risk.group(0) if risk else ""])
     if (asked - set(nouns) - table.lens_words - set(stems(named))) & table.topics:
         return None
     if noun == "pillar":
@@ -132,7 +133,7 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
         (
             p
             for p in table.pages
-            if p.kind == noun and pillar in (None, p.pillar) and level in (None, p.risk)
+            if p.kind == noun and (not pillars or p.pillar in pillars) and level in (None, p.risk)
         ),
         key=lambda p: (PILLARS.index(p.pillar) if p.pillar in PILLARS else 0, p.key),
     )
@@ -144,7 +145,8 @@ def requested(question: str, chunks: Sequence[Chunk]) -> Collection | None:
     items = tuple(
         Item(f"{p.key} · {p.title}", f"{p.risk} risk" if p.risk else "", p.cites) for p in chosen
     )
-    return Collection(f"{name} of the {pillar} pillar" if pillar else name, items)
+    scope = f" of the {' and '.join(pillars)} pillar{'s' if len(pillars) > 1 else ''}"
+    return Collection(f"{name}{scope}" if pillars else name, items)
 
 
 def whole_list(question: str, query: str, kind: str, chunks: Sequence[Chunk]) -> bool:
@@ -224,12 +226,6 @@ def _collection_stems(question: str) -> list[str]:
             if asks in QUANTIFIERS or (word.endswith("s") and not word.endswith("ss")):
                 out.append(stemmer().stemWord(word))
     return out
-
-
-def _named_pillar(asked: set[str]) -> str | None:
-    """The one pillar whose name's first word the question uses (``security``, ``cost``)."""
-    hits = [p for p in PILLARS if stems(p.split()[0])[0] in asked]
-    return hits[0] if len(hits) == 1 else None
 
 
 def _pillars(pages: Sequence[_Page]) -> Collection | None:
