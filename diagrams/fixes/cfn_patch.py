@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, TaggedScalar
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -302,6 +302,15 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
+def _bare(value: Any) -> Any:
+    """Return ``value`` without the comments of the remedies file (they follow the last key)."""
+    for node in _walk(value):
+        if isinstance(node, CommentedMap | CommentedSeq):
+            node.ca.items.clear()
+            node.ca.end, node.ca.comment = [], None
+    return value
+
+
 def _props(doc: Document, logical_id: str) -> dict[str, Any]:
     resource = doc.resources[logical_id]
     if "Properties" not in resource:
@@ -468,7 +477,44 @@ def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -
                     statements.insert(index + 1, node)
                 node["Resource"] = _tagged(doc, "!Sub", arn)
                 changed.append(str(logical_id))
+    changed += _drop_full_access(doc, names)
     return list(dict.fromkeys(changed))
+
+
+_FULL_ACCESS = "AmazonBedrockFullAccess"
+
+
+def _drop_full_access(doc: Document, names: dict[str, str]) -> list[str]:
+    """Replace AmazonBedrockFullAccess on roles and SAM functions with model invocation only.
+
+    The managed policy allows every Bedrock action on every resource; the inline statement
+    (BedrockModelStatement) keeps what a model caller needs, on the model's ARN.
+    """
+    statement = doc.node(_bare(_renamed(remedies()["BedrockModelStatement"], names)))
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        key = {"AWS::IAM::Role": "ManagedPolicyArns", _FUNCTIONS[1]: "Policies"}.get(str(kind))
+        listed = (resource.get("Properties") or {}).get(key) if key else None
+        if not isinstance(listed, list):
+            continue
+        full = [i for i, p in enumerate(listed) if _FULL_ACCESS in json.dumps(_plain(p))]
+        for index in reversed(full):  # one item at a time: the others keep their comments
+            del listed[index]
+        if not full:
+            continue
+        props = _props(doc, str(logical_id))
+        if kind == "AWS::IAM::Role":
+            policy = CommentedMap() if not doc.is_json else {}
+            policy["PolicyName"] = "BedrockModelAccess"
+            policy["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [statement]}
+            props["Policies"] = [*(props.get("Policies") or []), doc.node(policy)]
+            if not listed:
+                del props[key]
+        else:
+            listed.append(doc.node({"Statement": [statement]}))
+        changed.append(str(logical_id))
+    return changed
 
 
 def _api_auth(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
@@ -703,7 +749,120 @@ def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -
     return changed
 
 
+def _workflow_timeout(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
+    """Bound each state machine run with TimeoutSeconds at the top of its definition.
+
+    A definition kept in another file (DefinitionS3Location, DefinitionUri) is left alone:
+    the template cannot show it, so the fix stays in words there.
+    """
+    seconds = int(remedies()["WorkflowTimeoutSeconds"])
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        props = _props(doc, str(logical_id)) if _is(resource, *_MACHINES) else {}
+        definition = props.get("Definition")
+        if isinstance(definition, dict) and "TimeoutSeconds" not in definition:
+            at = list(definition).index("StartAt") + 1 if "StartAt" in definition else 0
+            items = list(definition.items())
+            if isinstance(definition, CommentedMap):
+                definition.insert(at, "TimeoutSeconds", seconds)
+            else:
+                props["Definition"] = dict([*items[:at], ("TimeoutSeconds", seconds), *items[at:]])
+            changed.append(str(logical_id))
+        elif "DefinitionString" in props and _timed_string(props, seconds):
+            changed.append(str(logical_id))
+    if not changed:
+        raise Unpatchable("no state machine definition in the template lacks a timeout")
+    return changed
+
+
+def _timed_string(props: dict, seconds: int) -> bool:
+    """Add TimeoutSeconds to a JSON DefinitionString (plain or ``!Sub``); False if it cannot."""
+    value = props["DefinitionString"]
+    holder: Any = value.get("Fn::Sub") if isinstance(value, dict) else None
+    text = value.value if isinstance(value, TaggedScalar) else holder if holder else value
+    if not isinstance(text, str) or "TimeoutSeconds" in text:
+        return False
+    field = f'"TimeoutSeconds": {seconds},'
+    timed, count = re.subn(r"\{(\s*)", lambda m: f"{{{m[1]}{field}{m[1] or ' '}", text, count=1)
+    if not count:
+        return False
+    if isinstance(value, TaggedScalar):
+        value.value = timed
+    elif holder:
+        value["Fn::Sub"] = timed
+    else:
+        props["DefinitionString"] = type(value)(timed)
+    return True
+
+
+_AOSS_PUBLIC = re.compile(r'("AllowFromPublic"\s*:\s*)true')
+
+
+def _aoss_private(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
+    """Close public OpenSearch Serverless collections and narrow ``aoss:*`` data permissions.
+
+    A public network policy admits Bedrock instead (SourceServices), which is how a knowledge
+    base reaches a private collection; each rule of a data access policy with every
+    permission gets the data-plane permissions of its resource type (AossPermissions).
+    """
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        props = (
+            _props(doc, str(logical_id))
+            if _is(resource, "AWS::OpenSearchServerless::SecurityPolicy")
+            or _is(resource, "AWS::OpenSearchServerless::AccessPolicy")
+            else {}
+        )
+        policy = props.get("Policy")
+        text = policy.value if isinstance(policy, TaggedScalar) else policy
+        if not isinstance(text, str):
+            continue
+        edited = _private_network(text) if props.get("Type") == "network" else text
+        edited = _aoss_rules(edited) if props.get("Type") == "data" else edited
+        if edited == text:
+            continue
+        if isinstance(policy, TaggedScalar):
+            policy.value = edited
+        else:
+            props["Policy"] = type(policy)(edited)
+        changed.append(str(logical_id))
+    if not changed:
+        raise Unpatchable("no public network policy or `aoss:*` data policy in the template")
+    return changed
+
+
+def _private_network(text: str) -> str:
+    space = " " if '": ' in text else ""
+    sources = f'"SourceServices":{space}["bedrock.amazonaws.com"]'
+    return _AOSS_PUBLIC.sub(lambda m: f"{m[1]}false,{space}{sources}", text)
+
+
+def _aoss_rules(text: str) -> str:
+    """Return the data access policy ``text`` with `aoss:*` replaced in every rule."""
+    try:
+        policies = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    wanted = remedies()["AossPermissions"]
+    broad = ("aoss:*", "*")
+    for rule in (r for p in _dicts(policies) for r in _dicts(p.get("Rules"))):
+        kind = str(rule.get("ResourceType", "")).lower()
+        permissions = rule.get("Permission")
+        permissions = permissions if isinstance(permissions, list) else [permissions]
+        if kind in wanted and any(a in broad for a in permissions):
+            rule["Permission"] = list(wanted[kind])
+    edited = json.dumps(policies, separators=(", ", ": ") if '": ' in text else (",", ":"))
+    return text if json.loads(edited) == json.loads(text) else edited
+
+
+def _dicts(value: Any) -> list[dict]:
+    items = value if isinstance(value, list) else [value]
+    return [v for v in items if isinstance(v, dict)]
+
+
 WIRES = {
+    "workflow_timeout": _workflow_timeout,
+    "aoss_private": _aoss_private,
     "api_throttling": _api_throttling,
     "vpc_callers": _vpc_callers,
     "guardrail_env": _guardrail_env,

@@ -10,6 +10,7 @@ import json
 import re
 
 from diagrams.fixes.cfn_patch import Patch, Unpatchable
+from diagrams.fixes.library import remedies
 
 _FUNCTION = "aws_lambda_function"
 _MACHINE = "aws_sfn_state_machine"
@@ -263,6 +264,22 @@ def _new_blocks(text: str, blocks: str | list | None) -> list[str]:
     return [str(c) for c in chunks if str(c).strip() not in text]
 
 
+def _needed(chunks: list[str], text: str) -> list[str]:
+    """Drop the building blocks (shared chunks) that nothing in ``text`` or the chunks uses.
+
+    A remedy lists the key of the log groups for the groups its wires may declare; when they
+    declare none (no function), the key would be a resource nobody needs.
+    """
+    shared = {str(v).strip() for k, v in remedies("terraform").items() if isinstance(v, str)}
+    kept = []
+    for index, chunk in enumerate(chunks):
+        others = text + "".join(c for i, c in enumerate(chunks) if i != index)
+        names = [f"{m[2]}.{m[3]}." for m in _DECLARED.finditer(chunk) if m[1] == "resource"]
+        if chunk.strip() not in shared or any(n in others for n in names):
+            kept.append(chunk)
+    return kept
+
+
 def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     """Return ``text`` with ``remedy`` (one entry of terraform.yaml) applied.
 
@@ -296,6 +313,7 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
         patch.changed += changed
         if action in _NEEDED and not changed:
             raise Unpatchable(_NEEDED[action])
+    added_blocks = "\n".join(_needed(_new_blocks(text, remedy.get("blocks")), text))
     parts = []
     for name, spec in specs.items():  # only the variables the patch uses
         if f"var.{name}" not in text + added_blocks:
