@@ -10,6 +10,7 @@ import json
 import re
 
 from diagrams.fixes.cfn_patch import Patch, Unpatchable
+from diagrams.fixes.hcl import DECLARED, block_span, declared_blocks
 from diagrams.fixes.library import remedies
 
 _FUNCTION = "aws_lambda_function"
@@ -30,56 +31,7 @@ _NEEDED = {
     "waf_association": "no REST API stage in the file to put a web ACL in front of",
 }
 """Wires without which the remedy does nothing: the reason when they find nothing to edit."""
-_DECLARED = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]+)"', re.MULTILINE)
 _VARIABLE = re.compile(r'^\s*variable\s+"([\w-]+)"', re.MULTILINE)
-
-
-def block_span(text: str, rtype: str, name: str) -> tuple[int, int]:
-    """Return (start, index of the closing brace) of ``resource "rtype" "name" { ... }``.
-
-    Raises:
-        Unpatchable: the block is missing or its braces cannot be matched safely.
-    """
-    header = re.search(rf'^[ \t]*resource\s+"{rtype}"\s+"{name}"\s*\{{', text, re.MULTILINE)
-    if header is None:
-        raise Unpatchable(f"cannot find resource {rtype}.{name} in the file")
-    depth, i = 1, header.end()
-    while i < len(text):
-        char = text[i]
-        if char == '"':
-            i = _string_end(text, i)
-        elif char == "#" or text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else len(text)
-        elif text.startswith("<<", i):
-            raise Unpatchable(f"{rtype}.{name} holds a heredoc, which lenswise does not edit")
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return header.start(), i
-        i += 1
-    raise Unpatchable(f"the braces of {rtype}.{name} do not balance")
-
-
-def _string_end(text: str, start: int) -> int:
-    i, depth = start + 1, 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        if text[i] == "}" and depth:
-            depth -= 1
-        elif text[i] == '"' and not depth:
-            return i
-        elif text[i] == "\n" and not depth:
-            break
-        i += 1
-    raise Unpatchable("a string in the file does not close on its line")
 
 
 def _has_block(body: str, name: str) -> bool:
@@ -101,10 +53,6 @@ def _insert(text: str, rtype: str, name: str, block: str, skip_if: str) -> tuple
 def _split(comp_id: str) -> tuple[str, str] | None:
     parts = comp_id.split(".")
     return (parts[0], parts[1]) if len(parts) == 2 and parts[0].startswith("aws_") else None
-
-
-def _declared(text: str) -> set[tuple[str, str, str]]:
-    return {(m.group(1), m.group(2), m.group(3)) for m in _DECLARED.finditer(text)}
 
 
 def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -> tuple[str, list]:
@@ -171,7 +119,7 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
 
 def _append(text: str, rtype: str, name: str, body: str) -> tuple[str, bool]:
     """Append ``resource "rtype" "name" { body }``; refuse when the name is taken."""
-    if ("resource", rtype, name) in _declared(text):
+    if ("resource", rtype, name) in declared_blocks(text):
         raise Unpatchable(f"the file already declares {rtype}.{name}")
     block = f'resource "{rtype}" "{name}" {{\n{body}}}\n'
     return text.rstrip("\n") + "\n\n" + block, True
@@ -179,7 +127,7 @@ def _append(text: str, rtype: str, name: str, body: str) -> tuple[str, bool]:
 
 def _refers(text: str, rtype: str, ref: str) -> bool:
     """Whether a ``rtype`` resource of ``text`` mentions ``ref`` (it already covers that one)."""
-    for kind, found, name in _declared(text):
+    for kind, found, name in declared_blocks(text):
         if kind == "resource" and found == rtype:
             start, close = block_span(text, found, name)
             if ref in text[start:close]:
@@ -237,7 +185,7 @@ def _method_settings(text: str, stage: str, names: dict) -> tuple[str, bool]:
     """Append an ``aws_api_gateway_method_settings`` throttling every method of ``stage``."""
     block_span(text, "aws_api_gateway_stage", stage)
     settings = f"{stage}_lens_throttle"
-    if ("resource", "aws_api_gateway_method_settings", settings) in _declared(text):
+    if ("resource", "aws_api_gateway_method_settings", settings) in declared_blocks(text):
         raise Unpatchable(f"the file already declares aws_api_gateway_method_settings.{settings}")
     ref = f"aws_api_gateway_stage.{stage}"
     block = (
@@ -274,7 +222,7 @@ def _needed(chunks: list[str], text: str) -> list[str]:
     kept = []
     for index, chunk in enumerate(chunks):
         others = text + "".join(c for i, c in enumerate(chunks) if i != index)
-        names = [f"{m[2]}.{m[3]}." for m in _DECLARED.finditer(chunk) if m[1] == "resource"]
+        names = [f"{m[2]}.{m[3]}." for m in DECLARED.finditer(chunk) if m[1] == "resource"]
         if chunk.strip() not in shared or any(n in others for n in names):
             kept.append(chunk)
     return kept
@@ -291,9 +239,9 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     Raises:
         Unpatchable: a name the remedy adds is taken, or a block cannot be edited safely.
     """
-    declared, variables = _declared(text), set(_VARIABLE.findall(text))
+    declared, variables = declared_blocks(text), set(_VARIABLE.findall(text))
     added_blocks = "\n".join(_new_blocks(text, remedy.get("blocks")))
-    for kind, rtype, name in _declared(added_blocks):
+    for kind, rtype, name in declared_blocks(added_blocks):
         if (kind, rtype, name) in declared:
             raise Unpatchable(f"the file already declares {kind} {rtype}.{name}")
     names = {}
@@ -324,7 +272,7 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
             f'variable "{name}" {{\n  type        = {spec["type"]}\n'
             f'  description = "{spec["description"]}"\n{default}}}\n'
         )
-    patch.added = [f"{m.group(2)}.{m.group(3)}" for m in _DECLARED.finditer(added_blocks)]
+    patch.added = [f"{m.group(2)}.{m.group(3)}" for m in DECLARED.finditer(added_blocks)]
     tail = "\n".join(parts + ([added_blocks] if added_blocks else []))
     if tail:
         text = text.rstrip("\n") + "\n\n" + tail
