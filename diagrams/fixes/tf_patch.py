@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 
+from diagrams.fixes import tf_access
 from diagrams.fixes.cfn_patch import Patch, Unpatchable
 from diagrams.fixes.hcl import DECLARED, block_span, declared_blocks
 from diagrams.fixes.library import remedies
@@ -31,6 +32,8 @@ _NEEDED = {
     "waf_association": "no REST API stage in the file to put a web ACL in front of",
 }
 """Wires without which the remedy does nothing: the reason when they find nothing to edit."""
+_FILE_WIRES = {"narrow_bedrock": tf_access.narrow_bedrock, "api_auth": tf_access.api_auth}
+"""Wires that find what they edit across the whole file (policies, routes)."""
 _VARIABLE = re.compile(r'^\s*variable\s+"([\w-]+)"', re.MULTILINE)
 
 
@@ -215,14 +218,17 @@ def _new_blocks(text: str, blocks: str | list | None) -> list[str]:
 def _needed(chunks: list[str], text: str) -> list[str]:
     """Drop the building blocks (shared chunks) that nothing in ``text`` or the chunks uses.
 
-    A remedy lists the key of the log groups for the groups its wires may declare; when they
-    declare none (no function), the key would be a resource nobody needs.
+    A remedy lists the key of the log groups for the groups its wires may declare, and the
+    data sources of the model ARN for the statements it may narrow; when the wires change
+    nothing that uses them, they would be blocks nobody needs.
     """
     shared = {str(v).strip() for k, v in remedies("terraform").items() if isinstance(v, str)}
     kept = []
     for index, chunk in enumerate(chunks):
         others = text + "".join(c for i, c in enumerate(chunks) if i != index)
-        names = [f"{m[2]}.{m[3]}." for m in DECLARED.finditer(chunk) if m[1] == "resource"]
+        names = [
+            f"{'data.' if m[1] == 'data' else ''}{m[2]}.{m[3]}." for m in DECLARED.finditer(chunk)
+        ]
         if chunk.strip() not in shared or any(n in others for n in names):
             kept.append(chunk)
     return kept
@@ -254,6 +260,10 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     every = sorted({(rtype, name) for kind, rtype, name in declared if kind == "resource"})
     patch = Patch(text="", params=[])
     for action in remedy.get("wire") or []:
+        if action in _FILE_WIRES:
+            text, changed = _FILE_WIRES[action](text, names)
+            patch.changed += changed
+            continue
         chosen = every if action in ("guardrail_agent", "tracing") and not targets else targets
         if action in _KINDS:
             chosen = [t for t in every if t[0] in _KINDS[action]]

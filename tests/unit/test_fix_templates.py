@@ -172,3 +172,32 @@ def test_terraform_retention_adds_the_log_key_only_for_log_groups_it_declares():
     assert 'resource "aws_kms_key" "lens_logs"' in both.text
     assert "kms_key_id        = aws_kms_key.lens_logs.arn" in both.text
     assert "aws_kms_key.lens_logs" in both.added
+
+
+def test_terraform_bedrock_statements_and_full_access_narrow_to_the_model(practices):
+    text = (FIXTURES / "fixes" / "open-access.tf").read_text()
+    assert _statuses(text, "open.tf", practices)["GENSEC01-BP01"] == "gap"
+    patch = tf_patch.apply_terraform(text, remedies("terraform")["GENSEC01-BP01"], [])
+    assert patch.params == ["bedrock_model_id"]
+    assert sorted(patch.changed) == [
+        "aws_apigatewayv2_route.ask",
+        "aws_iam_role_policy.ask_model",
+        "aws_iam_role_policy_attachment.summarise_bedrock",
+    ]
+    assert '"*"' not in patch.text and "AmazonBedrockFullAccess" not in patch.text
+    arn = "::foundation-model/${var.bedrock_model_id}\" # any model, for now\n"
+    assert arn in patch.text  # the comment after the value stays
+    assert 'resource "aws_iam_role_policy" "summarise_bedrock" {' in patch.text
+    assert 'authorization_type = "AWS_IAM"' in patch.text
+    assert 'data "aws_region" "lens_models" {}' in patch.text
+    assert _statuses(patch.text, "open.tf", practices)["GENSEC01-BP01"] == "addressed"
+
+
+def test_terraform_statement_mixing_services_keeps_its_star():
+    text = _terraform(
+        'resource "aws_iam_policy" "mixed" {\n  policy = jsonencode({ Statement = [{\n'
+        '    Effect = "Allow", Action = ["bedrock:InvokeModel", "s3:GetObject"], Resource = "*"\n'
+        "  }] })\n}\n"
+    )
+    patch = tf_patch.apply_terraform(text, remedies("terraform")["GENSEC01-BP01"], [])
+    assert patch.changed == [] and patch.text.strip() == text.strip()
