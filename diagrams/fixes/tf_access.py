@@ -1,4 +1,4 @@
-"""Terraform access fixes: Bedrock statements narrowed to the model ARN, open API routes closed.
+"""Terraform access fixes: narrowed Bedrock statements, closed API routes and collections.
 
 Each function edits the file as text (see tf_patch) and returns the new text with the
 ``type.name`` of every block it changed; the names of the variables come in ``names``.
@@ -10,6 +10,7 @@ import re
 
 from diagrams.fixes.cfn_patch import Unpatchable
 from diagrams.fixes.hcl import block_span, declared_blocks
+from diagrams.fixes.library import remedies
 
 _POLICIES = ("aws_iam_role", "aws_iam_policy", "aws_iam_role_policy")
 """Resources whose policy (jsonencode or JSON text) may hold Bedrock statements."""
@@ -148,3 +149,47 @@ def api_auth(text: str, _names: dict[str, str]) -> tuple[str, list[str]]:
         text = text[:start] + body + text[close:]
         changed.append(f"{rtype}.{name}")
     return text, changed
+
+
+_PUBLIC = re.compile(r'(AllowFromPublic("?)\s*([=:])\s*)true')
+_AOSS_ALL = re.compile(r'\[\s*"(?:aoss:)?\*"\s*\]')
+_RESOURCE_TYPE = re.compile(r'ResourceType"?\s*[=:]\s*"(\w+)"')
+_AOSS_POLICIES = (
+    "aws_opensearchserverless_security_policy",
+    "aws_opensearchserverless_access_policy",
+)
+
+
+def aoss_private(text: str, _names: dict[str, str]) -> tuple[str, list[str]]:
+    """Admit only Bedrock to public collections; narrow ``aoss:*`` to each rule's resource type.
+
+    The permissions per resource type are the ones the CloudFormation fix uses (policies are
+    the same JSON in both formats).
+    """
+    permissions = remedies()["AossPermissions"]
+    changed = []
+    for kind, rtype, name in sorted(declared_blocks(text)):
+        if kind != "resource" or rtype not in _AOSS_POLICIES:
+            continue
+        start, close = block_span(text, rtype, name)
+        body = _PUBLIC.sub(_bedrock_source, text[start:close])
+        for match in reversed(list(_AOSS_ALL.finditer(body))):
+            lo, hi = _enclosing(body, match.start())
+            found = _RESOURCE_TYPE.search(body[lo:hi])
+            wanted = permissions.get(found[1].lower()) if found else None
+            if wanted:
+                listed = ", ".join(f'"{p}"' for p in wanted)
+                body = body[: match.start()] + f"[{listed}]" + body[match.end() :]
+        if body != text[start:close]:
+            text = text[:start] + body + text[close:]
+            changed.append(f"{rtype}.{name}")
+    return text, changed
+
+
+def _bedrock_source(match: re.Match) -> str:
+    """Return ``AllowFromPublic = false`` followed by Bedrock as the one source service."""
+    key = f"{match[2]}SourceServices{match[2]}" + (" =" if match[3] == "=" else ":")
+    line = match.string[match.string.rfind("\n", 0, match.start()) + 1 : match.start()]
+    if match.string.startswith("\n", match.end()) and not line.strip():  # one a line
+        return f'{match[1]}false\n{line}{key} ["bedrock.amazonaws.com"]'
+    return f'{match[1]}false, {key} ["bedrock.amazonaws.com"]'

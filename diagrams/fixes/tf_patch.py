@@ -25,14 +25,20 @@ _KINDS = {
     "data_expiry": (_BUCKET, _TABLE),
     "log_retention": (_FUNCTION,),
     "waf_association": (_REST_STAGE,),
+    "workflow_timeout": (_MACHINE,),
 }
 """Wires that edit every resource of these types, not only the ones on the model path."""
 _NEEDED = {
     "api_throttling": "no API stage in the file to set throttling on",
     "waf_association": "no REST API stage in the file to put a web ACL in front of",
+    "workflow_timeout": "no state machine definition written in the file lacks a timeout",
 }
 """Wires without which the remedy does nothing: the reason when they find nothing to edit."""
-_FILE_WIRES = {"narrow_bedrock": tf_access.narrow_bedrock, "api_auth": tf_access.api_auth}
+_FILE_WIRES = {
+    "narrow_bedrock": tf_access.narrow_bedrock,
+    "api_auth": tf_access.api_auth,
+    "aoss_private": tf_access.aoss_private,
+}
 """Wires that find what they edit across the whole file (policies, routes)."""
 _VARIABLE = re.compile(r'^\s*variable\s+"([\w-]+)"', re.MULTILINE)
 
@@ -72,6 +78,8 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
         elif action == "tracing" and rtype == _FUNCTION:
             block = 'tracing_config {\n  mode = "Active"\n}'
             text, done = _insert(text, rtype, name, block, "tracing_config")
+        elif action == "workflow_timeout" and rtype == _MACHINE:
+            text, done = _workflow_timeout(text, name, names)
         elif action == "tracing" and rtype == _MACHINE:
             block = "tracing_configuration {\n  enabled = true\n}"
             text, done = _insert(text, rtype, name, block, "tracing_configuration")
@@ -182,6 +190,24 @@ def _function_log_group(text: str, function: str, names: dict) -> tuple[str, boo
         "  kms_key_id        = aws_kms_key.lens_logs.arn\n"
     )
     return _append(text, "aws_cloudwatch_log_group", f"{function}_lens_logs", body)
+
+
+def _workflow_timeout(text: str, machine: str, names: dict) -> tuple[str, bool]:
+    """Put ``TimeoutSeconds`` first in a state machine definition written with ``jsonencode``.
+
+    A definition read from a file (templatefile, file) or written as a heredoc is left alone.
+    """
+    start, close = block_span(text, _MACHINE, machine)
+    body = text[start:close]
+    opening = re.search(r"^\s*definition\s*=\s*jsonencode\(\{([ \t]*\n?[ \t]*)", body, re.MULTILINE)
+    if opening is None or "TimeoutSeconds" in body:
+        return text, False
+    field = f"TimeoutSeconds = var.{names['workflow_timeout_seconds']}"
+    if "\n" in opening[1]:  # one attribute a line: a line of its own, same indentation
+        at, field = start + opening.end(1), field + opening[1]
+    else:
+        at, field = start + opening.start(1), f" {field},"
+    return text[:at] + field + text[at:], True
 
 
 def _method_settings(text: str, stage: str, names: dict) -> tuple[str, bool]:

@@ -185,7 +185,7 @@ def test_terraform_bedrock_statements_and_full_access_narrow_to_the_model(practi
         "aws_iam_role_policy_attachment.summarise_bedrock",
     ]
     assert '"*"' not in patch.text and "AmazonBedrockFullAccess" not in patch.text
-    arn = "::foundation-model/${var.bedrock_model_id}\" # any model, for now\n"
+    arn = '::foundation-model/${var.bedrock_model_id}" # any model, for now\n'
     assert arn in patch.text  # the comment after the value stays
     assert 'resource "aws_iam_role_policy" "summarise_bedrock" {' in patch.text
     assert 'authorization_type = "AWS_IAM"' in patch.text
@@ -201,3 +201,30 @@ def test_terraform_statement_mixing_services_keeps_its_star():
     )
     patch = tf_patch.apply_terraform(text, remedies("terraform")["GENSEC01-BP01"], [])
     assert patch.changed == [] and patch.text.strip() == text.strip()
+
+
+def test_terraform_workflow_timeout_and_private_collection(practices):
+    text = (FIXTURES / "fixes" / "agent-flow.tf").read_text()
+    before = _statuses(text, "flow.tf", practices)
+    assert before["GENREL03-BP02"] == before["GENSEC01-BP03"] == "gap"
+    timed = tf_patch.apply_terraform(text, remedies("terraform")["GENCOST05-BP01"], [])
+    assert timed.params == ["workflow_timeout_seconds"]
+    opening = "  definition = jsonencode({\n    TimeoutSeconds = var.workflow_timeout_seconds\n"
+    assert opening + '    Comment = "Ask the model' in timed.text
+    after = _statuses(timed.text, "flow.tf", practices)
+    assert after["GENREL03-BP02"] == after["GENCOST05-BP01"] == "addressed"
+    private = tf_patch.apply_terraform(text, remedies("terraform")["GENSEC01-BP03"], [])
+    assert 'AllowFromPublic = false\n    SourceServices = ["bedrock.amazonaws.com"]\n' in (
+        private.text
+    )
+    assert "aoss:*" not in private.text and '"aoss:ReadDocument"' in private.text
+    assert _statuses(private.text, "flow.tf", practices)["GENSEC01-BP03"] == "addressed"
+
+
+def test_terraform_one_line_definition_gets_the_timeout_first():
+    text = _terraform(
+        'resource "aws_sfn_state_machine" "m" {\n  role_arn   = "r"\n'
+        '  definition = jsonencode({ StartAt = "A", States = { A = { Type = "Succeed" } } })\n}\n'
+    )
+    patch = tf_patch.apply_terraform(text, remedies("terraform")["GENREL03-BP02"], [])
+    assert "jsonencode({ TimeoutSeconds = var.workflow_timeout_seconds, StartAt" in patch.text
