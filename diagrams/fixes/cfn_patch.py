@@ -478,7 +478,32 @@ def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -
                 node["Resource"] = _tagged(doc, "!Sub", arn)
                 changed.append(str(logical_id))
     changed += _drop_full_access(doc, names)
+    if changed:
+        _default_model(doc, names["BedrockModelId"])
     return list(dict.fromkeys(changed))
+
+
+_MODEL_IN_ARN = re.compile(r"foundation-model/([\w.:-]+)")
+_FOUNDATION_ID = re.compile(r"[a-z0-9-]+\.[\w-]+(:\d+)?")
+"""A foundation model id (provider.model); inference profiles (us.provider.model) differ."""
+
+
+def _default_model(doc: Document, param: str) -> None:
+    """Default the model parameter to the one model the template names, if it names one.
+
+    Agents name theirs (FoundationModel) and scoped statements name theirs in an ARN; with
+    two or more, or none, the team picks (a default is never guessed).
+    """
+    found = set()
+    for resource in doc.resources.values():
+        props = (resource.get("Properties") or {}) if isinstance(resource, dict) else {}
+        model = props.get("FoundationModel") if _is(resource, "AWS::Bedrock::Agent") else None
+        if isinstance(model, str) and _FOUNDATION_ID.fullmatch(model):
+            found.add(model)
+        text = json.dumps(_plain(props))
+        found.update(m for m in _MODEL_IN_ARN.findall(text) if "$" not in m)
+    if len(found) == 1:
+        doc.data["Parameters"][param]["Default"] = found.pop()
 
 
 _FULL_ACCESS = "AmazonBedrockFullAccess"

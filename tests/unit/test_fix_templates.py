@@ -228,3 +228,26 @@ def test_terraform_one_line_definition_gets_the_timeout_first():
     )
     patch = tf_patch.apply_terraform(text, remedies("terraform")["GENREL03-BP02"], [])
     assert "jsonencode({ TimeoutSeconds = var.workflow_timeout_seconds, StartAt" in patch.text
+
+
+def test_agent_role_on_any_model_narrows_to_the_agent_model(practices):
+    text = (FIXTURES / "fixes" / "agent-broad.yaml").read_text()
+    assert _statuses(text, "agent.yaml", practices)["GENSEC05-BP01"] == "gap"
+    patch = _patched(text, "GENSEC05-BP01")
+    default = load_template(patch.text, Budget(Limits()))["Parameters"]["BedrockModelId"]
+    assert default["Default"] == "anthropic.claude-3-haiku-20240307-v1:0"  # the agent's own
+    after = _statuses(patch.text, "agent.yaml", practices)
+    assert after["GENSEC05-BP01"] == after["GENSEC01-BP01"] == "addressed"
+
+
+def test_model_parameter_has_no_default_when_the_template_names_two_models():
+    text = (FIXTURES / "fixes" / "agent-broad.yaml").read_text()
+    two = text.replace(
+        'Resource: "*"',
+        'Resource: "*"\n              - Effect: Allow\n                Action: bedrock:Converse\n'
+        "                Resource: arn:aws:bedrock:us-east-1::"
+        "foundation-model/amazon.nova-lite-v1:0",
+    )
+    patch = _patched(two, "GENSEC05-BP01")
+    parameter = load_template(patch.text, Budget(Limits()))["Parameters"]["BedrockModelId"]
+    assert "Default" not in parameter
