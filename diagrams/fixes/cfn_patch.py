@@ -605,6 +605,10 @@ def _rest_stages(doc: Document) -> list[tuple[str, str, str]]:
             api = props["RestApiId"].get("Ref")
             if isinstance(api, str):
                 found.append((api, "${" + str(logical_id) + "}", str(logical_id)))
+        elif kind == _DEPLOYMENT and isinstance(props.get("RestApiId"), dict):
+            api, name = props["RestApiId"].get("Ref"), props.get("StageName")
+            if isinstance(api, str) and isinstance(name, str):  # the stage it creates
+                found.append((api, name, str(logical_id)))
         elif kind == "AWS::Serverless::Api":
             name = props.get("StageName")
             if isinstance(name, str):
@@ -722,6 +726,13 @@ def _stage_throttle(doc: Document, names: dict[str, str]) -> list:
     return [setting]
 
 
+_DEPLOYMENT = "AWS::ApiGateway::Deployment"
+
+
+def _map(doc: Document) -> dict:
+    return CommentedMap() if not doc.is_json else {}
+
+
 _THROTTLE_KEYS = {
     "AWS::Serverless::Api": "MethodSettings",
     "AWS::ApiGateway::Stage": "MethodSettings",
@@ -762,6 +773,12 @@ def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -
         if key and not _props(doc, str(logical_id)).get(key):
             _props(doc, str(logical_id))[key] = _throttle(doc, names, key)
             changed.append(str(logical_id))
+    for api, _stage, logical_id in _rest_stages(doc):
+        if _is(doc.resources.get(logical_id), _DEPLOYMENT):
+            stage = _props(doc, logical_id).setdefault("StageDescription", _map(doc))
+            if not stage.get("MethodSettings") and not stage.get("ThrottlingRateLimit"):
+                stage["MethodSettings"] = _stage_throttle(doc, names)
+                changed.append(logical_id)
     for kind in _implicit_apis(doc):
         key = _THROTTLE_KEYS[f"AWS::Serverless::{kind}"]
         globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})

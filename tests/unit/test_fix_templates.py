@@ -251,3 +251,22 @@ def test_model_parameter_has_no_default_when_the_template_names_two_models():
     patch = _patched(two, "GENSEC05-BP01")
     parameter = load_template(patch.text, Budget(Limits()))["Parameters"]["BedrockModelId"]
     assert "Default" not in parameter
+
+
+def test_stage_of_a_rest_deployment_gets_throttling_and_the_web_acl(practices):
+    text = (FIXTURES / "fixes" / "rest-deployment.yaml").read_text()
+    before = _statuses(text, "rest.yaml", practices)
+    assert before["GENOPS02-BP03"] == before["GENSEC04-BP02"] == "gap"
+    throttled = _patched(text, "GENOPS02-BP03")
+    assert throttled.changed == ["QuestionsDeployment"]
+    (setting,) = _resources(throttled.text)["QuestionsDeployment"]["Properties"][
+        "StageDescription"
+    ]["MethodSettings"]
+    assert setting["ThrottlingRateLimit"] == {"Ref": "ApiThrottlingRateLimit"}
+    assert "      StageName: live  # the only stage\n" in throttled.text
+    assert _statuses(throttled.text, "rest.yaml", practices)["GENOPS02-BP03"] == "addressed"
+    waf = cfn_patch.apply_remedy(cfn_patch.Document(text), remedies()["GENSEC04-BP02"][0], [])
+    association = _resources(waf.text)["QuestionsApiWebAclAssociation"]
+    assert association["DependsOn"] == "QuestionsDeployment"
+    assert association["Properties"]["ResourceArn"]["Fn::Sub"].endswith("/stages/live")
+    assert _statuses(waf.text, "rest.yaml", practices)["GENSEC04-BP02"] == "addressed"
