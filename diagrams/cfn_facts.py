@@ -161,6 +161,18 @@ def _stage(props: dict, _globals: dict) -> Facts:
     }
 
 
+def _deployment(props: dict, _globals: dict) -> Facts:
+    """A REST deployment with a StageName creates that stage, set up by StageDescription."""
+    stage = props.get("StageDescription")
+    if not props.get("StageName") or not isinstance(stage, dict):
+        return {}
+    return {
+        "tracing": _truthy(stage.get("TracingEnabled")),
+        "logging": bool(stage.get("AccessLogSetting")),
+        "throttling": bool(stage.get("MethodSettings") or stage.get("ThrottlingRateLimit")),
+    }
+
+
 def _graphql(props: dict, _globals: dict) -> Facts:
     return {
         "authorizer": props.get("AuthenticationType") not in (None, "API_KEY"),
@@ -230,6 +242,7 @@ READERS: dict[str, Callable[[dict, dict], Facts]] = {
     "AWS::ApiGateway::Method": _method,
     "AWS::ApiGatewayV2::Route": _route,
     "AWS::ApiGateway::Stage": _stage,
+    "AWS::ApiGateway::Deployment": _deployment,
     "AWS::ApiGatewayV2::Stage": _stage,
     "AWS::AppSync::GraphQLApi": _graphql,
     "AWS::Lambda::Url": lambda p, g: {"authorizer": p.get("AuthType") not in (None, "NONE")},

@@ -174,7 +174,14 @@ def aoss_policy_facts(text: str) -> dict[str, Any]:
         facts["public_network"] = True
     if _AOSS_ALL.search(text) and "Permission" in text:
         facts.update(broad_data=True, broad_permissions=True)
+    elif "Permission" in text:
+        # named permissions on named collections: its principals reach those and no others
+        collections = _AOSS_RESOURCE.findall(text)
+        facts["scoped_data"] = bool(collections) and not any("*" in c for c in collections)
     return facts
+
+
+_AOSS_RESOURCE = re.compile(r'"(?:collection|index)/([^"/]*)')
 
 
 _MODULE_ARGUMENTS = {

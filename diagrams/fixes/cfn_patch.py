@@ -16,7 +16,7 @@ from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
-from ruamel.yaml.comments import CommentedMap, TaggedScalar
+from ruamel.yaml.comments import CommentedMap, CommentedSeq, TaggedScalar
 from ruamel.yaml.error import YAMLError
 from ruamel.yaml.util import load_yaml_guess_indent
 
@@ -302,6 +302,15 @@ def _renamed(value: Any, names: dict[str, str]) -> Any:
     return value
 
 
+def _bare(value: Any) -> Any:
+    """Return ``value`` without the comments of the remedies file (they follow the last key)."""
+    for node in _walk(value):
+        if isinstance(node, CommentedMap | CommentedSeq):
+            node.ca.items.clear()
+            node.ca.end, node.ca.comment = [], None
+    return value
+
+
 def _props(doc: Document, logical_id: str) -> dict[str, Any]:
     resource = doc.resources[logical_id]
     if "Properties" not in resource:
@@ -468,7 +477,69 @@ def _narrow_bedrock(doc: Document, _callers: list[str], names: dict[str, str]) -
                     statements.insert(index + 1, node)
                 node["Resource"] = _tagged(doc, "!Sub", arn)
                 changed.append(str(logical_id))
+    changed += _drop_full_access(doc, names)
+    if changed:
+        _default_model(doc, names["BedrockModelId"])
     return list(dict.fromkeys(changed))
+
+
+_MODEL_IN_ARN = re.compile(r"foundation-model/([\w.:-]+)")
+_FOUNDATION_ID = re.compile(r"[a-z0-9-]+\.[\w-]+(:\d+)?")
+"""A foundation model id (provider.model); inference profiles (us.provider.model) differ."""
+
+
+def _default_model(doc: Document, param: str) -> None:
+    """Default the model parameter to the one model the template names, if it names one.
+
+    Agents name theirs (FoundationModel) and scoped statements name theirs in an ARN; with
+    two or more, or none, the team picks (a default is never guessed).
+    """
+    found = set()
+    for resource in doc.resources.values():
+        props = (resource.get("Properties") or {}) if isinstance(resource, dict) else {}
+        model = props.get("FoundationModel") if _is(resource, "AWS::Bedrock::Agent") else None
+        if isinstance(model, str) and _FOUNDATION_ID.fullmatch(model):
+            found.add(model)
+        text = json.dumps(_plain(props))
+        found.update(m for m in _MODEL_IN_ARN.findall(text) if "$" not in m)
+    if len(found) == 1:
+        doc.data["Parameters"][param]["Default"] = found.pop()
+
+
+_FULL_ACCESS = "AmazonBedrockFullAccess"
+
+
+def _drop_full_access(doc: Document, names: dict[str, str]) -> list[str]:
+    """Replace AmazonBedrockFullAccess on roles and SAM functions with model invocation only.
+
+    The managed policy allows every Bedrock action on every resource; the inline statement
+    (BedrockModelStatement) keeps what a model caller needs, on the model's ARN.
+    """
+    statement = doc.node(_bare(_renamed(remedies()["BedrockModelStatement"], names)))
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        kind = resource.get("Type") if isinstance(resource, dict) else None
+        key = {"AWS::IAM::Role": "ManagedPolicyArns", _FUNCTIONS[1]: "Policies"}.get(str(kind))
+        listed = (resource.get("Properties") or {}).get(key) if key else None
+        if not isinstance(listed, list):
+            continue
+        full = [i for i, p in enumerate(listed) if _FULL_ACCESS in json.dumps(_plain(p))]
+        for index in reversed(full):  # one item at a time: the others keep their comments
+            del listed[index]
+        if not full:
+            continue
+        props = _props(doc, str(logical_id))
+        if kind == "AWS::IAM::Role":
+            policy = CommentedMap() if not doc.is_json else {}
+            policy["PolicyName"] = "BedrockModelAccess"
+            policy["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [statement]}
+            props["Policies"] = [*(props.get("Policies") or []), doc.node(policy)]
+            if not listed:
+                del props[key]
+        else:
+            listed.append(doc.node({"Statement": [statement]}))
+        changed.append(str(logical_id))
+    return changed
 
 
 def _api_auth(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
@@ -534,6 +605,10 @@ def _rest_stages(doc: Document) -> list[tuple[str, str, str]]:
             api = props["RestApiId"].get("Ref")
             if isinstance(api, str):
                 found.append((api, "${" + str(logical_id) + "}", str(logical_id)))
+        elif kind == _DEPLOYMENT and isinstance(props.get("RestApiId"), dict):
+            api, name = props["RestApiId"].get("Ref"), props.get("StageName")
+            if isinstance(api, str) and isinstance(name, str):  # the stage it creates
+                found.append((api, name, str(logical_id)))
         elif kind == "AWS::Serverless::Api":
             name = props.get("StageName")
             if isinstance(name, str):
@@ -651,6 +726,13 @@ def _stage_throttle(doc: Document, names: dict[str, str]) -> list:
     return [setting]
 
 
+_DEPLOYMENT = "AWS::ApiGateway::Deployment"
+
+
+def _map(doc: Document) -> dict:
+    return CommentedMap() if not doc.is_json else {}
+
+
 _THROTTLE_KEYS = {
     "AWS::Serverless::Api": "MethodSettings",
     "AWS::ApiGateway::Stage": "MethodSettings",
@@ -691,6 +773,12 @@ def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -
         if key and not _props(doc, str(logical_id)).get(key):
             _props(doc, str(logical_id))[key] = _throttle(doc, names, key)
             changed.append(str(logical_id))
+    for api, _stage, logical_id in _rest_stages(doc):
+        if _is(doc.resources.get(logical_id), _DEPLOYMENT):
+            stage = _props(doc, logical_id).setdefault("StageDescription", _map(doc))
+            if not stage.get("MethodSettings") and not stage.get("ThrottlingRateLimit"):
+                stage["MethodSettings"] = _stage_throttle(doc, names)
+                changed.append(logical_id)
     for kind in _implicit_apis(doc):
         key = _THROTTLE_KEYS[f"AWS::Serverless::{kind}"]
         globals_ = doc.data.setdefault("Globals", CommentedMap() if not doc.is_json else {})
@@ -703,7 +791,120 @@ def _api_throttling(doc: Document, _callers: list[str], names: dict[str, str]) -
     return changed
 
 
+def _workflow_timeout(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
+    """Bound each state machine run with TimeoutSeconds at the top of its definition.
+
+    A definition kept in another file (DefinitionS3Location, DefinitionUri) is left alone:
+    the template cannot show it, so the fix stays in words there.
+    """
+    seconds = int(remedies()["WorkflowTimeoutSeconds"])
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        props = _props(doc, str(logical_id)) if _is(resource, *_MACHINES) else {}
+        definition = props.get("Definition")
+        if isinstance(definition, dict) and "TimeoutSeconds" not in definition:
+            at = list(definition).index("StartAt") + 1 if "StartAt" in definition else 0
+            items = list(definition.items())
+            if isinstance(definition, CommentedMap):
+                definition.insert(at, "TimeoutSeconds", seconds)
+            else:
+                props["Definition"] = dict([*items[:at], ("TimeoutSeconds", seconds), *items[at:]])
+            changed.append(str(logical_id))
+        elif "DefinitionString" in props and _timed_string(props, seconds):
+            changed.append(str(logical_id))
+    if not changed:
+        raise Unpatchable("no state machine definition in the template lacks a timeout")
+    return changed
+
+
+def _timed_string(props: dict, seconds: int) -> bool:
+    """Add TimeoutSeconds to a JSON DefinitionString (plain or ``!Sub``); False if it cannot."""
+    value = props["DefinitionString"]
+    holder: Any = value.get("Fn::Sub") if isinstance(value, dict) else None
+    text = value.value if isinstance(value, TaggedScalar) else holder if holder else value
+    if not isinstance(text, str) or "TimeoutSeconds" in text:
+        return False
+    field = f'"TimeoutSeconds": {seconds},'
+    timed, count = re.subn(r"\{(\s*)", lambda m: f"{{{m[1]}{field}{m[1] or ' '}", text, count=1)
+    if not count:
+        return False
+    if isinstance(value, TaggedScalar):
+        value.value = timed
+    elif holder:
+        value["Fn::Sub"] = timed
+    else:
+        props["DefinitionString"] = type(value)(timed)
+    return True
+
+
+_AOSS_PUBLIC = re.compile(r'("AllowFromPublic"\s*:\s*)true')
+
+
+def _aoss_private(doc: Document, _callers: list[str], _names: dict[str, str]) -> list[str]:
+    """Close public OpenSearch Serverless collections and narrow ``aoss:*`` data permissions.
+
+    A public network policy admits Bedrock instead (SourceServices), which is how a knowledge
+    base reaches a private collection; each rule of a data access policy with every
+    permission gets the data-plane permissions of its resource type (AossPermissions).
+    """
+    changed = []
+    for logical_id, resource in doc.resources.items():
+        props = (
+            _props(doc, str(logical_id))
+            if _is(resource, "AWS::OpenSearchServerless::SecurityPolicy")
+            or _is(resource, "AWS::OpenSearchServerless::AccessPolicy")
+            else {}
+        )
+        policy = props.get("Policy")
+        text = policy.value if isinstance(policy, TaggedScalar) else policy
+        if not isinstance(text, str):
+            continue
+        edited = _private_network(text) if props.get("Type") == "network" else text
+        edited = _aoss_rules(edited) if props.get("Type") == "data" else edited
+        if edited == text:
+            continue
+        if isinstance(policy, TaggedScalar):
+            policy.value = edited
+        else:
+            props["Policy"] = type(policy)(edited)
+        changed.append(str(logical_id))
+    if not changed:
+        raise Unpatchable("no public network policy or `aoss:*` data policy in the template")
+    return changed
+
+
+def _private_network(text: str) -> str:
+    space = " " if '": ' in text else ""
+    sources = f'"SourceServices":{space}["bedrock.amazonaws.com"]'
+    return _AOSS_PUBLIC.sub(lambda m: f"{m[1]}false,{space}{sources}", text)
+
+
+def _aoss_rules(text: str) -> str:
+    """Return the data access policy ``text`` with `aoss:*` replaced in every rule."""
+    try:
+        policies = json.loads(text)
+    except json.JSONDecodeError:
+        return text
+    wanted = remedies()["AossPermissions"]
+    broad = ("aoss:*", "*")
+    for rule in (r for p in _dicts(policies) for r in _dicts(p.get("Rules"))):
+        kind = str(rule.get("ResourceType", "")).lower()
+        permissions = rule.get("Permission")
+        permissions = permissions if isinstance(permissions, list) else [permissions]
+        if kind in wanted and any(a in broad for a in permissions):
+            rule["Permission"] = list(wanted[kind])
+    edited = json.dumps(policies, separators=(", ", ": ") if '": ' in text else (",", ":"))
+    return text if json.loads(edited) == json.loads(text) else edited
+
+
+def _dicts(value: Any) -> list[dict]:
+    items = value if isinstance(value, list) else [value]
+    return [v for v in items if isinstance(v, dict)]
+
+
 WIRES = {
+    "workflow_timeout": _workflow_timeout,
+    "aoss_private": _aoss_private,
     "api_throttling": _api_throttling,
     "vpc_callers": _vpc_callers,
     "guardrail_env": _guardrail_env,

@@ -9,7 +9,10 @@ from __future__ import annotations
 import json
 import re
 
+from diagrams.fixes import tf_access
 from diagrams.fixes.cfn_patch import Patch, Unpatchable
+from diagrams.fixes.hcl import DECLARED, block_span, declared_blocks
+from diagrams.fixes.library import remedies
 
 _FUNCTION = "aws_lambda_function"
 _MACHINE = "aws_sfn_state_machine"
@@ -22,63 +25,22 @@ _KINDS = {
     "data_expiry": (_BUCKET, _TABLE),
     "log_retention": (_FUNCTION,),
     "waf_association": (_REST_STAGE,),
+    "workflow_timeout": (_MACHINE,),
 }
 """Wires that edit every resource of these types, not only the ones on the model path."""
 _NEEDED = {
     "api_throttling": "no API stage in the file to set throttling on",
     "waf_association": "no REST API stage in the file to put a web ACL in front of",
+    "workflow_timeout": "no state machine definition written in the file lacks a timeout",
 }
 """Wires without which the remedy does nothing: the reason when they find nothing to edit."""
-_DECLARED = re.compile(r'^\s*(resource|data)\s+"([\w-]+)"\s+"([\w-]+)"', re.MULTILINE)
+_FILE_WIRES = {
+    "narrow_bedrock": tf_access.narrow_bedrock,
+    "api_auth": tf_access.api_auth,
+    "aoss_private": tf_access.aoss_private,
+}
+"""Wires that find what they edit across the whole file (policies, routes)."""
 _VARIABLE = re.compile(r'^\s*variable\s+"([\w-]+)"', re.MULTILINE)
-
-
-def block_span(text: str, rtype: str, name: str) -> tuple[int, int]:
-    """Return (start, index of the closing brace) of ``resource "rtype" "name" { ... }``.
-
-    Raises:
-        Unpatchable: the block is missing or its braces cannot be matched safely.
-    """
-    header = re.search(rf'^[ \t]*resource\s+"{rtype}"\s+"{name}"\s*\{{', text, re.MULTILINE)
-    if header is None:
-        raise Unpatchable(f"cannot find resource {rtype}.{name} in the file")
-    depth, i = 1, header.end()
-    while i < len(text):
-        char = text[i]
-        if char == '"':
-            i = _string_end(text, i)
-        elif char == "#" or text.startswith("//", i):
-            i = text.find("\n", i) if "\n" in text[i:] else len(text)
-        elif text.startswith("<<", i):
-            raise Unpatchable(f"{rtype}.{name} holds a heredoc, which lenswise does not edit")
-        elif char == "{":
-            depth += 1
-        elif char == "}":
-            depth -= 1
-            if depth == 0:
-                return header.start(), i
-        i += 1
-    raise Unpatchable(f"the braces of {rtype}.{name} do not balance")
-
-
-def _string_end(text: str, start: int) -> int:
-    i, depth = start + 1, 0
-    while i < len(text):
-        if text[i] == "\\":
-            i += 2
-            continue
-        if text.startswith("${", i):
-            depth += 1
-            i += 2
-            continue
-        if text[i] == "}" and depth:
-            depth -= 1
-        elif text[i] == '"' and not depth:
-            return i
-        elif text[i] == "\n" and not depth:
-            break
-        i += 1
-    raise Unpatchable("a string in the file does not close on its line")
 
 
 def _has_block(body: str, name: str) -> bool:
@@ -102,10 +64,6 @@ def _split(comp_id: str) -> tuple[str, str] | None:
     return (parts[0], parts[1]) if len(parts) == 2 and parts[0].startswith("aws_") else None
 
 
-def _declared(text: str) -> set[tuple[str, str, str]]:
-    return {(m.group(1), m.group(2), m.group(3)) for m in _DECLARED.finditer(text)}
-
-
 def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -> tuple[str, list]:
     changed = []
     for rtype, name in targets:
@@ -120,6 +78,8 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
         elif action == "tracing" and rtype == _FUNCTION:
             block = 'tracing_config {\n  mode = "Active"\n}'
             text, done = _insert(text, rtype, name, block, "tracing_config")
+        elif action == "workflow_timeout" and rtype == _MACHINE:
+            text, done = _workflow_timeout(text, name, names)
         elif action == "tracing" and rtype == _MACHINE:
             block = "tracing_configuration {\n  enabled = true\n}"
             text, done = _insert(text, rtype, name, block, "tracing_configuration")
@@ -170,7 +130,7 @@ def _wire(text: str, action: str, targets: list[tuple[str, str]], names: dict) -
 
 def _append(text: str, rtype: str, name: str, body: str) -> tuple[str, bool]:
     """Append ``resource "rtype" "name" { body }``; refuse when the name is taken."""
-    if ("resource", rtype, name) in _declared(text):
+    if ("resource", rtype, name) in declared_blocks(text):
         raise Unpatchable(f"the file already declares {rtype}.{name}")
     block = f'resource "{rtype}" "{name}" {{\n{body}}}\n'
     return text.rstrip("\n") + "\n\n" + block, True
@@ -178,7 +138,7 @@ def _append(text: str, rtype: str, name: str, body: str) -> tuple[str, bool]:
 
 def _refers(text: str, rtype: str, ref: str) -> bool:
     """Whether a ``rtype`` resource of ``text`` mentions ``ref`` (it already covers that one)."""
-    for kind, found, name in _declared(text):
+    for kind, found, name in declared_blocks(text):
         if kind == "resource" and found == rtype:
             start, close = block_span(text, found, name)
             if ref in text[start:close]:
@@ -232,11 +192,29 @@ def _function_log_group(text: str, function: str, names: dict) -> tuple[str, boo
     return _append(text, "aws_cloudwatch_log_group", f"{function}_lens_logs", body)
 
 
+def _workflow_timeout(text: str, machine: str, names: dict) -> tuple[str, bool]:
+    """Put ``TimeoutSeconds`` first in a state machine definition written with ``jsonencode``.
+
+    A definition read from a file (templatefile, file) or written as a heredoc is left alone.
+    """
+    start, close = block_span(text, _MACHINE, machine)
+    body = text[start:close]
+    opening = re.search(r"^\s*definition\s*=\s*jsonencode\(\{([ \t]*\n?[ \t]*)", body, re.MULTILINE)
+    if opening is None or "TimeoutSeconds" in body:
+        return text, False
+    field = f"TimeoutSeconds = var.{names['workflow_timeout_seconds']}"
+    if "\n" in opening[1]:  # one attribute a line: a line of its own, same indentation
+        at, field = start + opening.end(1), field + opening[1]
+    else:
+        at, field = start + opening.start(1), f" {field},"
+    return text[:at] + field + text[at:], True
+
+
 def _method_settings(text: str, stage: str, names: dict) -> tuple[str, bool]:
     """Append an ``aws_api_gateway_method_settings`` throttling every method of ``stage``."""
     block_span(text, "aws_api_gateway_stage", stage)
     settings = f"{stage}_lens_throttle"
-    if ("resource", "aws_api_gateway_method_settings", settings) in _declared(text):
+    if ("resource", "aws_api_gateway_method_settings", settings) in declared_blocks(text):
         raise Unpatchable(f"the file already declares aws_api_gateway_method_settings.{settings}")
     ref = f"aws_api_gateway_stage.{stage}"
     block = (
@@ -263,6 +241,25 @@ def _new_blocks(text: str, blocks: str | list | None) -> list[str]:
     return [str(c) for c in chunks if str(c).strip() not in text]
 
 
+def _needed(chunks: list[str], text: str) -> list[str]:
+    """Drop the building blocks (shared chunks) that nothing in ``text`` or the chunks uses.
+
+    A remedy lists the key of the log groups for the groups its wires may declare, and the
+    data sources of the model ARN for the statements it may narrow; when the wires change
+    nothing that uses them, they would be blocks nobody needs.
+    """
+    shared = {str(v).strip() for k, v in remedies("terraform").items() if isinstance(v, str)}
+    kept = []
+    for index, chunk in enumerate(chunks):
+        others = text + "".join(c for i, c in enumerate(chunks) if i != index)
+        names = [
+            f"{'data.' if m[1] == 'data' else ''}{m[2]}.{m[3]}." for m in DECLARED.finditer(chunk)
+        ]
+        if chunk.strip() not in shared or any(n in others for n in names):
+            kept.append(chunk)
+    return kept
+
+
 def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     """Return ``text`` with ``remedy`` (one entry of terraform.yaml) applied.
 
@@ -274,9 +271,9 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     Raises:
         Unpatchable: a name the remedy adds is taken, or a block cannot be edited safely.
     """
-    declared, variables = _declared(text), set(_VARIABLE.findall(text))
+    declared, variables = declared_blocks(text), set(_VARIABLE.findall(text))
     added_blocks = "\n".join(_new_blocks(text, remedy.get("blocks")))
-    for kind, rtype, name in _declared(added_blocks):
+    for kind, rtype, name in declared_blocks(added_blocks):
         if (kind, rtype, name) in declared:
             raise Unpatchable(f"the file already declares {kind} {rtype}.{name}")
     names = {}
@@ -289,6 +286,10 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
     every = sorted({(rtype, name) for kind, rtype, name in declared if kind == "resource"})
     patch = Patch(text="", params=[])
     for action in remedy.get("wire") or []:
+        if action in _FILE_WIRES:
+            text, changed = _FILE_WIRES[action](text, names)
+            patch.changed += changed
+            continue
         chosen = every if action in ("guardrail_agent", "tracing") and not targets else targets
         if action in _KINDS:
             chosen = [t for t in every if t[0] in _KINDS[action]]
@@ -296,6 +297,7 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
         patch.changed += changed
         if action in _NEEDED and not changed:
             raise Unpatchable(_NEEDED[action])
+    added_blocks = "\n".join(_needed(_new_blocks(text, remedy.get("blocks")), text))
     parts = []
     for name, spec in specs.items():  # only the variables the patch uses
         if f"var.{name}" not in text + added_blocks:
@@ -306,7 +308,7 @@ def apply_terraform(text: str, remedy: dict, callers: list[str]) -> Patch:
             f'variable "{name}" {{\n  type        = {spec["type"]}\n'
             f'  description = "{spec["description"]}"\n{default}}}\n'
         )
-    patch.added = [f"{m.group(2)}.{m.group(3)}" for m in _DECLARED.finditer(added_blocks)]
+    patch.added = [f"{m.group(2)}.{m.group(3)}" for m in DECLARED.finditer(added_blocks)]
     tail = "\n".join(parts + ([added_blocks] if added_blocks else []))
     if tail:
         text = text.rstrip("\n") + "\n\n" + tail

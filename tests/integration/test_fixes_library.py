@@ -249,3 +249,23 @@ def test_terraform_retention_fix_keeps_declared_log_groups_and_ttl(practices):
     assert patch.text.count("  ttl {") == 1  # the team's own ttl block is left as it is
     assert patch.params == ["object_expiration_days"]  # only the bucket needed a new value
     assert "aws_s3_bucket.papers" in patch.changed
+
+
+@pytest.mark.parametrize(
+    ("name", "bp_ids"),
+    [
+        ("fixes/workflow-json-string.yaml", ["GENREL03-BP02", "GENCOST05-BP01"]),
+        ("fixes/full-access-sam.json", ["GENSEC01-BP01"]),
+        ("fixes/aoss-public.yaml", ["GENSEC01-BP03"]),
+        ("fixes/agent-broad.yaml", ["GENSEC05-BP01", "GENSEC01-BP01"]),
+        ("fixes/rest-deployment.yaml", ["GENOPS02-BP03", "GENSEC04-BP02"]),
+        ("fixes/open-access.tf", ["GENSEC01-BP01"]),
+        ("fixes/agent-flow.tf", ["GENREL03-BP02", "GENCOST05-BP01", "GENSEC01-BP03"]),
+    ],
+)
+def test_access_and_timeout_fixes_pass_cfn_lint_and_checkov(name, bp_ids, practices):
+    _, plan = _plan(name, practices)
+    for bp_id in bp_ids:
+        fix = plan.fixes[bp_id]
+        assert fix.verified, fix.steps
+        assert bp_id in plan.closed
