@@ -534,7 +534,7 @@ def _drop_full_access(doc: Document, names: dict[str, str]) -> list[str]:
             policy["PolicyName"] = "BedrockModelAccess"
             policy["PolicyDocument"] = {"Version": "2012-10-17", "Statement": [statement]}
             props["Policies"] = [*(props.get("Policies") or []), doc.node(policy)]
-            if not listed:
+            if not listed and key:
                 del props[key]
         else:
             listed.append(doc.node({"Statement": [statement]}))
@@ -830,10 +830,10 @@ def _timed_string(props: dict, seconds: int) -> bool:
         return False
     if isinstance(value, TaggedScalar):
         value.value = timed
-    elif holder:
-        value["Fn::Sub"] = timed
-    else:
+    elif isinstance(value, str):
         props["DefinitionString"] = type(value)(timed)
+    else:
+        value["Fn::Sub"] = timed
     return True
 
 
@@ -865,7 +865,7 @@ def _aoss_private(doc: Document, _callers: list[str], _names: dict[str, str]) ->
             continue
         if isinstance(policy, TaggedScalar):
             policy.value = edited
-        else:
+        elif isinstance(policy, str):
             props["Policy"] = type(policy)(edited)
         changed.append(str(logical_id))
     if not changed:
