@@ -45,6 +45,8 @@ CONDITION = re.compile(r"\b(?:when|if|unless|depending on|whether)\b", re.I)
 """A sentence that states a condition: the lens's criterion in a comparison."""
 MAX_WORDS = 190
 """Words of guidance an answer shows (the lead and labels add about 30 more)."""
+PART_WORDS = 60
+"""Words of guidance each further part of a question adds, so that no part is starved."""
 DECLINE_TEXT = (
     "That question is outside the AWS Well-Architected Generative AI Lens, which covers how to "
     "design, secure, run and optimise generative AI workloads on AWS, so I can't answer it from "
@@ -138,8 +140,11 @@ def compose_lens_answer(
     else:
         steps = [s for s in steps if s.group.key not in scoring.support]
     budget = max(budget, MIN_WORDS // 2)
-    if parts and plan != "compare":
-        chosen = part_steps(groups, [*parts, (scoring, groups[0].key)], plan, budget)
+    if parts:
+        options = groups[:2] if plan == "compare" else groups[:1]  # each option its share
+        wanted = [*parts, *((scoring, g.key) for g in options)]
+        budget += PART_WORDS * (len({key for _, key in wanted}) - 1)
+        chosen = part_steps(groups, wanted, plan, budget)
     else:
         chosen = select_steps(steps, must, budget)
     shown = [g for g in groups if any(s.group is g for s in chosen) or (listed and g is groups[0])]

@@ -23,14 +23,20 @@ if TYPE_CHECKING:
     from agent.state import Passage
 
 SECTION_PRIOR = {
-    "Overview": 0.15,
-    "Desired outcome": 0.10,
-    "Implementation steps": 0.25,
+    "Overview": 0.10,
+    "Desired outcome": -0.10,
+    "Implementation steps": 0.40,
     "Implementation guidance": 0.10,
     "Anti-patterns": -0.60,
     "Question": -2.0,
 }
-EXPLAIN_PRIOR = {**SECTION_PRIOR, "Overview": 0.25, "Desired outcome": 0.15, "Benefits": 0.15}
+EXPLAIN_PRIOR = {
+    **SECTION_PRIOR,
+    "Overview": 0.25,
+    "Desired outcome": 0.15,
+    "Benefits": 0.15,
+    "Implementation steps": 0.25,
+}
 """Section priors for "what is / why" questions: the point and its reason come first."""
 
 
