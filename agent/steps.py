@@ -30,6 +30,9 @@ SECTION_PRIOR = {
     "Anti-patterns": -0.60,
     "Question": -2.0,
 }
+"""Section priors for how-to answers: the actions lead. The lens's steps hold what to do; its
+outcome and overview sentences say why, which a how-to answer can leave to the practice title,
+so they join only when they match the question clearly better than any step."""
 EXPLAIN_PRIOR = {
     **SECTION_PRIOR,
     "Overview": 0.25,
