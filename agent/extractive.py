@@ -47,6 +47,8 @@ MAX_WORDS = 190
 """Words of guidance an answer shows (the lead and labels add about 30 more)."""
 PART_WORDS = 60
 """Words of guidance each further part of a question adds, so that no part is starved."""
+MAX_PART_WORDS = 250
+"""Words of guidance a question with several parts shows at most: still a short note."""
 DECLINE_TEXT = (
     "That question is outside the AWS Well-Architected Generative AI Lens, which covers how to "
     "design, secure, run and optimise generative AI workloads on AWS, so I can't answer it from "
@@ -144,7 +146,8 @@ def compose_lens_answer(
     if parts:
         options = groups[:2] if plan == "compare" else groups[:1]  # each option its share
         wanted = [*parts, *((scoring, g.key) for g in options)]
-        budget += PART_WORDS * (len({key for _, key in wanted}) - 1)
+        extra = PART_WORDS * (len({key for _, key in wanted}) - 1)
+        budget = min(budget + extra, MAX_PART_WORDS)
         chosen = part_steps(groups, wanted, plan, budget)
     else:
         chosen = select_steps(steps, must, budget)
