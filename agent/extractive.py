@@ -128,8 +128,8 @@ def compose_lens_answer(
     the lens's criterion for choosing; a "list" answer gives a general page's whole list.
     A question with several ``parts`` (each part's own scoring and page) gives each part its
     share of the length, filled with its page's steps that fit that part's words (see
-    :func:`part_steps`); each further part adds ``PART_WORDS`` to the length, so three parts
-    do not share what one would get. In a comparison, each option's page is such a part.
+    :func:`part_steps`); each further part adds ``PART_WORDS`` to the length (up to
+    ``MAX_PART_WORDS``), so two parts do not share what one would get. In a comparison, each option's page is such a part.
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
