@@ -26,6 +26,7 @@ from agent.steps import (
     part_steps,
     pick_sentences,
     redundant,
+    related_terms,
     score_steps,
     select_steps,
     specific_terms,
@@ -129,7 +130,8 @@ def compose_lens_answer(
     A question with several ``parts`` (each part's own scoring and page) gives each part its
     share of the length, filled with its page's steps that fit that part's words (see
     :func:`part_steps`); each further part adds ``PART_WORDS`` to the length (up to
-    ``MAX_PART_WORDS``), so two parts do not share what one would get. In a comparison, each option's page is such a part.
+    ``MAX_PART_WORDS``), so two parts do not share what one would get. In a comparison, each
+    option's page is such a part.
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
@@ -393,7 +395,19 @@ def edition_line(ctx: LensContext) -> str:
 
 def _part_scoring(scoring: Scoring, question: str, ctx: LensContext) -> Scoring:
     """The scoring of one part of a question: the part's own words and similarities."""
-    return replace(scoring, question=question, similarity=ctx.index.chunk_similarity(question))
+    similarity = ctx.index.chunk_similarity(question)
+    related = related_terms(similarity, _text_of(ctx), scoring.weight)
+    return replace(scoring, question=question, similarity=similarity, related=related)
+
+
+def _text_of(ctx: LensContext) -> Callable[[str], str]:
+    """Return the text of a chunk of the index by its id (empty for an unknown id)."""
+
+    def text(chunk_id: str) -> str:
+        chunk = ctx.index.chunk(chunk_id)
+        return chunk.text if chunk else ""
+
+    return text
 
 
 def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
@@ -410,10 +424,12 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     if plan == "lookup" and not state.attempts:
         return compose_lookup(routing["ids"], groups, edition)
     design = state.diagram
+    similarity = ctx.index.chunk_similarity(routing["query"])
     scoring = Scoring(
         question=state.question,
         weight=ctx.index.term_weight,
-        similarity=ctx.index.chunk_similarity(routing["query"]),
+        similarity=similarity,
+        related=related_terms(similarity, _text_of(ctx), ctx.index.term_weight),
         services=frozenset(design["services"]) if design else None,
         mentions=mentioned if design else None,
         support=frozenset(routing["support"]),

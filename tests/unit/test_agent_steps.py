@@ -1,7 +1,10 @@
 """Step selection and composition of extractive answers: which sentences an answer shows."""
 
+from dataclasses import replace
+
 from agent.extractive import compose_lens_answer
-from agent.steps import DocGroup, Scoring, score_steps
+from agent.steps import DocGroup, Scoring, related_terms, score_steps
+from agent.text import stems
 
 
 def _page(key: str, *sections: tuple[str, str]) -> DocGroup:
@@ -31,6 +34,27 @@ def test_a_step_naming_the_questions_service_outranks_the_outcome_sentence():
     steps = score_steps([page], _scoring("how do we stop prompt attacks with Bedrock?"), "howto")
     best = max(steps, key=lambda s: s.score)
     assert best.section == "Implementation steps"
+
+
+def test_a_step_in_the_lens_words_for_what_is_asked_outranks_an_unrelated_one():
+    nearest = {
+        "a#0": "Put a timeout on every tool call and send timed-out work to a dead-letter queue.",
+        "b#0": "A tool that never answers is ended by its timeout; the work goes to a queue.",
+        "c#0": "Tag every resource with its owner.",
+    }
+    similarity = {"a#0": 0.8, "b#0": 0.7, "c#0": 0.1}
+    related = related_terms(similarity, nearest.get, lambda stem: 1.0)
+    assert set(stems("timeout queue")) <= set(related) and "owner" not in related
+    page = _page(
+        "GENREL03-BP02",
+        ("Implementation steps", "Record the owner of each workflow in the team runbook."),
+        ("Implementation steps", "Give each function a timeout and a dead-letter queue."),
+    )
+    question = _scoring("what happens when the refunds API just hangs?")
+    plain = max(score_steps([page], question, "howto"), key=lambda s: s.score)
+    informed = replace(question, related=related)
+    best = max(score_steps([page], informed, "howto"), key=lambda s: s.score)
+    assert plain.sentence.startswith("Record") and best.sentence.startswith("Give each function")
 
 
 def _long(text: str, tag: str) -> str:
