@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from agent.text import stems
@@ -187,6 +188,12 @@ def specific_terms(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    """The distinct stems of a passage (kept: the same passages come up turn after turn)."""
+    return frozenset(stems(text))
+
+
 def related_terms(
     similarity: Mapping[str, float],
     text_of: Callable[[str], str],
@@ -202,7 +209,7 @@ def related_terms(
     nearest = sorted(similarity, key=lambda c: -similarity[c])[:RELATED_PASSAGES]
     counts: dict[str, int] = {}
     for chunk_id in nearest:
-        for term in set(stems(text_of(chunk_id))):
+        for term in _terms(text_of(chunk_id)):
             counts[term] = counts.get(term, 0) + 1
     return {t: weight(t) * n / len(nearest) for t, n in counts.items() if n >= 2 and weight(t) > 0}
 
