@@ -27,6 +27,7 @@ from agent.steps import (
     part_steps,
     pick_sentences,
     redundant,
+    related_terms,
     score_steps,
     select_steps,
     specific_terms,
@@ -46,6 +47,10 @@ CONDITION = re.compile(r"\b(?:when|if|unless|depending on|whether)\b", re.I)
 """A sentence that states a condition: the lens's criterion in a comparison."""
 MAX_WORDS = 190
 """Words of guidance an answer shows (the lead and labels add about 30 more)."""
+PART_WORDS = 60
+"""Words of guidance each further part of a question adds, so that no part is starved."""
+MAX_PART_WORDS = 250
+"""Words of guidance a question with several parts shows at most: still a short note."""
 DECLINE_TEXT = (
     "That question is outside the AWS Well-Architected Generative AI Lens, which covers how to "
     "design, secure, run and optimise generative AI workloads on AWS, so I can't answer it from "
@@ -125,7 +130,9 @@ def compose_lens_answer(
     the lens's criterion for choosing; a "list" answer gives a general page's whole list.
     A question with several ``parts`` (each part's own scoring and page) gives each part its
     share of the length, filled with its page's steps that fit that part's words (see
-    :func:`part_steps`).
+    :func:`part_steps`); each further part adds ``PART_WORDS`` to the length (up to
+    ``MAX_PART_WORDS``), so two parts do not share what one would get. In a comparison, each
+    option's page is such a part.
     """
     if not groups:
         return f"{NO_COVERAGE_TEXT}\n\n_{edition_line}_"
@@ -141,8 +148,12 @@ def compose_lens_answer(
     else:
         steps = [s for s in steps if s.group.key not in scoring.support]
     budget = max(budget, MIN_WORDS // 2)
-    if parts and plan != "compare":
-        chosen = part_steps(groups, [*parts, (scoring, groups[0].key)], plan, budget)
+    if parts:
+        options = groups[:2] if plan == "compare" else groups[:1]  # each option its share
+        wanted = [*parts, *((scoring, g.key) for g in options)]
+        extra = PART_WORDS * (len({key for _, key in wanted}) - 1)
+        budget = min(budget + extra, MAX_PART_WORDS)
+        chosen = part_steps(groups, wanted, plan, budget)
     else:
         chosen = select_steps(steps, must, budget)
     shown = [g for g in groups if any(s.group is g for s in chosen) or (listed and g is groups[0])]
@@ -387,7 +398,19 @@ def edition_line(ctx: LensContext) -> str:
 
 def _part_scoring(scoring: Scoring, question: str, ctx: LensContext) -> Scoring:
     """The scoring of one part of a question: the part's own words and similarities."""
-    return replace(scoring, question=question, similarity=ctx.index.chunk_similarity(question))
+    similarity = ctx.index.chunk_similarity(question)
+    related = related_terms(similarity, _text_of(ctx), scoring.weight)
+    return replace(scoring, question=question, similarity=similarity, related=related)
+
+
+def _text_of(ctx: LensContext) -> Callable[[str], str]:
+    """Return the text of a chunk of the index by its id (empty for an unknown id)."""
+
+    def text(chunk_id: str) -> str:
+        chunk = ctx.index.chunk(chunk_id)
+        return chunk.text if chunk else ""
+
+    return text
 
 
 def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
@@ -407,10 +430,12 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
     if collection and routing["kind"] == "lens":
         return compose_list(collection, edition)
     design = state.diagram
+    similarity = ctx.index.chunk_similarity(routing["query"])
     scoring = Scoring(
         question=state.question,
         weight=ctx.index.term_weight,
-        similarity=ctx.index.chunk_similarity(routing["query"]),
+        similarity=similarity,
+        related=related_terms(similarity, _text_of(ctx), ctx.index.term_weight),
         services=frozenset(design["services"]) if design else None,
         mentions=mentioned if design else None,
         support=frozenset(routing["support"]),

@@ -13,6 +13,7 @@ import math
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import TYPE_CHECKING
 
 from agent.text import stems
@@ -23,14 +24,23 @@ if TYPE_CHECKING:
     from agent.state import Passage
 
 SECTION_PRIOR = {
-    "Overview": 0.15,
-    "Desired outcome": 0.10,
-    "Implementation steps": 0.25,
+    "Overview": 0.10,
+    "Desired outcome": -0.10,
+    "Implementation steps": 0.40,
     "Implementation guidance": 0.10,
     "Anti-patterns": -0.60,
     "Question": -2.0,
 }
-EXPLAIN_PRIOR = {**SECTION_PRIOR, "Overview": 0.25, "Desired outcome": 0.15, "Benefits": 0.15}
+"""Section priors for how-to answers: the actions lead. The lens's steps hold what to do; its
+outcome and overview sentences say why, which a how-to answer can leave to the practice title,
+so they join only when they match the question clearly better than any step."""
+EXPLAIN_PRIOR = {
+    **SECTION_PRIOR,
+    "Overview": 0.25,
+    "Desired outcome": 0.15,
+    "Benefits": 0.15,
+    "Implementation steps": 0.25,
+}
 """Section priors for "what is / why" questions: the point and its reason come first."""
 
 
@@ -48,6 +58,10 @@ MIN_WORDS = 90
 WARNING_WORDS = re.compile(
     r"\b(sign|signs|anti-?patterns?|mistakes?|wrong|missing|avoid|smell)\b", re.I
 )
+RELATED_PASSAGES = 20
+"""Passages nearest the question whose shared terms count as the question's related terms."""
+RELATED_SHARE = 0.3
+"""Weight of a related term against a term the question itself uses."""
 LEXICAL_WEIGHT = 0.3
 """Weight of shared rare terms against semantic similarity when picking sentences."""
 DESIGN_FIT = 0.3
@@ -92,6 +106,9 @@ class Scoring:
     """Pages that only support the answer (their steps are discounted)."""
     seen: frozenset[frozenset[str]] = frozenset()
     """Signatures of sentences earlier answers of the thread showed (never repeated)."""
+    related: Mapping[str, float] = field(default_factory=dict)
+    """Terms of the passages nearest the question in meaning, with their weight (see
+    :func:`related_terms`): the words the lens uses for what the question asks."""
 
 
 def group_passages(
@@ -171,18 +188,44 @@ def specific_terms(question: str) -> list[str]:
     return list(dict.fromkeys(found))
 
 
+@lru_cache(maxsize=4096)
+def _terms(text: str) -> frozenset[str]:
+    """The distinct stems of a passage (kept: the same passages come up turn after turn)."""
+    return frozenset(stems(text))
+
+
+def related_terms(
+    similarity: Mapping[str, float],
+    text_of: Callable[[str], str],
+    weight: Callable[[str], float],
+) -> dict[str, float]:
+    """Return the terms the passages nearest the question share, weighted by rarity.
+
+    A question says "the refunds API hangs" where the lens says "timeout" and "dead-letter
+    queue": the passages closest to the question in meaning (dense similarity) use the lens's
+    words for it. A term at least two of the ``RELATED_PASSAGES`` nearest passages use is
+    related, weighted by its inverse document frequency and the share of them using it.
+    """
+    nearest = sorted(similarity, key=lambda c: -similarity[c])[:RELATED_PASSAGES]
+    counts: dict[str, int] = {}
+    for chunk_id in nearest:
+        for term in _terms(text_of(chunk_id)):
+            counts[term] = counts.get(term, 0) + 1
+    return {t: weight(t) * n / len(nearest) for t, n in counts.items() if n >= 2 and weight(t) > 0}
+
+
 def score_steps(groups: Sequence[DocGroup], scoring: Scoring, plan: str) -> list[Step]:
     """Score every guidance sentence of ``groups`` against the question.
 
     A sentence scores by the dense similarity of its passage to the question, the rare
-    question terms it shares (normalised by its length), the question's specific terms it
-    names (services, data kinds, numbers), a prior by section that favours the steps (for
-    "what is" questions, the overview and outcome that state the point), and, with a design,
-    how well the services it names fit the design (a sentence naming only services the
-    design does not use is left out). Pages that only support the answer
-    (``Scoring.support``) offer only sentences sharing a question term, at
-    ``SUPPORT_DISCOUNT`` less; sentences an earlier answer of the
-    thread showed are left out.
+    question terms it shares and, at ``RELATED_SHARE`` of their weight, the question's related
+    terms (the lens's own words for what is asked; both normalised by its length), the
+    question's specific terms it names (services, data kinds, numbers), a prior by section
+    that favours the steps (for "what is" questions, the overview and outcome that state the
+    point), and, with a design, how well the services it names fit the design (a sentence
+    naming only services the design does not use is left out). Pages that only support the
+    answer (``Scoring.support``) offer only sentences sharing a question term, at
+    ``SUPPORT_DISCOUNT`` less; sentences an earlier answer of the thread showed are left out.
     """
     wanted = set(stems(scoring.question))
     specific = {s for t in specific_terms(scoring.question) for s in stems(t)}
@@ -209,6 +252,11 @@ def score_steps(groups: Sequence[DocGroup], scoring: Scoring, plan: str) -> list
                 if supporting and not shared:
                     continue
                 lexical = sum(scoring.weight(w) for w in shared) / math.sqrt(len(words) + 1)
+                lexical += (
+                    RELATED_SHARE
+                    * sum(scoring.related.get(w, 0.0) for w in words - wanted)
+                    / math.sqrt(len(words) + 1)
+                )
                 named = sum(scoring.weight(w) for w in specific & words)
                 fit = _design_fit(sentence, scoring)
                 if fit is None:

@@ -93,6 +93,7 @@ class LensIndex:
         self._embedder: Embedder | None = None
         self._searcher = HybridSearcher(chunks, self._dense_scores, sparse.scores)
         self._query_cache: dict[str, np.ndarray] = {}
+        self._score_cache: dict[str, np.ndarray] = {}
         self._signal_cache: dict[str, Signals] = {}
         self._cache_lock = threading.Lock()
         self.corpus: Corpus | None = None
@@ -177,11 +178,25 @@ class LensIndex:
         return self.router.scope(self.signals(query)) if self.router else None
 
     def _dense_scores(self, query: str) -> np.ndarray:
+        """Return the cosine of every chunk to ``query``, scored once per text and kept.
+
+        Routing, search and the answer's step scoring all ask for the same query's scores in
+        one turn; the array is read-only so that no caller can change the shared copy.
+        """
+        with self._cache_lock:
+            cached = self._score_cache.get(query)
+        if cached is not None:
+            return cached
         vector = self.encode_query(query)
         scores, ids = self._dense.search(vector, len(self.chunks))
         out = np.full(len(self.chunks), -1.0, dtype="float32")
         valid = ids[0] >= 0
         out[ids[0][valid]] = scores[0][valid]
+        out.flags.writeable = False
+        with self._cache_lock:
+            if len(self._score_cache) >= 256:
+                self._score_cache.pop(next(iter(self._score_cache)))
+            self._score_cache[query] = out
         return out
 
     def search(

@@ -263,3 +263,21 @@ def test_the_temporary_folder_of_a_running_build_is_left_alone(tmp_path):
         assert live.is_dir()
     _build(_chunks(tmp_path), tmp_path, HashEmbedder())
     assert not live.exists()
+
+
+def test_a_query_is_scored_once_per_turn_however_many_parts_ask(hash_index, monkeypatch):
+    """Routing, search and step scoring share one dense scoring of the same text."""
+    dense = hash_index._dense
+    calls = []
+
+    class Counting:
+        def search(self, vector, k):
+            calls.append(k)
+            return dense.search(vector, k)
+
+    monkeypatch.setattr(hash_index, "_dense", Counting())
+    query = "how do we screen prompts for injection before the model sees them, scored once?"
+    first = hash_index.chunk_similarity(query)
+    hash_index.search(query, k=3)
+    assert hash_index.chunk_similarity(query) == first
+    assert len(calls) == 1
