@@ -12,12 +12,12 @@ is supported by construction; the citation check still runs on the result, as fo
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from agent.catalogue import compose_list, requested
-from agent.design import DesignSummary
+from agent.design import DesignSummary, refers_to_own_design
 from agent.steps import (
     MIN_WORDS,
     DocGroup,
@@ -39,7 +39,7 @@ from diagrams.catalog import mentioned
 
 if TYPE_CHECKING:
     from agent.context import LensContext
-    from agent.state import State
+    from agent.state import Routing, State
 
 SECTION_ORDER = {"Implementation steps": 0, "Implementation guidance": 1, "Overview": 2}
 """Order of a page's chosen sentences in a how-to answer: the actions lead."""
@@ -367,24 +367,80 @@ def compose_priorities(
     return "\n".join(parts)
 
 
-def compose_strengths(
-    design: DesignSummary, groups: Sequence[DocGroup], edition_line: str, scoring: Scoring
+def about_design(question: str, routing: Routing) -> bool:
+    """Tell whether a turn asks about the reviewed design itself rather than a lens topic.
+
+    Either the router heard a design intent ("what should we fix first?"), or the question
+    points at the asker's design ("what does this design cover?") and names no practice's
+    topic, so the review's own findings are the answer.
+    """
+    if routing["answer"] == "design":
+        return True
+    about_lens = any(is_practice_id(p) for p in routing["pages"])
+    return refers_to_own_design(question) and not about_lens
+
+
+def compose_design_review(
+    design: DesignSummary,
+    groups: Sequence[DocGroup],
+    edition_line: str,
+    scoring: Scoring,
+    relevance: Mapping[str, float],
+    topic: Collection[str] = (),
+    strengths_first: bool = False,
 ) -> str:
-    """Answer "what are we doing right?": the practices the design already shows."""
-    if not design["strengths"]:
-        return (
-            "The review found no practice that the design itself shows; most controls are "
-            f"team processes or settings a drawing does not reveal.\n\n_{edition_line}_"
-        )
+    """Answer a question about the reviewed design itself from the review's own findings.
+
+    "Is the model access in this template ok?" is about the findings on that topic: those
+    among ``topic`` (the pages chosen for the question) when there are any, else every gap
+    and every practice the design already shows ("what does it cover and what is missing?").
+    Findings come most relevant to the question first (``relevance``: the router's page
+    probabilities), ties in fix order. "What do we get right?" (``strengths_first``) lists
+    the practices shown first, then the one gap to add next.
+    """
+    gaps = list({g["bp_id"]: g for g in reversed(design["gaps"])}.values())[::-1]
+    strengths = design["strengths"]
+    if topic and any(f["bp_id"] in topic for f in [*gaps, *strengths]):
+        gaps = [g for g in gaps if g["bp_id"] in topic]
+        strengths = [s for s in strengths if s["bp_id"] in topic]
+    gaps = sorted(gaps, key=lambda g: -relevance.get(g["bp_id"], 0.0))
+    strengths = sorted(strengths, key=lambda s: -relevance.get(s["bp_id"], 0.0))
+    if strengths_first:
+        gaps = gaps[:1]
     by_key = {g.key: g for g in groups}
-    parts = [f"The design already shows {_count(len(design['strengths']), 'practice')}:", ""]
-    for strength in design["strengths"]:
-        parts.append(f"- **{strength['bp_id']} · {strength['title']}**: {strength['explanation']}")
-        group = by_key.get(strength["bp_id"])
-        if group:
-            parts += [f"   - {_cited(s, group.key)}" for s in pick_sentences(group, 1, scoring)]
-    parts += ["", f"_{edition_line}_"]
-    return "\n".join(parts)
+
+    def lens_step(bp_id: str) -> list[str]:
+        group = by_key.get(bp_id)
+        picked = pick_sentences(group, 1, scoring) if group else []
+        return [f"   - {_cited(s, bp_id)}" for s in picked]
+
+    cov = design["coverage"]
+    lines = [
+        f"**Your design** ({design['format']}, {design['component_count']} components) was "
+        f"reviewed against the lens: {cov['addressed']} practices addressed, {cov['gap']} "
+        f"gaps, {cov['unknown']} not visible in the design (of {cov['total']}).",
+    ]
+    shown = ["", "**Already in place**"] if strengths else []
+    for strength in strengths:
+        shown.append(
+            f"- **{strength['bp_id']} · {strength['title']}**: "
+            + _cited(strength["explanation"], strength["bp_id"])
+        )
+    to_change = ["", "**Next to add**" if strengths_first else "**To change**"] if gaps else []
+    for gap in gaps:
+        where = ", ".join(gap["evidence"]) or "the design as a whole"
+        to_change.append(
+            f"- **{gap['bp_id']} · {gap['title']}** ({gap['risk']} risk; found on: {where}): "
+            f"{gap['explanation']}"
+        )
+        to_change += lens_step(gap["bp_id"])
+    if not gaps and not strengths:
+        lines.append(
+            "The review shows neither a gap nor a practice on this; most controls are team "
+            "processes or settings a drawing does not reveal, so ask the team about them."
+        )
+    body = [*shown, *to_change] if strengths_first else [*to_change, *shown]
+    return "\n".join([*lines, *body, "", f"_{edition_line}_"])
 
 
 def edition_line(ctx: LensContext) -> str:
@@ -441,12 +497,19 @@ def draft(state: State, ctx: LensContext, earlier: Sequence[str] = ()) -> str:
         support=frozenset(routing["support"]),
         seen=frozenset(_previous_sentences(earlier)),
     )
-    if plan == "design" and design:
-        if routing["intent"] == "strengths":
-            return compose_strengths(design, groups, edition, scoring)
-        preface = compose_design_preface(design) if routing["intent"] == "review" else ""
-        body = compose_priorities(design, groups, edition, scoring)
-        return f"{preface}\n\n{body}" if preface else body
+    if design and about_design(state.question, routing):
+        if routing["intent"] == "prioritize":
+            return compose_priorities(design, groups, edition, scoring)
+        relevance = {s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"])}
+        return compose_design_review(
+            design,
+            groups,
+            edition,
+            scoring,
+            relevance,
+            topic=frozenset([*routing["pages"], *routing["support"]]),
+            strengths_first=routing["intent"] == "strengths",
+        )
     by_key = {g.key: g for g in groups}
     named = [*routing["ids"], *routing["pages"], *routing["support"]]
     chosen = [by_key[p] for p in dict.fromkeys(named) if p in by_key]

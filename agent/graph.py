@@ -269,11 +269,13 @@ def _design_ids(state: State) -> list[str]:
     """Practices an answer about the thread's design needs: its gaps, or its strengths."""
     if not state.diagram:
         return []
-    intent = _routing(state)["intent"]
-    if intent == "strengths":
-        return [s["bp_id"] for s in state.diagram["strengths"]]
-    gaps = state.diagram["gaps"]
-    return [g["bp_id"] for g in (gaps if intent in ("prioritize", "review") else gaps[:3])]
+    routing = _routing(state)
+    gaps = [g["bp_id"] for g in state.diagram["gaps"]]
+    if routing["intent"] == "prioritize":
+        return gaps
+    if extractive.about_design(state.question, routing):
+        return [*gaps, *(s["bp_id"] for s in state.diagram["strengths"])]
+    return gaps[:3]
 
 
 def _policy_calls(state: State) -> list[dict]:

@@ -79,7 +79,9 @@ def test_strengths_name_what_the_design_already_shows(real_lens, tmp_path):
     path.write_text(SERVERLESS + "  L --> GR[Amazon Bedrock Guardrails]\n  GR --> B\n")
     answer = real_lens.ask("What are we already doing right here?", diagram=path)
     assert answer.routing["intent"] == "strengths"
-    assert answer.text.startswith("The design already shows")
+    shown, _, rest = answer.text.partition("**Already in place**")[2].partition("**Next to add**")
+    assert "GENSEC02-BP01" in shown and "GENSEC02-BP01" not in rest
+    assert rest.count("risk; found on:") <= 1  # the one gap to add next, not the whole list
     assert "GENSEC02-BP01" in [c.bp_id for c in answer.citations]
 
 

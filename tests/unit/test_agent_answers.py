@@ -3,7 +3,12 @@
 import re
 
 from agent.citations import UNVERIFIED, mark_unverified, verify
-from agent.extractive import compose_design_preface, compose_priorities, not_covered_note
+from agent.extractive import (
+    compose_design_preface,
+    compose_design_review,
+    compose_priorities,
+    not_covered_note,
+)
 from agent.routing import Route, answer_kind, split_parts
 from agent.steps import DocGroup, Scoring, Step, part_steps, select_steps, specific_terms
 from corpus.ids import unknown_ids
@@ -150,6 +155,48 @@ def test_a_design_preface_lists_only_the_gaps_the_question_touches():
     text = compose_design_preface(design, ["GENSEC01-BP01", "GENSEC04-BP02"])
     assert text.count("GENSEC01-BP01") == 1 and "GENOPS02-BP01" not in text
     assert "GENOPS02-BP01" not in compose_design_preface(design) and "gaps" in text
+
+
+def _finding(bp_id: str) -> dict:
+    return {
+        "bp_id": bp_id,
+        "title": "t",
+        "risk": "High",
+        "explanation": f"{bp_id} seen.",
+        "evidence": [],
+    }
+
+
+def _listed(text: str) -> list[str]:
+    return re.findall(r"^- \*\*(\S+) · ", text, re.M)
+
+
+def test_a_question_about_the_design_gets_its_findings_on_the_topic_most_relevant_first():
+    design = {
+        "gaps": [_finding("GENOPS02-BP01"), _finding("GENSEC04-BP02"), _finding("GENSEC01-BP01")],
+        "strengths": [_finding("GENSUS01-BP01"), _finding("GENSEC01-BP03")],
+        "coverage": {"addressed": 2, "gap": 3, "unknown": 46, "total": 51},
+        "format": "cloudformation",
+        "component_count": 4,
+    }
+    relevance = {"GENSEC01-BP01": 0.6, "GENSEC04-BP02": 0.5, "GENSEC01-BP03": 0.2}
+    topic = {"GENSEC01-BP01", "GENSEC04-BP02", "GENSEC01-BP03", "GENREL04-BP02"}
+    focused = compose_design_review(design, [], "Source: test.", None, relevance, topic)
+    assert _listed(focused) == ["GENSEC01-BP01", "GENSEC04-BP02", "GENSEC01-BP03"]
+    everything = compose_design_review(design, [], "Source: test.", None, {}, {"GENREL04-BP02"})
+    assert _listed(everything) == [
+        "GENOPS02-BP01",
+        "GENSEC04-BP02",
+        "GENSEC01-BP01",
+        "GENSUS01-BP01",
+        "GENSEC01-BP03",
+    ]  # no finding on the topic: the whole review, gaps in fix order first
+    right = compose_design_review(
+        design, [], "Source: test.", None, relevance, strengths_first=True
+    )
+    assert _listed(right) == ["GENSEC01-BP03", "GENSUS01-BP01", "GENSEC01-BP01"]
+    assert right.index("**Already in place**") < right.index("**Next to add**")
+    assert "[GENSEC01-BP03]" in right  # a practice the design shows is cited
 
 
 GOOD = (
