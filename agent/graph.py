@@ -35,7 +35,7 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.models import ModelError, describe_model_error
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
-from agent.routing import answer_kind, decide, split_parts
+from agent.routing import SUPPORT_PROBABILITY, Story, answer_kind, decide, split_parts
 from agent.state import (
     AnswerRecord,
     Checked,
@@ -61,8 +61,11 @@ FALLBACK_RATIO = 0.5
 """Without a relevance model: pages within this share of the best fused score are named too."""
 DESIGN_GAP_SHARE = 0.5
 """A design gap leads the answer when its relevance reaches this share of the best page's."""
-SUPPORT_PROBABILITY = 0.5
-"""A page the relevance model finds more likely relevant than not may support the answer."""
+STORY_PAGES = 3
+"""Most practices a workload story names: its open request asks what matters most, so the
+strongest few, each from a different question of the lens."""
+PART_CANDIDATES = 3
+"""How far down a part's own ranking its page may be: the best few for the part alone."""
 
 
 def _turn_messages(state: State) -> list:
@@ -107,7 +110,7 @@ def route(state: State, runtime: Runtime[LensContext]) -> Update:
         unknown_ids=decision.unknown_ids,
     )
     if decision.kind in ("lens", "followup") and not (state.diagram and decision.intent):
-        routing = _with_pages(ctx, routing, decision.parts, state.diagram)
+        routing = _with_pages(ctx, routing, decision.parts, state.diagram, decision.story)
     return {
         "messages": [HumanMessage(content=state.question)],
         "turn_start": len(state.messages),
@@ -131,9 +134,22 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _with_pages(
-    ctx: LensContext, routing: Routing, parts: list[str], design: DesignSummary | None
+    ctx: LensContext,
+    routing: Routing,
+    parts: list[str],
+    design: DesignSummary | None,
+    story: Story | None = None,
 ) -> Routing:
-    """Return ``routing`` with the pages of the whole question and of each of its parts."""
+    """Return ``routing`` with the pages of the whole question and of each of its parts.
+
+    A workload story is planned from its concerns (:func:`_story_pages`); when none of them
+    clearly names a practice, the question is routed as a whole like any other.
+    """
+    if story and not design:
+        planned = _story_pages(ctx, story, routing["pillar"])
+        if planned:
+            pages = list(dict.fromkeys(p for part in planned for p in part["pages"]))
+            return {**routing, "pages": pages, "support": [], "parts": planned}
     chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
     whole = {
         s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])
@@ -148,23 +164,65 @@ def _with_pages(
     return {**routing, "pages": pages, "support": support, "parts": per_part}
 
 
+def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Part]:
+    """Plan a workload story: the practices its concerns need, the strongest first.
+
+    The description without the open request is routed as a whole (the request, "what does
+    the lens say we need?", only pulls towards overview pages); its best practice leads when
+    it is more likely relevant than not. Then each concern is routed like a part, against the
+    description's ranking. Overview and scenario pages are left out: the request named none
+    (else it would not be open), so the story asks for practices. At most ``STORY_PAGES``, each
+    from a different question of the lens, so the answer covers different concerns.
+    """
+    ranked = [s for s in ctx.index.rank_pages(story.scene, pillar) if _is_practice(ctx, s.page_id)]
+    whole = {s.page_id: s.probability for s in ranked}
+    lead = [s.page_id for s in ranked[:1] if s.probability >= SUPPORT_PROBABILITY]
+    planned = [Part(question=story.scene, pages=lead)] if lead else []
+    questions = {_question_of(ctx, p) for p in lead}
+    for concern in story.concerns:
+        if len(questions) >= STORY_PAGES:
+            break
+        pages = [
+            p
+            for p in _part_pages(ctx, concern, pillar, whole)
+            if _question_of(ctx, p) not in questions
+        ]
+        if pages:
+            planned.append(Part(question=concern, pages=pages))
+            questions.add(_question_of(ctx, pages[0]))
+    return planned
+
+
+def _is_practice(ctx: LensContext, page: str) -> bool:
+    chunks = ctx.index.chunks_of(page)
+    return bool(chunks) and chunks[0].bp_id is not None
+
+
+def _question_of(ctx: LensContext, page: str) -> str:
+    chunks = ctx.index.chunks_of(page)
+    return (chunks[0].question_id if chunks else None) or page
+
+
 def _part_pages(
     ctx: LensContext, part: str, pillar: str | None, whole: dict[str, float]
 ) -> list[str]:
     """Return the page that answers one part of a question, if one clearly does.
 
-    It is the part's best page when the calibrated relevance model finds it more likely
-    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the
-    whole question: a clause routed alone can drift to a page the question as a whole is not
-    about (a scene-setting clause, "a new model version just came out", reads as a question
-    about model versions), and a part too vague to route names none.
+    It is the best of the part's own first ``PART_CANDIDATES`` pages that the calibrated
+    relevance model finds more likely relevant than not (``SUPPORT_PROBABILITY``) both for the
+    part on its own and for the whole question: a clause routed alone can drift to a page the
+    question as a whole is not about (a scene-setting clause, "a new model version just came
+    out", reads as a question about model versions), and a part too vague to route names none.
+    Looking past the part's first page lets a part whose first page the question does not back
+    ("how do we make them shorter?" about prompts reads as shorter answers) keep its next one.
     """
-    ranked = ctx.index.rank_pages(part, pillar)[:1]
-    return [
+    ranked = ctx.index.rank_pages(part, pillar)[:PART_CANDIDATES]
+    backed = [
         s.page_id
         for s in ranked
         if min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
+    return backed[:1]
 
 
 def _chosen_pages(
