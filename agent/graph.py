@@ -35,7 +35,14 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.models import ModelError, describe_model_error
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
-from agent.routing import SUPPORT_PROBABILITY, Story, answer_kind, decide, split_parts
+from agent.routing import (
+    MIN_PART_WORDS,
+    SUPPORT_PROBABILITY,
+    Story,
+    answer_kind,
+    decide,
+    split_parts,
+)
 from agent.state import (
     AnswerRecord,
     Checked,
@@ -155,13 +162,25 @@ def _with_pages(
         s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])
     }
     per_part = [
-        Part(question=part, pages=_part_pages(ctx, part, routing["pillar"], whole))
-        for part in parts
+        Part(question=part, pages=_part_pages(ctx, part, routing, parts, whole)) for part in parts
     ]
     leads = [part["pages"][0] for part in per_part if part["pages"]]
     pages = list(dict.fromkeys([*chosen[:1], *leads, *chosen[1:]]))[:MAX_PAGES]
     support = [p for p in support if p not in pages]
     return {**routing, "pages": pages, "support": support, "parts": per_part}
+
+
+def _in_context(question: str, part: str, parts: list[str]) -> str:
+    """Return the question a part belongs to with the other parts left out.
+
+    The part keeps the question's scene ("we fine-tune every month."), which it may lean on,
+    but not the other requests, which would outweigh it: routed with them, "a way to replay
+    every step our agent took" loses to the token dashboard asked just before it.
+    """
+    for other in parts:
+        if other != part:
+            question = question.replace(other, " ")
+    return " ".join(question.split())
 
 
 def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Part]:
@@ -183,9 +202,7 @@ def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Par
         if len(questions) >= STORY_PAGES:
             break
         pages = [
-            p
-            for p in _part_pages(ctx, concern, pillar, whole)
-            if _question_of(ctx, p) not in questions
+            p for p in _backed(ctx, concern, pillar, whole) if _question_of(ctx, p) not in questions
         ]
         if pages:
             planned.append(Part(question=concern, pages=pages))
@@ -204,23 +221,43 @@ def _question_of(ctx: LensContext, page: str) -> str:
 
 
 def _part_pages(
-    ctx: LensContext, part: str, pillar: str | None, whole: dict[str, float]
+    ctx: LensContext, part: str, routing: Routing, parts: list[str], whole: dict[str, float]
 ) -> list[str]:
     """Return the page that answers one part of a question, if one clearly does.
 
-    It is the best of the part's own first ``PART_CANDIDATES`` pages that the calibrated
-    relevance model finds more likely relevant than not (``SUPPORT_PROBABILITY``) both for the
-    part on its own and for the whole question: a clause routed alone can drift to a page the
-    question as a whole is not about (a scene-setting clause, "a new model version just came
-    out", reads as a question about model versions), and a part too vague to route names none.
-    Looking past the part's first page lets a part whose first page the question does not back
+    The page must be backed (:func:`_backed`) by the whole question; or, when the whole
+    question's ranking is taken over by its other parts, by the part within its question
+    (:func:`_in_context`), provided the part says enough on its own (at least
+    ``MIN_PART_WORDS`` content words): a vague part ("should we change it?") would otherwise
+    back its own drift.
+    """
+    pillar = routing["pillar"]
+    backed = _backed(ctx, part, pillar, whole)
+    if backed or len(stems(part)) < MIN_PART_WORDS:
+        return backed
+    text = _in_context(routing["query"], part, parts)
+    context = {s.page_id: s.probability for s in ctx.index.rank_pages(text, pillar)}
+    return _backed(ctx, part, pillar, context)
+
+
+def _backed(
+    ctx: LensContext, clause: str, pillar: str | None, context: dict[str, float]
+) -> list[str]:
+    """Return the best of ``clause``'s own first pages that its ``context`` backs too.
+
+    A page qualifies when the calibrated relevance model finds it more likely relevant than
+    not (``SUPPORT_PROBABILITY``) both for the clause on its own and for its context (page
+    probabilities): a clause routed alone can drift to a page its question is not about (a
+    scene-setting clause, "a new model version just came out", reads as a question about model
+    versions), and a clause too vague to route names none. Looking past the clause's first
+    page (up to ``PART_CANDIDATES``) lets a part whose first page the question does not back
     ("how do we make them shorter?" about prompts reads as shorter answers) keep its next one.
     """
-    ranked = ctx.index.rank_pages(part, pillar)[:PART_CANDIDATES]
+    ranked = ctx.index.rank_pages(clause, pillar)[:PART_CANDIDATES]
     backed = [
         s.page_id
         for s in ranked
-        if min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
+        if min(s.probability, context.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
     return backed[:1]
 
