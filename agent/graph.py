@@ -71,8 +71,6 @@ DESIGN_GAP_SHARE = 0.5
 STORY_PAGES = 3
 """Most practices a workload story names: its open request asks what matters most, so the
 strongest few, each from a different question of the lens."""
-PART_CANDIDATES = 3
-"""How far down a part's own ranking its page may be: the best few for the part alone."""
 
 
 def _turn_messages(state: State) -> list:
@@ -188,19 +186,24 @@ def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Par
 
     The description without the open request is routed as a whole (the request, "what does
     the lens say we need?", only pulls towards overview pages); its best practice leads when
-    it is more likely relevant than not. Then each concern is routed like a part, against the
-    description's ranking. Overview and scenario pages are left out: the request named none
-    (else it would not be open), so the story asks for practices. At most ``STORY_PAGES``, each
-    from a different question of the lens, so the answer covers different concerns.
+    it is more likely relevant than not. Then each constraint (the concerns after the first,
+    which names the workload the description's routing already covers) is routed like a part,
+    against the description's ranking, when it says enough on its own (``MIN_PART_WORDS``
+    content words; "not the document index" leans on its sentence). Overview and scenario pages
+    are left out: the request named none (else it would not be open), so the story asks for
+    practices. At most ``STORY_PAGES``, each from a different question of the lens, so the
+    answer covers different concerns.
     """
     ranked = [s for s in ctx.index.rank_pages(story.scene, pillar) if _is_practice(ctx, s.page_id)]
     whole = {s.page_id: s.probability for s in ranked}
     lead = [s.page_id for s in ranked[:1] if s.probability >= SUPPORT_PROBABILITY]
     planned = [Part(question=story.scene, pages=lead)] if lead else []
     questions = {_question_of(ctx, p) for p in lead}
-    for concern in story.concerns:
+    for concern in story.concerns[1:]:
         if len(questions) >= STORY_PAGES:
             break
+        if len(stems(concern)) < MIN_PART_WORDS:
+            continue
         pages = [
             p for p in _backed(ctx, concern, pillar, whole) if _question_of(ctx, p) not in questions
         ]
@@ -225,41 +228,43 @@ def _part_pages(
 ) -> list[str]:
     """Return the page that answers one part of a question, if one clearly does.
 
-    The page must be backed (:func:`_backed`) by the whole question; or, when the whole
-    question's ranking is taken over by its other parts, by the part within its question
-    (:func:`_in_context`), provided the part says enough on its own (at least
-    ``MIN_PART_WORDS`` content words): a vague part ("should we change it?") would otherwise
-    back its own drift.
+    It is the part's best page when the calibrated relevance model finds it more likely
+    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the whole
+    question: a clause routed alone can drift to a page the question as a whole is not about (a
+    scene-setting clause, "a new model version just came out", reads as a question about model
+    versions), and a part too vague to route names none.
+
+    The whole question's ranking can be taken over by its other parts (a token dashboard
+    outweighs "a way to replay every step our agent took"). Then the part within its question
+    (:func:`_in_context`) may back the page instead, when that context adds words of its own to
+    the part (else the part would back itself), the page is the context's best one, and the part
+    says enough on its own (at least ``MIN_PART_WORDS`` content words; "should we change it?"
+    does not).
     """
     pillar = routing["pillar"]
     backed = _backed(ctx, part, pillar, whole)
-    if backed or len(stems(part)) < MIN_PART_WORDS:
-        return backed
     text = _in_context(routing["query"], part, parts)
-    context = {s.page_id: s.probability for s in ctx.index.rank_pages(text, pillar)}
-    return _backed(ctx, part, pillar, context)
+    own = set(stems(part))
+    if backed or len(own) < MIN_PART_WORDS or not set(stems(text)) - own:
+        return backed
+    best = ctx.index.rank_pages(text, pillar)[:1]
+    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})
 
 
 def _backed(
     ctx: LensContext, clause: str, pillar: str | None, context: dict[str, float]
 ) -> list[str]:
-    """Return the best of ``clause``'s own first pages that its ``context`` backs too.
+    """Return ``clause``'s best page if it and ``context`` both find it likely enough.
 
-    A page qualifies when the calibrated relevance model finds it more likely relevant than
-    not (``SUPPORT_PROBABILITY``) both for the clause on its own and for its context (page
-    probabilities): a clause routed alone can drift to a page its question is not about (a
-    scene-setting clause, "a new model version just came out", reads as a question about model
-    versions), and a clause too vague to route names none. Looking past the clause's first
-    page (up to ``PART_CANDIDATES``) lets a part whose first page the question does not back
-    ("how do we make them shorter?" about prompts reads as shorter answers) keep its next one.
+    Both must find it more likely relevant than not (``SUPPORT_PROBABILITY``); ``context``
+    holds page probabilities.
     """
-    ranked = ctx.index.rank_pages(clause, pillar)[:PART_CANDIDATES]
-    backed = [
+    ranked = ctx.index.rank_pages(clause, pillar)[:1]
+    return [
         s.page_id
         for s in ranked
         if min(s.probability, context.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
-    return backed[:1]
 
 
 def _chosen_pages(

@@ -270,12 +270,17 @@ def split_story(question: str) -> Story | None:
 def is_open_ask(ask: str, index) -> bool:
     """Return True when a story's request names no topic of its own, so its concerns decide.
 
-    The calibrated router decides: the request is open when it reads as a design intent (those
-    examples are open asks: "what should we fix first?"), when its best page is less likely
-    relevant than not, or when that page is an overview page whose title the request does not
-    use ("what does the lens say we need?" drifts to an overview page; "what does the call
-    center scenario say?" names one). "How do we keep that affordable?" names cost: not open.
+    An open request is too short to stand alone as a part (fewer than ``MIN_PART_WORDS``
+    content words: "what should we have in place?"; "how should the VPC and subnets look so
+    nothing is exposed?" is a question of its own). Then the calibrated router decides: it is
+    open when it reads as a design intent (those examples are open asks: "what should we fix
+    first?"), when its best page is less likely relevant than not, or when that page is an
+    overview page whose title the request does not use ("what does the lens say we need?"
+    drifts to an overview page; "what does the call center scenario say?" names one). "How do
+    we keep that affordable?" names cost: not open.
     """
+    if len(stems(ask)) >= MIN_PART_WORDS:
+        return False
     decision = index.scope(ask)
     if decision is None:  # a lens without example questions has no router to decide
         return False
