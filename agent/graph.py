@@ -152,9 +152,10 @@ def _with_pages(
     """
     if story and not design:
         planned = _story_pages(ctx, story, routing["pillar"])
-        if planned:
+        if planned:  # one practice alone is no part: its steps are scored on the question
             pages = list(dict.fromkeys(p for part in planned for p in part["pages"]))
-            return {**routing, "pages": pages, "support": [], "parts": planned}
+            parts_of = planned if len(planned) >= 2 else []
+            return {**routing, "pages": pages, "support": [], "parts": parts_of}
     chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
     whole = {
         s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])

@@ -171,3 +171,10 @@ def test_a_part_whose_question_adds_nothing_to_it_does_not_back_itself():
     )
     routing = _with_pages(SimpleNamespace(index=index), _routing(question), [first, second], None)
     assert routing["pages"] == ["GENOPS02-BP02"]
+
+
+def test_a_story_with_one_practice_has_it_scored_on_the_whole_question():
+    story = Story("we run a shop.", "what do we need?", ["we run a shop"])
+    index = StubIndex({"we run a shop.": {"GENCOST01-BP01": 0.8, "agentic-ai": 0.9}})
+    routing = _with_pages(SimpleNamespace(index=index), _routing("q"), [], None, story)
+    assert routing["pages"] == ["GENCOST01-BP01"] and routing["parts"] == []
