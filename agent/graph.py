@@ -35,7 +35,14 @@ from agent.context import LensContext, resolve
 from agent.design import DesignSummary, prompt_text, summarise
 from agent.models import ModelError, describe_model_error
 from agent.prompts import RETRY_NOTE, system_prompt, user_turn
-from agent.routing import answer_kind, decide, split_parts
+from agent.routing import (
+    MIN_PART_WORDS,
+    SUPPORT_PROBABILITY,
+    Story,
+    answer_kind,
+    decide,
+    split_parts,
+)
 from agent.state import (
     AnswerRecord,
     Checked,
@@ -61,8 +68,9 @@ FALLBACK_RATIO = 0.5
 """Without a relevance model: pages within this share of the best fused score are named too."""
 DESIGN_GAP_SHARE = 0.5
 """A design gap leads the answer when its relevance reaches this share of the best page's."""
-SUPPORT_PROBABILITY = 0.5
-"""A page the relevance model finds more likely relevant than not may support the answer."""
+STORY_PAGES = 3
+"""Most practices a workload story names: its open request asks what matters most, so the
+strongest few, each from a different question of the lens."""
 
 
 def _turn_messages(state: State) -> list:
@@ -112,7 +120,7 @@ def route(state: State, runtime: Runtime[LensContext]) -> Update:
         unknown_ids=decision.unknown_ids,
     )
     if decision.kind in ("lens", "followup") and not (state.diagram and decision.intent):
-        routing = _with_pages(ctx, routing, decision.parts, state.diagram)
+        routing = _with_pages(ctx, routing, decision.parts, state.diagram, decision.story)
     return {
         "messages": [HumanMessage(content=state.question)],
         "turn_start": len(state.messages),
@@ -136,23 +144,34 @@ def _short(text: str, limit: int = 60) -> str:
 
 
 def _with_pages(
-    ctx: LensContext, routing: Routing, parts: list[str], design: DesignSummary | None
+    ctx: LensContext,
+    routing: Routing,
+    parts: list[str],
+    design: DesignSummary | None,
+    story: Story | None = None,
 ) -> Routing:
     """Return ``routing`` with the pages of the whole question and of each of its parts.
 
-    A request for a whole list of the lens (:mod:`agent.catalogue`) names every page of it.
+    A request for a whole list of the lens (:mod:`agent.catalogue`) names every page of it. A
+    workload story is planned from its concerns (:func:`_story_pages`); when none of them
+    clearly names a practice, the question is routed as a whole like any other.
     """
     if routing["answer"] == "list" and routing["kind"] == "lens":
         collection = catalogue.requested(routing["query"], ctx.index.chunks)
         if collection:
             return {**routing, "pages": collection.pages, "support": [], "parts": []}
+    if story and not design:
+        planned = _story_pages(ctx, story, routing["pillar"])
+        if planned:  # one practice alone is no part: its steps are scored on the question
+            pages = list(dict.fromkeys(p for part in planned for p in part["pages"]))
+            parts_of = planned if len(planned) >= 2 else []
+            return {**routing, "pages": pages, "support": [], "parts": parts_of}
     chosen, support = _chosen_pages(ctx, routing["query"], routing["pillar"], design)
     whole = {
         s.page_id: s.probability for s in ctx.index.rank_pages(routing["query"], routing["pillar"])
     }
     per_part = [
-        Part(question=part, pages=_part_pages(ctx, part, routing["pillar"], whole))
-        for part in parts
+        Part(question=part, pages=_part_pages(ctx, part, routing, parts, whole)) for part in parts
     ]
     leads = [part["pages"][0] for part in per_part if part["pages"]]
     pages = list(dict.fromkeys([*chosen[:1], *leads, *chosen[1:]]))[:MAX_PAGES]
@@ -160,22 +179,102 @@ def _with_pages(
     return {**routing, "pages": pages, "support": support, "parts": per_part}
 
 
+def _in_context(question: str, part: str, parts: list[str]) -> str:
+    """Return the question a part belongs to with the other parts left out.
+
+    The part keeps the question's scene ("we fine-tune every month."), which it may lean on,
+    but not the other requests, which would outweigh it: routed with them, "a way to replay
+    every step our agent took" loses to the token dashboard asked just before it.
+    """
+    for other in parts:
+        if other != part:
+            question = question.replace(other, " ")
+    return " ".join(question.split())
+
+
+def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Part]:
+    """Plan a workload story: the practices its concerns need, the strongest first.
+
+    The description without the open request is routed as a whole (the request, "what does
+    the lens say we need?", only pulls towards overview pages); its best practice leads when
+    it is more likely relevant than not. Then each constraint (the concerns after the first,
+    which names the workload the description's routing already covers) is routed like a part,
+    against the description's ranking, when it says enough on its own (``MIN_PART_WORDS``
+    content words; "not the document index" leans on its sentence). Overview and scenario pages
+    are left out: the request named none (else it would not be open), so the story asks for
+    practices. At most ``STORY_PAGES``, each from a different question of the lens, so the
+    answer covers different concerns.
+    """
+    ranked = [s for s in ctx.index.rank_pages(story.scene, pillar) if _is_practice(ctx, s.page_id)]
+    whole = {s.page_id: s.probability for s in ranked}
+    lead = [s.page_id for s in ranked[:1] if s.probability >= SUPPORT_PROBABILITY]
+    planned = [Part(question=story.scene, pages=lead)] if lead else []
+    questions = {_question_of(ctx, p) for p in lead}
+    for concern in story.concerns[1:]:
+        if len(questions) >= STORY_PAGES:
+            break
+        if len(stems(concern)) < MIN_PART_WORDS:
+            continue
+        pages = [
+            p for p in _backed(ctx, concern, pillar, whole) if _question_of(ctx, p) not in questions
+        ]
+        if pages:
+            planned.append(Part(question=concern, pages=pages))
+            questions.add(_question_of(ctx, pages[0]))
+    return planned
+
+
+def _is_practice(ctx: LensContext, page: str) -> bool:
+    chunks = ctx.index.chunks_of(page)
+    return bool(chunks) and chunks[0].bp_id is not None
+
+
+def _question_of(ctx: LensContext, page: str) -> str:
+    chunks = ctx.index.chunks_of(page)
+    return (chunks[0].question_id if chunks else None) or page
+
+
 def _part_pages(
-    ctx: LensContext, part: str, pillar: str | None, whole: dict[str, float]
+    ctx: LensContext, part: str, routing: Routing, parts: list[str], whole: dict[str, float]
 ) -> list[str]:
     """Return the page that answers one part of a question, if one clearly does.
 
     It is the part's best page when the calibrated relevance model finds it more likely
-    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the
-    whole question: a clause routed alone can drift to a page the question as a whole is not
-    about (a scene-setting clause, "a new model version just came out", reads as a question
-    about model versions), and a part too vague to route names none.
+    relevant than not (``SUPPORT_PROBABILITY``) both for the part on its own and for the whole
+    question: a clause routed alone can drift to a page the question as a whole is not about (a
+    scene-setting clause, "a new model version just came out", reads as a question about model
+    versions), and a part too vague to route names none.
+
+    The whole question's ranking can be taken over by its other parts (a token dashboard
+    outweighs "a way to replay every step our agent took"). Then the part within its question
+    (:func:`_in_context`) may back the page instead, when that context adds words of its own to
+    the part (else the part would back itself), the page is the context's best one, and the part
+    says enough on its own (at least ``MIN_PART_WORDS`` content words; "should we change it?"
+    does not).
     """
-    ranked = ctx.index.rank_pages(part, pillar)[:1]
+    pillar = routing["pillar"]
+    backed = _backed(ctx, part, pillar, whole)
+    text = _in_context(routing["query"], part, parts)
+    own = set(stems(part))
+    if backed or len(own) < MIN_PART_WORDS or not set(stems(text)) - own:
+        return backed
+    best = ctx.index.rank_pages(text, pillar)[:1]
+    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})
+
+
+def _backed(
+    ctx: LensContext, clause: str, pillar: str | None, context: dict[str, float]
+) -> list[str]:
+    """Return ``clause``'s best page if it and ``context`` both find it likely enough.
+
+    Both must find it more likely relevant than not (``SUPPORT_PROBABILITY``); ``context``
+    holds page probabilities.
+    """
+    ranked = ctx.index.rank_pages(clause, pillar)[:1]
     return [
         s.page_id
         for s in ranked
-        if min(s.probability, whole.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
+        if min(s.probability, context.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
 
 

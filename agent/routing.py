@@ -138,6 +138,30 @@ ADDS_TO = re.compile(r"\b(?:too|also|as well|either|instead)\b", re.I)
 """Words by which a question adds to the previous one rather than asking afresh."""
 MIN_PART_WORDS = 4
 """A part shorter than this leans on its neighbour and is not asked on its own."""
+SUPPORT_PROBABILITY = 0.5
+"""A page the calibrated relevance model finds more likely relevant than not: the bar a part,
+a concern of a story or a supporting page must clear (the model's probabilities are
+calibrated on the labelled dev questions, so 0.5 means even odds, not a tuned cut-off)."""
+_SENTENCES = re.compile(r"(?<=[.!?])\s+")
+_CONCERN_BREAK = re.compile(
+    r"(?<=[.!?])\s+|[;:]\s+|\s+-{1,2}\s+|,\s*(?:and\s+|but\s+)?|\s+(?:and|but|so|because|while)\s+",
+    re.I,
+)
+"""Where a workload description breaks into concerns: sentences, commas, and the conjunctions
+that add a constraint ("..., and the notes are not allowed to leave the country")."""
+
+
+@dataclass(frozen=True)
+class Story:
+    """A workload story: a description of the workload, then one open request about it."""
+
+    scene: str
+    """The description (every sentence before the request)."""
+    ask: str
+    """The request ("what should we have in place?")."""
+    concerns: list[str]
+    """The description split into its concerns: the workload, then each constraint or risky
+    action it mentions; each is routed like a part of a question."""
 
 
 @dataclass(frozen=True)
@@ -162,6 +186,8 @@ class Route:
     """Ids written in the lens's form that name no page of the corpus (``GENREL09``)."""
     parts: list[str] = field(default_factory=list)
     """The separate questions of a question with several parts (empty for one part)."""
+    story: Story | None = None
+    """The question as a workload story, when it is one (its request names no topic)."""
 
 
 def detect_injection(question: str) -> list[str]:
@@ -216,6 +242,58 @@ def split_parts(question: str) -> list[str]:
         clauses = [c for c in clauses if _REQUEST.match(c)]
     parts = [c for c in clauses if len(c.split()) >= MIN_PART_WORDS and not _EACH.search(c)]
     return parts if len(parts) >= 2 else []
+
+
+def split_story(question: str) -> Story | None:
+    """Return ``question`` as a workload story when its structure is one; else None.
+
+    A story is one or more statements describing a workload ("we're building an agent that
+    cancels subscriptions.") followed by one request, and nothing else: no request among the
+    statements, no several parts, no comparison. Whether the request is open (names no topic
+    of its own) is the router's call (:func:`is_open_ask`), not this function's.
+    """
+    sentences = [s.strip() for s in _SENTENCES.split(question.strip()) if s.strip()]
+    if len(sentences) < 2 or _COMPARE.search(question) or split_parts(question):
+        return None
+    *scene, ask = sentences
+    if not _REQUEST.match(ask) or any(_REQUEST.match(s) for s in scene):
+        return None
+    text = " ".join(scene)
+    concerns: list[str] = []
+    for piece in _CONCERN_BREAK.split(text):
+        piece = piece.strip(" ,.")
+        if not piece:
+            continue
+        if concerns and len(piece.split()) < MIN_PART_WORDS:  # "..., overnight is fine"
+            concerns[-1] = f"{concerns[-1]}, {piece}"
+        else:
+            concerns.append(piece)
+    return Story(text, ask, concerns)
+
+
+def is_open_ask(ask: str, index) -> bool:
+    """Return True when a story's request names no topic of its own, so its concerns decide.
+
+    An open request is too short to stand alone as a part (fewer than ``MIN_PART_WORDS``
+    content words: "what should we have in place?"; "how should the VPC and subnets look so
+    nothing is exposed?" is a question of its own). Then the calibrated router decides: it is
+    open when it reads as a design intent (those examples are open asks: "what should we fix
+    first?"), when its best page is less likely relevant than not, or when that page is an
+    overview page whose title the request does not use ("what does the lens say we need?"
+    drifts to an overview page; "what does the call center scenario say?" names one). "How do
+    we keep that affordable?" names cost: not open.
+    """
+    if len(stems(ask)) >= MIN_PART_WORDS:
+        return False
+    decision = index.scope(ask)
+    if decision is None:  # a lens without example questions has no router to decide
+        return False
+    ranked = index.rank_pages(ask)
+    if decision.intent or not ranked or ranked[0].probability < SUPPORT_PROBABILITY:
+        return True
+    chunks = index.chunks_of(ranked[0].page_id)
+    overview = bool(chunks) and chunks[0].bp_id is None
+    return overview and not set(stems(chunks[0].title)) & set(stems(ask))
 
 
 def mentioned_pillar(question: str) -> str | None:
@@ -290,4 +368,7 @@ def decide(
         return Route("out_of_scope", explanation=decision.explain(), **base)
     kind = "followup" if follow_up else "lens"
     intent = decision.intent if has_design or refers_to_own_design(query) else None
-    return Route(kind, intent=intent, explanation=decision.explain(), **base)
+    story = None if follow_up or has_design else split_story(question)
+    if story and not is_open_ask(story.ask, index):
+        story = None
+    return Route(kind, intent=intent, explanation=decision.explain(), story=story, **base)
