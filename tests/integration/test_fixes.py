@@ -274,7 +274,9 @@ def test_checkov_failure_refuses_a_patch(practices):
     patched = _apply("cloudformation", text, remedy, []).text
     fix = Fix("GENSEC02-BP01", True, "Add a guardrail.", "diff", patched=patched)
     plan = FixPlan("chat-sam.yaml", text, {}, text)
-    _screen(plan, [(fix, remedy)], review, _Verifier(text, "chat-sam.yaml", review, practices))
+    _screen(
+        plan, [(fix, remedy)], review, _Verifier(text, "chat-sam.yaml", review, practices), None
+    )
     assert not fix.verified and fix.diff == "" and plan.patched == text
     assert "checkov reports CKV_AWS_" in fix.steps and "Uploads" in fix.steps
 
