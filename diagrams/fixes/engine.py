@@ -375,7 +375,7 @@ def _screen_alone(
     if not kept:
         return []
     named = {key.partition(" ")[2] for key in failed}
-    unsuspected = [c for c in kept if not any(_names(r, c[0].resources) for r in named)]
+    unsuspected = [c for c in kept if not any(_names(plan, c[0], r) for r in named)]
     try:
         guess = [_combined(plan.original, unsuspected, review, verifier)] if unsuspected else []
     except cfn_patch.Unpatchable:
@@ -391,9 +391,16 @@ def _screen_alone(
     return clean
 
 
-def _names(resource: str, ids: list[str]) -> bool:
-    """Return True when checkov's ``resource`` (``Type.LogicalId`` or ``type.name``) is in ids."""
-    return any(resource == i or resource.endswith(f".{i}") for i in ids)
+def _names(plan: FixPlan, fix: Fix, resource: str) -> bool:
+    """Return True when ``fix`` edits or adds checkov's ``resource`` (``Type.Id``, ``type.name``).
+
+    Only a guess (a resource the fix adds can be missing from ``fix.resources``, a Terraform
+    method settings block for one); a wrong one costs a checkov run, not a wrong verdict.
+    """
+    name = resource.rpartition(".")[2]
+    if any(resource == i or resource.endswith(f".{i}") for i in fix.resources):
+        return True
+    return bool(name) and name in fix.patched and name not in plan.original
 
 
 def _greedy(
