@@ -221,7 +221,7 @@ def _failures(stdout: str, count: int) -> list[Counter[str]] | None:
     """Read checkov's JSON report of ``count`` folders named 0, 1, ..."""
     found: list[Counter[str]] = [Counter() for _ in range(count)]
     try:
-        report = json.loads(stdout or "{}")
+        report = json.loads(stdout)  # empty when checkov did not start: no report
     except json.JSONDecodeError:
         return None
     for item in report if isinstance(report, list) else [report]:

@@ -2,7 +2,10 @@
 
 A fix is offered as a patch only when, applied alone to a copy of the file, its gap becomes
 ``addressed``, no other practice goes from ``addressed`` to ``gap``, cfn-lint reports no new
-error and checkov no new failed check. Anything else is described as steps, with the reason.
+error and checkov no new failed check, and the same holds for the file with every offered fix
+applied. Anything else is described as steps, with the reason. The checks run on all fixes
+together first (one cfn-lint and one checkov run); single fixes are checked only when that
+combination fails.
 """
 
 from __future__ import annotations
@@ -298,7 +301,8 @@ def _scan(texts: list[str], suffix: str, ready: checks.Checkov | None = None) ->
     found = scan.result() if scan else None
     if found is None:
         raise InputError(
-            "checkov is not installed: run `make tools` (or set LENSWISE_CHECKOV) to verify fixes"
+            "checkov is not installed or did not run: run `make tools` (or set "
+            "LENSWISE_CHECKOV) to verify fixes"
         )
     return found
 
@@ -375,7 +379,7 @@ def _screen_alone(
     if not kept:
         return []
     named = {key.partition(" ")[2] for key in failed}
-    unsuspected = [c for c in kept if not any(_names(plan, c[0], r) for r in named)]
+    unsuspected = [c for c in kept if not any(_suspect(plan, c[0], r) for r in named)]
     try:
         guess = [_combined(plan.original, unsuspected, review, verifier)] if unsuspected else []
     except cfn_patch.Unpatchable:
@@ -391,7 +395,7 @@ def _screen_alone(
     return clean
 
 
-def _names(plan: FixPlan, fix: Fix, resource: str) -> bool:
+def _suspect(plan: FixPlan, fix: Fix, resource: str) -> bool:
     """Return True when ``fix`` edits or adds checkov's ``resource`` (``Type.Id``, ``type.name``).
 
     Only a guess (a resource the fix adds can be missing from ``fix.resources``, a Terraform
