@@ -164,13 +164,15 @@ class Scan:
     def __init__(self, texts: list[str], suffix: str) -> None:
         self.texts, self.suffix = texts, suffix
         self.keys = [_key(t, suffix) for t in texts]
-        self.todo = list(dict.fromkeys(k for k in self.keys if k not in _SCANNED))
+        known = {k: _SCANNED[k] for k in self.keys if k in _SCANNED}
+        self.todo = [k for k in dict.fromkeys(self.keys) if k not in known]
+        self.found: dict[tuple[str, str], Counter[str]] | None = known
         self.proc: subprocess.Popen | None = None
-        self.tmp = tempfile.TemporaryDirectory()
 
     def run(self, exe: str, ready: subprocess.Popen | None) -> None:
         """Write the texts to scan and hand their folder to ``ready`` (or a new checkov)."""
         framework = "terraform" if self.suffix == ".tf" else "cloudformation"
+        self.tmp = tempfile.TemporaryDirectory()
         by_key = dict(zip(self.keys, self.texts, strict=True))
         for n, key in enumerate(self.todo):
             folder = Path(self.tmp.name) / str(n)
@@ -196,25 +198,28 @@ class Scan:
         )
 
     def result(self) -> list[Counter[str]] | None:
-        """Wait for checkov; return the failed checks per text (None: unreadable output)."""
+        """Wait for checkov; return the failed checks per text (None: unreadable output).
+
+        Asking again gives the same answer.
+        """
         if self.proc is not None:
+            proc, self.proc = self.proc, None
             try:
-                out, _ = self.proc.communicate(timeout=_TIMEOUT)
+                out, _ = proc.communicate(timeout=_TIMEOUT)
             except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.communicate()
-                self.tmp.cleanup()
-                return None
+                proc.kill()
+                proc.communicate()
+                out = ""
+            self.tmp.cleanup()
             found = _failures(out, len(self.todo))
             if found is None:
-                self.tmp.cleanup()
-                return None
-            for key, failures in zip(self.todo, found, strict=True):
-                _SCANNED[key] = failures
+                self.found = None
+            elif self.found is not None:
+                self.found |= dict(zip(self.todo, found, strict=True))
+                _SCANNED.update(self.found)
                 while len(_SCANNED) > _SCANNED_MAX:
                     _SCANNED.pop(next(iter(_SCANNED)))
-        self.tmp.cleanup()
-        return [Counter(_SCANNED[key]) for key in self.keys]
+        return None if self.found is None else [Counter(self.found[k]) for k in self.keys]
 
 
 def _failures(stdout: str, count: int) -> list[Counter[str]] | None:

@@ -296,15 +296,29 @@ def _suffix(text: str, filename: str) -> str:
     return ".json" if text.lstrip().startswith("{") else ".yaml"
 
 
-def _scan(texts: list[str], suffix: str, ready: checks.Checkov | None = None) -> list[Counter[str]]:
+def _start(texts: list[str], suffix: str, ready: checks.Checkov | None = None) -> checks.Scan:
+    """Start checkov on ``texts`` (``ready``: a process started earlier, if unused)."""
     scan = checks.scan(texts, suffix, ready)
-    found = scan.result() if scan else None
+    if scan is None:
+        raise InputError(_NO_CHECKOV)
+    return scan
+
+
+def _results(scan: checks.Scan) -> list[Counter[str]]:
+    found = scan.result()
     if found is None:
-        raise InputError(
-            "checkov is not installed or did not run: run `make tools` (or set "
-            "LENSWISE_CHECKOV) to verify fixes"
-        )
+        raise InputError(_NO_CHECKOV)
     return found
+
+
+def _scan(texts: list[str], suffix: str) -> list[Counter[str]]:
+    return _results(_start(texts, suffix))
+
+
+_NO_CHECKOV = (
+    "checkov is not installed or did not run: run `make tools` (or set LENSWISE_CHECKOV) to "
+    "verify fixes"
+)
 
 
 Candidate = tuple[Fix, dict]
@@ -334,12 +348,17 @@ def _screen(
         combined: str | None = _combined(plan.original, candidates, review, verifier)
     except cfn_patch.Unpatchable:
         combined = None
-    scans = _scan([plan.original, *([combined] if combined else [])], suffix, ready)
-    before = scans[0]
-    new: Counter[str] = scans[1] - before if combined is not None else Counter()
-    if combined is not None and not _together(combined, verifier, lambda: new):
+    started = _start([plan.original, *([combined] if combined else [])], suffix, ready)
+
+    def new_failures() -> Counter[str]:
+        scans = _results(started)
+        return scans[1] - scans[0] if combined is not None else Counter()
+
+    # re-review and cfn-lint run while checkov scans; its result is awaited last
+    if combined is not None and not _together(combined, verifier, new_failures):
         _combine(plan, combined, verifier)
         return
+    before, new = _results(started)[0], new_failures()
     clean = _screen_alone(plan, candidates, review, verifier, before, new, suffix)
     accepted, combined, refused = _greedy(plan, clean, review, verifier, lambda _: Counter())
     if _scan([combined], suffix)[0] - before:  # checkov fails it only in combination
