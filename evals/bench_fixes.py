@@ -9,6 +9,7 @@ every fix applied, and cfn-lint errors and checkov failed checks before and afte
 from __future__ import annotations
 
 import argparse
+import os
 import resource
 import statistics
 import subprocess
@@ -103,24 +104,45 @@ def file_figures(path: Path, practices) -> dict:
     }
 
 
-def review_fix_seconds(
-    path: Path = SHARED / "aws-samples_serverless-pdf-chat__backend_template.yaml",
-) -> dict:
-    """Time review plus verified fixes (cfn-lint, checkov) of one template, end to end.
+def review_fix_times(folder: Path = SHARED) -> dict:
+    """Time review plus verified fixes of each CloudFormation/Terraform file in ``folder``.
 
-    ``seconds`` is the wall time; ``cpu_seconds`` adds this process's CPU time and checkov's,
-    which tells a busy machine (wall far above CPU) from slow code.
+    Each file is reviewed and its fixes planned and verified (re-review, cfn-lint, checkov) in
+    this process, as ``review FILE --fix`` does once started; the first CloudFormation file
+    also pays for loading cfn-lint's rules. ``seconds`` is the wall time, ``cpu_seconds`` adds
+    this process's CPU time and checkov's: on a shared machine (see the load averages) the
+    wall time grows with the other jobs, the CPU time does not.
     """
     practices = digest_practices()
-    start, cpu = time.perf_counter(), _cpu()
-    text = path.read_text(encoding="utf-8")
-    review = review_architecture(parse_bytes(text.encode(), path.name), practices)
-    plan = plan_fixes(text, path.name, review, practices)
+    load_before = round(os.getloadavg()[0], 2)
+    rows = []
+    for path in iac_files([folder]):
+        text = path.read_text(encoding="utf-8")
+        start, cpu = time.perf_counter(), _cpu()
+        try:
+            review = review_architecture(parse_bytes(text.encode(), path.name), practices)
+            plan = plan_fixes(text, path.name, review, practices)
+        except InputError as exc:
+            rows.append({"file": path.name, "error": str(exc)[:200]})
+            continue
+        rows.append(
+            {
+                "file": path.name,
+                "seconds": round(time.perf_counter() - start, 2),
+                "cpu_seconds": round(_cpu() - cpu, 2),
+                "verified": sum(f.verified for f in plan.fixes.values()),
+            }
+        )
+    good = [r for r in rows if "error" not in r]
+    walls, cpus = [r["seconds"] for r in good], [r["cpu_seconds"] for r in good]
     return {
-        "file": path.name,
-        "seconds": round(time.perf_counter() - start, 2),
-        "cpu_seconds": round(_cpu() - cpu, 2),
-        "verified": sum(f.verified for f in plan.fixes.values()),
+        "files": rows,
+        "p50_s": statistics.median(walls) if walls else None,
+        "max_s": max(walls, default=None),
+        "cpu_p50_s": statistics.median(cpus) if cpus else None,
+        "cpu_max_s": max(cpus, default=None),
+        "load_before": load_before,
+        "load_after": round(os.getloadavg()[0], 2),
     }
 
 

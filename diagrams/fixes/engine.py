@@ -2,14 +2,17 @@
 
 A fix is offered as a patch only when, applied alone to a copy of the file, its gap becomes
 ``addressed``, no other practice goes from ``addressed`` to ``gap``, cfn-lint reports no new
-error and checkov no new failed check. Anything else is described as steps, with the reason.
+error and checkov no new failed check, and the same holds for the file with every offered fix
+applied. Anything else is described as steps, with the reason. The checks run on all fixes
+together first (one cfn-lint and one checkov run); single fixes are checked only when that
+combination fails.
 """
 
 from __future__ import annotations
 
 import difflib
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -103,23 +106,26 @@ def _callers(review: Review, evidence: list[str]) -> list[str]:
 
 
 class _Verifier:
-    """Re-reviews and lints patched copies of one file."""
+    """Re-reviews, lints and scans patched copies of one file."""
 
     def __init__(self, text: str, filename: str, review: Review, practices: Mapping) -> None:
         self.text, self.filename, self.practices = text, filename, practices
         self.format = review.architecture.format
         self.before = _statuses(review)
-        self.lint_before = checks.cfn_lint_errors(text) if self.format == "cloudformation" else None
+        self._lint_before: Counter[str] | None = None
+        self._reviews: dict[str, dict[str, str]] = {}
 
     def review(self, text: str) -> dict[str, str]:
-        arch = parse_bytes(text.encode("utf-8"), self.filename)
-        return _statuses(review_architecture(arch, self.practices))
+        """Return the statuses of the practices in ``text`` (the combined file: once)."""
+        if text not in self._reviews:
+            arch = parse_bytes(text.encode("utf-8"), self.filename)
+            self._reviews = {text: _statuses(review_architecture(arch, self.practices))}
+        return self._reviews[text]
 
-    def refusal(self, bp_id: str, text: str, lint: bool = True) -> tuple[str | None, list[str]]:
-        """Return (why the patch is refused or None, the practices it closes).
+    def refusal(self, bp_id: str, text: str) -> tuple[str | None, list[str]]:
+        """Return (why the re-review refuses the patch or None, the practices it closes).
 
-        With ``lint=False`` only the re-review is checked (cfn-lint runs later, once on all
-        fixes together, see :func:`_screen`).
+        cfn-lint and checkov run later, on all fixes together (see :func:`_screen`).
         """
         try:
             after = self.review(text)
@@ -127,20 +133,31 @@ class _Verifier:
             return f"the patched file no longer parses ({exc})", []
         if after.get(bp_id) != "addressed":
             return f"re-reviewed, {bp_id} is still {after.get(bp_id)}", []
-        broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
-        if broken:
-            return f"the patch would turn {', '.join(broken)} into a gap", []
-        why = self.lint_refusal(text) if lint else None
+        why = self.broken(after)
         if why:
             return why, []
         closes = [b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"]
         return None, closes
 
+    def broken(self, after: Mapping[str, str]) -> str | None:
+        """Return why the statuses ``after`` are refused (a practice lost), or None."""
+        broken = [b for b, s in self.before.items() if s == "addressed" and after.get(b) == "gap"]
+        return f"the patch would turn {', '.join(broken)} into a gap" if broken else None
+
     def lint_refusal(self, text: str) -> str | None:
-        """Return why cfn-lint refuses ``text`` (a new error), or None."""
-        if self.lint_before is None:
+        """Return why cfn-lint refuses ``text`` (a new error), or None.
+
+        The original file is linted only when ``text`` has errors at all: a patched file
+        without any has no new one, and most templates lint clean.
+        """
+        if self.format != "cloudformation":
             return None
-        new_errors = checks.cfn_lint_errors(text) - self.lint_before
+        errors = checks.cfn_lint_errors(text)
+        if not errors:
+            return None
+        if self._lint_before is None:
+            self._lint_before = checks.cfn_lint_errors(self.text)
+        new_errors = errors - self._lint_before
         if not new_errors:
             return None
         return f"cfn-lint reports a new error: {next(iter(new_errors))[:160]}"
@@ -172,10 +189,23 @@ def plan_fixes(
             remedy = next(iter(alternatives(remedies(fmt).get(finding.bp_id))), None)
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
         return plan
-    verifier = _Verifier(text, filename, review, practices)
-    first = [(f, alternatives(remedies(fmt).get(f.bp_id))[:1]) for f in gaps]
-    guess = _combined(text, [(f.bp_id, r[0]) for f, r in first if r], review, verifier)
-    scan = checks.start_scan([text, guess], _suffix(text, filename)) if guess else None
+    ready = checks.Checkov.start(text, _suffix(text, filename))  # imports beside the re-reviews
+    try:
+        verifier = _Verifier(text, filename, review, practices)
+        candidates = _candidates(plan, gaps, review, verifier)
+        _screen(plan, candidates, review, verifier, ready)
+    finally:
+        if ready:
+            ready.close()
+    return plan
+
+
+def _candidates(plan: FixPlan, gaps: list, review: Review, verifier: _Verifier) -> list:
+    """Apply each gap's remedies alone and re-review; return the (fix, remedy) that pass.
+
+    Every gap gets its entry in ``plan.fixes``: the first remedy that closes it, or steps.
+    """
+    fmt = verifier.format
     candidates: list[tuple[Fix, dict]] = []
     done: dict[int, Fix] = {}
     for finding in gaps:
@@ -186,7 +216,7 @@ def plan_fixes(
         for remedy in choices:
             if id(remedy) not in done:
                 callers = _callers(review, finding.evidence)
-                done[id(remedy)] = _try(finding.bp_id, remedy, text, callers, verifier)
+                done[id(remedy)] = _try(finding.bp_id, remedy, plan.original, callers, verifier)
                 if done[id(remedy)].verified:
                     candidates.append((done[id(remedy)], remedy))
             fix = done[id(remedy)]
@@ -197,8 +227,7 @@ def plan_fixes(
             reason = f"re-reviewed, {finding.bp_id} stays open"
             fix = failed[0] if failed else _steps(finding.bp_id, reason, choices[-1])
         plan.fixes[finding.bp_id] = fix
-    _screen(plan, candidates, review, verifier, (guess, scan) if scan else None)
-    return plan
+    return candidates
 
 
 def _diagram_fixes(plan: FixPlan, review: Review, practices: Mapping) -> None:
@@ -245,7 +274,7 @@ def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Ver
         patch = _apply(verifier.format, text, remedy, callers)
     except cfn_patch.Unpatchable as exc:
         return _steps(bp_id, str(exc), remedy)
-    why, closes = verifier.refusal(bp_id, patch.text, lint=False)
+    why, closes = verifier.refusal(bp_id, patch.text)
     if why:
         return _steps(bp_id, why, remedy)
     return Fix(
@@ -267,43 +296,98 @@ def _suffix(text: str, filename: str) -> str:
     return ".json" if text.lstrip().startswith("{") else ".yaml"
 
 
-def _scan(texts: list[str], suffix: str) -> list[Counter[str]]:
-    found = checks.checkov_failures(texts, suffix)
+def _start(texts: list[str], suffix: str, ready: checks.Checkov | None = None) -> checks.Scan:
+    """Start checkov on ``texts`` (``ready``: a process started earlier, if unused)."""
+    scan = checks.scan(texts, suffix, ready)
+    if scan is None:
+        raise InputError(_NO_CHECKOV)
+    return scan
+
+
+def _results(scan: checks.Scan) -> list[Counter[str]]:
+    found = scan.result()
     if found is None:
-        raise InputError(
-            "checkov is not installed: run `make tools` (or set LENSWISE_CHECKOV) to verify fixes"
-        )
+        raise InputError(_NO_CHECKOV)
     return found
+
+
+def _scan(texts: list[str], suffix: str) -> list[Counter[str]]:
+    return _results(_start(texts, suffix))
+
+
+_NO_CHECKOV = (
+    "checkov is not installed or did not run: run `make tools` (or set LENSWISE_CHECKOV) to "
+    "verify fixes"
+)
+
+
+Candidate = tuple[Fix, dict]
+"""A fix that passed its re-review alone, and the remedy it applies."""
 
 
 def _screen(
     plan: FixPlan,
-    candidates: list[tuple[Fix, dict]],
+    candidates: list[Candidate],
     review: Review,
     verifier: _Verifier,
-    early: tuple[str, checks.Scan] | None = None,
+    ready: checks.Checkov | None,
 ) -> None:
-    """Run cfn-lint and checkov on every candidate fix; keep the clean ones, then combine them.
+    """Check the re-reviewed candidates together; keep the clean ones, combined, as the patch.
 
-    Both checkers first see the file with all candidates applied at once: one checkov run,
-    whose start-up dominates, usually started early on a guess of that file (``early``: the
-    file with each gap's first remedy applied) while the fixes were re-reviewed. Only when
-    that shows a new error or failed check is each candidate checked alone.
+    The file with every candidate applied is re-reviewed, linted and scanned first: one
+    cfn-lint and one checkov run (``ready``, started early) instead of one per fix. Only when
+    that combination fails is each candidate linted and scanned alone, and the ones clean
+    alone are combined one at a time, each addition re-reviewed and linted again; checkov
+    then scans that combination. A fix that fails only beside the others is refused with
+    that reason, so the combined patch never carries a new error.
     """
-    guess, scan = early or ("", None)
     if not candidates:
-        if scan:
-            scan.cancel()
         return
     suffix = _suffix(plan.original, plan.filename)
-    combined = _combined(plan.original, [(f.bp_id, r) for f, r in candidates], review, verifier)
-    if scan and combined != guess:
-        scan.cancel()
-    found = scan.result() if scan and combined == guess else None
-    before, after = found or _scan([plan.original, combined], suffix)
-    if not verifier.lint_refusal(combined) and not after - before:
+    try:
+        combined: str | None = _combined(plan.original, candidates, review, verifier)
+    except cfn_patch.Unpatchable:
+        combined = None
+    started = _start([plan.original, *([combined] if combined else [])], suffix, ready)
+
+    def new_failures() -> Counter[str]:
+        scans = _results(started)
+        return scans[1] - scans[0] if combined is not None else Counter()
+
+    # re-review and cfn-lint run while checkov scans; its result is awaited last
+    if combined is not None and not _together(combined, verifier, new_failures):
         _combine(plan, combined, verifier)
         return
+    before, new = _results(started)[0], new_failures()
+    clean = _screen_alone(plan, candidates, review, verifier, before, new, suffix)
+    accepted, combined, refused = _greedy(plan, clean, review, verifier, lambda _: Counter())
+    if _scan([combined], suffix)[0] - before:  # checkov fails it only in combination
+
+        def scan_each(text: str) -> Counter[str]:
+            return _scan([text], suffix)[0] - before
+
+        accepted, combined, refused = _greedy(plan, clean, review, verifier, scan_each)
+    for fix, why in refused:
+        _refuse(fix, f"with the other fixes applied, {why}")
+    if accepted:
+        _combine(plan, combined, verifier)
+
+
+def _screen_alone(
+    plan: FixPlan,
+    candidates: list[Candidate],
+    review: Review,
+    verifier: _Verifier,
+    before: Counter[str],
+    failed: Counter[str],
+    suffix: str,
+) -> list[Candidate]:
+    """Lint and scan each candidate's own patched file; refuse those with a new finding.
+
+    The same checkov run also scans a guess of the clean combination: every candidate but
+    those cfn-lint refused and those whose resources the combination's new failed checks
+    (``failed``) name. When the guess is right, :func:`_screen` finds its result cached.
+    """
     kept = []
     for fix, remedy in candidates:
         why = verifier.lint_refusal(fix.patched)
@@ -311,17 +395,83 @@ def _screen(
             _refuse(fix, why)
         else:
             kept.append((fix, remedy))
-    scans = _scan([plan.original] + [fix.patched for fix, _ in kept], suffix) if kept else [before]
-    candidates = []
-    for (fix, remedy), failures in zip(kept, scans[1:], strict=True):
-        new = failures - scans[0]
+    if not kept:
+        return []
+    named = {key.partition(" ")[2] for key in failed}
+    unsuspected = [c for c in kept if not any(_suspect(plan, c[0], r) for r in named)]
+    try:
+        guess = [_combined(plan.original, unsuspected, review, verifier)] if unsuspected else []
+    except cfn_patch.Unpatchable:
+        guess = []
+    scans = _scan([fix.patched for fix, _ in kept] + guess, suffix)
+    clean = []
+    for (fix, remedy), failures in zip(kept, scans, strict=False):  # the guess comes last
+        new = failures - before
         if new:
             _refuse(fix, f"checkov reports {next(iter(new))}")
         else:
-            candidates.append((fix, remedy))
-    if candidates:
-        pairs = [(f.bp_id, r) for f, r in candidates]
-        _combine(plan, _combined(plan.original, pairs, review, verifier), verifier)
+            clean.append((fix, remedy))
+    return clean
+
+
+def _suspect(plan: FixPlan, fix: Fix, resource: str) -> bool:
+    """Return True when ``fix`` edits or adds checkov's ``resource`` (``Type.Id``, ``type.name``).
+
+    Only a guess (a resource the fix adds can be missing from ``fix.resources``, a Terraform
+    method settings block for one); a wrong one costs a checkov run, not a wrong verdict.
+    """
+    name = resource.rpartition(".")[2]
+    if any(resource == i or resource.endswith(f".{i}") for i in fix.resources):
+        return True
+    return bool(name) and name in fix.patched and name not in plan.original
+
+
+def _greedy(
+    plan: FixPlan,
+    clean: list[Candidate],
+    review: Review,
+    verifier: _Verifier,
+    new_failures: Callable[[str], Counter[str]],
+) -> tuple[list[Candidate], str, list[tuple[Fix, str]]]:
+    """Add the candidates clean alone one at a time, each addition checked with the others.
+
+    Returns the accepted candidates, the file with them applied and the refused fixes with
+    the reason. The first one needs no check: it was checked alone.
+    """
+    accepted: list[Candidate] = []
+    combined, refused = plan.original, []
+    for fix, remedy in clean:
+        try:
+            trial = _combined(plan.original, [*accepted, (fix, remedy)], review, verifier)
+        except cfn_patch.Unpatchable as exc:
+            refused.append((fix, str(exc)))
+            continue
+        why = _together(trial, verifier, lambda t=trial: new_failures(t)) if accepted else None
+        if why:
+            refused.append((fix, why))
+        else:
+            accepted.append((fix, remedy))
+            combined = trial
+    return accepted, combined, refused
+
+
+def _together(
+    text: str, verifier: _Verifier, new_failures: Callable[[], Counter[str]]
+) -> str | None:
+    """Return why the file with several fixes applied is refused, or None.
+
+    The re-review and cfn-lint come first; checkov's new failed checks (``new_failures``, a
+    run of seconds) are asked for only when both pass.
+    """
+    try:
+        why = verifier.broken(verifier.review(text))
+    except InputError as exc:
+        return f"the patched file no longer parses ({exc})"
+    why = why or verifier.lint_refusal(text)
+    if why:
+        return why
+    new = new_failures()
+    return f"checkov reports {next(iter(new))}" if new else None
 
 
 def _refuse(fix: Fix, why: str) -> None:
@@ -330,29 +480,26 @@ def _refuse(fix: Fix, why: str) -> None:
 
 
 def _combined(
-    text: str, remedies_: list[tuple[str, dict]], review: Review, verifier: _Verifier
+    text: str, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
 ) -> str:
-    """Return ``text`` with the remedies applied one after the other (each for its gap's bp id).
+    """Return ``text`` with the candidates' remedies applied one after the other.
 
-    Remedies shared by several gaps are applied once; one that cannot be applied is left out
-    (only the early guess meets those: candidates applied alone before).
+    Remedies shared by several gaps are applied once. Raises Unpatchable when one cannot be
+    applied after the others.
     """
     doc = cfn_patch.Document(text) if verifier.format == "cloudformation" else None
     seen: set[int] = set()
-    for bp_id, remedy in remedies_:
+    for fix, remedy in candidates:
         if id(remedy) in seen:
             continue
         seen.add(id(remedy))
-        evidence = next(f.evidence for f in review.findings if f.bp_id == bp_id)
+        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
         callers = _callers(review, evidence)
-        try:
-            if doc is None:
-                text = _apply(verifier.format, text, remedy, callers).text
-            else:  # one document, written once
-                callers = cfn_patch.model_callers(doc, callers)
-                cfn_patch.apply_remedy(doc, remedy, callers, dump=False)
-        except cfn_patch.Unpatchable:
-            continue
+        if doc is None:
+            text = _apply(verifier.format, text, remedy, callers).text
+        else:  # one document, written once
+            callers = cfn_patch.model_callers(doc, callers)
+            cfn_patch.apply_remedy(doc, remedy, callers, dump=False)
     return text if doc is None else doc.dump()
 
 

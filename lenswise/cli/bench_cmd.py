@@ -37,6 +37,12 @@ def register(sub: argparse._SubParsersAction) -> None:
         action="store_true",
         help="only the repository row: `review DIR` of 200 files, cold and with --cache",
     )
+    parser.add_argument(
+        "--fixes",
+        action="store_true",
+        help="only the review + verified fixes rows: each CloudFormation/Terraform file of "
+        "../shared/diagrams reviewed and its fixes verified (cfn-lint, checkov)",
+    )
     team = parser.add_argument_group("team load (--team)")
     team.add_argument(
         "--team",
@@ -122,6 +128,17 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
             hostile,
             lambda: bench_markdown.hostile_markdown(hostile),
             lambda: "\n".join(render_rows(hostile)),
+        )
+    if args.fixes:
+        from evals.bench import review_fix_figures, review_fix_lines
+
+        fix = review_fix_figures(log)
+        return _print_subset(
+            args,
+            "Review plus fixes",
+            fix,
+            lambda: bench_markdown.review_fix_markdown(fix),
+            lambda: "\n".join(review_fix_lines(fix)),
         )
     if args.repo:
         from evals.bench_repo import render_repo, run_repo_bench

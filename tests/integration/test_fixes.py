@@ -146,6 +146,25 @@ def test_fix_refused_when_it_would_break_cfn_lint(practices):
     assert "BedrockRuntimeEndpoint" in plan.patched
 
 
+def test_fix_clean_alone_but_not_beside_the_others_is_refused(practices):
+    doc = json.loads((FIXES / "chat-cdk.json").read_text())
+    # 498 resources: fixes adding up to two resources lint clean alone, not all together.
+    for n in range(496):
+        doc["Resources"][f"Topic{n}"] = {"Type": "AWS::SNS::Topic"}
+    text = json.dumps(doc, indent=1)
+    _, plan = _plan(text, "crowded.json", practices)
+    beside = [f for f in plan.fixes.values() if "with the other fixes applied" in f.steps]
+    assert beside and all("cfn-lint reports a new error: E3010" in f.steps for f in beside)
+    for fix in beside:  # each was clean alone
+        assert not fix.verified and fix.diff == ""
+        assert not checks.cfn_lint_errors(fix.patched) - checks.cfn_lint_errors(text)
+    verified = [f for f in plan.fixes.values() if f.verified]
+    assert verified and plan.patched != text
+    assert not checks.cfn_lint_errors(plan.patched) - checks.cfn_lint_errors(text)
+    assert all(r in plan.patched for f in verified for r in f.resources)
+    assert all(f.bp_id in plan.closed for f in verified)
+
+
 def test_macro_template_gets_steps_only(practices):
     text = (
         (FIXES / "chat-sam.yaml")
@@ -274,7 +293,9 @@ def test_checkov_failure_refuses_a_patch(practices):
     patched = _apply("cloudformation", text, remedy, []).text
     fix = Fix("GENSEC02-BP01", True, "Add a guardrail.", "diff", patched=patched)
     plan = FixPlan("chat-sam.yaml", text, {}, text)
-    _screen(plan, [(fix, remedy)], review, _Verifier(text, "chat-sam.yaml", review, practices))
+    _screen(
+        plan, [(fix, remedy)], review, _Verifier(text, "chat-sam.yaml", review, practices), None
+    )
     assert not fix.verified and fix.diff == "" and plan.patched == text
     assert "checkov reports CKV_AWS_" in fix.steps and "Uploads" in fix.steps
 

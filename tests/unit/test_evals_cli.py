@@ -147,6 +147,21 @@ def test_compare_refuses_different_kinds(tmp_path):
         compare(load_result(tmp_path / "a.json"), load_result(tmp_path / "b.json"))
 
 
+REVIEW_FIX = {
+    "files": [
+        {"file": "t.yaml", "seconds": 4.2, "cpu_seconds": 3.1, "verified": 5},
+        {"file": "m.tf", "seconds": 6.5, "cpu_seconds": 4.4, "verified": 2},
+        {"file": "bad.yaml", "error": "template is not valid YAML"},
+    ],
+    "p50_s": 5.35,
+    "max_s": 6.5,
+    "cpu_p50_s": 3.75,
+    "cpu_max_s": 4.4,
+    "load_before": 1.5,
+    "load_after": 2.0,
+}
+
+
 @pytest.fixture
 def fake_bench(monkeypatch):
     """Run ``run_bench`` with every measurement faked: return (figures, child calls)."""
@@ -169,8 +184,8 @@ def fake_bench(monkeypatch):
         "_diagram_figures",
         lambda *a: {"files": [{"file": "x.drawio", "parse_ms": 3.0, "review_ms": 4.0}]},
     )
-    fixed = {"file": "t.yaml", "seconds": 4.2, "cpu_seconds": 3.1, "verified": 5}
-    monkeypatch.setattr(bench, "_review_fix", lambda log: fixed)
+    fixed = REVIEW_FIX
+    monkeypatch.setattr(bench, "review_fix_figures", lambda log: fixed)
     hostile = {"case": "huge.mmd", "bytes": 10, "seconds": 3.5, "peak_mb": 20.0}
     monkeypatch.setattr(bench, "run_hostile", lambda log: [{**hostile, "outcome": "refused"}])
     figures = bench.run_bench(
@@ -205,11 +220,14 @@ def test_bench_reports_every_figure_against_its_target(fake_bench):
     assert "ask, cold, sentence-transformers (median of" in text
     assert "search, cold, onnx (median of" in text
     # Only the fast path is held to the targets: the reference's 700 MB is shown, not judged.
-    assert text.split("hostile inputs")[0].count("OVER") == 1
+    assert text.split("review + verified fixes")[0].count("OVER") == 1
     assert "extractive ask p50 (warm)" in text and "x.drawio" in text
     assert "peak memory" in text
-    shown = "review + verified fixes of one template: 4.20 s, 3.10 s CPU with checkov"
-    assert f"{shown} (5 verified fixes)" in text
+    shown = "review + verified fixes per template (3 files): p50 5.350 s, max 6.500 s"
+    assert f"{shown} (target < 5 s, OVER); CPU with checkov p50 3.750 s, max 4.400 s" in text
+    assert "load average 1.5 -> 2.0" in text
+    assert "m.tf" in text and "6.50 s   4.40 s CPU  2 verified" in text
+    assert "bad.yaml" in text and "ERROR template is not valid YAML" in text
     assert "huge.mmd" in text.split("hostile inputs")[1] and "OVER >= 1 s" in text
 
 
@@ -232,7 +250,8 @@ def test_bench_markdown_heads_the_tables_with_machine_date_and_command(fake_benc
     assert rows["warm extractive `ask` p50"].endswith("| 12.0 ms | < 150 ms |")
     assert rows["recall@5"] == "| recall@5 | 0.000 | 0.000 | 0.000 |"
     assert "| `x.drawio` | - | 3.0 | 4.0 |" in page
-    assert "4.20 s, 5 verified fixes (target < 5 s)." in page
+    assert "files): p50 5.35 s, max 6.50 s (< 5 s (over)); CPU with checkov p50 3.75 s" in page
+    assert "| `t.yaml` | 4.20 s | 3.10 s | 5 |" in page
     assert rows["huge.mmd"].endswith("| refused:  | OVER >= 1 s |")
 
 
@@ -252,6 +271,11 @@ def test_bench_markdown_of_a_subset_from_the_command_line(monkeypatch, capsys):
     assert main(["bench", "--repo"]) == 0
     text = capsys.readouterr().out
     assert "31.0" in text and not text.startswith(("#", "{"))
+    monkeypatch.setattr(bench, "review_fix_figures", lambda log: REVIEW_FIX)
+    assert main(["bench", "--fixes", "--markdown"]) == 0
+    page = capsys.readouterr().out
+    assert page.startswith("## Review plus fixes\n\n- machine: ")
+    assert "| `m.tf` | 6.50 s | 4.40 s | 2 |" in page
 
 
 def test_a_hostile_case_is_measured_in_a_child_process_with_its_peak_memory():
