@@ -308,11 +308,12 @@ def _question_block(question_id: str, groups: list[DocGroup]) -> list[str]:
 
 
 def compose_design_preface(design: DesignSummary, pages: Sequence[str] = ()) -> str:
-    """Summarise a reviewed design: services, coverage and its gaps among ``pages``.
+    """Summarise a reviewed design: services, coverage, and its findings among ``pages``.
 
-    ``pages`` are the pages chosen for the question: the design's gaps the question touches
-    are the design's own facts for it, while its other gaps would only crowd the answer
-    (they are one "what should we fix first?" away).
+    ``pages`` are the pages chosen for the question: the design's gaps and the practices it
+    already shows that the question touches are the design's own facts for it, while its
+    other findings would only crowd the answer (they are one "what should we fix first?"
+    away).
     """
     services = ", ".join(design["services"][:12]) or "no AWS services recognised"
     cov = design["coverage"]
@@ -329,6 +330,13 @@ def compose_design_preface(design: DesignSummary, pages: Sequence[str] = ()) -> 
             lines.append(
                 f"- **{gap['bp_id']}** {gap['title']} ({gap['risk']} risk): {gap['explanation']}"
             )
+    shown = [s for s in design["strengths"] if s["bp_id"] in pages]
+    if shown:
+        lines += ["", "What the design already shows on this:"]
+        lines += [
+            f"- **{s['bp_id']}** {s['title']}: {_cited(s['explanation'], s['bp_id'])}"
+            for s in shown
+        ]
     return "\n".join(lines)
 
 

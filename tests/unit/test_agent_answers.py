@@ -152,8 +152,10 @@ def test_a_design_preface_lists_only_the_gaps_the_question_touches():
         "format": "cloudformation",
         "component_count": 2,
     }
+    design["strengths"] = [gap("GENSEC04-BP02"), gap("GENSUS01-BP01")]
     text = compose_design_preface(design, ["GENSEC01-BP01", "GENSEC04-BP02"])
     assert text.count("GENSEC01-BP01") == 1 and "GENOPS02-BP01" not in text
+    assert "[GENSEC04-BP02]" in text and "GENSUS01-BP01" not in text  # the touched strength
     assert "GENOPS02-BP01" not in compose_design_preface(design) and "gaps" in text
 
 
