@@ -59,6 +59,9 @@ class ModelPath:
     """Front doors drawn elsewhere (an admin site): controls there do not guard the model."""
     connected: set[str]
     """Every component that any arrow touches."""
+    elsewhere: frozenset[str] = frozenset()
+    """Templates: front-door resources, and the web ACLs attached to them, that serve another
+    path only (a site's distribution, a route to a function that never calls the model)."""
 
     def holds(self, comp_id: str) -> bool:
         """Return True when evidence on ``comp_id`` guards the path into the model.
@@ -68,6 +71,8 @@ class ModelPath:
         """
         if comp_id in self.on:
             return True
+        if comp_id in self.elsewhere:
+            return False
         return comp_id not in self.connected and bool(self.entries or not self.off)
 
 
@@ -76,11 +81,13 @@ def model_path(
 ) -> ModelPath | None:
     """Return the drawn path into a component of ``targets`` (the model).
 
-    None when the design cannot tell: templates (whose references are not a traffic path)
-    and drawings where no arrow leads into a target.
+    None when the design cannot tell: no arrow (or, in a template, no reference) leads into
+    a target.
     """
     if arch.is_iac:
-        return None
+        from diagrams import iac_path  # it builds on ModelPath, defined here
+
+        return iac_path.model_path(arch, targets, entry_services)
     ends = {c.id for c in arch.components if c.service in targets}
     into: dict[str, set[str]] = {}
     for edge in arch.edges:
