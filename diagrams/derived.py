@@ -59,9 +59,10 @@ class ModelPath:
     """Front doors drawn elsewhere (an admin site): controls there do not guard the model."""
     connected: set[str]
     """Every component that any arrow touches."""
-    elsewhere: frozenset[str] = frozenset()
-    """Templates: front-door resources, and the web ACLs attached to them, that serve another
-    path only (a site's distribution, a route to a function that never calls the model)."""
+    elsewhere: frozenset[str] | None = None
+    """Templates only: front-door resources, and the web ACLs attached to them, that serve
+    another path (a site's distribution, a route to a function that never calls the model).
+    Everything else in a template refers to something, so only these are ruled out."""
 
     def holds(self, comp_id: str) -> bool:
         """Return True when evidence on ``comp_id`` guards the path into the model.
@@ -71,8 +72,8 @@ class ModelPath:
         """
         if comp_id in self.on:
             return True
-        if comp_id in self.elsewhere:
-            return False
+        if self.elsewhere is not None:
+            return comp_id not in self.elsewhere
         return comp_id not in self.connected and bool(self.entries or not self.off)
 
 

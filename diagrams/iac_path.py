@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 
 from diagrams.derived import COMPUTE, DATA_STORES, ModelPath
 from diagrams.model import Architecture
@@ -29,11 +30,23 @@ _FRONTS = (
 stage (where a web ACL and throttling sit), a distribution, load balancer or GraphQL API, and
 the API itself."""
 _WAF = "waf"
+_IAM = "iam"
 
 Links = dict[str, set[str]]
 
 
-def model_path(arch: Architecture, targets: frozenset[str], doors: frozenset[str]) -> ModelPath | None:
+@dataclass
+class _Graph:
+    """The references of a template, both ways, and each resource's service."""
+
+    into: Links
+    out: Links
+    service: dict[str, str]
+
+
+def model_path(
+    arch: Architecture, targets: frozenset[str], doors: frozenset[str]
+) -> ModelPath | None:
     """Return the path into ``targets`` through the front doors of ``doors`` in a template.
 
     None when no resource refers to a target (the callers are declared elsewhere).
@@ -54,7 +67,7 @@ def model_path(arch: Architecture, targets: frozenset[str], doors: frozenset[str
     on, done = set(ends), set()
     todo = list(ends)
     while todo:
-        _reach(todo, on, into, clusters)
+        _reach(todo, on, _Graph(into, out, service), clusters)
         for members in dict.fromkeys(clusters.values()):
             if members not in done and members & on:
                 done.add(members)
@@ -91,16 +104,20 @@ def _clusters(ids: list[str], service: dict[str, str], into: Links, out: Links) 
     return {i: frozenset(members) for i, members in group.items()}
 
 
-def _reach(todo: list[str], on: set[str], into: Links, clusters: dict) -> None:
+def _reach(todo: list[str], on: set[str], graph: _Graph, clusters: dict) -> None:
     """Add to ``on`` whatever refers, directly or not, to ``todo``, in place.
 
     A reference from one piece of an API to another (a method to its API) is no request hop:
-    the API's own routes are judged by :func:`_on_route`.
+    the API's own routes are judged by :func:`_on_route`. A policy refers to the role it
+    grants to, so a role is on the path when a policy on it is.
     """
     while todo:
         target = todo.pop()
-        for source in into.get(target, ()):
-            same = source in clusters and clusters[source] is clusters.get(target)
+        granted = graph.out.get(target, set()) if graph.service[target] == _IAM else set()
+        for source in graph.into.get(target, set()) | {
+            t for t in granted if graph.service[t] == _IAM
+        }:
+            same = source in clusters and clusters[source] == clusters.get(target)
             if source not in on and not same:
                 on.add(source)
                 todo.append(source)

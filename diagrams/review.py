@@ -294,8 +294,9 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[Stat
     if gap_hit:
         why = _reasons(rule, gap_ev, index, words or {})
         text = rule.gap_text.format(names=_names(gap_ev, arch, why))
-        if ok_hit and ok_ev:
-            text += f" Partly covered by {_names(ok_ev, arch)}."
+        covered = [i for i in ok_ev if i not in gap_ev]
+        if ok_hit and covered:
+            text += f" Partly covered by {_names(covered, arch)}."
         return "gap", gap_ev, text
     if ok_hit:
         return (
