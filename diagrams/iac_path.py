@@ -7,7 +7,8 @@ pass through on their way to it. The pieces of one API (stages, routes, methods,
 refer to the API rather than to each other in request order, so they are judged together: the
 API and its stages are on the path when one of its routes leads to the model, while a route
 whose integration runs something else serves another path. A web ACL counts where it is
-attached: on the path when it guards a front door on it, elsewhere otherwise.
+attached: on the path when it guards a front door on it, elsewhere otherwise; a function
+URL's settings count only when its function calls the model.
 """
 
 from __future__ import annotations
@@ -29,6 +30,8 @@ _FRONTS = (
 """Resource types that a change to a front door goes on, in order of preference: the API
 stage (where a web ACL and throttling sit), a distribution, load balancer or GraphQL API, and
 the API itself."""
+_URL = re.compile(r"^(AWS::Lambda::Url|aws_lambda_function_url)$")
+"""A function URL: the front door of one function, whatever service it is filed under."""
 _WAF = "waf"
 _IAM = "iam"
 
@@ -49,9 +52,10 @@ def model_path(
 ) -> ModelPath | None:
     """Return the path into ``targets`` through the front doors of ``doors`` in a template.
 
-    None when no resource refers to a target (the callers are declared elsewhere).
+    Code configured with a model id ends the path too. None when no resource refers to a
+    target (the callers are declared elsewhere).
     """
-    ends = {c.id for c in arch.components if c.service in targets}
+    ends = {c.id for c in arch.components if c.service in targets or c.facts.get("names_model")}
     into: Links = {}
     out: Links = {}
     for edge in arch.edges:
@@ -75,6 +79,7 @@ def model_path(
                 on |= new
                 todo += sorted(new)
     elsewhere = {i for i in door_ids if i not in on}
+    elsewhere |= {i for i in order if _URL.search(rtype[i]) and i not in on}
     wafs = _clusters([i for i in order if service[i] == _WAF], service, into, out)
     for members in dict.fromkeys(wafs.values()):
         attached = {n for m in members for n in into.get(m, set()) | out.get(m, set())} - members

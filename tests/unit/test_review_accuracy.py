@@ -322,3 +322,31 @@ def test_authorizer_on_another_route_leaves_the_model_route_open(practices):
         "            Path: /chat\n            Auth:\n              Authorizer: Admins\n",
     )
     assert _text_findings(guarded, "auth.yaml", practices)["GENSEC01-BP01"].status == "addressed"
+
+
+def test_function_url_counts_only_in_front_of_a_model_caller(practices):
+    text = (ACCURACY / "cfn-waf-api-stage.yaml").read_text()
+    url = (
+        "  {0}Url:\n    Type: AWS::Lambda::Url\n    Properties:\n"
+        "      AuthType: NONE\n      TargetFunctionArn: !GetAtt {0}.Arn\n"
+    )
+    public_health = _text_findings(text + url.format("HealthFunction"), "u.yaml", practices)
+    assert public_health["GENSEC01-BP01"].status == "addressed"
+    public_ask = _text_findings(text + url.format("AskFunction"), "u.yaml", practices)
+    assert public_ask["GENSEC01-BP01"].status == "gap"
+    assert public_ask["GENSEC01-BP01"].resource == ["AskFunctionUrl"]
+
+
+def test_function_given_a_model_id_is_on_the_model_path(practices):
+    # the function's role comes from another stack; its model id shows that it calls the model
+    text = (ACCURACY / "cfn-waf-static-site.yaml").read_text()
+    text = text.replace(
+        "      Role: !GetAtt AskRole.Arn\n",
+        "      Role: !ImportValue shared-ask-role\n"
+        "      Environment:\n        Variables:\n"
+        "          MODEL_ID: anthropic.claude-3-haiku-20240307-v1:0\n",
+    )
+    filtering = _text_findings(text, "id.yaml", practices)["GENSEC04-BP02"]
+    assert filtering.status == "gap" and filtering.resource == ["ApiStage"]
+    unnamed = text.replace("anthropic.claude-3-haiku-20240307-v1:0", "a-model")
+    assert _text_findings(unnamed, "id.yaml", practices)["GENSEC04-BP02"].status == "unknown"
