@@ -82,13 +82,11 @@ def model_path(
 ) -> ModelPath | None:
     """Return the drawn path into a component of ``targets`` (the model).
 
-    None when the design cannot tell: no arrow (or, in a template, no reference) leads into
-    a target.
+    None when the design cannot tell: templates (whose references are read by
+    :mod:`diagrams.iac_path` instead) and drawings where no arrow leads into a target.
     """
     if arch.is_iac:
-        from diagrams import iac_path  # it builds on ModelPath, defined here
-
-        return iac_path.model_path(arch, targets, entry_services)
+        return None
     ends = {c.id for c in arch.components if c.service in targets}
     into: dict[str, set[str]] = {}
     for edge in arch.edges:
