@@ -40,6 +40,7 @@ def _function(props: dict, globals_: dict) -> Facts:
         ),
         "reserved_concurrency": merged.get("ReservedConcurrentExecutions") is not None,
         "hints": _env_hints(props) + _env_hints(globals_),
+        **iac_facts.names_model(_get(merged, "Environment", "Variables")),
     }
     if isinstance(merged.get("Timeout"), int | float):
         facts["timeout_seconds"] = merged["Timeout"]

@@ -193,6 +193,8 @@ class _Template:
         self.comps: dict[str, Component] = {}
         self.edges: dict[tuple[str, str], str] = {}
         self.budget = [iac_facts.MAX_NODES]
+        self.routes: list[tuple[str, str, str, Any]] = []
+        """SAM API events: (API, function, path, the authorizer the event chooses or None)."""
 
     def sam_globals(self, resource: Any) -> dict:
         """Return the SAM Globals section that applies to ``resource`` (empty when none)."""
@@ -223,6 +225,7 @@ class _Template:
             if isinstance(events, dict) and resource["Type"].startswith("AWS::Serverless::"):
                 self.sam_events(logical_id, events)
         self.implicit_services()
+        self.route_auth()
         iac_facts.mark_shared_roles(
             (self.comps[i].facts, (r.get("Properties") or {}).get("AgentResourceRoleArn"), False)
             for i, r in self.resources.items()
@@ -252,7 +255,7 @@ class _Template:
             for source in targets:
                 self.edge(source, function_id, label)
                 if kind in ("Api", "HttpApi"):
-                    self.api_event_auth(source, props)
+                    self.api_event_auth(source, function_id, props)
 
     def implicit_api(self, kind: str) -> str:
         api_id = "ServerlessRestApi" if kind == "Api" else "ServerlessHttpApi"
@@ -274,20 +277,40 @@ class _Template:
             )
         return api_id
 
-    def api_event_auth(self, api_id: str, props: dict) -> None:
-        api = self.comps[api_id]
-        chosen = (
-            (props.get("Auth") or {}).get("Authorizer")
-            if isinstance(props.get("Auth"), dict)
-            else None
-        )
+    def api_event_auth(self, api_id: str, function_id: str, props: dict) -> None:
+        """Record whether the route of one SAM API event asks callers to authenticate."""
         if str(props.get("Method", "")).upper() == "OPTIONS":
             return
-        if chosen == "NONE":
-            api.facts["authorizer"] = False
-            api.facts.setdefault("open_routes", []).append(str(props.get("Path", "/")))
-        elif chosen and not api.facts.get("open_routes"):
-            api.facts["authorizer"] = True
+        auth = props.get("Auth")
+        chosen = auth.get("Authorizer") if isinstance(auth, dict) else None
+        self.routes.append((api_id, function_id, str(props.get("Path", "/")), chosen))
+
+    def route_auth(self) -> None:
+        """Set each SAM API's ``authorizer`` from its routes, those into the model first.
+
+        An authorizer on a route whose function never calls the model (an admin page) says
+        nothing about who may reach the model, so when some routes lead to a model caller,
+        only they count. A route without its own choice takes the API's default.
+        """
+        by_api: dict[str, list[tuple[str, bool]]] = {}
+        for api_id, function_id, path, chosen in self.routes:
+            api = self.comps[api_id]
+            guarded = bool(api.facts.get("authorizer")) if chosen is None else chosen != "NONE"
+            model = self.calls_model(function_id)
+            by_api.setdefault(api_id, []).append((path, guarded, model))
+        for api_id, routes in by_api.items():
+            chosen = [r for r in routes if r[2]] or routes
+            open_paths = [path for path, guarded, _ in chosen if not guarded]
+            self.comps[api_id].facts["authorizer"] = not open_paths
+            if open_paths:
+                self.comps[api_id].facts["open_routes"] = open_paths
+
+    def calls_model(self, comp_id: str) -> bool:
+        """Return True when the resource, its role or a policy on its role may call Bedrock."""
+        roles = {t for s, t in self.edges if s == comp_id and self.comps[t].service == "iam"}
+        policies = {s for s, t in self.edges if t in roles and self.comps[s].service == "iam"}
+        holders = {comp_id} | roles | policies
+        return any(self.comps[i].facts.get("bedrock_access") for i in holders)
 
     def implicit_services(self) -> None:
         texts = iac_facts.strings([self.doc.get("Parameters"), self.resources], self.budget)

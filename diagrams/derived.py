@@ -59,6 +59,10 @@ class ModelPath:
     """Front doors drawn elsewhere (an admin site): controls there do not guard the model."""
     connected: set[str]
     """Every component that any arrow touches."""
+    elsewhere: frozenset[str] | None = None
+    """Templates only: front-door resources, and the web ACLs attached to them, that serve
+    another path (a site's distribution, a route to a function that never calls the model).
+    Everything else in a template refers to something, so only these are ruled out."""
 
     def holds(self, comp_id: str) -> bool:
         """Return True when evidence on ``comp_id`` guards the path into the model.
@@ -68,6 +72,8 @@ class ModelPath:
         """
         if comp_id in self.on:
             return True
+        if self.elsewhere is not None:
+            return comp_id not in self.elsewhere
         return comp_id not in self.connected and bool(self.entries or not self.off)
 
 
@@ -76,8 +82,8 @@ def model_path(
 ) -> ModelPath | None:
     """Return the drawn path into a component of ``targets`` (the model).
 
-    None when the design cannot tell: templates (whose references are not a traffic path)
-    and drawings where no arrow leads into a target.
+    None when the design cannot tell: templates (whose references are read by
+    :mod:`diagrams.iac_path` instead) and drawings where no arrow leads into a target.
     """
     if arch.is_iac:
         return None

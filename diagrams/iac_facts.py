@@ -252,6 +252,22 @@ def implied_services(actions: Iterable[str]) -> set[str]:
     return found
 
 
+_MODEL_ID = re.compile(
+    r"\b(?:anthropic|amazon|meta|mistral|cohere|deepseek|writer|ai21|twelvelabs)\.[a-z0-9-]{1,80}-v\d",
+    re.IGNORECASE,
+)
+"""A foundation model id (``anthropic.claude-3-haiku-20240307-v1:0``), by its version suffix."""
+
+
+def names_model(variables: Any) -> dict[str, Any]:
+    """Return ``names_model`` when an environment variable's value is a model id.
+
+    Code given a model id calls that model, even when the role that allows it is declared
+    in another stack: it is a caller of the model all the same.
+    """
+    return {"names_model": True} if any(_MODEL_ID.search(t) for t in strings(variables)) else {}
+
+
 def uses_cross_region_inference(texts: Iterable[str]) -> bool:
     """Return True when any text names a cross-Region inference profile (``us.anthropic...``)."""
     return any(_CROSS_REGION_MODEL.search(text) for text in texts)

@@ -10,7 +10,7 @@ from typing import Any
 
 from corpus.models import Document
 from corpus.vocabulary import PILLARS, risk_rank
-from diagrams import derived
+from diagrams import derived, iac_path
 from diagrams.contracts import (
     CountsJSON,
     CoverageJSON,
@@ -178,9 +178,13 @@ class _Index:
         return {**comp.facts, **self.derived.get(comp.id, {})}
 
     def path(self, targets: frozenset[str], doors: frozenset[str]) -> derived.ModelPath | None:
-        """Return the drawn path into ``targets`` through ``doors`` (None: cannot tell)."""
+        """Return the path into ``targets`` through ``doors`` (None: cannot tell).
+
+        A drawing shows it by arrows, a template by references between its resources.
+        """
         if (targets, doors) not in self._paths:
-            self._paths[targets, doors] = derived.model_path(self.arch, targets, doors)
+            find = iac_path.model_path if self.arch.is_iac else derived.model_path
+            self._paths[targets, doors] = find(self.arch, targets, doors)
         return self._paths[targets, doors]
 
     def match(self, matcher: Matcher) -> list[str] | None:
@@ -294,8 +298,9 @@ def evaluate(rule: Rule, index: _Index, words: dict | None = None) -> tuple[Stat
     if gap_hit:
         why = _reasons(rule, gap_ev, index, words or {})
         text = rule.gap_text.format(names=_names(gap_ev, arch, why))
-        if ok_hit and ok_ev:
-            text += f" Partly covered by {_names(ok_ev, arch)}."
+        covered = [i for i in ok_ev if i not in gap_ev]
+        if ok_hit and covered:
+            text += f" Partly covered by {_names(covered, arch)}."
         return "gap", gap_ev, text
     if ok_hit:
         return (

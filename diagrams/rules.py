@@ -39,8 +39,8 @@ class Rule(Schema):
     does retrieval itself)."""
     on_path: frozenset[str] = frozenset()
     """Front-door services of the path into the model (the concerns) that the control guards:
-    in a drawing that shows that path, only evidence on it counts, and only front doors on
-    it count for ``absent_requires``."""
+    in a drawing or template that shows that path (arrows, or references: ``iac_path``), only
+    evidence on it counts, and only front doors on it count for ``absent_requires``."""
     on_resource: bool = False
     """The control is a setting of the concerned resources themselves (tracing on a state
     machine), not an account-wide one: a part of a deployment that declares them shows it

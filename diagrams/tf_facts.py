@@ -58,6 +58,7 @@ def _lambda(body: dict) -> Facts:
         "dlq": bool(block(body, "dead_letter_config")),
         "reserved_concurrency": body.get("reserved_concurrent_executions") is not None,
         "hints": sorted(str(k) for k in variables) if isinstance(variables, dict) else [],
+        **iac_facts.names_model(variables),
     }
     if isinstance(body.get("timeout"), int | float):
         facts["timeout_seconds"] = body["timeout"]

@@ -280,3 +280,73 @@ def test_lone_server_check_stops_on_looping_group_parents(practices):
     found = {f.bp_id: f for f in review_architecture(arch, practices).findings}
     assert found["GENSUS01-BP01"].status == "gap"  # always on, yet in no subnet
     assert found["GENREL02-BP01"].status == "unknown"  # no single network path drawn
+
+
+@pytest.mark.parametrize(
+    ("name", "stage"),
+    [
+        ("cfn-waf-static-site.yaml", "ApiStage"),
+        ("tf-waf-static-site.tf", "aws_api_gateway_stage.prod"),
+    ],
+)
+def test_web_acl_on_a_static_site_leaves_the_model_api_unfiltered(name, stage, practices):
+    found = _findings(name, practices)
+    # the web ACL guards the site's distribution; the API into the model has none
+    filtering = found["GENSEC04-BP02"]
+    assert filtering.status == "gap"
+    assert filtering.evidence == [stage] and filtering.resource == [stage]
+    # throttling goes on the same stage, not on the distribution or every piece of the API
+    assert found["GENOPS02-BP03"].status == "gap"
+    assert found["GENOPS02-BP03"].resource == [stage]
+
+
+def test_web_acl_on_the_model_api_stage_and_a_public_route_elsewhere(practices):
+    found = _findings("cfn-waf-api-stage.yaml", practices)
+    filtering = found["GENSEC04-BP02"]
+    assert filtering.status == "addressed"
+    assert set(filtering.evidence) == {"ApiAcl", "ApiAclAssociation"}
+    # /health is public but runs a function that never calls the model: /ask is signed
+    access = found["GENSEC01-BP01"]
+    assert access.status == "addressed" and "HealthMethod" not in access.evidence
+    assert "AskMethod" in access.evidence
+
+
+def test_authorizer_on_another_route_leaves_the_model_route_open(practices):
+    text = (ACCURACY / "sam-auth-other-route.yaml").read_text()
+    access = _text_findings(text, "auth.yaml", practices)["GENSEC01-BP01"]
+    assert access.status == "gap" and access.resource == ["Api"]
+    assert "no authentication on this route" in access.explanation
+    # the same authorizer on the chat route guards the model
+    guarded = text.replace(
+        "            Path: /chat\n",
+        "            Path: /chat\n            Auth:\n              Authorizer: Admins\n",
+    )
+    assert _text_findings(guarded, "auth.yaml", practices)["GENSEC01-BP01"].status == "addressed"
+
+
+def test_function_url_counts_only_in_front_of_a_model_caller(practices):
+    text = (ACCURACY / "cfn-waf-api-stage.yaml").read_text()
+    url = (
+        "  {0}Url:\n    Type: AWS::Lambda::Url\n    Properties:\n"
+        "      AuthType: NONE\n      TargetFunctionArn: !GetAtt {0}.Arn\n"
+    )
+    public_health = _text_findings(text + url.format("HealthFunction"), "u.yaml", practices)
+    assert public_health["GENSEC01-BP01"].status == "addressed"
+    public_ask = _text_findings(text + url.format("AskFunction"), "u.yaml", practices)
+    assert public_ask["GENSEC01-BP01"].status == "gap"
+    assert public_ask["GENSEC01-BP01"].resource == ["AskFunctionUrl"]
+
+
+def test_function_given_a_model_id_is_on_the_model_path(practices):
+    # the function's role comes from another stack; its model id shows that it calls the model
+    text = (ACCURACY / "cfn-waf-static-site.yaml").read_text()
+    text = text.replace(
+        "      Role: !GetAtt AskRole.Arn\n",
+        "      Role: !ImportValue shared-ask-role\n"
+        "      Environment:\n        Variables:\n"
+        "          MODEL_ID: anthropic.claude-3-haiku-20240307-v1:0\n",
+    )
+    filtering = _text_findings(text, "id.yaml", practices)["GENSEC04-BP02"]
+    assert filtering.status == "gap" and filtering.resource == ["ApiStage"]
+    unnamed = text.replace("anthropic.claude-3-haiku-20240307-v1:0", "a-model")
+    assert _text_findings(unnamed, "id.yaml", practices)["GENSEC04-BP02"].status == "unknown"
