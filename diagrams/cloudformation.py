@@ -292,12 +292,12 @@ class _Template:
         nothing about who may reach the model, so when some routes lead to a model caller,
         only they count. A route without its own choice takes the API's default.
         """
-        by_api: dict[str, list[tuple[str, bool]]] = {}
+        by_api: dict[str, list[tuple[str, bool, bool]]] = {}
         for api_id, function_id, path, chosen in self.routes:
             api = self.comps[api_id]
             guarded = bool(api.facts.get("authorizer")) if chosen is None else chosen != "NONE"
             model = self.calls_model(function_id)
-            by_api.setdefault(api_id, []).append((path, guarded, model))
+            by_api.setdefault(api_id, []).append((path, bool(guarded), model))
         for api_id, routes in by_api.items():
             chosen = [r for r in routes if r[2]] or routes
             open_paths = [path for path, guarded, _ in chosen if not guarded]
