@@ -236,8 +236,12 @@ def _worker(exe: str) -> Worker | None:
 
 
 @atexit.register
-def _stop_workers() -> None:
-    for worker in list(_WORKERS.values()):
+def stop_workers() -> None:
+    """Kill checkov's workers (at exit; the bench times each file from a cold start)."""
+    with _WORKERS_LOCK:
+        workers = list(_WORKERS.values())
+        _WORKERS.clear()
+    for worker in workers:
         worker.stop()
 
 
