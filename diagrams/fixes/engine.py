@@ -109,11 +109,11 @@ def _callers(review: Review, evidence: list[str]) -> list[str]:
 
 @dataclass
 class Rereview:
-    """A patched copy reviewed again: the verdict on its own gap is per gap.
+    """A patched copy reviewed again, judged separately for each gap it is offered for.
 
-    A remedy shared by several practices is applied and re-reviewed once, but closing one of
-    them says nothing of the next: X-Ray tracing leaves "monitor the model" open and closes
-    "trace the requests". Each gap asks :meth:`refusal` with its own bp id.
+    A remedy shared by several practices is applied and re-reviewed once, but a patch that
+    leaves one of them open may close the next, so each gap asks :meth:`refusal` with its own
+    bp id instead of reusing the first gap's verdict.
     """
 
     after: dict[str, str]
