@@ -148,6 +148,8 @@ class Worker:
             text=True,
             env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
         )
+        self.owner = os.getpid()
+        """The process that talks to the worker: a forked child has no reader thread."""
         self.answers: dict[int, dict] = {}
         self.failed: str | None = None
         """Why the worker can no longer scan (it died, failed to import, or hung)."""
@@ -224,6 +226,8 @@ def _worker(exe: str) -> Worker | None:
     """Return the live worker for ``exe``, started if needed; None when it cannot run."""
     with _WORKERS_LOCK:
         worker = _WORKERS.get(exe)
+        if worker is not None and worker.owner != os.getpid():
+            worker = None  # started before a fork: this process starts its own
         if worker is not None and not worker.failed:
             return worker
         if worker is not None and worker.failed.startswith("cannot import"):
@@ -239,7 +243,7 @@ def _worker(exe: str) -> Worker | None:
 def stop_workers() -> None:
     """Kill checkov's workers (at exit; the bench times each file from a cold start)."""
     with _WORKERS_LOCK:
-        workers = list(_WORKERS.values())
+        workers = [w for w in _WORKERS.values() if w.owner == os.getpid()]
         _WORKERS.clear()
     for worker in workers:
         worker.stop()
