@@ -108,8 +108,10 @@ def review_fix_times(folder: Path = SHARED) -> dict:
     """Time review plus verified fixes of each CloudFormation/Terraform file in ``folder``.
 
     Each file is reviewed and its fixes planned and verified (re-review, cfn-lint, checkov) in
-    this process, as ``review FILE --fix`` does once started; the first CloudFormation file
-    also pays for loading cfn-lint's rules. ``seconds`` is the wall time, ``cpu_seconds`` adds
+    this process, as ``review FILE --fix`` does once started: checkov's worker is started
+    with the review and stopped after each file, so every file pays for its import (a
+    long-lived server pays it once). The first CloudFormation file also pays for loading
+    cfn-lint's rules. ``seconds`` is the wall time, ``cpu_seconds`` adds
     this process's CPU time and checkov's: on a shared machine (see the load averages) the
     wall time grows with the other jobs, the CPU time does not.
     """
@@ -118,17 +120,21 @@ def review_fix_times(folder: Path = SHARED) -> dict:
     rows = []
     for path in iac_files([folder]):
         text = path.read_text(encoding="utf-8")
+        checks.stop_workers()  # each file starts checkov cold, as one `review --fix` does
         start, cpu = time.perf_counter(), _cpu()
         try:
+            checks.warm()
             review = review_architecture(parse_bytes(text.encode(), path.name), practices)
             plan = plan_fixes(text, path.name, review, practices)
         except InputError as exc:
             rows.append({"file": path.name, "error": str(exc)[:200]})
             continue
+        seconds = time.perf_counter() - start
+        checks.stop_workers()  # a finished child: its CPU time is counted
         rows.append(
             {
                 "file": path.name,
-                "seconds": round(time.perf_counter() - start, 2),
+                "seconds": round(seconds, 2),
                 "cpu_seconds": round(_cpu() - cpu, 2),
                 "verified": sum(f.verified for f in plan.fixes.values()),
             }

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import hashlib
 import json
 import os
 import shutil
 import subprocess
 import tempfile
+import threading
 from collections import Counter
 from functools import lru_cache
 from pathlib import Path
@@ -64,17 +66,14 @@ def checkov_failures(texts: list[str], suffix: str) -> list[Counter[str]] | None
     return None if found is None else found.result()
 
 
-def scan(texts: list[str], suffix: str, ready: Checkov | None = None) -> Scan | None:
-    """Start scanning the texts checkov has not seen; None when checkov is not installed.
-
-    ``ready``: a checkov process started earlier, used if it has not scanned yet.
-    """
+def scan(texts: list[str], suffix: str) -> Scan | None:
+    """Start scanning the texts checkov has not seen; None when checkov is not installed."""
     exe = checkov_path()
     if exe is None:
         return None
     found = Scan(texts, suffix)
     if found.todo:
-        found.run(exe, ready.take() if ready else None)
+        found.run(exe)
     return found
 
 
@@ -89,17 +88,35 @@ def _key(text: str, suffix: str) -> tuple[str, str]:
 
 
 _WORKER = """\
-import json, sys, warnings
-from checkov.main import Checkov
-argv = json.loads(sys.stdin.readline() or "null")
-if argv:
-    sys.argv[1:] = argv
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", category=SyntaxWarning)
-        sys.exit(Checkov(argv).run())
+import json, os, sys, warnings
+warnings.simplefilter("ignore")
+try:
+    from checkov.cloudformation.runner import Runner as Cfn
+    from checkov.runner_filter import RunnerFilter
+    from checkov.terraform.runner import Runner as Tf
+except Exception as exc:
+    print(json.dumps({"error": f"cannot import checkov: {exc}"[:300]}), flush=True)
+    sys.exit(1)
+for line in sys.stdin:
+    try:
+        ask = json.loads(line)
+        runner = Tf() if ask["framework"] == "terraform" else Cfn()
+        only = RunnerFilter(framework=[ask["framework"]], show_progress_bar=False)
+        reports = runner.run(root_folder=ask["dir"], runner_filter=only)
+        reports = reports if isinstance(reports, list) else [reports]
+        failed = [
+            {"file_path": c.file_path, "check_id": c.check_id, "resource": c.resource}
+            for report in reports for c in report.failed_checks
+        ]
+        answer = {"id": ask["id"], "results": {"failed_checks": failed}}
+    except Exception as exc:
+        answer = {"id": ask.get("id"), "error": f"{type(exc).__name__}: {exc}"[:300]}
+    print(json.dumps(answer), flush=True)
 """
-"""What checkov's own ``checkov`` script runs, but with the command line read from stdin: the
-process imports checkov (most of its start-up) before the files it will scan exist."""
+"""checkov's CloudFormation and Terraform runners, serving scans read from stdin, one JSON line
+each, until stdin closes. Importing them is most of a checkov run (about 1.2 s of CPU here, and
+2.3 s for the whole command line), so the process is started early and kept: a second file
+costs only its scan. Each scan gets fresh runners, which keep state between runs."""
 
 
 def _interpreter(exe: str) -> list[str] | None:
@@ -113,49 +130,123 @@ def _interpreter(exe: str) -> list[str] | None:
     return words if any(Path(w).name.startswith("python") for w in words) else None
 
 
-class Checkov:
-    """A checkov process started before the files to scan are known.
+class Worker:
+    """A long-lived process running checkov's runners in checkov's own interpreter.
 
-    checkov spends most of its run importing itself (about 2.5 s of CPU here); a fix plan
-    starts it first and hands it the original and the patched file once they exist, so on a
-    two-core machine the import runs beside the review of the fixes. One process scans once:
-    checkov keeps state from its first run, so a second scan needs a fresh process.
+    Scans are answered in order and matched by id, so several may be waiting at once (from
+    several threads too). A dead or failing worker is a fallback to the checkov command, not
+    an error; one that does not answer within the timeout is killed. It is also killed at exit,
+    and it ends by itself when this process does (its stdin closes).
     """
 
-    def __init__(self, exe: str) -> None:
+    def __init__(self, python: list[str]) -> None:
+        self.proc = subprocess.Popen(  # noqa: S603 - checkov's own interpreter
+            [*python, "-c", _WORKER],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.DEVNULL,
+            text=True,
+            env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
+        )
+        self.owner = os.getpid()
+        """The process that talks to the worker: a forked child has no reader thread."""
+        self.answers: dict[int, dict] = {}
+        self.failed: str | None = None
+        """Why the worker can no longer scan (it died, failed to import, or hung)."""
+        self.asked = 0
+        self.ready = threading.Condition()
+        threading.Thread(target=self._read, daemon=True).start()
+
+    def _read(self) -> None:
+        assert self.proc.stdout is not None
+        for line in self.proc.stdout:
+            try:
+                answer = json.loads(line)
+            except json.JSONDecodeError:
+                continue  # a stray line a check printed
+            with self.ready:
+                if isinstance(answer, dict) and isinstance(answer.get("id"), int):
+                    self.answers[answer["id"]] = answer
+                elif isinstance(answer, dict) and "error" in answer:
+                    self.failed = str(answer["error"])
+                self.ready.notify_all()
+        with self.ready:
+            self.failed = self.failed or "checkov's worker stopped"
+            self.ready.notify_all()
+
+    def ask(self, folder: str, framework: str) -> int | None:
+        """Send a scan of ``folder``; return its id, or None when the worker cannot take it."""
+        with self.ready:
+            if self.failed or self.proc.stdin is None:
+                return None
+            self.asked += 1
+            try:
+                self.proc.stdin.write(
+                    json.dumps({"id": self.asked, "dir": folder, "framework": framework}) + "\n"
+                )
+                self.proc.stdin.flush()
+            except (OSError, ValueError):  # the process died (killed, out of memory)
+                self.failed = "checkov's worker stopped"
+                return None
+            return self.asked
+
+    def answer(self, asked: int, timeout: float) -> dict | None:
+        """Wait for scan ``asked``; None when the worker failed or did not answer in time."""
+        with self.ready:
+            got = self.ready.wait_for(lambda: asked in self.answers or self.failed, timeout)
+            if asked in self.answers:
+                return self.answers.pop(asked)
+            if not got:
+                self.failed = f"checkov did not answer within {timeout:g} s"
+        self.stop()
+        return None
+
+    def stop(self) -> None:
+        """Kill the process (at exit, or once it failed)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+        self.proc.wait()
+
+
+_WORKERS: dict[str, Worker] = {}
+_WORKERS_LOCK = threading.Lock()
+
+
+def warm() -> None:
+    """Start checkov's worker now, so it imports itself while the review runs.
+
+    Nothing happens when checkov is not installed, not a Python script, or already started.
+    """
+    exe = checkov_path()
+    if exe is not None:
+        _worker(exe)
+
+
+def _worker(exe: str) -> Worker | None:
+    """Return the live worker for ``exe``, started if needed; None when it cannot run."""
+    with _WORKERS_LOCK:
+        worker = _WORKERS.get(exe)
+        if worker is not None and worker.owner != os.getpid():
+            worker = None  # started before a fork: this process starts its own
+        if worker is not None and not worker.failed:
+            return worker
+        if worker is not None and worker.failed.startswith("cannot import"):
+            return None  # this checkov has no runners to import: use its command
         python = _interpreter(exe)
-        self.proc: subprocess.Popen | None = None
-        if python:  # a checkov that is no Python script is run as a plain command by scan()
-            self.proc = subprocess.Popen(  # noqa: S603 - checkov's own interpreter
-                [*python, "-c", _WORKER],
-                stdin=subprocess.PIPE,
-                stdout=subprocess.PIPE,
-                stderr=subprocess.DEVNULL,
-                text=True,
-                env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
-            )
+        if python is None:
+            return None
+        worker = _WORKERS[exe] = Worker(python)
+        return worker
 
-    @classmethod
-    def start(cls, text: str, suffix: str) -> Checkov | None:
-        """Start checkov's import now, to scan ``text`` and its patched copies later.
 
-        None when checkov is not installed, or when it has scanned ``text`` before: the
-        copies of a file planned again are then scanned too, and no process is needed.
-        """
-        exe = checkov_path()
-        return None if exe is None or _key(text, suffix) in _SCANNED else cls(exe)
-
-    def take(self) -> subprocess.Popen | None:
-        """Return the process for a scan (None once a scan took it)."""
-        proc, self.proc = self.proc, None
-        return proc
-
-    def close(self) -> None:
-        """Stop the process if no scan took it."""
-        proc = self.take()
-        if proc is not None:
-            proc.kill()
-            proc.communicate()
+@atexit.register
+def stop_workers() -> None:
+    """Kill checkov's workers (at exit; the bench times each file from a cold start)."""
+    with _WORKERS_LOCK:
+        workers = [w for w in _WORKERS.values() if w.owner == os.getpid()]
+        _WORKERS.clear()
+    for worker in workers:
+        worker.stop()
 
 
 class Scan:
@@ -168,48 +259,64 @@ class Scan:
         self.todo = [k for k in dict.fromkeys(self.keys) if k not in known]
         self.found: dict[tuple[str, str], Counter[str]] | None = known
         self.proc: subprocess.Popen | None = None
+        self.worker: tuple[Worker, int] | None = None
+        self.exe = ""
 
-    def run(self, exe: str, ready: subprocess.Popen | None) -> None:
-        """Write the texts to scan and hand their folder to ``ready`` (or a new checkov)."""
-        framework = "terraform" if self.suffix == ".tf" else "cloudformation"
+    def run(self, exe: str) -> None:
+        """Write the texts to scan and hand their folder to the worker (else the command)."""
+        self.exe, self.framework = exe, "terraform" if self.suffix == ".tf" else "cloudformation"
         self.tmp = tempfile.TemporaryDirectory()
         by_key = dict(zip(self.keys, self.texts, strict=True))
         for n, key in enumerate(self.todo):
             folder = Path(self.tmp.name) / str(n)
             folder.mkdir()
             (folder / f"template{self.suffix}").write_text(by_key[key], encoding="utf-8")
-        argv = ["-d", self.tmp.name, "--framework", framework, "-o", "json", "--quiet"]
-        argv += ["--compact", "--skip-download"]
-        if ready is not None and ready.stdin is not None:
-            try:
-                ready.stdin.write(json.dumps(argv) + "\n")
-                ready.stdin.flush()  # communicate() in result() closes it
-                self.proc = ready
-                return
-            except OSError:  # the process died (killed, out of memory): start checkov itself
-                ready.kill()
-                ready.communicate()
+        worker = _worker(exe)
+        asked = worker.ask(self.tmp.name, self.framework) if worker else None
+        if worker is not None and asked is not None:
+            self.worker = (worker, asked)
+        else:
+            self._command()
+
+    def _command(self) -> None:
+        """Run the checkov command on the folder (no worker, or the worker failed)."""
+        argv = ["-d", self.tmp.name, "--framework", self.framework, "-o", "json", "--quiet"]
         self.proc = subprocess.Popen(  # noqa: S603 - fixed executable, files in our own temp dir
-            [exe, *argv],
+            [self.exe, *argv, "--compact", "--skip-download"],
             stdout=subprocess.PIPE,
             stderr=subprocess.DEVNULL,
             text=True,
             env={**os.environ, "BC_SKIP_MAPPING": "TRUE"},
         )
 
+    def _output(self) -> str:
+        """Return checkov's JSON report: the worker's answer, else the command's output."""
+        if self.worker is not None:
+            (worker, asked), self.worker = self.worker, None
+            answer = worker.answer(asked, _TIMEOUT)
+            if answer is not None and "error" not in answer:
+                return json.dumps(answer)
+            if answer is None and worker.failed and worker.failed.startswith("checkov did not"):
+                return ""  # hung on this folder: the command would hang as well
+            self._command()
+        if self.proc is None:
+            return ""
+        proc, self.proc = self.proc, None
+        try:
+            out, _ = proc.communicate(timeout=_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.communicate()
+            out = ""
+        return out
+
     def result(self) -> list[Counter[str]] | None:
         """Wait for checkov; return the failed checks per text (None: unreadable output).
 
         Asking again gives the same answer.
         """
-        if self.proc is not None:
-            proc, self.proc = self.proc, None
-            try:
-                out, _ = proc.communicate(timeout=_TIMEOUT)
-            except subprocess.TimeoutExpired:
-                proc.kill()
-                proc.communicate()
-                out = ""
+        if self.worker is not None or self.proc is not None:
+            out = self._output()
             self.tmp.cleanup()
             found = _failures(out, len(self.todo))
             if found is None:

@@ -57,6 +57,8 @@ class Fix:
     """Logical ids the patch adds or edits."""
     notes: str = ""
     patched: str = ""
+    callers: list[str] = field(default_factory=list)
+    """Component ids the patch was made for: combined with the other fixes, it is made again."""
 
     def to_dict(self) -> FixJSON:
         """Return the ``fix`` object of a finding in ``review --json``."""
@@ -105,6 +107,31 @@ def _callers(review: Review, evidence: list[str]) -> list[str]:
     return [e.source for e in arch.edges if e.target in models] + list(evidence)
 
 
+@dataclass
+class Rereview:
+    """A patched copy reviewed again, judged separately for each gap it is offered for.
+
+    A remedy shared by several practices is applied and re-reviewed once, but a patch that
+    leaves one of them open may close the next, so each gap asks :meth:`refusal` with its own
+    bp id instead of reusing the first gap's verdict.
+    """
+
+    after: dict[str, str]
+    """The practices' statuses in the patched copy (empty when it no longer parses)."""
+    spoiled: str | None
+    """Why the copy is refused whatever gap it is for (unparsable, a practice lost), or None."""
+    closes: list[str]
+    """Bp ids that are gaps in the original and addressed in the copy."""
+
+    def refusal(self, bp_id: str) -> str | None:
+        """Return why the copy is refused as the fix of ``bp_id``, or None."""
+        if self.spoiled and not self.after:
+            return self.spoiled
+        if self.after.get(bp_id) != "addressed":
+            return f"re-reviewed, {bp_id} is still {self.after.get(bp_id)}"
+        return self.spoiled
+
+
 class _Verifier:
     """Re-reviews, lints and scans patched copies of one file."""
 
@@ -114,6 +141,7 @@ class _Verifier:
         self.before = _statuses(review)
         self._lint_before: Counter[str] | None = None
         self._reviews: dict[str, dict[str, str]] = {}
+        self._rereviews: dict[str, Rereview] = {}
 
     def review(self, text: str) -> dict[str, str]:
         """Return the statuses of the practices in ``text`` (the combined file: once)."""
@@ -122,22 +150,25 @@ class _Verifier:
             self._reviews = {text: _statuses(review_architecture(arch, self.practices))}
         return self._reviews[text]
 
-    def refusal(self, bp_id: str, text: str) -> tuple[str | None, list[str]]:
-        """Return (why the re-review refuses the patch or None, the practices it closes).
+    def rereview(self, text: str) -> Rereview:
+        """Return the re-review of the patched ``text``, to judge for each gap it may close.
 
-        cfn-lint and checkov run later, on all fixes together (see :func:`_screen`).
+        Two remedies (or one for two gaps' callers) that make the same copy share its
+        re-review. cfn-lint and checkov run later, on all fixes together (see :func:`_screen`).
         """
+        if text in self._rereviews:
+            return self._rereviews[text]
         try:
             after = self.review(text)
         except InputError as exc:
-            return f"the patched file no longer parses ({exc})", []
-        if after.get(bp_id) != "addressed":
-            return f"re-reviewed, {bp_id} is still {after.get(bp_id)}", []
-        why = self.broken(after)
-        if why:
-            return why, []
-        closes = [b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"]
-        return None, closes
+            checked = Rereview({}, f"the patched file no longer parses ({exc})", [])
+        else:
+            closes = [
+                b for b, s in self.before.items() if s == "gap" and after.get(b) == "addressed"
+            ]
+            checked = Rereview(after, self.broken(after), closes)
+        self._rereviews[text] = checked
+        return checked
 
     def broken(self, after: Mapping[str, str]) -> str | None:
         """Return why the statuses ``after`` are refused (a practice lost), or None."""
@@ -189,44 +220,49 @@ def plan_fixes(
             remedy = next(iter(alternatives(remedies(fmt).get(finding.bp_id))), None)
             plan.fixes[finding.bp_id] = _steps(finding.bp_id, str(exc), remedy)
         return plan
-    ready = checks.Checkov.start(text, _suffix(text, filename))  # imports beside the re-reviews
-    try:
-        verifier = _Verifier(text, filename, review, practices)
-        candidates = _candidates(plan, gaps, review, verifier)
-        _screen(plan, candidates, review, verifier, ready)
-    finally:
-        if ready:
-            ready.close()
+    checks.warm()  # checkov imports itself beside the re-reviews
+    verifier = _Verifier(text, filename, review, practices)
+    candidates = _candidates(plan, gaps, review, verifier)
+    _screen(plan, candidates, verifier)
     return plan
 
 
 def _candidates(plan: FixPlan, gaps: list, review: Review, verifier: _Verifier) -> list:
     """Apply each gap's remedies alone and re-review; return the (fix, remedy) that pass.
 
-    Every gap gets its entry in ``plan.fixes``: the first remedy that closes it, or steps.
+    Every gap gets its entry in ``plan.fixes``: the first remedy that closes it, or steps. A
+    remedy offered for several gaps is judged for each: a patch made for an earlier gap is
+    reused when it closes this one too, else the remedy is applied with this gap's own
+    callers (tracing of the model's callers leaves an untraced workflow untraced). The
+    verified fix is made once per patch, for the first gap it closes.
     """
     fmt = verifier.format
     candidates: list[tuple[Fix, dict]] = []
-    done: dict[int, Fix] = {}
+    trials: dict[int, list[_Trial]] = {}
     for finding in gaps:
-        choices = alternatives(remedies(fmt).get(finding.bp_id))
+        bp_id = finding.bp_id
+        choices = alternatives(remedies(fmt).get(bp_id))
         if not choices:
-            plan.fixes[finding.bp_id] = _steps(finding.bp_id, "lenswise has no fix template for it")
+            plan.fixes[bp_id] = _steps(bp_id, "lenswise has no fix template for it")
             continue
+        callers = _callers(review, finding.evidence)
+        refused: list[Fix] = []
         for remedy in choices:
-            if id(remedy) not in done:
-                callers = _callers(review, finding.evidence)
-                done[id(remedy)] = _try(finding.bp_id, remedy, plan.original, callers, verifier)
-                if done[id(remedy)].verified:
-                    candidates.append((done[id(remedy)], remedy))
-            fix = done[id(remedy)]
-            if fix.verified and finding.bp_id in fix.closes:
-                break
+            tried = trials.setdefault(id(remedy), [])
+            if not any(t.callers == callers or t.refusal(bp_id) is None for t in tried):
+                tried.append(_Trial.run(remedy, plan.original, callers, verifier))
+            trial = next((t for t in tried if t.refusal(bp_id) is None), None)
+            if trial is None:
+                why = next(t for t in tried if t.callers == callers).refusal(bp_id)
+                refused.append(_steps(bp_id, str(why), remedy))
+                continue
+            if trial.fix is None:
+                trial.fix = trial.verified(bp_id, plan.original, verifier.filename)
+                candidates.append((trial.fix, remedy))
+            plan.fixes[bp_id] = trial.fix
+            break
         else:
-            failed = [done[id(r)] for r in choices if not done[id(r)].verified]
-            reason = f"re-reviewed, {finding.bp_id} stays open"
-            fix = failed[0] if failed else _steps(finding.bp_id, reason, choices[-1])
-        plan.fixes[finding.bp_id] = fix
+            plan.fixes[bp_id] = refused[0]
     return candidates
 
 
@@ -246,7 +282,8 @@ def _diagram_fixes(plan: FixPlan, review: Review, practices: Mapping) -> None:
             plan.fixes[finding.bp_id] = Fix(finding.bp_id, False, said)
             continue
         verifier = verifier or _Verifier(plan.original, plan.filename, review, practices)
-        why, closes = verifier.refusal(finding.bp_id, patched)
+        checked = verifier.rereview(patched)
+        why, closes = checked.refusal(finding.bp_id), checked.closes
         if why:
             plan.fixes[finding.bp_id] = Fix(
                 finding.bp_id, False, f"{said} Not offered as a patch: {why}."
@@ -269,25 +306,47 @@ def _steps(bp_id: str, reason: str, remedy: dict | None = None) -> Fix:
     return Fix(bp_id, False, f"{described} Not offered as a patch: {reason}.".strip())
 
 
-def _try(bp_id: str, remedy: dict, text: str, callers: list[str], verifier: _Verifier) -> Fix:
-    try:
-        patch = _apply(verifier.format, text, remedy, callers)
-    except cfn_patch.Unpatchable as exc:
-        return _steps(bp_id, str(exc), remedy)
-    why, closes = verifier.refusal(bp_id, patch.text)
-    if why:
-        return _steps(bp_id, why, remedy)
-    return Fix(
-        bp_id,
-        True,
-        str(remedy.get("steps", "")).strip(),
-        unified_diff(text, patch.text, verifier.filename),
-        closes,
-        patch.params,
-        patch.added + patch.changed,
-        str(remedy.get("notes", "")).strip(),
-        patch.text,
-    )
+@dataclass
+class _Trial:
+    """One remedy applied alone to the original file and re-reviewed, shared by its gaps."""
+
+    remedy: dict
+    callers: list[str]
+    """The component ids the remedy was applied for (a gap's evidence and what calls it)."""
+    patch: cfn_patch.Patch | None
+    """None when the remedy cannot be applied to this file."""
+    checked: Rereview
+    fix: Fix | None = None
+    """The verified fix, made for the first gap the patch closes."""
+
+    @classmethod
+    def run(cls, remedy: dict, text: str, callers: list[str], verifier: _Verifier) -> _Trial:
+        """Apply ``remedy`` to ``text`` for ``callers`` and re-review the copy."""
+        try:
+            patch = _apply(verifier.format, text, remedy, callers)
+        except cfn_patch.Unpatchable as exc:
+            return cls(remedy, callers, None, Rereview({}, str(exc), []))
+        return cls(remedy, callers, patch, verifier.rereview(patch.text))
+
+    def refusal(self, bp_id: str) -> str | None:
+        """Return why the patch is refused as the fix of ``bp_id``, or None."""
+        return self.checked.refusal(bp_id)
+
+    def verified(self, bp_id: str, text: str, filename: str) -> Fix:
+        """Return the fix offered for ``bp_id`` (until cfn-lint or checkov refuse it)."""
+        assert self.patch is not None  # refusal() refuses a remedy that did not apply
+        return Fix(
+            bp_id,
+            True,
+            str(self.remedy.get("steps", "")).strip(),
+            unified_diff(text, self.patch.text, filename),
+            self.checked.closes,
+            self.patch.params,
+            self.patch.added + self.patch.changed,
+            str(self.remedy.get("notes", "")).strip(),
+            self.patch.text,
+            self.callers,
+        )
 
 
 def _suffix(text: str, filename: str) -> str:
@@ -296,9 +355,9 @@ def _suffix(text: str, filename: str) -> str:
     return ".json" if text.lstrip().startswith("{") else ".yaml"
 
 
-def _start(texts: list[str], suffix: str, ready: checks.Checkov | None = None) -> checks.Scan:
-    """Start checkov on ``texts`` (``ready``: a process started earlier, if unused)."""
-    scan = checks.scan(texts, suffix, ready)
+def _start(texts: list[str], suffix: str) -> checks.Scan:
+    """Start checkov on ``texts``; read the result with :func:`_results`."""
+    scan = checks.scan(texts, suffix)
     if scan is None:
         raise InputError(_NO_CHECKOV)
     return scan
@@ -328,14 +387,12 @@ Candidate = tuple[Fix, dict]
 def _screen(
     plan: FixPlan,
     candidates: list[Candidate],
-    review: Review,
     verifier: _Verifier,
-    ready: checks.Checkov | None,
 ) -> None:
     """Check the re-reviewed candidates together; keep the clean ones, combined, as the patch.
 
     The file with every candidate applied is re-reviewed, linted and scanned first: one
-    cfn-lint and one checkov run (``ready``, started early) instead of one per fix. Only when
+    cfn-lint run and one checkov scan (its worker started early) instead of one per fix. Only when
     that combination fails is each candidate linted and scanned alone, and the ones clean
     alone are combined one at a time, each addition re-reviewed and linted again; checkov
     then scans that combination. A fix that fails only beside the others is refused with
@@ -345,10 +402,10 @@ def _screen(
         return
     suffix = _suffix(plan.original, plan.filename)
     try:
-        combined: str | None = _combined(plan.original, candidates, review, verifier)
+        combined: str | None = _combined(plan.original, candidates, verifier)
     except cfn_patch.Unpatchable:
         combined = None
-    started = _start([plan.original, *([combined] if combined else [])], suffix, ready)
+    started = _start([plan.original, *([combined] if combined else [])], suffix)
 
     def new_failures() -> Counter[str]:
         scans = _results(started)
@@ -359,14 +416,14 @@ def _screen(
         _combine(plan, combined, verifier)
         return
     before, new = _results(started)[0], new_failures()
-    clean = _screen_alone(plan, candidates, review, verifier, before, new, suffix)
-    accepted, combined, refused = _greedy(plan, clean, review, verifier, lambda _: Counter())
+    clean = _screen_alone(plan, candidates, verifier, before, new, suffix)
+    accepted, combined, refused = _greedy(plan, clean, verifier, lambda _: Counter())
     if _scan([combined], suffix)[0] - before:  # checkov fails it only in combination
 
         def scan_each(text: str) -> Counter[str]:
             return _scan([text], suffix)[0] - before
 
-        accepted, combined, refused = _greedy(plan, clean, review, verifier, scan_each)
+        accepted, combined, refused = _greedy(plan, clean, verifier, scan_each)
     for fix, why in refused:
         _refuse(fix, f"with the other fixes applied, {why}")
     if accepted:
@@ -376,7 +433,6 @@ def _screen(
 def _screen_alone(
     plan: FixPlan,
     candidates: list[Candidate],
-    review: Review,
     verifier: _Verifier,
     before: Counter[str],
     failed: Counter[str],
@@ -400,7 +456,7 @@ def _screen_alone(
     named = {key.partition(" ")[2] for key in failed}
     unsuspected = [c for c in kept if not any(_suspect(plan, c[0], r) for r in named)]
     try:
-        guess = [_combined(plan.original, unsuspected, review, verifier)] if unsuspected else []
+        guess = [_combined(plan.original, unsuspected, verifier)] if unsuspected else []
     except cfn_patch.Unpatchable:
         guess = []
     scans = _scan([fix.patched for fix, _ in kept] + guess, suffix)
@@ -429,7 +485,6 @@ def _suspect(plan: FixPlan, fix: Fix, resource: str) -> bool:
 def _greedy(
     plan: FixPlan,
     clean: list[Candidate],
-    review: Review,
     verifier: _Verifier,
     new_failures: Callable[[str], Counter[str]],
 ) -> tuple[list[Candidate], str, list[tuple[Fix, str]]]:
@@ -442,7 +497,7 @@ def _greedy(
     combined, refused = plan.original, []
     for fix, remedy in clean:
         try:
-            trial = _combined(plan.original, [*accepted, (fix, remedy)], review, verifier)
+            trial = _combined(plan.original, [*accepted, (fix, remedy)], verifier)
         except cfn_patch.Unpatchable as exc:
             refused.append((fix, str(exc)))
             continue
@@ -479,27 +534,22 @@ def _refuse(fix: Fix, why: str) -> None:
     fix.steps += f" Not offered as a patch: {why}."
 
 
-def _combined(
-    text: str, candidates: list[tuple[Fix, dict]], review: Review, verifier: _Verifier
-) -> str:
+def _combined(text: str, candidates: list[tuple[Fix, dict]], verifier: _Verifier) -> str:
     """Return ``text`` with the candidates' remedies applied one after the other.
 
-    Remedies shared by several gaps are applied once. Raises Unpatchable when one cannot be
-    applied after the others.
+    A remedy shared by several candidates (gaps whose callers differ) is applied once, for
+    all their callers. Raises Unpatchable when one cannot be applied after the others.
     """
-    doc = cfn_patch.Document(text) if verifier.format == "cloudformation" else None
-    seen: set[int] = set()
+    callers: dict[int, tuple[dict, list[str]]] = {}
     for fix, remedy in candidates:
-        if id(remedy) in seen:
-            continue
-        seen.add(id(remedy))
-        evidence = next(f.evidence for f in review.findings if f.bp_id == fix.bp_id)
-        callers = _callers(review, evidence)
+        callers.setdefault(id(remedy), (remedy, []))[1].extend(fix.callers)
+    doc = cfn_patch.Document(text) if verifier.format == "cloudformation" else None
+    for remedy, wanted in callers.values():
+        wanted = list(dict.fromkeys(wanted))
         if doc is None:
-            text = _apply(verifier.format, text, remedy, callers).text
+            text = _apply(verifier.format, text, remedy, wanted).text
         else:  # one document, written once
-            callers = cfn_patch.model_callers(doc, callers)
-            cfn_patch.apply_remedy(doc, remedy, callers, dump=False)
+            cfn_patch.apply_remedy(doc, remedy, cfn_patch.model_callers(doc, wanted), dump=False)
     return text if doc is None else doc.dump()
 
 

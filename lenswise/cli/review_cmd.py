@@ -104,6 +104,7 @@ def run(args: argparse.Namespace, settings: Settings) -> int:
     if args.report:
         check_output(args.report, "--report", args.file)
     review_fix.check(args)
+    review_fix.warm(args)
     lens = LensAssistant(settings, model=args.model)
     review = lens.review(args.file)
     fixes = review_fix.plan(args, lens, review) if review_fix.wanted(args) else None

@@ -31,6 +31,21 @@ def check(args: argparse.Namespace) -> None:
         check_output(args.fix_out, "--fix-out", args.file)
 
 
+def warm(args: argparse.Namespace) -> None:
+    """Start checkov's import (over a second of CPU) when fixes of a template are wanted.
+
+    It then runs beside loading the lens and reviewing the file instead of after them.
+    """
+    if wanted(args) and Path(args.file).suffix.lower() in _TEMPLATES:
+        from diagrams.fixes.checks import warm as start_checkov
+
+        start_checkov()
+
+
+_TEMPLATES = (".tf", ".hcl", ".json", ".yaml", ".yml", ".template")
+"""Suffixes of the files fixes may patch (CloudFormation/SAM and Terraform)."""
+
+
 def plan(args: argparse.Namespace, lens, review):
     """Plan and verify the fixes of ``review`` for ``args.file``."""
     from agent.fixes import attach_fixes, file_text

@@ -9,7 +9,8 @@ import pytest
 from corpus.loaders.builtin import digest_practices
 from diagrams import parse_bytes, render_markdown, review_architecture
 from diagrams.cloudformation import load_template
-from diagrams.fixes import checks, plan_fixes
+from diagrams.fixes import checks, engine, plan_fixes
+from diagrams.fixes.library import remedies
 from diagrams.limits import Budget, Limits
 from lenswise.cli import main
 from tests.helpers import FIXTURES
@@ -293,9 +294,7 @@ def test_checkov_failure_refuses_a_patch(practices):
     patched = _apply("cloudformation", text, remedy, []).text
     fix = Fix("GENSEC02-BP01", True, "Add a guardrail.", "diff", patched=patched)
     plan = FixPlan("chat-sam.yaml", text, {}, text)
-    _screen(
-        plan, [(fix, remedy)], review, _Verifier(text, "chat-sam.yaml", review, practices), None
-    )
+    _screen(plan, [(fix, remedy)], _Verifier(text, "chat-sam.yaml", review, practices))
     assert not fix.verified and fix.diff == "" and plan.patched == text
     assert "checkov reports CKV_AWS_" in fix.steps and "Uploads" in fix.steps
 
@@ -336,3 +335,21 @@ def test_mcp_tools_suggest_fix_and_compact_review(tmp_path):
     guard = next(f for f in review["findings"] if f["bp_id"] == "GENSEC02-BP01")
     assert guard["fix"] == {"verified": True, "closes": guard["fix"]["closes"], "params": []}
     assert "GENSEC02-BP01" in guard["fix"]["closes"]
+
+
+def test_shared_remedy_is_judged_for_each_gap(practices, monkeypatch):
+    """Tracing, offered first for a gap it leaves open, is still offered for one it closes."""
+    text = (FIXES / "agent-flow.tf").read_text()
+    text = text.replace("  tracing_configuration {\n    enabled = true\n  }\n", "")
+    tracing = remedies("terraform")["GENOPS03-BP02"]
+    shared = {"GENOPS02-BP02": tracing, "GENOPS03-BP02": tracing}
+    monkeypatch.setattr(engine, "remedies", lambda fmt: shared)
+    review, plan = _plan(text, "flow.tf", practices)
+    gaps = [f.bp_id for f in review.by_risk("gap")]
+    assert gaps.index("GENOPS02-BP02") < gaps.index("GENOPS03-BP02")
+    assert not plan.fixes["GENOPS02-BP02"].verified
+    assert "GENOPS02-BP02 is still gap" in plan.fixes["GENOPS02-BP02"].steps
+    traced = plan.fixes["GENOPS03-BP02"]
+    assert traced.verified, traced.steps
+    assert "GENOPS03-BP02" in traced.closes and "GENOPS02-BP02" not in traced.closes
+    assert "GENOPS03-BP02" in plan.closed

@@ -134,19 +134,19 @@ def test_terraform_monitoring_falls_back_to_alarms_without_functions(practices):
 
 def test_checkov_runs_once_per_file_and_not_again_for_the_same_file(practices, monkeypatch):
     runs = []
-    popen = checks.subprocess.Popen
+    run = checks.Scan.run
 
-    def counting(*args, **kwargs):
-        runs.append(args[0][0])
-        return popen(*args, **kwargs)
+    def counting(scan, exe):
+        runs.append(len(scan.todo))
+        return run(scan, exe)
 
-    monkeypatch.setattr(checks.subprocess, "Popen", counting)
+    monkeypatch.setattr(checks.Scan, "run", counting)
     text = (FIXTURES / "fixes" / "chat-sam.yaml").read_text() + "# scanned once\n"
     _, plan = _plan("chat-sam.yaml", practices, text)
-    assert len(runs) == 1  # the file and all its fixes at once, started early
+    assert runs == [2]  # the file and all its fixes at once
     assert plan.fixes["GENSEC01-BP02"].verified and plan.patched != text
     _, again = _plan("chat-sam.yaml", practices, text)
-    assert len(runs) == 1 and again.patched == plan.patched  # both results cached
+    assert runs == [2] and again.patched == plan.patched  # both results cached
 
 
 def test_data_kept_forever_is_a_gap_in_a_whole_stack_and_a_question_in_a_part(practices):
