@@ -230,7 +230,7 @@ def _worker(exe: str) -> Worker | None:
             worker = None  # started before a fork: this process starts its own
         if worker is not None and not worker.failed:
             return worker
-        if worker is not None and worker.failed.startswith("cannot import"):
+        if worker is not None and (worker.failed or "").startswith("cannot import"):
             return None  # this checkov has no runners to import: use its command
         python = _interpreter(exe)
         if python is None:
