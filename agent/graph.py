@@ -217,7 +217,7 @@ def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Par
             continue
         pages = [
             p for p in _backed(ctx, concern, pillar, whole) if _question_of(ctx, p) not in questions
-        ]
+        ][:1]
         if pages:
             planned.append(Part(question=concern, pages=pages))
             questions.add(_question_of(ctx, pages[0]))
@@ -253,27 +253,33 @@ def _part_pages(
     does not).
     """
     pillar = routing["pillar"]
-    backed = _backed(ctx, part, pillar, whole)
+    backed = _backed(ctx, part, pillar, whole)[:1]
     text = _in_context(routing["query"], part, parts)
     own = set(stems(part))
     if backed or len(own) < MIN_PART_WORDS or not set(stems(text)) - own:
         return backed
     best = ctx.index.rank_pages(text, pillar)[:1]
-    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})
+    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})[:1]
 
 
 def _backed(
     ctx: LensContext, clause: str, pillar: str | None, context: dict[str, float]
 ) -> list[str]:
-    """Return ``clause``'s best page if it and ``context`` both find it likely enough.
+    """Return the pages ``clause`` and ``context`` agree on, the most agreed first.
 
-    Both must find it more likely relevant than not (``SUPPORT_PROBABILITY``); ``context``
-    holds page probabilities.
+    A page qualifies when both find it more likely relevant than not (``SUPPORT_PROBABILITY``);
+    ``context`` holds page probabilities. They are ordered by the lower of the two
+    probabilities, so the page both rank high leads rather than the clause's own best: a clause
+    is short and the router was trained on whole questions, so its first page can be a near
+    miss ("how do we make them shorter" reads as output length) that its question does not back,
+    while the page just below it (prompt length) is the one the question is about.
     """
-    ranked = ctx.index.rank_pages(clause, pillar)[:1]
     return [
         s.page_id
-        for s in ranked
+        for s in sorted(
+            ctx.index.rank_pages(clause, pillar),
+            key=lambda s: -min(s.probability, context.get(s.page_id, 0.0)),
+        )
         if min(s.probability, context.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
     ]
 

@@ -178,3 +178,31 @@ def test_a_story_with_one_practice_has_it_scored_on_the_whole_question():
     index = StubIndex({"we run a shop.": {"GENCOST01-BP01": 0.8, "agentic-ai": 0.9}})
     routing = _with_pages(SimpleNamespace(index=index), _routing("q"), [], None, story)
     assert routing["pages"] == ["GENCOST01-BP01"] and routing["parts"] == []
+
+
+def test_a_part_gets_the_page_it_and_its_question_agree_on_not_its_own_near_miss():
+    first = "how should we manage the prompt templates"
+    second = "how do we make them shorter without breaking things"
+    question = f"our prompts keep growing. {first}, and {second}?"
+    index = StubIndex(
+        {
+            question: {"GENOPS03-BP01": 1.0, "GENCOST03-BP01": 0.6, "GENCOST03-BP02": 0.1},
+            first: {"GENOPS03-BP01": 0.99},
+            # the part alone prefers output length, which the question does not back; prompt
+            # length, just below it, both find likely
+            second: {"GENCOST03-BP02": 0.98, "GENCOST03-BP01": 0.93},
+        }
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing(question), [first, second], None)
+    assert [part["pages"] for part in routing["parts"]] == [["GENOPS03-BP01"], ["GENCOST03-BP01"]]
+    assert routing["pages"] == ["GENOPS03-BP01", "GENCOST03-BP01"]
+
+
+def test_a_page_only_one_side_finds_likely_is_not_taken():
+    part = "how do we make them shorter without breaking things"
+    question = f"our prompts keep growing. {part}?"
+    index = StubIndex(
+        {question: {"GENOPS03-BP01": 1.0, "GENCOST03-BP01": 0.4}, part: {"GENCOST03-BP01": 0.9}}
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing(question), [part, "x"], None)
+    assert routing["parts"][0]["pages"] == []
