@@ -269,12 +269,12 @@ def _backed(
 
     A page qualifies when both find it more likely relevant than not (``SUPPORT_PROBABILITY``);
     ``context`` holds page probabilities. Pages are compared by the lower of the two. The
-    clause's own best page is taken when no page beats it so. Another page that does replaces
-    it only when the clause's most similar step is on that page rather than on any other page
-    the clause finds likely (:func:`_nearest_step_on`): a clause is short and the router was
-    trained on whole questions, so its first page can be a near miss ("how do we make them
-    shorter" reads as output length) while the page both agree on (prompt length) holds the
-    step the clause names. No new cut-off: the step match only decides between pages the
+    clause's own best page is taken when it qualifies and no page beats it so. A page that does
+    beat it replaces it only when the clause's most similar step is on that page rather than on
+    any other page the clause finds likely (:func:`_nearest_step_on`): a clause is short and the
+    router was trained on whole questions, so its first page can be a near miss ("how do we make
+    them shorter" reads as output length) while the page both agree on (prompt length) holds
+    the step the clause names. No new cut-off: the step match only decides between pages the
     calibrated model already finds likely.
     """
     ranked = ctx.index.rank_pages(clause, pillar)
@@ -285,12 +285,11 @@ def _backed(
         return min(score.probability, context.get(score.page_id, 0.0))
 
     first, best = ranked[0], max(ranked, key=agreed)
-    if agreed(best) < SUPPORT_PROBABILITY:
-        return []
-    if agreed(first) >= agreed(best):
-        return [first.page_id]
+    own = [first.page_id] if agreed(first) >= SUPPORT_PROBABILITY else []
+    if agreed(best) <= agreed(first) or agreed(best) < SUPPORT_PROBABILITY:
+        return own
     rivals = [s.page_id for s in ranked if s.probability >= SUPPORT_PROBABILITY and s is not best]
-    return [best.page_id] if _nearest_step_on(ctx, clause, best.page_id, rivals) else []
+    return [best.page_id] if _nearest_step_on(ctx, clause, best.page_id, rivals) else own
 
 
 def _nearest_step_on(ctx: LensContext, clause: str, page: str, rivals: list[str]) -> bool:

@@ -230,3 +230,17 @@ def test_a_page_only_one_side_finds_likely_is_not_taken():
     )
     routing = _with_pages(SimpleNamespace(index=index), _routing(question), [part, "x"], None)
     assert routing["parts"][0]["pages"] == []
+
+
+def test_a_part_keeps_its_own_page_when_the_page_agreed_more_on_lacks_its_closest_step():
+    part = "putting a public chatbot on our website"
+    question = f"we are {part}. what matters?"
+    index = StubIndex(
+        {
+            question: {"GENSEC01-BP02": 0.9, "GENSEC04-BP02": 0.7},
+            part: {"GENSEC04-BP02": 0.95, "GENSEC01-BP02": 0.9},
+        },
+        steps={part: {"GENSEC04-BP02": 0.4, "GENSEC01-BP02": 0.3}},
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing(question), [part, "x"], None)
+    assert routing["parts"][0]["pages"] == ["GENSEC04-BP02"]
