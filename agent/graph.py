@@ -217,7 +217,7 @@ def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Par
             continue
         pages = [
             p for p in _backed(ctx, concern, pillar, whole) if _question_of(ctx, p) not in questions
-        ]
+        ][:1]
         if pages:
             planned.append(Part(question=concern, pages=pages))
             questions.add(_question_of(ctx, pages[0]))
@@ -253,19 +253,19 @@ def _part_pages(
     does not).
     """
     pillar = routing["pillar"]
-    backed = _backed(ctx, part, pillar, whole)
+    backed = _backed(ctx, part, pillar, whole)[:1]
     text = _in_context(routing["query"], part, parts)
     own = set(stems(part))
     if backed or len(own) < MIN_PART_WORDS or not set(stems(text)) - own:
         return backed
     best = ctx.index.rank_pages(text, pillar)[:1]
-    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})
+    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})[:1]
 
 
 def _backed(
     ctx: LensContext, clause: str, pillar: str | None, context: dict[str, float]
 ) -> list[str]:
-    """Return the page ``clause`` and ``context`` agree on, if one clearly is; else nothing.
+    """Return the pages ``clause`` and ``context`` agree on, preferred first; else nothing.
 
     A page qualifies when both find it more likely relevant than not (``SUPPORT_PROBABILITY``);
     ``context`` holds page probabilities. Pages are compared by the lower of the two. The
@@ -275,7 +275,8 @@ def _backed(
     router was trained on whole questions, so its first page can be a near miss ("how do we make
     them shorter" reads as output length) while the page both agree on (prompt length) holds
     the step the clause names. No new cut-off: the step match only decides between pages the
-    calibrated model already finds likely.
+    calibrated model already finds likely. The clause's own page then follows as the second
+    choice, for a caller that has the first covered already (a story's lead).
     """
     ranked = ctx.index.rank_pages(clause, pillar)
     if not ranked:
@@ -289,7 +290,7 @@ def _backed(
     if agreed(best) <= agreed(first) or agreed(best) < SUPPORT_PROBABILITY:
         return own
     rivals = [s.page_id for s in ranked if s.probability >= SUPPORT_PROBABILITY and s is not best]
-    return [best.page_id] if _nearest_step_on(ctx, clause, best.page_id, rivals) else own
+    return [best.page_id, *own] if _nearest_step_on(ctx, clause, best.page_id, rivals) else own
 
 
 def _nearest_step_on(ctx: LensContext, clause: str, page: str, rivals: list[str]) -> bool:

@@ -244,3 +244,17 @@ def test_a_part_keeps_its_own_page_when_the_page_agreed_more_on_lacks_its_closes
     )
     routing = _with_pages(SimpleNamespace(index=index), _routing(question), [part, "x"], None)
     assert routing["parts"][0]["pages"] == ["GENSEC04-BP02"]
+
+
+def test_a_concern_whose_agreed_page_the_lead_covers_falls_back_to_its_own_page():
+    concern = "putting a public chatbot on our website with bedrock"
+    story = Story(f"tiny startup here, {concern}.", "what matters?", ["tiny startup", concern])
+    index = StubIndex(
+        {
+            story.scene: {"GENSEC01-BP02": 0.9, "GENSEC04-BP02": 0.7},
+            concern: {"GENSEC04-BP02": 0.95, "GENSEC01-BP02": 0.9},
+        },
+        steps={concern: {"GENSEC01-BP02": 0.4, "GENSEC04-BP02": 0.3}},
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing("q"), [], None, story)
+    assert routing["pages"] == ["GENSEC01-BP02", "GENSEC04-BP02"]
