@@ -56,7 +56,7 @@ from agent.state import (
 )
 from agent.text import stems
 from agent.tools import TOOLS
-from index.relevance import MAX_PAGES
+from index.relevance import MAX_PAGES, PageScore
 
 RETRY_NAME = "lenswise-retry"
 """Name of the human messages that carry a retry note (never shown as questions)."""
@@ -217,7 +217,7 @@ def _story_pages(ctx: LensContext, story: Story, pillar: str | None) -> list[Par
             continue
         pages = [
             p for p in _backed(ctx, concern, pillar, whole) if _question_of(ctx, p) not in questions
-        ]
+        ][:1]
         if pages:
             planned.append(Part(question=concern, pages=pages))
             questions.add(_question_of(ctx, pages[0]))
@@ -253,29 +253,60 @@ def _part_pages(
     does not).
     """
     pillar = routing["pillar"]
-    backed = _backed(ctx, part, pillar, whole)
+    backed = _backed(ctx, part, pillar, whole)[:1]
     text = _in_context(routing["query"], part, parts)
     own = set(stems(part))
     if backed or len(own) < MIN_PART_WORDS or not set(stems(text)) - own:
         return backed
     best = ctx.index.rank_pages(text, pillar)[:1]
-    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})
+    return _backed(ctx, part, pillar, {s.page_id: s.probability for s in best})[:1]
 
 
 def _backed(
     ctx: LensContext, clause: str, pillar: str | None, context: dict[str, float]
 ) -> list[str]:
-    """Return ``clause``'s best page if it and ``context`` both find it likely enough.
+    """Return the pages ``clause`` and ``context`` agree on, preferred first; else nothing.
 
-    Both must find it more likely relevant than not (``SUPPORT_PROBABILITY``); ``context``
-    holds page probabilities.
+    A page qualifies when both find it more likely relevant than not (``SUPPORT_PROBABILITY``);
+    ``context`` holds page probabilities. Pages are compared by the lower of the two. The
+    clause's own best page is taken when it qualifies and no page beats it so. A page that does
+    beat it replaces it only when the clause's most similar step is on that page rather than on
+    any other page the clause finds likely (:func:`_nearest_step_on`): a clause is short and the
+    router was trained on whole questions, so its first page can be a near miss ("how do we make
+    them shorter" reads as output length) while the page both agree on (prompt length) holds
+    the step the clause names. No new cut-off: the step match only decides between pages the
+    calibrated model already finds likely. The clause's own page then follows as the second
+    choice, for a caller that has the first covered already (a story's lead).
     """
-    ranked = ctx.index.rank_pages(clause, pillar)[:1]
-    return [
-        s.page_id
-        for s in ranked
-        if min(s.probability, context.get(s.page_id, 0.0)) >= SUPPORT_PROBABILITY
-    ]
+    ranked = ctx.index.rank_pages(clause, pillar)
+    if not ranked:
+        return []
+
+    def agreed(score: PageScore) -> float:
+        return min(score.probability, context.get(score.page_id, 0.0))
+
+    first, best = ranked[0], max(ranked, key=agreed)
+    own = [first.page_id] if agreed(first) >= SUPPORT_PROBABILITY else []
+    if agreed(best) <= agreed(first) or agreed(best) < SUPPORT_PROBABILITY:
+        return own
+    rivals = [s.page_id for s in ranked if s.probability >= SUPPORT_PROBABILITY and s is not best]
+    return [best.page_id, *own] if _nearest_step_on(ctx, clause, best.page_id, rivals) else own
+
+
+def _nearest_step_on(ctx: LensContext, clause: str, page: str, rivals: list[str]) -> bool:
+    """Return True when ``clause``'s most similar chunk is on ``page``, not on a rival page.
+
+    A chunk is a step, guidance sentence or section of one page; similarity is the index's
+    dense cosine (:meth:`index.store.LensIndex.chunk_similarity`).
+    """
+    similarity = ctx.index.chunk_similarity(clause)
+
+    def nearest(ident: str) -> float:
+        chunks = [c for c in ctx.index.chunks_of(ident) if c.page_id == ident]
+        return max((similarity.get(c.chunk_id, -1.0) for c in chunks), default=-1.0)
+
+    own = nearest(page)
+    return all(own > nearest(rival) for rival in rivals)
 
 
 def _chosen_pages(

@@ -127,6 +127,12 @@ _REQUEST = re.compile(
     re.I,
 )
 """A clause that asks or requests something itself (rather than setting the scene)."""
+_ELIDED = re.compile(r",?\s+and\s+(?:also\s+(?=\w)|(?=that\b))", re.I)
+"""Where a request goes on with a conjunct that shares its verb ("how do we make the answers
+more consistent, and also cheaper per call?"; "how do we make sure it only acts on its own
+account, and that it can't run forever?"): "and also" or "and that" opens it."""
+_COMPARATIVE = re.compile(r"^(?:more|less|fewer|\w{3,}er)$", re.I)
+"""A word that may open a comparative ("cheaper", "more consistent")."""
 _EACH = re.compile(r"\b(?:each|both|separately|for every)\b", re.I)
 """Words by which a question says it has several parts ("what do we do about each one?"):
 then every clause long enough is a part, the items of a list included, except the clause
@@ -237,11 +243,51 @@ def split_parts(question: str) -> list[str]:
     items of a list are routed one by one. A part must carry enough words to stand alone, so
     "A or B?" stays one comparison.
     """
-    clauses = [p.strip(" ,.") for p in _PART_BREAK.split(question) if p and p.strip(" ,.")]
+    clauses = []
+    for piece in _PART_BREAK.split(_ELIDED.sub(", also ", question)):
+        piece = piece.strip(" ,.") if piece else ""
+        if piece:
+            clauses.append(piece)
+    clauses = _fill_elided(clauses, question)
     if not _EACH.search(question):
         clauses = [c for c in clauses if _REQUEST.match(c)]
     parts = [c for c in clauses if len(c.split()) >= MIN_PART_WORDS and not _EACH.search(c)]
     return parts if len(parts) >= 2 else []
+
+
+def _fill_elided(clauses: list[str], question: str) -> list[str]:
+    """Return ``clauses`` with each conjunct that shares a request's verb made a request.
+
+    The conjunct after "and also" / "and that" (:data:`_ELIDED`) leaves out the words it shares
+    with the request before it; they are put back: the request up to where the conjunct's
+    counterpart starts (the same opening word, or the first comparative when the conjunct is
+    one: "how do we make the answers more consistent, and also cheaper" gives "how do we make
+    the answers cheaper"). A conjunct whose counterpart is not found stays as written and is a
+    part only if it asks on its own.
+    """
+    marks = [m.end() for m in _ELIDED.finditer(question)]
+    if not marks:
+        return clauses
+    tails = [question[end:] for end in marks]
+    filled = []
+    for i, clause in enumerate(clauses):
+        head = filled[-1] if filled else ""
+        opens = any(tail.startswith(clause.strip("?!")) for tail in tails)
+        if i and opens and _REQUEST.match(head):
+            clause = _shared_frame(head, clause) or clause
+        filled.append(clause)
+    return filled
+
+
+def _shared_frame(head: str, conjunct: str) -> str:
+    """Return ``conjunct`` preceded by the words of ``head`` it leaves out, or "" if unclear."""
+    first = conjunct.split()[0].lower()
+    words = head.split()
+    for position, word in enumerate(words[1:], start=1):
+        word = word.lower().strip(",")
+        if word == first or (_COMPARATIVE.match(first) and _COMPARATIVE.match(word)):
+            return " ".join([*words[:position], conjunct])
+    return ""
 
 
 def split_story(question: str) -> Story | None:

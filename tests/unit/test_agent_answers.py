@@ -53,6 +53,23 @@ def test_only_clauses_that_ask_are_parts_unless_the_question_asks_about_each():
     assert split_parts(listed) == ["a private path to the model", "an audit log of its calls"]
 
 
+def test_a_conjunct_that_shares_the_requests_verb_is_a_part_with_the_shared_words_put_back():
+    question = "How do we make our answers more consistent between runs, and also cheaper per call?"
+    assert split_parts(question) == [
+        "How do we make our answers more consistent between runs",
+        "How do we make our answers cheaper per call?",
+    ]
+    repeated = "How do we keep the index for the search, and also for the audit team?"
+    assert split_parts(repeated) == [
+        "How do we keep the index for the search",
+        "How do we keep the index for the audit team?",
+    ]
+    # no counterpart in the request: the conjunct does not ask on its own, so no parts
+    assert split_parts("How do we keep it safe, and also that it can't run forever?") == []
+    # "and also" after a statement adds to the scene, not to a request
+    assert split_parts("We store the prompts, and also cheaper copies of them.") == []
+
+
 def test_not_covered_names_only_specific_things_in_a_sentence():
     corpus_terms = {"bedrock", "rag", "app", "faster", "use"}
 

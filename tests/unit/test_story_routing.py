@@ -17,16 +17,28 @@ STORY = f"{AGENT}, and {STAY_UP}. what should we have in place?"
 
 
 class StubIndex:
-    """Page probabilities per text; pages named ``GEN...`` are practices, others overviews."""
+    """Page probabilities per text; pages named ``GEN...`` are practices, others overviews.
 
-    def __init__(self, ranks: dict[str, dict[str, float]], intents: dict[str, str] | None = None):
+    Each page is one chunk (its id is the page's); ``steps`` holds a text's chunk similarities.
+    """
+
+    def __init__(
+        self,
+        ranks: dict[str, dict[str, float]],
+        intents: dict[str, str] | None = None,
+        steps: dict[str, dict[str, float]] | None = None,
+    ):
         self.ranks = ranks
         self.intents = intents or {}
+        self.steps = steps or {}
         self.router = SimpleNamespace(select=lambda ranked: ranked[:1])
 
     def rank_pages(self, text: str, pillar: str | None = None) -> list[PageScore]:
         scores = self.ranks.get(text, {})
         return [PageScore(p, v) for p, v in sorted(scores.items(), key=lambda kv: -kv[1])]
+
+    def chunk_similarity(self, text: str) -> dict[str, float]:
+        return self.steps.get(text, {})
 
     def scope(self, text: str):
         return SimpleNamespace(intent=self.intents.get(text))
@@ -35,6 +47,8 @@ class StubIndex:
         practice = page.startswith("GEN")
         return [
             SimpleNamespace(
+                chunk_id=page,
+                page_id=page,
                 bp_id=page if practice else None,
                 question_id=page.split("-BP")[0] if practice else None,
                 title="Scenario: autonomous call center" if not practice else page,
@@ -178,3 +192,69 @@ def test_a_story_with_one_practice_has_it_scored_on_the_whole_question():
     index = StubIndex({"we run a shop.": {"GENCOST01-BP01": 0.8, "agentic-ai": 0.9}})
     routing = _with_pages(SimpleNamespace(index=index), _routing("q"), [], None, story)
     assert routing["pages"] == ["GENCOST01-BP01"] and routing["parts"] == []
+
+
+FIRST = "how should we manage the prompt templates"
+SHORTER = "how do we make them shorter without breaking things"
+SPRAWL = f"our prompts keep growing. {FIRST}, and {SHORTER}?"
+SPRAWL_RANKS = {
+    SPRAWL: {"GENOPS03-BP01": 1.0, "GENCOST03-BP01": 0.6, "GENCOST03-BP02": 0.1},
+    FIRST: {"GENOPS03-BP01": 0.99},
+    # the part alone prefers output length, which the question does not back; prompt length,
+    # just below it, both find likely
+    SHORTER: {"GENCOST03-BP02": 0.98, "GENCOST03-BP01": 0.93},
+}
+
+
+def _part_pages_of(steps: dict[str, float]) -> list[list[str]]:
+    index = StubIndex(SPRAWL_RANKS, steps={SHORTER: steps})
+    routing = _with_pages(SimpleNamespace(index=index), _routing(SPRAWL), [FIRST, SHORTER], None)
+    return [part["pages"] for part in routing["parts"]]
+
+
+def test_a_part_takes_the_page_both_agree_on_when_its_closest_step_is_there():
+    steps = {"GENCOST03-BP01": 0.18, "GENCOST03-BP02": 0.13}
+    assert _part_pages_of(steps) == [["GENOPS03-BP01"], ["GENCOST03-BP01"]]
+
+
+def test_the_agreed_page_is_not_taken_when_the_parts_closest_step_is_on_another_likely_page():
+    steps = {"GENCOST03-BP01": 0.13, "GENCOST03-BP02": 0.18}
+    assert _part_pages_of(steps) == [["GENOPS03-BP01"], []]
+
+
+def test_a_page_only_one_side_finds_likely_is_not_taken():
+    part = "how do we make them shorter without breaking things"
+    question = f"our prompts keep growing. {part}?"
+    index = StubIndex(
+        {question: {"GENOPS03-BP01": 1.0, "GENCOST03-BP01": 0.4}, part: {"GENCOST03-BP01": 0.9}}
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing(question), [part, "x"], None)
+    assert routing["parts"][0]["pages"] == []
+
+
+def test_a_part_keeps_its_own_page_when_the_page_agreed_more_on_lacks_its_closest_step():
+    part = "putting a public chatbot on our website"
+    question = f"we are {part}. what matters?"
+    index = StubIndex(
+        {
+            question: {"GENSEC01-BP02": 0.9, "GENSEC04-BP02": 0.7},
+            part: {"GENSEC04-BP02": 0.95, "GENSEC01-BP02": 0.9},
+        },
+        steps={part: {"GENSEC04-BP02": 0.4, "GENSEC01-BP02": 0.3}},
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing(question), [part, "x"], None)
+    assert routing["parts"][0]["pages"] == ["GENSEC04-BP02"]
+
+
+def test_a_concern_whose_agreed_page_the_lead_covers_falls_back_to_its_own_page():
+    concern = "putting a public chatbot on our website with bedrock"
+    story = Story(f"tiny startup here, {concern}.", "what matters?", ["tiny startup", concern])
+    index = StubIndex(
+        {
+            story.scene: {"GENSEC01-BP02": 0.9, "GENSEC04-BP02": 0.7},
+            concern: {"GENSEC04-BP02": 0.95, "GENSEC01-BP02": 0.9},
+        },
+        steps={concern: {"GENSEC01-BP02": 0.4, "GENSEC04-BP02": 0.3}},
+    )
+    routing = _with_pages(SimpleNamespace(index=index), _routing("q"), [], None, story)
+    assert routing["pages"] == ["GENSEC01-BP02", "GENSEC04-BP02"]
